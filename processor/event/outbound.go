@@ -1,0 +1,136 @@
+package event
+
+import "time"
+
+// ActionType is what a dunning action asks a downstream system to do.
+// The values are bounded and safe as metric labels.
+type ActionType string
+
+// Dunning action types (DESIGN.md "Dunning").
+const (
+	ActionNotify            ActionType = "NOTIFY"
+	ActionAgentTask         ActionType = "AGENT_TASK"
+	ActionSuspend           ActionType = "SUSPEND"
+	ActionBarOutgoing       ActionType = "BAR_OUTGOING"
+	ActionThrottle          ActionType = "THROTTLE"
+	ActionRestore           ActionType = "RESTORE"
+	ActionAgency            ActionType = "AGENCY_PLACEMENT"
+	ActionLegal             ActionType = "LEGAL_REFERRAL"
+	ActionWriteOff          ActionType = "WRITE_OFF"
+	ActionFee               ActionType = "FEE"
+	ActionManualReview      ActionType = "MANUAL_REVIEW"
+	ActionArrangementMet    ActionType = "ARRANGEMENT_KEPT"
+	ActionArrangementBroken ActionType = "ARRANGEMENT_BROKEN"
+)
+
+// Condition is one value that met a stage's entry condition, for explanations.
+type Condition struct {
+	Name  string // e.g. "days_past_due"
+	Value string // e.g. "11"
+	Rule  string // e.g. ">= 11"
+}
+
+// DunningAction is one decided action on ar.dunning.actions.
+type DunningAction struct {
+	// ActionID is deterministic: the same input replayed gives the same id.
+	ActionID      string
+	Account       string
+	Time          time.Time // partition clock when decided
+	PolicyName    string
+	PolicyVersion string
+	Stage         string
+	Type          ActionType
+	Channel       Channel // for NOTIFY
+	Template      string
+	Queue         string // for AGENT_TASK
+	Priority      int32
+	Currency      Currency
+	OverdueAmount Amount
+	Amount        Amount // fee or write-off amount
+	OldestDueDate Date
+	DaysPastDue   int32
+	Invoices      []string
+	Reason        string
+	Conditions    []Condition
+}
+
+// ReasonCode is one contribution to a risk score.
+type ReasonCode struct {
+	Code         string
+	Contribution float64
+}
+
+// RiskEvent is emitted on ar.risk.events when the tier changes or the
+// probability of default moves past the configured threshold.
+type RiskEvent struct {
+	EventID      string
+	Account      string
+	Time         time.Time
+	Score        int32
+	PD           float64
+	Tier         string
+	PreviousTier string
+	Reasons      []ReasonCode
+	ModelVersion string
+}
+
+// CurrencyBalance is an account's position in one currency.
+type CurrencyBalance struct {
+	Currency  Currency
+	Open      Amount // sum of open items
+	Overdue   Amount // open and past due, excluding disputed
+	Disputed  Amount
+	Unapplied Amount // unapplied cash (credit)
+	// Aging buckets of the open amount: current, 1-30, 31-60, 61-90, 91-120, 120+.
+	Aging [6]Amount
+}
+
+// AccountStatus is the account's collections state after a change, on the
+// compacted ar.account.status topic. State carries the full encoded account
+// state so the topic doubles as the changelog Redis is restored from.
+type AccountStatus struct {
+	Account       string
+	Time          time.Time
+	Segment       Segment
+	Closed        bool
+	Balances      []CurrencyBalance
+	OpenItems     int32
+	OldestDueDate Date
+	DaysPastDue   int32
+	Stage         string
+	ServiceState  string // ACTIVE, SUSPENDED, BARRED, THROTTLED
+	RiskTier      string
+	PD            float64
+	Arrangement   string // active arrangement id, if any
+	OnHold        bool
+	// SourcePartition/SourceOffset locate the input that caused this status.
+	SourcePartition int32
+	SourceOffset    int64
+	State           []byte
+}
+
+// GLEntry is a journal entry for finance on ar.gl.
+type GLEntry struct {
+	EntryID       string
+	Account       string
+	Time          time.Time
+	Kind          string // WRITE_OFF, FEE, BAD_DEBT_PROVISION
+	Currency      Currency
+	Amount        Amount
+	DebitAccount  string
+	CreditAccount string
+	Reference     string
+	Description   string
+}
+
+// DeadLetter is rejected input on ar.dlq, with the reason and where it came from.
+type DeadLetter struct {
+	Reason     string
+	ErrorClass string // bounded: decode, validation, ledger, sink
+	Topic      string
+	Partition  int32
+	Offset     int64
+	Key        []byte
+	Value      []byte
+	Time       time.Time
+}
