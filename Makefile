@@ -1,0 +1,64 @@
+# arrears: build, local stack, tests, demo.
+# `make demo` runs the whole pipeline on the local stack; `make test` runs every
+# test (unit and integration) against the real Kafka, Redis and ClickHouse.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/arrears
+STACK := deploy/local/stack.sh
+# go test flags; CI adds -v=false and keeps the summary lines.
+TESTFLAGS ?= -count=1 -timeout 40m
+PKGS ?= ./...
+
+.PHONY: all build up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/arrears
+
+## Local stack (Kafka 4 KRaft from Maven Central, Redis 7 and ClickHouse from Debian)
+install:
+	bash $(STACK) install
+up:
+	bash $(STACK) up
+down:
+	bash $(STACK) down
+status:
+	bash $(STACK) status
+redis-cluster-up:
+	bash deploy/local/redis.sh cluster-start
+redis-cluster-down:
+	bash deploy/local/redis.sh cluster-stop
+
+## Tests: everything, against the real stack (a missing service fails the run).
+test: up redis-cluster-up
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+## Unit tests only (no services needed).
+test-unit:
+	$(GO) test -short $(TESTFLAGS) $(PKGS)
+
+fuzz:
+	$(GO) test ./schemas -run '^$$' -fuzz FuzzDecodeEvent -fuzztime 60s
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w cmd processor schemas sinks analytics
+
+topics: build
+	$(BIN) topics create
+migrate: build
+	$(BIN) migrate
+
+## The one-command demo: stack up, pipeline running, workload, summary, dashboard.
+demo: build up
+	bash deploy/local/demo.sh
+
+bench: build up
+	$(BIN) bench --json bench.json
+
+## Offline checks of the operator manifests (docker-compose, Kubernetes).
+check-deploy:
+	bash deploy/check.sh
