@@ -1,0 +1,240 @@
+package schemas
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
+)
+
+// Wire format markers.
+const (
+	confluentMagic  = 0x00
+	confluentHeader = 5 // magic + 4-byte big-endian schema id
+	soeHeader       = 10
+)
+
+// Codec encodes and decodes arrears records. It is safe for concurrent use;
+// parsed schemas, registry ids and subject ids are cached for its lifetime.
+type Codec struct {
+	cfg Config
+	reg *sr.Client // nil without a registry
+
+	// byFingerprint resolves single-object encoding; immutable after New.
+	byFingerprint map[uint64]*schema
+
+	mu       sync.RWMutex
+	byID     map[int]*schema      // Confluent ids: KnownIDs, fetched, registered
+	unknown  map[int]time.Time    // ids the registry did not know, and when
+	subjects map[subjectKey]int   // "<topic>-value" + record -> id
+	fetching map[int]chan struct{} // in-flight registry fetches
+}
+
+type subjectKey struct{ subject, record string }
+
+// New builds a Codec. It does no network IO: the registry is contacted on
+// the first record that needs it.
+func New(cfg Config) (*Codec, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	c := &Codec{
+		cfg:           cfg,
+		byFingerprint: make(map[uint64]*schema),
+		byID:          make(map[int]*schema),
+		unknown:       make(map[int]time.Time),
+		subjects:      make(map[subjectKey]int),
+		fetching:      make(map[int]chan struct{}),
+	}
+	for _, s := range builtins() {
+		c.byFingerprint[s.codec.Rabin] = s
+	}
+	for id, text := range cfg.KnownIDs {
+		s, err := resolveKnown(text)
+		if err != nil {
+			return nil, fmt.Errorf("schemas: KnownIDs[%d]: %w", id, err)
+		}
+		c.byID[id] = s
+		if _, ok := c.byFingerprint[s.codec.Rabin]; !ok {
+			c.byFingerprint[s.codec.Rabin] = s
+		}
+	}
+	if cfg.RegistryURL != "" {
+		urls := strings.Split(cfg.RegistryURL, ",")
+		for i := range urls {
+			urls[i] = strings.TrimSpace(urls[i])
+		}
+		opts := []sr.ClientOpt{sr.URLs(urls...), sr.UserAgent("arrears")}
+		if cfg.RegistryUser != "" {
+			opts = append(opts, sr.BasicAuth(cfg.RegistryUser, cfg.RegistryPassword))
+		}
+		reg, err := sr.NewClient(opts...)
+		if err != nil {
+			return nil, fmt.Errorf("schemas: registry client: %w", err)
+		}
+		c.reg = reg
+	}
+	return c, nil
+}
+
+// Format is an accepted wire format.
+type Format uint8
+
+// The wire formats DetectFormat recognizes.
+const (
+	FormatUnknown   Format = iota
+	FormatConfluent        // 0x00, 4-byte big-endian schema id, Avro binary
+	FormatSingle           // 0xC3 0x01, 8-byte little-endian fingerprint, Avro binary
+	FormatJSON             // Avro JSON: first non-space byte '{'
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatConfluent:
+		return "confluent"
+	case FormatSingle:
+		return "single-object"
+	case FormatJSON:
+		return "json"
+	}
+	return "unknown"
+}
+
+// DetectFormat tells the wire format from the first bytes of a record.
+func DetectFormat(b []byte) Format {
+	switch {
+	case len(b) == 0:
+		return FormatUnknown
+	case b[0] == confluentMagic:
+		return FormatConfluent
+	case len(b) >= 2 && b[0] == 0xC3 && b[1] == 0x01:
+		return FormatSingle
+	}
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{':
+			return FormatJSON
+		}
+		return FormatUnknown
+	}
+	return FormatUnknown
+}
+
+// decodeNative decodes b, written with any accepted wire format, into
+// goavro's native form (or the equivalent parsed JSON) of the record want.
+func (c *Codec) decodeNative(ctx context.Context, b []byte, want string) (map[string]any, error) {
+	var (
+		s    *schema
+		body []byte
+		err  error
+	)
+	switch DetectFormat(b) {
+	case FormatConfluent:
+		if len(b) < confluentHeader {
+			return nil, malformed("confluent header truncated (%d bytes)", len(b))
+		}
+		id := int(binary.BigEndian.Uint32(b[1:confluentHeader]))
+		if s, err = c.schemaByID(ctx, id); err != nil {
+			return nil, err
+		}
+		body = b[confluentHeader:]
+	case FormatSingle:
+		if len(b) < soeHeader {
+			return nil, malformed("single-object header truncated (%d bytes)", len(b))
+		}
+		fp := binary.LittleEndian.Uint64(b[2:soeHeader])
+		if s = c.byFingerprint[fp]; s == nil {
+			return nil, &UnknownSchemaError{Fingerprint: fp}
+		}
+		body = b[soeHeader:]
+	case FormatJSON:
+		return decodeJSON(b)
+	default:
+		if len(b) == 0 {
+			return nil, malformed("empty record")
+		}
+		return nil, malformed("unrecognized wire format (first byte %#02x)", b[0])
+	}
+	if s.name != want {
+		return nil, fmt.Errorf("%w: record is %s, want %s", ErrWrongSchema, orUnnamed(s.name), want)
+	}
+	native, rest, err := s.codec.NativeFromBinary(body)
+	if err != nil {
+		return nil, malformed("avro binary: %v", err)
+	}
+	if len(rest) != 0 {
+		return nil, malformed("%d trailing bytes after %s", len(rest), want)
+	}
+	m, ok := native.(map[string]any)
+	if !ok {
+		return nil, malformed("%s decoded to %T", want, native)
+	}
+	return m, nil
+}
+
+func orUnnamed(name string) string {
+	if name == "" {
+		return "not a named record"
+	}
+	return name
+}
+
+// decodeJSON parses one Avro JSON object; numbers stay json.Number so
+// decimals and longs are exact.
+func decodeJSON(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, malformed("invalid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, malformed("trailing data after JSON object")
+	}
+	return m, nil
+}
+
+// encodeNative writes native with the owned schema name: Confluent wire
+// format under "<topic>-value" with a registry, single-object otherwise.
+func (c *Codec) encodeNative(ctx context.Context, topic, name string, native map[string]any) ([]byte, error) {
+	s := builtins()[name]
+	var (
+		out []byte
+		err error
+	)
+	if c.reg == nil {
+		out, err = s.codec.SingleFromNative(make([]byte, 0, 128), native)
+	} else {
+		id, ierr := c.subjectID(ctx, topic, s)
+		if ierr != nil {
+			return nil, ierr
+		}
+		out = make([]byte, confluentHeader, 128)
+		binary.BigEndian.PutUint32(out[1:], uint32(id))
+		out, err = s.codec.BinaryFromNative(out, native)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %v", ErrEncode, name, err)
+	}
+	return out, nil
+}
+
+// encodeJSON renders native as Avro JSON with decimals as decimal strings.
+func encodeJSON(name string, native map[string]any) ([]byte, error) {
+	out, err := builtins()[name].textCodec.TextualFromNative(nil, native)
+	if err != nil {
+		return nil, fmt.Errorf("%w %s as JSON: %v", ErrEncode, name, err)
+	}
+	return out, nil
+}

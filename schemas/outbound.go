@@ -1,0 +1,276 @@
+package schemas
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/linkedin/goavro/v2"
+)
+
+var actionSymbols = []string{
+	string(event.ActionNotify), string(event.ActionAgentTask), string(event.ActionSuspend),
+	string(event.ActionBarOutgoing), string(event.ActionThrottle), string(event.ActionRestore),
+	string(event.ActionAgency), string(event.ActionLegal), string(event.ActionWriteOff), string(event.ActionFee),
+	string(event.ActionManualReview), string(event.ActionArrangementMet), string(event.ActionArrangementBroken),
+}
+
+// EncodeAction encodes a dunning action for topic (ar.dunning.actions).
+func (c *Codec) EncodeAction(ctx context.Context, topic string, a *event.DunningAction) ([]byte, error) {
+	if a == nil {
+		return nil, fmt.Errorf("%w: nil DunningAction", ErrEncode)
+	}
+	conds := make([]any, len(a.Conditions))
+	for i, cd := range a.Conditions {
+		conds[i] = map[string]any{"name": cd.Name, "value": cd.Value, "rule": cd.Rule}
+	}
+	var channel any
+	if a.Channel != "" {
+		channel = goavro.Union("arrears.Channel", string(a.Channel))
+	}
+	return c.encodeNative(ctx, topic, ActionSchema, map[string]any{
+		"action_id": a.ActionID, "account_id": a.Account, "event_time": a.Time,
+		"policy_name": a.PolicyName, "policy_version": a.PolicyVersion, "stage": a.Stage,
+		"action_type": string(a.Type), "channel": channel, "template": opt(a.Template), "queue": opt(a.Queue),
+		"priority": a.Priority, "currency": string(a.Currency), "overdue_amount": a.OverdueAmount.Rat(),
+		"amount": a.Amount.Rat(), "oldest_due_date": a.OldestDueDate.Time(), "days_past_due": a.DaysPastDue,
+		"invoice_ids": stringsNative(a.Invoices), "reason": opt(a.Reason), "conditions": conds,
+	})
+}
+
+// DecodeAction decodes an ar.dunning.actions record in any accepted format.
+func (c *Codec) DecodeAction(ctx context.Context, b []byte) (event.DunningAction, error) {
+	m, err := c.decodeNative(ctx, b, ActionSchema)
+	if err != nil {
+		return event.DunningAction{}, err
+	}
+	f := newFields(m, "")
+	a := event.DunningAction{
+		ActionID:      f.str("action_id"),
+		Account:       f.str("account_id"),
+		Time:          f.timestamp("event_time"),
+		PolicyName:    f.str("policy_name"),
+		PolicyVersion: f.str("policy_version"),
+		Stage:         f.str("stage"),
+		Type:          event.ActionType(f.enum("action_type", actionSymbols...)),
+		Channel:       event.Channel(f.optEnum("channel", channelSymbols...)),
+		Template:      f.optStr("template"),
+		Queue:         f.optStr("queue"),
+		Priority:      f.int32Or("priority", 0),
+		Currency:      event.Currency(f.str("currency")),
+		OverdueAmount: f.amount("overdue_amount"),
+		Amount:        f.amountOr("amount"),
+		OldestDueDate: f.dateOr("oldest_due_date"),
+		DaysPastDue:   f.int32Or("days_past_due", 0),
+		Invoices:      f.strings("invoice_ids"),
+		Reason:        f.optStr("reason"),
+	}
+	f.records("conditions", func(_ int, r *fields) {
+		a.Conditions = append(a.Conditions, event.Condition{Name: r.str("name"), Value: r.str("value"), Rule: r.str("rule")})
+	})
+	if f.err != nil {
+		return event.DunningAction{}, f.err
+	}
+	return a, nil
+}
+
+// EncodeRisk encodes a risk event for topic (ar.risk.events).
+func (c *Codec) EncodeRisk(ctx context.Context, topic string, r *event.RiskEvent) ([]byte, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil RiskEvent", ErrEncode)
+	}
+	reasons := make([]any, len(r.Reasons))
+	for i, rc := range r.Reasons {
+		reasons[i] = map[string]any{"code": rc.Code, "contribution": rc.Contribution}
+	}
+	return c.encodeNative(ctx, topic, RiskSchema, map[string]any{
+		"event_id": r.EventID, "account_id": r.Account, "event_time": r.Time, "score": r.Score, "pd": r.PD,
+		"tier": r.Tier, "previous_tier": opt(r.PreviousTier), "reasons": reasons, "model_version": r.ModelVersion,
+	})
+}
+
+// DecodeRisk decodes an ar.risk.events record in any accepted format.
+func (c *Codec) DecodeRisk(ctx context.Context, b []byte) (event.RiskEvent, error) {
+	m, err := c.decodeNative(ctx, b, RiskSchema)
+	if err != nil {
+		return event.RiskEvent{}, err
+	}
+	f := newFields(m, "")
+	r := event.RiskEvent{
+		EventID:      f.str("event_id"),
+		Account:      f.str("account_id"),
+		Time:         f.timestamp("event_time"),
+		Score:        f.int32("score"),
+		PD:           f.float("pd"),
+		Tier:         f.str("tier"),
+		PreviousTier: f.optStr("previous_tier"),
+		ModelVersion: f.str("model_version"),
+	}
+	f.records("reasons", func(_ int, rf *fields) {
+		r.Reasons = append(r.Reasons, event.ReasonCode{Code: rf.str("code"), Contribution: rf.float("contribution")})
+	})
+	if f.err != nil {
+		return event.RiskEvent{}, f.err
+	}
+	return r, nil
+}
+
+// agingFields names CurrencyBalance.Aging's buckets in order.
+var agingFields = [6]string{"aging_current", "aging_1_30", "aging_31_60", "aging_61_90", "aging_91_120", "aging_over_120"}
+
+// EncodeStatus encodes an account status for topic (ar.account.status).
+func (c *Codec) EncodeStatus(ctx context.Context, topic string, s *event.AccountStatus) ([]byte, error) {
+	if s == nil {
+		return nil, fmt.Errorf("%w: nil AccountStatus", ErrEncode)
+	}
+	balances := make([]any, len(s.Balances))
+	for i, b := range s.Balances {
+		m := map[string]any{
+			"currency": string(b.Currency), "open": b.Open.Rat(), "overdue": b.Overdue.Rat(),
+			"disputed": b.Disputed.Rat(), "unapplied": b.Unapplied.Rat(),
+		}
+		for j, name := range agingFields {
+			m[name] = b.Aging[j].Rat()
+		}
+		balances[i] = m
+	}
+	var segment any
+	if s.Segment != "" {
+		segment = goavro.Union("arrears.Segment", string(s.Segment))
+	}
+	state := s.State
+	if state == nil {
+		state = []byte{}
+	}
+	return c.encodeNative(ctx, topic, StatusSchema, map[string]any{
+		"account_id": s.Account, "event_time": s.Time, "segment": segment, "closed": s.Closed,
+		"balances": balances, "open_items": s.OpenItems, "oldest_due_date": s.OldestDueDate.Time(),
+		"days_past_due": s.DaysPastDue, "stage": opt(s.Stage), "service_state": opt(s.ServiceState),
+		"risk_tier": opt(s.RiskTier), "pd": s.PD, "arrangement_id": opt(s.Arrangement), "on_hold": s.OnHold,
+		"source_partition": s.SourcePartition, "source_offset": s.SourceOffset, "state": state,
+	})
+}
+
+// DecodeStatus decodes an ar.account.status record in any accepted format.
+func (c *Codec) DecodeStatus(ctx context.Context, b []byte) (event.AccountStatus, error) {
+	m, err := c.decodeNative(ctx, b, StatusSchema)
+	if err != nil {
+		return event.AccountStatus{}, err
+	}
+	f := newFields(m, "")
+	s := event.AccountStatus{
+		Account:         f.str("account_id"),
+		Time:            f.timestamp("event_time"),
+		Segment:         event.Segment(f.optEnum("segment", segmentSymbols...)),
+		Closed:          f.boolOr("closed"),
+		OpenItems:       f.int32Or("open_items", 0),
+		OldestDueDate:   f.dateOr("oldest_due_date"),
+		DaysPastDue:     f.int32Or("days_past_due", 0),
+		Stage:           f.optStr("stage"),
+		ServiceState:    f.optStr("service_state"),
+		RiskTier:        f.optStr("risk_tier"),
+		PD:              f.floatOr("pd"),
+		Arrangement:     f.optStr("arrangement_id"),
+		OnHold:          f.boolOr("on_hold"),
+		SourcePartition: f.int32("source_partition"),
+		SourceOffset:    f.int64("source_offset"),
+		State:           f.bytes("state"),
+	}
+	f.records("balances", func(_ int, r *fields) {
+		cb := event.CurrencyBalance{
+			Currency:  event.Currency(r.str("currency")),
+			Open:      r.amount("open"),
+			Overdue:   r.amount("overdue"),
+			Disputed:  r.amount("disputed"),
+			Unapplied: r.amount("unapplied"),
+		}
+		for j, name := range agingFields {
+			cb.Aging[j] = r.amount(name)
+		}
+		s.Balances = append(s.Balances, cb)
+	})
+	if f.err != nil {
+		return event.AccountStatus{}, f.err
+	}
+	return s, nil
+}
+
+// EncodeGL encodes a journal entry for topic (ar.gl).
+func (c *Codec) EncodeGL(ctx context.Context, topic string, g *event.GLEntry) ([]byte, error) {
+	if g == nil {
+		return nil, fmt.Errorf("%w: nil GLEntry", ErrEncode)
+	}
+	return c.encodeNative(ctx, topic, GLSchema, map[string]any{
+		"entry_id": g.EntryID, "account_id": g.Account, "event_time": g.Time, "kind": g.Kind,
+		"currency": string(g.Currency), "amount": g.Amount.Rat(), "debit_account": g.DebitAccount,
+		"credit_account": g.CreditAccount, "reference": opt(g.Reference), "description": opt(g.Description),
+	})
+}
+
+// DecodeGL decodes an ar.gl record in any accepted format.
+func (c *Codec) DecodeGL(ctx context.Context, b []byte) (event.GLEntry, error) {
+	m, err := c.decodeNative(ctx, b, GLSchema)
+	if err != nil {
+		return event.GLEntry{}, err
+	}
+	f := newFields(m, "")
+	g := event.GLEntry{
+		EntryID:       f.str("entry_id"),
+		Account:       f.str("account_id"),
+		Time:          f.timestamp("event_time"),
+		Kind:          f.str("kind"),
+		Currency:      event.Currency(f.str("currency")),
+		Amount:        f.amount("amount"),
+		DebitAccount:  f.str("debit_account"),
+		CreditAccount: f.str("credit_account"),
+		Reference:     f.optStr("reference"),
+		Description:   f.optStr("description"),
+	}
+	if f.err != nil {
+		return event.GLEntry{}, f.err
+	}
+	return g, nil
+}
+
+// EncodeDeadLetter encodes a rejected record for topic (ar.dlq).
+func (c *Codec) EncodeDeadLetter(ctx context.Context, topic string, d *event.DeadLetter) ([]byte, error) {
+	if d == nil {
+		return nil, fmt.Errorf("%w: nil DeadLetter", ErrEncode)
+	}
+	var key any
+	if d.Key != nil {
+		key = goavro.Union("bytes", d.Key)
+	}
+	value := d.Value
+	if value == nil {
+		value = []byte{}
+	}
+	return c.encodeNative(ctx, topic, DeadLetterSchema, map[string]any{
+		"reason": d.Reason, "error_class": d.ErrorClass, "topic": d.Topic, "partition": d.Partition,
+		"offset": d.Offset, "key": key, "value": value, "event_time": d.Time,
+	})
+}
+
+// DecodeDeadLetter decodes an ar.dlq record in any accepted format.
+func (c *Codec) DecodeDeadLetter(ctx context.Context, b []byte) (event.DeadLetter, error) {
+	m, err := c.decodeNative(ctx, b, DeadLetterSchema)
+	if err != nil {
+		return event.DeadLetter{}, err
+	}
+	f := newFields(m, "")
+	d := event.DeadLetter{
+		Reason:     f.str("reason"),
+		ErrorClass: f.str("error_class"),
+		Topic:      f.str("topic"),
+		Partition:  f.int32("partition"),
+		Offset:     f.int64("offset"),
+		Key:        f.optBytes("key"),
+		Value:      f.bytes("value"),
+		Time:       f.timestamp("event_time"),
+	}
+	if f.err != nil {
+		return event.DeadLetter{}, f.err
+	}
+	return d, nil
+}
+
