@@ -1,0 +1,78 @@
+package risk
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+// Config tunes when a score becomes a risk event.
+type Config struct {
+	// PDDelta emits an event when the PD moved by more than this (absolute)
+	// since the last emitted PD, even within the same tier. 0 disables it:
+	// only tier changes emit. Default 0.05.
+	PDDelta float64 `yaml:"pd_delta"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config { return Config{PDDelta: 0.05} }
+
+// Validate reports a bad field.
+func (c Config) Validate() error {
+	if !(c.PDDelta >= 0 && c.PDDelta < 1) {
+		return fmt.Errorf("%w: pd_delta %v: must be in [0, 1)", ErrInvalidConfig, c.PDDelta)
+	}
+	return nil
+}
+
+// Decide turns a score into at most one risk event. It emits when the tier
+// differs from the last emitted tier (including the first score of an
+// account, whose previous tier is "") or when the PD moved by more than
+// cfg.PDDelta since the last emitted PD; otherwise it returns st unchanged
+// and nil. A Result with no tier (the zero Result) never emits.
+//
+// The event id hashes the account, the model version, the triggering event
+// id and the account's emit sequence, so replaying the same input from the
+// same state gives the same ids. now is the partition clock.
+func Decide(st State, r Result, cfg Config, accountID string, now time.Time, eventID string) (State, *event.RiskEvent) {
+	if r.Tier == "" {
+		return st, nil
+	}
+	changed := r.Tier != st.Tier
+	moved := cfg.PDDelta > 0 && math.Abs(r.PD-st.PD) > cfg.PDDelta
+	if !changed && !moved {
+		return st, nil
+	}
+	reasons := make([]event.ReasonCode, r.NumReasons)
+	copy(reasons, r.Reasons[:r.NumReasons])
+	ev := &event.RiskEvent{
+		EventID:      riskEventID(accountID, r.ModelVersion, eventID, st.Seq),
+		Account:      accountID,
+		Time:         now,
+		Score:        r.Score,
+		PD:           r.PD,
+		Tier:         r.Tier,
+		PreviousTier: st.Tier,
+		Reasons:      reasons,
+		ModelVersion: r.ModelVersion,
+	}
+	return State{Tier: r.Tier, PD: r.PD, Seq: st.Seq + 1}, ev
+}
+
+// riskEventID is 32 hex digits of SHA-256 over length-prefixed fields.
+func riskEventID(account, model, trigger string, seq uint32) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	for _, s := range [...]string{"risk", account, model, trigger} {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+		h.Write([]byte(s))
+	}
+	h.Write(n[:binary.PutUvarint(n[:], uint64(seq))])
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
