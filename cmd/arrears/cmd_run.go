@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/schemas"
+	"github.com/arrears/arrears/sinks/redisstore"
+)
+
+// cmdRun: `arrears run`, the collections processor.
+func cmdRun(ctx context.Context, args []string) error {
+	cfg, err := loadConfig(flag.NewFlagSet("run", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	reg := newRegistry()
+
+	// The inputs and the changelog must be co-partitioned: state is owned per
+	// input partition and restored from the same changelog partition.
+	admCl, err := kgo.NewClient(cfg.Kafka.ClientOpts()...)
+	if err != nil {
+		return err
+	}
+	nparts, err := kafkax.CheckTopics(ctx, kadm.NewClient(admCl), cfg.Kafka)
+	admCl.Close()
+	if err != nil {
+		return fmt.Errorf("topics: %w", err)
+	}
+	log.Info("topics checked", "partitions", nparts)
+
+	codec, err := schemas.New(cfg.Codec)
+	if err != nil {
+		return fmt.Errorf("codec: %w", err)
+	}
+	rdb := redisstore.NewClient(cfg.Redis)
+	defer rdb.Close()
+	store := redisstore.New(rdb, cfg.Redis.Prefix)
+	if err := store.Ping(ctx); err != nil {
+		return fmt.Errorf("redis %v: %w", cfg.Redis.Addrs, err)
+	}
+	env, err := loadEnv(cfg)
+	if err != nil {
+		return err
+	}
+	proc, err := processor.New(cfg.Processor, cfg.Kafka, store, codec, env, processor.NewMetrics(reg), log)
+	if err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return proc.Run(gctx) })
+	if cfg.Processor.TickInterval > 0 {
+		g.Go(func() error { return runTicker(gctx, cfg, codec, log) })
+	}
+	g.Go(func() error {
+		return serveOps(gctx, cfg.HTTP.Listen, reg, log, []check{
+			{"redis", store.Ping},
+			{"kafka", func(context.Context) error {
+				if !proc.Ready() {
+					return fmt.Errorf("not joined yet")
+				}
+				return nil
+			}},
+		}, nil)
+	})
+	return g.Wait()
+}
+
+// loadEnv builds the pure core's environment (policies, scorecard).
+func loadEnv(cfg Config) (*core.Env, error) {
+	return &core.Env{}, nil
+}

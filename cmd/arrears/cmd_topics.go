@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor/kafkax"
+)
+
+// cmdTopics: `arrears topics create|check [-partitions N]`.
+func cmdTopics(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "check") {
+		return fmt.Errorf("%w: arrears topics create|check [-config FILE] [-partitions N]", errUsage)
+	}
+	fs := flag.NewFlagSet("topics "+args[0], flag.ContinueOnError)
+	parts := fs.Int("partitions", 0, "partition count for created topics (default: kafka.partitions, 12)")
+	cfg, err := loadConfig(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *parts > 0 {
+		cfg.Kafka.Partitions = *parts
+	}
+	cl, err := kgo.NewClient(cfg.Kafka.ClientOpts()...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if args[0] == "create" {
+		created, err := kafkax.CreateTopics(ctx, adm, cfg.Kafka)
+		if err != nil {
+			return err
+		}
+		for _, t := range created {
+			fmt.Println("created", t)
+		}
+	}
+	// Freshly created topics take a moment to appear in metadata.
+	var n int
+	for i := 0; ; i++ {
+		if n, err = kafkax.CheckTopics(ctx, adm, cfg.Kafka); err == nil || i == 30 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ok: %d topics, inputs and changelog co-partitioned with %d partitions\n", len(cfg.Kafka.Topics.Inputs())+len(cfg.Kafka.Topics.Outputs()), n)
+	return nil
+}

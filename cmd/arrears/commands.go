@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: its one-line help and its entry point, which
+// receives the arguments after the subcommand name.
+type command struct {
+	help string
+	run  func(ctx context.Context, args []string) error
+}
+
+// commands lists every subcommand. Each lives in its own cmd_*.go file.
+var commands = map[string]command{
+	"run":     {"run the collections processor (consume ar.events, emit actions, keep state in Redis)", cmdRun},
+	"topics":  {"topics create|check: create or verify the arrears topics", cmdTopics},
+	"version": {"print the version", cmdVersion},
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		return nil
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		usage()
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	if err := c.run(ctx, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", args[0], err)
+	}
+	return nil
+}
+
+func usage() {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("arrears: streaming accounts receivable and collections\n\nusage: arrears COMMAND [flags]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].help)
+	}
+	b.WriteString("\nEvery command takes -config FILE (YAML); ARREARS_* environment variables override it.\n")
+	fmt.Fprint(os.Stderr, b.String())
+}
+
+// version is set by the linker (-ldflags "-X main.version=...").
+var version = "dev"
+
+func cmdVersion(context.Context, []string) error {
+	fmt.Println("arrears", version)
+	return nil
+}

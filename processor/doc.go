@@ -1,0 +1,20 @@
+// Package processor runs arrears' partition-owned processing loop: it fetches
+// input records from Kafka in a consumer group, decodes them, applies them to
+// per-account state with the pure core, emits outputs and the input offsets
+// in one Kafka transaction, then writes the committed state to the store
+// (Redis) in one fenced, idempotent call per partition. It does IO through
+// franz-go and the small Store and Codec interfaces it declares.
+//
+// Processing model (DESIGN.md "Processing model"):
+//   - one consumer group session (franz-go GroupTransactSession); each poll is
+//     split by input partition, and one goroutine per partition applies that
+//     partition's records: nothing else touches a partition's state;
+//   - all partitions' outputs of one poll, and the input offsets, commit in
+//     one transaction; readers use read_committed;
+//   - after the commit each partition's batch goes to the store, guarded by
+//     the owner epoch and the last applied offset;
+//   - the status topic is the changelog: every changed account's full state is
+//     in it, so a new owner (or a flushed Redis) is caught up from it;
+//   - time is the partition clock, moved only by input records; timers fire
+//     when the clock passes them, before the record that moved the clock.
+package processor

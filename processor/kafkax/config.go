@@ -1,0 +1,106 @@
+package kafkax
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Topics names the topics arrears reads and writes (DESIGN.md defaults).
+type Topics struct {
+	// Events is the main input (default "ar.events").
+	Events string `yaml:"events"`
+	// ExtraInputs are further input topics, co-partitioned with Events.
+	ExtraInputs []string `yaml:"extra_inputs"`
+	// Actions receives dunning actions (default "ar.dunning.actions").
+	Actions string `yaml:"actions"`
+	// Risk receives risk events (default "ar.risk.events").
+	Risk string `yaml:"risk"`
+	// Status is the compacted account status / state changelog (default "ar.account.status").
+	Status string `yaml:"status"`
+	// GL receives journal entries (default "ar.gl").
+	GL string `yaml:"gl"`
+	// DLQ receives rejected input with its reason (default "ar.dlq").
+	DLQ string `yaml:"dlq"`
+}
+
+// Inputs lists every input topic, Events first.
+func (t Topics) Inputs() []string { return append([]string{t.Events}, t.ExtraInputs...) }
+
+// Outputs lists every output topic.
+func (t Topics) Outputs() []string { return []string{t.Actions, t.Risk, t.Status, t.GL, t.DLQ} }
+
+// Config is how arrears reaches Kafka.
+type Config struct {
+	// Brokers are seed brokers (default ["127.0.0.1:9092"]).
+	Brokers []string `yaml:"brokers"`
+	// Topics names the topics (defaults above).
+	Topics Topics `yaml:"topics"`
+	// Partitions is the partition count `topics create` uses for every topic (default 12).
+	Partitions int `yaml:"partitions"`
+	// ReplicationFactor for created topics (default 1; 3 in production).
+	ReplicationFactor int `yaml:"replication_factor"`
+	// ClientID identifies this process to the brokers (default "arrears").
+	ClientID string `yaml:"client_id"`
+	// DialTimeout bounds connection attempts (default 10s).
+	DialTimeout time.Duration `yaml:"dial_timeout"`
+}
+
+// Defaults returns the documented defaults.
+func Defaults() Config {
+	return Config{
+		Brokers: []string{"127.0.0.1:9092"},
+		Topics: Topics{
+			Events: "ar.events", Actions: "ar.dunning.actions", Risk: "ar.risk.events",
+			Status: "ar.account.status", GL: "ar.gl", DLQ: "ar.dlq",
+		},
+		Partitions:        12,
+		ReplicationFactor: 1,
+		ClientID:          "arrears",
+		DialTimeout:       10 * time.Second,
+	}
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka.brokers: at least one broker is required"))
+	}
+	for i, b := range c.Brokers {
+		if !strings.Contains(b, ":") {
+			errs = append(errs, fmt.Errorf("kafka.brokers[%d]: %q is not host:port", i, b))
+		}
+	}
+	names := map[string]string{}
+	check := func(field, v string) {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("kafka.topics.%s: must not be empty", field))
+			return
+		}
+		if other, dup := names[v]; dup {
+			errs = append(errs, fmt.Errorf("kafka.topics.%s: %q already used by %s", field, v, other))
+		}
+		names[v] = field
+	}
+	check("events", c.Topics.Events)
+	for i, t := range c.Topics.ExtraInputs {
+		check(fmt.Sprintf("extra_inputs[%d]", i), t)
+	}
+	check("actions", c.Topics.Actions)
+	check("risk", c.Topics.Risk)
+	check("status", c.Topics.Status)
+	check("gl", c.Topics.GL)
+	check("dlq", c.Topics.DLQ)
+	if c.Partitions < 1 {
+		errs = append(errs, fmt.Errorf("kafka.partitions: %d must be >= 1", c.Partitions))
+	}
+	if c.ReplicationFactor < 1 {
+		errs = append(errs, fmt.Errorf("kafka.replication_factor: %d must be >= 1", c.ReplicationFactor))
+	}
+	if c.DialTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("kafka.dial_timeout: %s must be > 0", c.DialTimeout))
+	}
+	return errors.Join(errs...)
+}

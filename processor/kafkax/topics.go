@@ -1,0 +1,88 @@
+package kafkax
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ClientOpts are the options every arrears client starts from.
+func (c Config) ClientOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Brokers...),
+		kgo.ClientID(c.ClientID),
+		kgo.DialTimeout(c.DialTimeout),
+	}
+}
+
+// topicConfigs returns per-topic configs: the status topic is compacted (it is
+// the changelog), the others delete by time.
+func (c Config) topicConfigs(topic string) map[string]*string {
+	s := func(v string) *string { return &v }
+	if topic == c.Topics.Status {
+		return map[string]*string{
+			"cleanup.policy":            s("compact"),
+			"min.compaction.lag.ms":     s("60000"),
+			"segment.ms":                s("3600000"),
+			"min.cleanable.dirty.ratio": s("0.2"),
+		}
+	}
+	return map[string]*string{"cleanup.policy": s("delete")}
+}
+
+// CreateTopics creates every arrears topic that does not exist yet with
+// c.Partitions partitions. It returns the names it created.
+func CreateTopics(ctx context.Context, adm *kadm.Client, c Config) ([]string, error) {
+	var created []string
+	for _, t := range append(c.Topics.Inputs(), c.Topics.Outputs()...) {
+		resp, err := adm.CreateTopic(ctx, int32(c.Partitions), int16(c.ReplicationFactor), c.topicConfigs(t), t)
+		switch {
+		case errors.Is(err, kerr.TopicAlreadyExists) || errors.Is(resp.Err, kerr.TopicAlreadyExists):
+		case err != nil:
+			return created, fmt.Errorf("create topic %s: %w", t, err)
+		case resp.Err != nil:
+			return created, fmt.Errorf("create topic %s: %w", t, resp.Err)
+		default:
+			created = append(created, t)
+		}
+	}
+	return created, nil
+}
+
+// ErrNotCoPartitioned is returned by CheckTopics when topics that must share
+// a partition count do not.
+var ErrNotCoPartitioned = errors.New("topics are not co-partitioned")
+
+// CheckTopics verifies that every arrears topic exists and that all inputs and
+// the status changelog have the same partition count (state is owned per input
+// partition and the changelog partition must match). It returns that count.
+func CheckTopics(ctx context.Context, adm *kadm.Client, c Config) (int, error) {
+	all := append(c.Topics.Inputs(), c.Topics.Outputs()...)
+	md, err := adm.ListTopics(ctx, all...)
+	if err != nil {
+		return 0, fmt.Errorf("list topics: %w", err)
+	}
+	var missing []string
+	for _, t := range all {
+		d, ok := md[t]
+		if !ok || d.Err != nil {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return 0, fmt.Errorf("missing topics %v (run `arrears topics create`)", missing)
+	}
+	want := len(md[c.Topics.Events].Partitions)
+	for _, t := range append(c.Topics.Inputs(), c.Topics.Status) {
+		if got := len(md[t].Partitions); got != want {
+			return 0, fmt.Errorf("%w: %s has %d partitions, %s has %d", ErrNotCoPartitioned, t, got, c.Topics.Events, want)
+		}
+	}
+	return want, nil
+}

@@ -1,0 +1,65 @@
+package processor
+
+import (
+	"context"
+	"errors"
+)
+
+// Store is what the processor needs from the state store (Redis). Every call
+// concerns one partition, whose keys share the hash tag {p<N>} so each write
+// is atomic on one node, also on Redis Cluster.
+type Store interface {
+	// Claim makes this process the owner of partition p: it bumps and returns
+	// the partition's owner epoch (fencing any previous owner) with the
+	// partition's metadata.
+	Claim(ctx context.Context, p int32) (Meta, error)
+	// Load returns the encoded states of the given accounts; absent accounts
+	// are missing from the map.
+	Load(ctx context.Context, p int32, accounts []string) (map[string][]byte, error)
+	// Timers returns every account of p with a pending timer (unix ms).
+	Timers(ctx context.Context, p int32) (map[string]int64, error)
+	// Apply writes one committed batch atomically, if and only if epoch is still
+	// the partition's epoch (else ErrFenced; ErrLost when the partition's
+	// metadata is gone, i.e. Redis was flushed) and the batch is newer than
+	// what was applied (else it is a no-op and Apply returns ErrStale).
+	Apply(ctx context.Context, p int32, epoch int64, b *Batch) error
+}
+
+// Meta is a partition's bookkeeping in the store.
+type Meta struct {
+	// Epoch is the owner epoch returned by Claim.
+	Epoch int64
+	// Applied is the last input offset applied, per input topic.
+	Applied map[string]int64
+	// Changelog is the next changelog (status topic) offset not yet reflected
+	// in the store; restore resumes reading there.
+	Changelog int64
+	// Clock is the partition clock (unix ms).
+	Clock int64
+	// Fresh reports that the partition had no metadata (new or flushed store).
+	Fresh bool
+}
+
+// Batch is the store write that follows one committed Kafka transaction.
+type Batch struct {
+	// Applied is the last input offset of the batch per input topic.
+	Applied map[string]int64
+	// Changelog is the changelog offset after the batch's status records.
+	Changelog int64
+	// Clock is the partition clock after the batch.
+	Clock int64
+	// Put holds the new encoded state of every changed account.
+	Put map[string][]byte
+	// Timers sets (ms > 0) or clears (ms == 0) an account's pending timer.
+	Timers map[string]int64
+}
+
+// Errors returned by Store.Apply.
+var (
+	// ErrFenced: another process claimed the partition since our Claim.
+	ErrFenced = errors.New("partition owner epoch changed: this process is fenced")
+	// ErrLost: the partition's metadata vanished (Redis flushed or lost).
+	ErrLost = errors.New("partition state missing in store")
+	// ErrStale: the batch was already applied.
+	ErrStale = errors.New("batch already applied")
+)

@@ -1,0 +1,69 @@
+package processor
+
+import "container/heap"
+
+// timerSet holds a partition's pending wake-ups: one per account, popped in
+// (time, account) order so firing is deterministic whatever the batching.
+// The map is authoritative; heap entries that disagree with it are stale and
+// skipped.
+type timerSet struct {
+	at map[string]int64
+	h  timerHeap
+}
+
+func newTimerSet() *timerSet { return &timerSet{at: map[string]int64{}} }
+
+// get returns the account's wake-up (0: none).
+func (t *timerSet) get(acct string) int64 { return t.at[acct] }
+
+// set schedules (ms > 0) or clears (ms == 0) the account's wake-up.
+func (t *timerSet) set(acct string, ms int64) {
+	if ms <= 0 {
+		delete(t.at, acct)
+		return
+	}
+	t.at[acct] = ms
+	heap.Push(&t.h, timer{ms, acct})
+}
+
+// popDue removes and returns the earliest wake-up at or before now.
+func (t *timerSet) popDue(now int64) (string, int64, bool) {
+	for t.h.Len() > 0 {
+		top := t.h[0]
+		if top.at > now {
+			return "", 0, false
+		}
+		heap.Pop(&t.h)
+		if t.at[top.acct] == top.at {
+			delete(t.at, top.acct)
+			return top.acct, top.at, true
+		}
+	}
+	return "", 0, false
+}
+
+// len is the number of pending wake-ups.
+func (t *timerSet) len() int { return len(t.at) }
+
+type timer struct {
+	at   int64
+	acct string
+}
+
+type timerHeap []timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].acct < h[j].acct
+}
+func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
+func (h *timerHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}

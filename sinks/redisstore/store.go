@@ -1,0 +1,231 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/arrears/arrears/processor"
+)
+
+// Config is how arrears reaches Redis.
+type Config struct {
+	// Addrs are host:port addresses (default ["127.0.0.1:6379"]). With more
+	// than one address, or Cluster set, a Redis Cluster client is used.
+	Addrs []string `yaml:"addrs"`
+	// Cluster forces the cluster client even with one seed address.
+	Cluster bool `yaml:"cluster"`
+	// Password for AUTH; prefer the ARREARS_REDIS_PASSWORD environment variable.
+	Password string `yaml:"password"`
+	// DB is the database number (standalone only, default 0).
+	DB int `yaml:"db"`
+	// Prefix starts every key (default "arrears").
+	Prefix string `yaml:"prefix"`
+	// Timeout bounds each command (default 5s).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Defaults returns the documented defaults.
+func Defaults() Config {
+	return Config{Addrs: []string{"127.0.0.1:6379"}, Prefix: "arrears", Timeout: 5 * time.Second}
+}
+
+// Validate names the bad field.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Addrs) == 0 {
+		errs = append(errs, errors.New("redis.addrs: at least one address is required"))
+	}
+	for i, a := range c.Addrs {
+		if !strings.Contains(a, ":") {
+			errs = append(errs, fmt.Errorf("redis.addrs[%d]: %q is not host:port", i, a))
+		}
+	}
+	if c.Prefix == "" || strings.ContainsAny(c.Prefix, "{} ") {
+		errs = append(errs, fmt.Errorf("redis.prefix: %q must be non-empty without braces or spaces", c.Prefix))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("redis.timeout: %s must be > 0", c.Timeout))
+	}
+	if c.DB != 0 && (c.Cluster || len(c.Addrs) > 1) {
+		errs = append(errs, errors.New("redis.db: must be 0 with Redis Cluster"))
+	}
+	return errors.Join(errs...)
+}
+
+// NewClient opens a standalone or cluster client.
+func NewClient(c Config) redis.UniversalClient {
+	if c.Cluster || len(c.Addrs) > 1 {
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: c.Addrs, Password: c.Password, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
+		})
+	}
+	return redis.NewClient(&redis.Options{
+		Addr: c.Addrs[0], Password: c.Password, DB: c.DB, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
+	})
+}
+
+// Store implements processor.Store on Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// New wraps a client.
+func New(rdb redis.UniversalClient, prefix string) *Store {
+	if prefix == "" {
+		prefix = "arrears"
+	}
+	return &Store{rdb: rdb, prefix: prefix}
+}
+
+var _ processor.Store = (*Store)(nil)
+
+func (s *Store) key(p int32, name string) string {
+	return s.prefix + ":{p" + strconv.Itoa(int(p)) + "}:" + name
+}
+
+// keys returns the meta, accounts and timers keys of p (the Lua scripts' KEYS).
+func (s *Store) keys(p int32) []string {
+	return []string{s.key(p, "meta"), s.key(p, "acct"), s.key(p, "timers")}
+}
+
+// claimScript bumps the epoch and returns the whole meta hash.
+var claimScript = redis.NewScript(`
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+local m = redis.call('HGETALL', KEYS[1])
+if fresh then table.insert(m, 'fresh'); table.insert(m, '1') end
+return m
+`)
+
+// Claim implements processor.Store.
+func (s *Store) Claim(ctx context.Context, p int32) (processor.Meta, error) {
+	res, err := claimScript.Run(ctx, s.rdb, s.keys(p)).StringSlice()
+	if err != nil {
+		return processor.Meta{}, fmt.Errorf("redis claim partition %d: %w", p, err)
+	}
+	m := processor.Meta{Applied: map[string]int64{}, Changelog: 0}
+	for i := 0; i+1 < len(res); i += 2 {
+		k, v := res[i], res[i+1]
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch {
+		case k == "epoch":
+			m.Epoch = n
+		case k == "clock":
+			m.Clock = n
+		case k == "changelog":
+			m.Changelog = n
+		case k == "fresh":
+			m.Fresh = true
+		case strings.HasPrefix(k, "off:"):
+			m.Applied[k[4:]] = n
+		}
+	}
+	return m, nil
+}
+
+// Load implements processor.Store.
+func (s *Store) Load(ctx context.Context, p int32, accounts []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(accounts))
+	if len(accounts) == 0 {
+		return out, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.key(p, "acct"), accounts...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis load %d accounts of partition %d: %w", len(accounts), p, err)
+	}
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			out[accounts[i]] = []byte(str)
+		}
+	}
+	return out, nil
+}
+
+// Timers implements processor.Store.
+func (s *Store) Timers(ctx context.Context, p int32) (map[string]int64, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.key(p, "timers"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis timers of partition %d: %w", p, err)
+	}
+	out := make(map[string]int64, len(zs))
+	for _, z := range zs {
+		out[z.Member.(string)] = int64(z.Score)
+	}
+	return out, nil
+}
+
+// applyScript: ARGV = epoch, clock, changelog, nOffsets, (topic, offset)*,
+// nPuts, (account, state)*, (account, wakeMs)*. Returns 'OK', 'STALE',
+// 'FENCED' or 'LOST'.
+var applyScript = redis.NewScript(`
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return 'LOST' end
+if epoch ~= ARGV[1] then return 'FENCED' end
+local i = 4
+local n = tonumber(ARGV[i]); i = i + 1
+local newer = false
+local offs = {}
+for j = 1, n do
+  local t, o = ARGV[i], tonumber(ARGV[i+1]); i = i + 2
+  local cur = tonumber(redis.call('HGET', KEYS[1], 'off:' .. t) or '-1')
+  if o > cur then newer = true end
+  offs[#offs+1] = 'off:' .. t; offs[#offs+1] = ARGV[i-1]
+end
+if n > 0 and not newer then return 'STALE' end
+local np = tonumber(ARGV[i]); i = i + 1
+for j = 1, np do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i+1]); i = i + 2
+end
+while i <= #ARGV do
+  local w = tonumber(ARGV[i+1])
+  if w > 0 then redis.call('ZADD', KEYS[3], w, ARGV[i]) else redis.call('ZREM', KEYS[3], ARGV[i]) end
+  i = i + 2
+end
+if #offs > 0 then redis.call('HSET', KEYS[1], unpack(offs)) end
+local clock = tonumber(redis.call('HGET', KEYS[1], 'clock') or '0')
+if tonumber(ARGV[2]) > clock then redis.call('HSET', KEYS[1], 'clock', ARGV[2]) end
+local cl = tonumber(redis.call('HGET', KEYS[1], 'changelog') or '0')
+if tonumber(ARGV[3]) > cl then redis.call('HSET', KEYS[1], 'changelog', ARGV[3]) end
+return 'OK'
+`)
+
+// Apply implements processor.Store.
+func (s *Store) Apply(ctx context.Context, p int32, epoch int64, b *processor.Batch) error {
+	args := make([]any, 0, 4+2*len(b.Applied)+1+2*len(b.Put)+2*len(b.Timers))
+	args = append(args, epoch, b.Clock, b.Changelog, len(b.Applied))
+	for t, o := range b.Applied {
+		args = append(args, t, o)
+	}
+	args = append(args, len(b.Put))
+	for a, st := range b.Put {
+		args = append(args, a, st)
+	}
+	for a, w := range b.Timers {
+		args = append(args, a, w)
+	}
+	res, err := applyScript.Run(ctx, s.rdb, s.keys(p), args...).Text()
+	if err != nil {
+		return fmt.Errorf("redis apply partition %d: %w", p, err)
+	}
+	switch res {
+	case "OK":
+		return nil
+	case "STALE":
+		return processor.ErrStale
+	case "FENCED":
+		return processor.ErrFenced
+	case "LOST":
+		return processor.ErrLost
+	}
+	return fmt.Errorf("redis apply partition %d: unexpected reply %q", p, res)
+}
+
+// Ping checks the connection (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
