@@ -32,9 +32,9 @@ type Codec struct {
 	byFingerprint map[uint64]*schema
 
 	mu       sync.RWMutex
-	byID     map[int]*schema      // Confluent ids: KnownIDs, fetched, registered
-	unknown  map[int]time.Time    // ids the registry did not know, and when
-	subjects map[subjectKey]int   // "<topic>-value" + record -> id
+	byID     map[int]*schema       // Confluent ids: KnownIDs, fetched, registered
+	unknown  map[int]time.Time     // ids the registry did not know, and when
+	subjects map[subjectKey]int    // "<topic>-value" + record -> id
 	fetching map[int]chan struct{} // in-flight registry fetches
 }
 
@@ -231,10 +231,24 @@ func (c *Codec) encodeNative(ctx context.Context, topic, name string, native map
 }
 
 // encodeJSON renders native as Avro JSON with decimals as decimal strings.
+// goavro's field order varies between calls, so the text is re-marshalled
+// with sorted keys to make the output stable (fixtures, diffs).
 func encodeJSON(name string, native map[string]any) ([]byte, error) {
-	out, err := builtins()[name].textCodec.TextualFromNative(nil, native)
+	text, err := builtins()[name].textCodec.TextualFromNative(nil, native)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s as JSON: %v", ErrEncode, name, err)
 	}
-	return out, nil
+	dec := json.NewDecoder(bytes.NewReader(text))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w %s as JSON: %v", ErrEncode, name, err)
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("%w %s as JSON: %v", ErrEncode, name, err)
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
 }

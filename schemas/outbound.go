@@ -20,6 +20,10 @@ func (c *Codec) EncodeAction(ctx context.Context, topic string, a *event.Dunning
 	if a == nil {
 		return nil, fmt.Errorf("%w: nil DunningAction", ErrEncode)
 	}
+	return c.encodeNative(ctx, topic, ActionSchema, actionNative(a))
+}
+
+func actionNative(a *event.DunningAction) map[string]any {
 	conds := make([]any, len(a.Conditions))
 	for i, cd := range a.Conditions {
 		conds[i] = map[string]any{"name": cd.Name, "value": cd.Value, "rule": cd.Rule}
@@ -28,14 +32,14 @@ func (c *Codec) EncodeAction(ctx context.Context, topic string, a *event.Dunning
 	if a.Channel != "" {
 		channel = goavro.Union("arrears.Channel", string(a.Channel))
 	}
-	return c.encodeNative(ctx, topic, ActionSchema, map[string]any{
+	return map[string]any{
 		"action_id": a.ActionID, "account_id": a.Account, "event_time": a.Time,
 		"policy_name": a.PolicyName, "policy_version": a.PolicyVersion, "stage": a.Stage,
 		"action_type": string(a.Type), "channel": channel, "template": opt(a.Template), "queue": opt(a.Queue),
 		"priority": a.Priority, "currency": string(a.Currency), "overdue_amount": a.OverdueAmount.Rat(),
 		"amount": a.Amount.Rat(), "oldest_due_date": a.OldestDueDate.Time(), "days_past_due": a.DaysPastDue,
 		"invoice_ids": stringsNative(a.Invoices), "reason": opt(a.Reason), "conditions": conds,
-	})
+	}
 }
 
 // DecodeAction decodes an ar.dunning.actions record in any accepted format.
@@ -79,14 +83,18 @@ func (c *Codec) EncodeRisk(ctx context.Context, topic string, r *event.RiskEvent
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil RiskEvent", ErrEncode)
 	}
+	return c.encodeNative(ctx, topic, RiskSchema, riskNative(r))
+}
+
+func riskNative(r *event.RiskEvent) map[string]any {
 	reasons := make([]any, len(r.Reasons))
 	for i, rc := range r.Reasons {
 		reasons[i] = map[string]any{"code": rc.Code, "contribution": rc.Contribution}
 	}
-	return c.encodeNative(ctx, topic, RiskSchema, map[string]any{
+	return map[string]any{
 		"event_id": r.EventID, "account_id": r.Account, "event_time": r.Time, "score": r.Score, "pd": r.PD,
 		"tier": r.Tier, "previous_tier": opt(r.PreviousTier), "reasons": reasons, "model_version": r.ModelVersion,
-	})
+	}
 }
 
 // DecodeRisk decodes an ar.risk.events record in any accepted format.
@@ -123,6 +131,10 @@ func (c *Codec) EncodeStatus(ctx context.Context, topic string, s *event.Account
 	if s == nil {
 		return nil, fmt.Errorf("%w: nil AccountStatus", ErrEncode)
 	}
+	return c.encodeNative(ctx, topic, StatusSchema, statusNative(s))
+}
+
+func statusNative(s *event.AccountStatus) map[string]any {
 	balances := make([]any, len(s.Balances))
 	for i, b := range s.Balances {
 		m := map[string]any{
@@ -142,13 +154,13 @@ func (c *Codec) EncodeStatus(ctx context.Context, topic string, s *event.Account
 	if state == nil {
 		state = []byte{}
 	}
-	return c.encodeNative(ctx, topic, StatusSchema, map[string]any{
+	return map[string]any{
 		"account_id": s.Account, "event_time": s.Time, "segment": segment, "closed": s.Closed,
 		"balances": balances, "open_items": s.OpenItems, "oldest_due_date": s.OldestDueDate.Time(),
 		"days_past_due": s.DaysPastDue, "stage": opt(s.Stage), "service_state": opt(s.ServiceState),
 		"risk_tier": opt(s.RiskTier), "pd": s.PD, "arrangement_id": opt(s.Arrangement), "on_hold": s.OnHold,
 		"source_partition": s.SourcePartition, "source_offset": s.SourceOffset, "state": state,
-	})
+	}
 }
 
 // DecodeStatus decodes an ar.account.status record in any accepted format.
@@ -200,11 +212,15 @@ func (c *Codec) EncodeGL(ctx context.Context, topic string, g *event.GLEntry) ([
 	if g == nil {
 		return nil, fmt.Errorf("%w: nil GLEntry", ErrEncode)
 	}
-	return c.encodeNative(ctx, topic, GLSchema, map[string]any{
+	return c.encodeNative(ctx, topic, GLSchema, glNative(g))
+}
+
+func glNative(g *event.GLEntry) map[string]any {
+	return map[string]any{
 		"entry_id": g.EntryID, "account_id": g.Account, "event_time": g.Time, "kind": g.Kind,
 		"currency": string(g.Currency), "amount": g.Amount.Rat(), "debit_account": g.DebitAccount,
 		"credit_account": g.CreditAccount, "reference": opt(g.Reference), "description": opt(g.Description),
-	})
+	}
 }
 
 // DecodeGL decodes an ar.gl record in any accepted format.
@@ -237,6 +253,10 @@ func (c *Codec) EncodeDeadLetter(ctx context.Context, topic string, d *event.Dea
 	if d == nil {
 		return nil, fmt.Errorf("%w: nil DeadLetter", ErrEncode)
 	}
+	return c.encodeNative(ctx, topic, DeadLetterSchema, deadLetterNative(d))
+}
+
+func deadLetterNative(d *event.DeadLetter) map[string]any {
 	var key any
 	if d.Key != nil {
 		key = goavro.Union("bytes", d.Key)
@@ -245,10 +265,10 @@ func (c *Codec) EncodeDeadLetter(ctx context.Context, topic string, d *event.Dea
 	if value == nil {
 		value = []byte{}
 	}
-	return c.encodeNative(ctx, topic, DeadLetterSchema, map[string]any{
+	return map[string]any{
 		"reason": d.Reason, "error_class": d.ErrorClass, "topic": d.Topic, "partition": d.Partition,
 		"offset": d.Offset, "key": key, "value": value, "event_time": d.Time,
-	})
+	}
 }
 
 // DecodeDeadLetter decodes an ar.dlq record in any accepted format.
@@ -273,4 +293,3 @@ func (c *Codec) DecodeDeadLetter(ctx context.Context, b []byte) (event.DeadLette
 	}
 	return d, nil
 }
-

@@ -1,0 +1,284 @@
+package schemas
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func newCodec(t testing.TB, cfg Config) *Codec {
+	t.Helper()
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func TestSamplesCoverEveryKind(t *testing.T) {
+	seen := map[event.Kind]bool{}
+	for _, ev := range sampleEvents() {
+		seen[ev.Body.Kind()] = true
+	}
+	for _, k := range event.Kinds() {
+		if !seen[k] {
+			t.Errorf("no sample for %s", k)
+		}
+	}
+}
+
+func TestEventRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	reg := srfake.New()
+	defer reg.Close()
+	formats := map[string]*Codec{
+		"single-object": newCodec(t, Config{}),
+		"confluent":     newCodec(t, Config{RegistryURL: reg.URL()}),
+	}
+	// A fresh codec on the same registry must fetch the schema by id.
+	reader := newCodec(t, Config{RegistryURL: reg.URL()})
+	for _, name := range sortedNames(sampleEvents()) {
+		want := sampleEvents()[name]
+		for fname, c := range formats {
+			b, err := c.EncodeEvent(ctx, "ar.events", want)
+			if err != nil {
+				t.Fatalf("%s %s: encode: %v", name, fname, err)
+			}
+			wantFormat := FormatSingle
+			if fname == "confluent" {
+				wantFormat = FormatConfluent
+			}
+			if f := DetectFormat(b); f != wantFormat {
+				t.Errorf("%s %s: format %s", name, fname, f)
+			}
+			for _, dc := range []*Codec{c, reader} {
+				got, err := dc.DecodeEvent(ctx, b)
+				if err != nil {
+					t.Fatalf("%s %s: decode: %v", name, fname, err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s %s:\n got %+v %+v\nwant %+v %+v", name, fname, got, got.Body, want, want.Body)
+				}
+			}
+		}
+		j, err := EncodeEventJSON(want)
+		if err != nil {
+			t.Fatalf("%s: json: %v", name, err)
+		}
+		got, err := formats["single-object"].DecodeEvent(ctx, j)
+		if err != nil {
+			t.Fatalf("%s: decode json %s: %v", name, j, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s json:\n got %+v %+v\nwant %+v %+v", name, got, got.Body, want, want.Body)
+		}
+	}
+}
+
+func TestEventZeroValuesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	c := newCodec(t, Config{})
+	for _, k := range event.Kinds() {
+		var body event.Body
+		switch k {
+		case event.KindInvoiceAdjusted:
+			body = &event.InvoiceAdjusted{Type: event.Debit}
+		case event.KindDisputeResolved:
+			body = &event.DisputeResolved{Outcome: event.Upheld}
+		case event.KindArrangementCreated:
+			body = &event.ArrangementCreated{Type: event.Promise}
+		case event.KindAccountUpserted:
+			body = &event.AccountUpserted{Segment: event.Prepaid}
+		default:
+			for _, ev := range sampleEvents() {
+				if ev.Body.Kind() == k {
+					body = reflect.New(reflect.TypeOf(ev.Body).Elem()).Interface().(event.Body)
+				}
+			}
+		}
+		want := event.Event{Time: t0, Body: body}
+		b, err := c.EncodeEvent(ctx, "ar.events", want)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		got, err := c.DecodeEvent(ctx, b)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", k, got.Body, want.Body)
+		}
+	}
+}
+
+// TestGolden pins the wire bytes: testdata/<kind>.json is EncodeEventJSON's
+// output and <kind>.bin the single-object encoding. Run with -update to
+// regenerate after a deliberate schema change.
+func TestGolden(t *testing.T) {
+	ctx := context.Background()
+	c := newCodec(t, Config{})
+	for _, name := range sortedNames(sampleEvents()) {
+		ev := sampleEvents()[name]
+		j, err := EncodeEventJSON(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j = append(j, '\n')
+		bin, err := c.EncodeEvent(ctx, "ar.events", ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for ext, data := range map[string][]byte{".json": j, ".bin": bin} {
+			path := filepath.Join("testdata", name+ext)
+			if *update {
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			golden, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./schemas -run TestGolden -update)", err)
+			}
+			if !bytes.Equal(golden, data) {
+				t.Errorf("%s: encoding changed; if intended, run with -update\n got %q\nwant %q", path, data, golden)
+			}
+			got, err := c.DecodeEvent(ctx, golden)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if !reflect.DeepEqual(got, ev) {
+				t.Errorf("%s decodes to %+v %+v", path, got, got.Body)
+			}
+		}
+	}
+}
+
+type outCase struct {
+	name   string
+	schema string
+	want   any
+	native func() map[string]any
+	enc    func(c *Codec, ctx context.Context, topic string) ([]byte, error)
+	dec    func(c *Codec, ctx context.Context, b []byte) (any, error)
+}
+
+func outCases() []outCase {
+	return []outCase{
+		{"action", ActionSchema, *sampleAction(), func() map[string]any { return actionNative(sampleAction()) },
+			func(c *Codec, ctx context.Context, topic string) ([]byte, error) { return c.EncodeAction(ctx, topic, sampleAction()) },
+			func(c *Codec, ctx context.Context, b []byte) (any, error) { return c.DecodeAction(ctx, b) }},
+		{"risk", RiskSchema, *sampleRisk(), func() map[string]any { return riskNative(sampleRisk()) },
+			func(c *Codec, ctx context.Context, topic string) ([]byte, error) { return c.EncodeRisk(ctx, topic, sampleRisk()) },
+			func(c *Codec, ctx context.Context, b []byte) (any, error) { return c.DecodeRisk(ctx, b) }},
+		{"status", StatusSchema, *sampleStatus(), func() map[string]any { return statusNative(sampleStatus()) },
+			func(c *Codec, ctx context.Context, topic string) ([]byte, error) { return c.EncodeStatus(ctx, topic, sampleStatus()) },
+			func(c *Codec, ctx context.Context, b []byte) (any, error) { return c.DecodeStatus(ctx, b) }},
+		{"gl", GLSchema, *sampleGL(), func() map[string]any { return glNative(sampleGL()) },
+			func(c *Codec, ctx context.Context, topic string) ([]byte, error) { return c.EncodeGL(ctx, topic, sampleGL()) },
+			func(c *Codec, ctx context.Context, b []byte) (any, error) { return c.DecodeGL(ctx, b) }},
+		{"dead-letter", DeadLetterSchema, *sampleDeadLetter(), func() map[string]any { return deadLetterNative(sampleDeadLetter()) },
+			func(c *Codec, ctx context.Context, topic string) ([]byte, error) {
+				return c.EncodeDeadLetter(ctx, topic, sampleDeadLetter())
+			},
+			func(c *Codec, ctx context.Context, b []byte) (any, error) { return c.DecodeDeadLetter(ctx, b) }},
+	}
+}
+
+func TestOutputRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	reg := srfake.New()
+	defer reg.Close()
+	plain := newCodec(t, Config{})
+	withReg := newCodec(t, Config{RegistryURL: reg.URL()})
+	reader := newCodec(t, Config{RegistryURL: reg.URL()})
+	for _, tc := range outCases() {
+		single, err := tc.enc(plain, ctx, "out")
+		if err != nil {
+			t.Fatalf("%s single: %v", tc.name, err)
+		}
+		confluent, err := tc.enc(withReg, ctx, "out."+tc.name)
+		if err != nil {
+			t.Fatalf("%s confluent: %v", tc.name, err)
+		}
+		if _, ok := reg.GetSchema("out."+tc.name+"-value", 1); !ok {
+			t.Errorf("%s: subject out.%s-value not registered", tc.name, tc.name)
+		}
+		js, err := encodeJSON(tc.schema, tc.native())
+		if err != nil {
+			t.Fatalf("%s json: %v", tc.name, err)
+		}
+		for format, b := range map[string][]byte{"single": single, "confluent": confluent, "json": js} {
+			got, err := tc.dec(reader, ctx, b)
+			if err != nil {
+				t.Fatalf("%s %s: decode: %v", tc.name, format, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s %s:\n got %+v\nwant %+v", tc.name, format, got, tc.want)
+			}
+		}
+		// A record of one type is never silently read as another.
+		if _, err := reader.DecodeEvent(ctx, single); !errors.Is(err, ErrWrongSchema) {
+			t.Errorf("%s read as event: %v, want ErrWrongSchema", tc.name, err)
+		}
+	}
+}
+
+func TestEncodeNil(t *testing.T) {
+	ctx := context.Background()
+	c := newCodec(t, Config{})
+	var nilInvoice *event.InvoiceIssued
+	for name, fn := range map[string]func() error{
+		"event":       func() error { _, err := c.EncodeEvent(ctx, "t", event.Event{}); return err },
+		"nil body":    func() error { _, err := c.EncodeEvent(ctx, "t", event.Event{Body: nilInvoice}); return err },
+		"bad enum":    func() error { _, err := c.EncodeEvent(ctx, "t", event.Event{Body: &event.InvoiceAdjusted{}}); return err },
+		"action":      func() error { _, err := c.EncodeAction(ctx, "t", nil); return err },
+		"risk":        func() error { _, err := c.EncodeRisk(ctx, "t", nil); return err },
+		"status":      func() error { _, err := c.EncodeStatus(ctx, "t", nil); return err },
+		"gl":          func() error { _, err := c.EncodeGL(ctx, "t", nil); return err },
+		"dead letter": func() error { _, err := c.EncodeDeadLetter(ctx, "t", nil); return err },
+		"action type": func() error {
+			_, err := c.EncodeAction(ctx, "t", &event.DunningAction{Type: "EXPLODE"})
+			return err
+		},
+	} {
+		if err := fn(); !errors.Is(err, ErrEncode) {
+			t.Errorf("%s: %v, want ErrEncode", name, err)
+		}
+	}
+}
+
+func TestSchemasExported(t *testing.T) {
+	for _, name := range Names() {
+		text, ok := Schema(name)
+		if !ok || recordName(text) != name {
+			t.Errorf("Schema(%s): %v %q", name, ok, recordName(text))
+		}
+		if fp, ok := Fingerprint(name); !ok || fp == 0 {
+			t.Errorf("Fingerprint(%s) = %#x, %v", name, fp, ok)
+		}
+	}
+	if _, ok := Schema("arrears.Nope"); ok {
+		t.Error("unknown schema name found")
+	}
+}

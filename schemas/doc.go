@@ -1,0 +1,57 @@
+// Package schemas owns arrears' wire formats: the Avro schemas (the .avsc
+// files in this directory, embedded in the binary) of ar.events and of every
+// output topic, and the Codec that turns Kafka record values into the domain
+// types of processor/event and back.
+//
+// # Schemas
+//
+// arrears.ArEvent (ar.events) is an envelope (event_id, event_time, source,
+// account_id) around a payload union with one record per event.Kind, named
+// exactly like the Kind. The outputs are arrears.DunningAction,
+// arrears.RiskEvent, arrears.AccountStatus, arrears.GLEntry and
+// arrears.DeadLetter. Money is bytes/decimal(18,4) next to a currency string;
+// calendar days are int/date; instants are long/timestamp-millis; closed sets
+// of the event package (segment, channel, adjustment type, dispute outcome,
+// arrangement type, action type) are Avro enums, free-form codes are strings;
+// optional fields are ["null", T] with default null.
+//
+// # Wire formats
+//
+// Decoding detects the format from the bytes:
+//
+//   - Confluent: 0x00, a 4-byte big-endian schema id, Avro binary. The id is
+//     resolved from Config.KnownIDs, ids this codec registered, or the Schema
+//     Registry (franz-go pkg/sr), and cached. Unknown ids are
+//     UnknownSchemaError (ErrUnknownSchema); registry trouble is ErrRegistry,
+//     the only transient error.
+//   - Avro single-object encoding: 0xC3 0x01, the 8-byte little-endian
+//     CRC-64-AVRO fingerprint of the schema's canonical form, Avro binary.
+//     Fingerprints of the owned schemas (and KnownIDs schemas) are known.
+//   - Avro JSON: the first non-space byte is '{'.
+//
+// Records are read by field name from the writer's schema, so a writer
+// schema that adds fields or omits optional ones still decodes.
+//
+// Encoding writes the Confluent format under the subject "<topic>-value"
+// when Config.RegistryURL is set (registering the schema unless
+// DisableAutoRegister), single-object encoding otherwise.
+//
+// # JSON for humans
+//
+// To make kcat integration easy, Avro JSON input is read leniently:
+// decimals may be JSON numbers (12.5), decimal strings ("12.50") or the
+// standard Avro-JSON bytes string (a string that reads as a plain decimal
+// number is always taken as one); dates may be day numbers or "YYYY-MM-DD";
+// timestamps may be epoch millis or RFC 3339 strings; unions may use the full
+// name ({"arrears.InvoiceIssued": {...}}) or the short one
+// ({"InvoiceIssued": {...}}); an optional field may be given bare ("reason":
+// "x") or wrapped ({"string": "x"}), and may be left out. EncodeEventJSON
+// writes decimals as decimal strings so its output is unambiguous.
+//
+// # IO
+//
+// The package does no IO except the Schema Registry client, which is only
+// contacted for ids it has not cached and for the first encode per subject.
+// Decoding never panics on input; errors wrap the sentinels of errors.go and
+// read as reasons fit for a dead-letter record.
+package schemas

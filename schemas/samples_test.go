@@ -1,0 +1,93 @@
+package schemas
+
+import (
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589_000_000, time.UTC)
+
+func d(s string) event.Date {
+	v, err := event.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func env(id string, body event.Body) event.Event {
+	acct := "ACC-1001"
+	if body.Kind() == event.KindClockTick {
+		acct = ""
+	}
+	return event.Event{ID: id, Time: t0, Source: "billing", Account: acct, Body: body}
+}
+
+// sampleEvents has one event of every inbound kind, with every optional
+// field set, keyed by fixture name.
+func sampleEvents() map[string]event.Event {
+	amt := event.MustAmount
+	return map[string]event.Event{
+		"invoice_issued": env("ev-1", &event.InvoiceIssued{InvoiceID: "INV-1", Currency: "EUR", Amount: amt("49.99"),
+			IssueDate: d("2025-03-01"), DueDate: d("2025-03-15"), BillCycle: "C01"}),
+		"invoice_adjusted": env("ev-2", &event.InvoiceAdjusted{AdjustmentID: "CN-1", InvoiceID: "INV-1", Type: event.Credit,
+			Currency: "EUR", Amount: amt("10.0001"), Reason: "goodwill"}),
+		"invoice_cancelled": env("ev-3", &event.InvoiceCancelled{InvoiceID: "INV-2", Reason: "duplicate"}),
+		"payment_received": env("ev-4", &event.PaymentReceived{PaymentID: "PAY-1", Currency: "EUR", Amount: amt("1.26"),
+			Method: "card", InvoiceIDs: []string{"INV-1", "INV-3"}}),
+		"payment_reversed": env("ev-5", &event.PaymentReversed{PaymentID: "PAY-1", Reason: "chargeback"}),
+		"refund":           env("ev-6", &event.Refund{RefundID: "RF-1", Currency: "GBP", Amount: amt("341.97"), PaymentID: "PAY-9"}),
+		"account_upserted": env("ev-7", &event.AccountUpserted{Segment: event.Corporate, ParentID: "ACC-1", CreditClass: "B",
+			Currency: "EUR", Timezone: "Europe/Berlin", CreditLimit: amt("5000"),
+			Consents: []event.Channel{event.Email, event.SMS, event.Letter, event.Push}, Exemptions: []string{"VIP"}}),
+		"account_closed": env("ev-8", &event.AccountClosed{Reason: "churn"}),
+		"dispute_opened": env("ev-9", &event.DisputeOpened{DisputeID: "D-1", InvoiceID: "INV-1", Currency: "EUR",
+			Amount: amt("-0.0001"), Reason: "roaming charge"}),
+		"dispute_resolved": env("ev-10", &event.DisputeResolved{DisputeID: "D-1", Outcome: event.Withdrawn,
+			CreditAmount: amt("922337203685.4775")}),
+		"arrangement_created": env("ev-11", &event.ArrangementCreated{ArrangementID: "AR-1", Type: event.InstallmentPlan,
+			Currency: "EUR", Installments: []event.Installment{{DueDate: d("2025-04-01"), Amount: amt("25")},
+				{DueDate: d("2025-05-01"), Amount: amt("24.99")}}}),
+		"arrangement_cancelled": env("ev-12", &event.ArrangementCancelled{ArrangementID: "AR-1", Reason: "missed"}),
+		"hold":                  env("ev-13", &event.Hold{HoldID: "H-1", Until: t0.Add(72 * time.Hour), Reason: "complaint"}),
+		"release":               env("ev-14", &event.Release{HoldID: "H-1"}),
+		"clock_tick":            env("ev-15", &event.ClockTick{Partition: 7}),
+	}
+}
+
+func sampleAction() *event.DunningAction {
+	return &event.DunningAction{
+		ActionID: "act-1", Account: "ACC-1001", Time: t0, PolicyName: "postpaid-std", PolicyVersion: "9f2c",
+		Stage: "reminder", Type: event.ActionNotify, Channel: event.SMS, Template: "reminder-1", Queue: "",
+		Priority: 3, Currency: "EUR", OverdueAmount: event.MustAmount("120.50"), Amount: 0,
+		OldestDueDate: d("2025-03-01"), DaysPastDue: 13, Invoices: []string{"INV-1", "INV-2"}, Reason: "dpd >= 11",
+		Conditions: []event.Condition{{Name: "days_past_due", Value: "13", Rule: ">= 11"}},
+	}
+}
+
+func sampleRisk() *event.RiskEvent {
+	return &event.RiskEvent{EventID: "risk-1", Account: "ACC-1001", Time: t0, Score: 512, PD: 0.137, Tier: "HIGH",
+		PreviousTier: "MEDIUM", Reasons: []event.ReasonCode{{Code: "LATE_PAYMENTS", Contribution: 0.8}, {Code: "TENURE", Contribution: -0.1}},
+		ModelVersion: "sc-3"}
+}
+
+func sampleStatus() *event.AccountStatus {
+	return &event.AccountStatus{Account: "ACC-1001", Time: t0, Segment: event.Postpaid, Closed: false,
+		Balances: []event.CurrencyBalance{{Currency: "EUR", Open: event.MustAmount("200"), Overdue: event.MustAmount("120.5"),
+			Disputed: event.MustAmount("10"), Unapplied: event.MustAmount("0.01"),
+			Aging: [6]event.Amount{event.MustAmount("79.5"), event.MustAmount("120.5"), 0, 0, 0, 1}}},
+		OpenItems: 2, OldestDueDate: d("2025-03-01"), DaysPastDue: 13, Stage: "reminder", ServiceState: "ACTIVE",
+		RiskTier: "HIGH", PD: 0.137, Arrangement: "AR-1", OnHold: true, SourcePartition: 3, SourceOffset: 1 << 40,
+		State: []byte{0, 1, 2, 0xff}}
+}
+
+func sampleGL() *event.GLEntry {
+	return &event.GLEntry{EntryID: "gl-1", Account: "ACC-1001", Time: t0, Kind: "WRITE_OFF", Currency: "EUR",
+		Amount: event.MustAmount("99.99"), DebitAccount: "6800", CreditAccount: "1200", Reference: "act-9", Description: "bad debt"}
+}
+
+func sampleDeadLetter() *event.DeadLetter {
+	return &event.DeadLetter{Reason: "payload.InvoiceIssued: missing required field amount", ErrorClass: "decode",
+		Topic: "ar.events", Partition: 4, Offset: 99, Key: []byte("ACC-1001"), Value: []byte{0xc3, 0x01, 0xff}, Time: t0}
+}
