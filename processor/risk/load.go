@@ -58,6 +58,7 @@ func Load(data []byte, name string) (*Scorecard, error) {
 	if err := p.scorecard(doc.Content[0], s); err != nil {
 		return nil, err
 	}
+	s.points.scale()
 	return s, nil
 }
 
@@ -464,6 +465,12 @@ func (p *parser) points(n *yaml.Node, s *Scorecard) error {
 		return p.errf(n, "points.max", "must be above min %g", pt.min)
 	}
 	return nil
+}
+
+// scale precomputes score = offset - factor*logit.
+func (pt *points) scale() {
+	pt.factor = pt.pdo / math.Ln2
+	pt.offset = pt.base - pt.factor*math.Log(pt.baseOdds)
 }
 
 func join(field, key string) string {

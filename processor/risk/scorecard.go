@@ -61,6 +61,8 @@ type tier struct {
 type points struct {
 	base, baseOdds, pdo float64
 	min, max            float64
+	// score = offset - factor*logit, set by Load
+	offset, factor float64
 }
 
 // contribution returns the term's contribution to the logit for value x.
@@ -201,7 +203,7 @@ func (s *Scorecard) tierOf(pd float64) string {
 }
 
 func (p *points) score(logit float64) int32 {
-	v := p.base + p.pdo/math.Ln2*(-logit-math.Log(p.baseOdds))
+	v := p.offset - p.factor*logit
 	if math.IsNaN(v) || v < p.min {
 		v = p.min
 	}
