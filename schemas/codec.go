@@ -131,41 +131,54 @@ func DetectFormat(b []byte) Format {
 	return FormatUnknown
 }
 
-// decodeNative decodes b, written with any accepted wire format, into
-// goavro's native form (or the equivalent parsed JSON) of the record want.
-func (c *Codec) decodeNative(ctx context.Context, b []byte, want string) (map[string]any, error) {
-	var (
-		s    *schema
-		body []byte
-		err  error
-	)
+// frame splits a record into its writer schema and Avro binary body; for
+// Avro JSON it returns a nil schema and the whole input.
+func (c *Codec) frame(ctx context.Context, b []byte) (*schema, []byte, error) {
 	switch DetectFormat(b) {
 	case FormatConfluent:
 		if len(b) < confluentHeader {
-			return nil, malformed("confluent header truncated (%d bytes)", len(b))
+			return nil, nil, malformed("confluent header truncated (%d bytes)", len(b))
 		}
 		id := int(binary.BigEndian.Uint32(b[1:confluentHeader]))
-		if s, err = c.schemaByID(ctx, id); err != nil {
-			return nil, err
+		s, err := c.schemaByID(ctx, id)
+		if err != nil {
+			return nil, nil, err
 		}
-		body = b[confluentHeader:]
+		return s, b[confluentHeader:], nil
 	case FormatSingle:
 		if len(b) < soeHeader {
-			return nil, malformed("single-object header truncated (%d bytes)", len(b))
+			return nil, nil, malformed("single-object header truncated (%d bytes)", len(b))
 		}
 		fp := binary.LittleEndian.Uint64(b[2:soeHeader])
-		if s = c.byFingerprint[fp]; s == nil {
-			return nil, &UnknownSchemaError{Fingerprint: fp}
+		s := c.byFingerprint[fp]
+		if s == nil {
+			return nil, nil, &UnknownSchemaError{Fingerprint: fp}
 		}
-		body = b[soeHeader:]
+		return s, b[soeHeader:], nil
 	case FormatJSON:
-		return decodeJSON(b)
-	default:
-		if len(b) == 0 {
-			return nil, malformed("empty record")
-		}
-		return nil, malformed("unrecognized wire format (first byte %#02x)", b[0])
+		return nil, b, nil
 	}
+	if len(b) == 0 {
+		return nil, nil, malformed("empty record")
+	}
+	return nil, nil, malformed("unrecognized wire format (first byte %#02x)", b[0])
+}
+
+// decodeNative decodes b, written with any accepted wire format, into
+// goavro's native form (or the equivalent parsed JSON) of the record want.
+func (c *Codec) decodeNative(ctx context.Context, b []byte, want string) (map[string]any, error) {
+	s, body, err := c.frame(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return decodeJSON(body)
+	}
+	return s.native(body, want)
+}
+
+// native decodes an Avro binary body with goavro.
+func (s *schema) native(body []byte, want string) (map[string]any, error) {
 	if s.name != want {
 		return nil, fmt.Errorf("%w: record is %s, want %s", ErrWrongSchema, orUnnamed(s.name), want)
 	}

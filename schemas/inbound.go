@@ -22,6 +22,28 @@ var (
 // DecodeEvent decodes one ar.events record in any accepted wire format.
 // Errors wrap one of the package's sentinels; only ErrRegistry is transient.
 func (c *Codec) DecodeEvent(ctx context.Context, b []byte) (event.Event, error) {
+	s, body, err := c.frame(ctx, b)
+	if err != nil {
+		return event.Event{}, err
+	}
+	if s == builtins()[EventSchema] {
+		return decodeEventFast(body)
+	}
+	var m map[string]any
+	if s == nil {
+		m, err = decodeJSON(body)
+	} else {
+		m, err = s.native(body, EventSchema)
+	}
+	if err != nil {
+		return event.Event{}, err
+	}
+	return eventFromNative(m)
+}
+
+// decodeEventSlow is DecodeEvent through goavro only, for tests comparing
+// it with the fast path.
+func (c *Codec) decodeEventSlow(ctx context.Context, b []byte) (event.Event, error) {
 	m, err := c.decodeNative(ctx, b, EventSchema)
 	if err != nil {
 		return event.Event{}, err

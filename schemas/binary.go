@@ -1,0 +1,172 @@
+package schemas
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+// avroReader reads Avro binary for the hand-written fast paths (see
+// fastevent.go). It is stricter than goavro: over-long varints and ints out
+// of 32-bit range are errors. The first error sticks and later reads return
+// zero values, so a decoder reads a whole record and checks err once.
+type avroReader struct {
+	b    []byte
+	path string // enclosing record, for messages
+	err  error
+}
+
+func (r *avroReader) fail(field, format string, args ...any) {
+	if r.err == nil {
+		where := field
+		if r.path != "" {
+			where = r.path + "." + field
+		}
+		r.err = malformed("avro binary: %s: %s", where, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *avroReader) long(field string) int64 {
+	if r.err != nil {
+		return 0
+	}
+	var v uint64
+	for i := 0; i < len(r.b) && i < 10; i++ {
+		c := r.b[i]
+		v |= uint64(c&0x7f) << (7 * uint(i))
+		if c < 0x80 {
+			r.b = r.b[i+1:]
+			return int64(v>>1) ^ -int64(v&1)
+		}
+	}
+	if len(r.b) < 10 {
+		r.fail(field, "truncated")
+	} else {
+		r.fail(field, "varint longer than 10 bytes")
+	}
+	return 0
+}
+
+func (r *avroReader) int(field string) int32 {
+	v := r.long(field)
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		r.fail(field, "int %d out of 32-bit range", v)
+		return 0
+	}
+	return int32(v)
+}
+
+// raw returns the next length-prefixed bytes without copying.
+func (r *avroReader) raw(field string) []byte {
+	n := r.long(field)
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || n > int64(len(r.b)) {
+		r.fail(field, "length %d with %d bytes left", n, len(r.b))
+		return nil
+	}
+	out := r.b[:n:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *avroReader) str(field string) string { return string(r.raw(field)) }
+
+func (r *avroReader) bytes(field string) []byte {
+	b := r.raw(field)
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// index reads a union branch or enum symbol index in [0, n).
+func (r *avroReader) index(field string, n int) int {
+	v := r.long(field)
+	if r.err == nil && (v < 0 || v >= int64(n)) {
+		r.fail(field, "index %d out of range [0,%d)", v, n)
+		return 0
+	}
+	return int(v)
+}
+
+// optStr reads ["null", "string"].
+func (r *avroReader) optStr(field string) string {
+	if r.index(field, 2) == 0 {
+		return ""
+	}
+	return r.str(field)
+}
+
+func (r *avroReader) timestamp(field string) time.Time {
+	ms := r.long(field)
+	if r.err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func (r *avroReader) date(field string) event.Date { return event.Date(r.int(field)) }
+
+// decimal reads bytes/decimal(18,4): big-endian two's complement unscaled.
+func (r *avroReader) decimal(field string) event.Amount {
+	b := r.raw(field)
+	if r.err != nil || len(b) == 0 {
+		return 0
+	}
+	for len(b) > 1 && ((b[0] == 0 && b[1] < 0x80) || (b[0] == 0xFF && b[1] >= 0x80)) {
+		b = b[1:]
+	}
+	if len(b) > 8 {
+		if r.err == nil {
+			r.err = &FieldError{Path: r.path, Field: field, Err: ErrInvalidField,
+				Detail: fmt.Sprintf("decimal of %d bytes out of range", len(b))}
+		}
+		return 0
+	}
+	var u uint64
+	if b[0] >= 0x80 {
+		u = math.MaxUint64
+	}
+	for _, c := range b {
+		u = u<<8 | uint64(c)
+	}
+	return event.Amount(int64(u))
+}
+
+// blocks reads an array's blocks, calling item for each element until an
+// error. Counts are bounded by the bytes left, so a forged count cannot
+// make a huge allocation or a long loop.
+func (r *avroReader) blocks(field string, item func()) {
+	for r.err == nil {
+		n := r.long(field)
+		if n == 0 || r.err != nil {
+			return
+		}
+		if n < 0 {
+			if n == math.MinInt64 {
+				r.fail(field, "bad block count")
+				return
+			}
+			n = -n
+			r.long(field) // block size in bytes, unused
+		}
+		if n > int64(len(r.b)) {
+			r.fail(field, "block of %d items with %d bytes left", n, len(r.b))
+			return
+		}
+		for i := int64(0); i < n && r.err == nil; i++ {
+			item()
+		}
+	}
+}
+
+// strs reads an array of strings; empty is nil, as on the slow path.
+func (r *avroReader) strs(field string) []string {
+	var out []string
+	r.blocks(field, func() { out = append(out, r.str(field)) })
+	return out
+}
