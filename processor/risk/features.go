@@ -9,8 +9,9 @@ import (
 // Features are the per-account inputs of a scorecard. The processor fills
 // them from the ledger's counters at the partition clock; risk never reads
 // the ledger itself. Counters are whole numbers; ratios and averages are
-// float64. Negative values and NaN are treated as 0 by Score, so a
-// half-initialised account scores like a clean one instead of failing.
+// float64. Score treats negative values and NaN as 0 (so a half-initialised
+// account scores like a clean one instead of failing) and caps values at
+// 1e15.
 //
 // The scorecard must be trained on the same definitions the processor uses
 // to fill them (the 12-month windows in particular).
@@ -112,8 +113,11 @@ func ParseFeature(name string) (Feature, bool) {
 	return 0, false
 }
 
-// Value returns feature f of fs as a float64, with NaN, infinities of the
-// wrong sign and negative values replaced by 0.
+// maxValue bounds feature values so that no finite weight overflows.
+const maxValue = 1e15
+
+// Value returns feature f of fs as a float64, with NaN and negative values
+// replaced by 0 and values above 1e15 (including +Inf) by 1e15.
 func (fs *Features) Value(f Feature) float64 {
 	var v float64
 	switch f {
@@ -141,8 +145,8 @@ func (fs *Features) Value(f Feature) float64 {
 	if !(v > 0) { // negative, zero or NaN
 		return 0
 	}
-	if math.IsInf(v, 1) {
-		return math.MaxFloat64
+	if v > maxValue {
+		return maxValue
 	}
 	return v
 }

@@ -276,6 +276,12 @@ func TestScoreSanitisesInput(t *testing.T) {
 	if r.SegmentOffset != 0 {
 		t.Fatalf("unknown segment offset %v", r.SegmentOffset)
 	}
+	// opposite infinite inputs on uncapped terms must not make a NaN logit
+	opp := mustLoad(t, minimal+"features:\n  utilisation: {weight: 1000}\n  avg_days_to_pay: {weight: -1000}\n")
+	r = opp.Score(Features{Utilisation: math.Inf(1), AvgDaysToPay: math.Inf(1)})
+	if math.IsNaN(r.Logit) || math.IsInf(r.Logit, 0) {
+		t.Fatalf("infinite inputs gave logit %v", r.Logit)
+	}
 }
 
 func TestScoreAllocs(t *testing.T) {
