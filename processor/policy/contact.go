@@ -1,0 +1,253 @@
+package policy
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+// defaultQuietChannels are the channels quiet hours apply to when the
+// policy does not list them: the ones that reach a phone at once.
+var defaultQuietChannels = []event.Channel{event.SMS, event.Push, event.Email}
+
+func (p *parser) contact(n *yaml.Node) ContactRules {
+	var c ContactRules
+	for _, e := range p.mapping(n, "contact", []string{"quiet_hours", "holidays", "closed_weekdays", "cap"}) {
+		field := join("contact", e.key)
+		switch e.key {
+		case "quiet_hours":
+			p.quietHours(e.v, field, &c)
+		case "holidays":
+			for i, h := range p.sequence(e.v, field) {
+				s, ok := p.str(h, index(field, i))
+				if !ok {
+					continue
+				}
+				d, err := event.ParseDate(s)
+				if err != nil {
+					p.errf(h, index(field, i), "holiday must be YYYY-MM-DD: %v", err)
+					continue
+				}
+				c.Holidays = append(c.Holidays, d)
+			}
+		case "closed_weekdays":
+			c.ClosedWeekdays = map[event.Channel][]time.Weekday{}
+			for _, cw := range p.mapping(e.v, field, nil) {
+				sub := join(field, cw.key)
+				ch, ok := p.channel(cw.kn, sub)
+				if !ok {
+					continue
+				}
+				var days []time.Weekday
+				for i, d := range p.sequence(cw.v, sub) {
+					s, ok := p.str(d, index(sub, i))
+					if !ok {
+						continue
+					}
+					wd, ok := parseWeekday(s)
+					if !ok {
+						p.errf(d, index(sub, i), "unknown weekday %q (want monday ... sunday)", s)
+						continue
+					}
+					days = append(days, wd)
+				}
+				if distinctWeekdays(days) >= 7 {
+					p.errf(cw.v, sub, "closes every day of the week: %s could never be used", ch)
+					continue
+				}
+				c.ClosedWeekdays[ch] = days
+			}
+		case "cap":
+			for _, ce := range p.mapping(e.v, field, []string{"max", "days"}) {
+				switch ce.key {
+				case "max":
+					c.Cap.Max, _ = p.integer(ce.v, join(field, "max"), 1, 1000)
+				case "days":
+					c.Cap.Days, _ = p.integer(ce.v, join(field, "days"), 1, 366)
+				}
+			}
+			if (c.Cap.Max == 0) != (c.Cap.Days == 0) {
+				p.errf(e.v, field, "needs both max and days")
+				c.Cap = Cap{}
+			}
+		}
+	}
+	return c
+}
+
+func (p *parser) quietHours(n *yaml.Node, field string, c *ContactRules) {
+	n = deref(n)
+	var spec *yaml.Node
+	chans := defaultQuietChannels
+	if n != nil && n.Kind == yaml.MappingNode {
+		for _, e := range p.mapping(n, field, []string{"window", "channels"}) {
+			switch e.key {
+			case "window":
+				spec = e.v
+			case "channels":
+				chans = p.channels(e.v, join(field, "channels"))
+			}
+		}
+		if spec == nil {
+			p.errf(n, join(field, "window"), "is required")
+			return
+		}
+	} else {
+		spec = n
+	}
+	s, ok := p.str(spec, field)
+	if !ok {
+		return
+	}
+	w, err := ParseWindow(s)
+	if err != nil {
+		p.errf(spec, field, "%v", err)
+		return
+	}
+	c.QuietHours, c.QuietChannels = &w, chans
+}
+
+// ParseWindow reads a daily window "HH:MM-HH:MM" (24-hour clock); the end
+// may be before the start to wrap midnight.
+func ParseWindow(s string) (Window, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		return Window{}, fmt.Errorf("quiet hours %q: want HH:MM-HH:MM", s)
+	}
+	start, err := parseClock(a)
+	if err != nil {
+		return Window{}, fmt.Errorf("quiet hours %q: %w", s, err)
+	}
+	end, err := parseClock(b)
+	if err != nil {
+		return Window{}, fmt.Errorf("quiet hours %q: %w", s, err)
+	}
+	if start == end {
+		return Window{}, fmt.Errorf("quiet hours %q: start equals end", s)
+	}
+	return Window{Start: start, End: end}, nil
+}
+
+func parseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(h) == 0 || len(h) > 2 || len(m) != 2 {
+		return 0, fmt.Errorf("%q is not HH:MM", s)
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || (hh == 24 && mm != 0) {
+		return 0, fmt.Errorf("%q is not a time of day", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// String formats the window as HH:MM-HH:MM.
+func (w Window) String() string {
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", w.Start/60, w.Start%60, w.End/60, w.End%60)
+}
+
+// contains reports whether the minute of day m is inside the window.
+func (w Window) contains(m int) bool {
+	if w.Start < w.End {
+		return m >= w.Start && m < w.End
+	}
+	return m >= w.Start || m < w.End
+}
+
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+func parseWeekday(s string) (time.Weekday, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if wd, ok := weekdays[s]; ok {
+		return wd, true
+	}
+	if len(s) == 3 {
+		for name, wd := range weekdays {
+			if name[:3] == s {
+				return wd, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func distinctWeekdays(ds []time.Weekday) int {
+	var seen [7]bool
+	n := 0
+	for _, d := range ds {
+		if d >= 0 && d < 7 && !seen[d] {
+			seen[d] = true
+			n++
+		}
+	}
+	return n
+}
+
+// NextAllowed returns the earliest instant at or after t when a contact on
+// channel ch is allowed by the quiet hours and the business calendar, in
+// time zone loc (nil: UTC). The contact cap is the caller's concern (it
+// needs the contact history). The result is t itself when t is allowed.
+func (c *ContactRules) NextAllowed(t time.Time, ch event.Channel, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	quiet := c.QuietHours != nil && hasChannel(c.QuietChannels, ch)
+	// A policy that passed Load leaves at least one weekday open per channel
+	// and has finitely many holidays, so this ends well within the bound.
+	for i := 0; i < 3*366; i++ {
+		y, m, d := lt.Date()
+		if c.closedOn(event.DateOf(lt), lt.Weekday(), ch) {
+			lt = time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+			continue
+		}
+		if quiet {
+			min := lt.Hour()*60 + lt.Minute()
+			if c.QuietHours.contains(min) {
+				w := c.QuietHours
+				if w.Start > w.End && min >= w.Start {
+					lt = time.Date(y, m, d+1, w.End/60, w.End%60, 0, 0, loc)
+				} else {
+					lt = time.Date(y, m, d, w.End/60, w.End%60, 0, 0, loc)
+				}
+				continue
+			}
+		}
+		if lt.Equal(t) {
+			return t
+		}
+		return lt
+	}
+	return t
+}
+
+func (c *ContactRules) closedOn(d event.Date, wd time.Weekday, ch event.Channel) bool {
+	for _, h := range c.Holidays {
+		if h == d {
+			return true
+		}
+	}
+	for _, x := range c.ClosedWeekdays[ch] {
+		if x == wd {
+			return true
+		}
+	}
+	return false
+}
+
+func hasChannel(list []event.Channel, ch event.Channel) bool {
+	for _, x := range list {
+		if x == ch {
+			return true
+		}
+	}
+	return false
+}

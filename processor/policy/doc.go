@@ -1,0 +1,21 @@
+// Package policy loads and selects dunning policies (DESIGN.md "Dunning").
+//
+// It is pure: no Kafka, Redis, ClickHouse, network or file IO. The caller
+// reads a policy file and passes its bytes and name to Load (or several to
+// LoadSet); Load validates everything at once and returns every problem as
+// a *ConfigError with the file, line and field path, joined in Errors.
+//
+// A policy is YAML: who it applies to (selection: segments, optional credit
+// classes and risk tiers, priority), the minimum overdue amount per currency
+// (an account below it is not dunned), grace days, contact rules (quiet
+// hours, business calendar, rolling contact cap), ordered stages with entry
+// conditions and actions, and rules for arrangements, disputes, payment
+// reversals and exemptions. See Load for the format and deploy/policies for
+// complete examples.
+//
+// A policy's Version is the first 12 hex digits of the SHA-256 of its
+// canonical form (the YAML re-encoded with sorted keys and no comments), so
+// re-formatting or commenting a file keeps its version and any change of
+// meaning makes a new one. A Set holds the loaded policies and picks one per
+// account with Select.
+package policy

@@ -1,0 +1,262 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+// Load parses and validates one policy; file names it in errors. On failure
+// the error is an Errors listing every problem found. The format (see
+// deploy/policies for complete files):
+//
+//	name: postpaid-standard          # required, unique in a Set
+//	description: free text
+//	selection:
+//	  segments: [postpaid]           # required: prepaid|postpaid|corporate|wholesale
+//	  credit_classes: [standard]     # optional; empty matches any
+//	  risk_tiers: [LOW, MEDIUM]      # optional; empty matches any
+//	  priority: 10                   # optional tie-break, higher wins
+//	min_overdue: {EUR: "5.00"}       # required; every currency used below must be here
+//	grace_days: 3
+//	contact:
+//	  quiet_hours: "21:00-08:00"     # or {window: "21:00-08:00", channels: [sms, push]}
+//	  holidays: [2024-12-25]         # local days without any contact
+//	  closed_weekdays: {letter: [sunday]}
+//	  cap: {max: 3, days: 7}         # at most 3 contacts per rolling 7 days
+//	stages:                          # ordered; days_past_due never decreases
+//	  - name: reminder
+//	    days_past_due: 4             # of the oldest unpaid, non-disputed item
+//	    min_overdue: {EUR: "20.00"}  # optional extra threshold
+//	    min_invoices: 1              # optional
+//	    risk_tiers: [HIGH]           # optional: other tiers skip the stage
+//	    actions:
+//	      - {type: notify, channel: email, template: reminder, fallback: [sms]}
+//	      - {type: agent_task, queue: collections, priority: 2}
+//	      - {type: suspend}          # also bar_outgoing, throttle, restore, legal
+//	      - {type: agency, agency: acme-collect}
+//	      - {type: write_off}        # writes off the overdue amount (GL entry)
+//	      - {type: fee, amount: "5.00", currency: EUR}   # GL entry + debit note
+//	      - {type: manual_review, queue: review}
+//	arrangements: {grace_days: 3, resume_stage: suspension, restore_on_plan: true, restore_on_promise: false}
+//	disputes: {grace_days: 7}        # after a rejected dispute
+//	reversals: {resume_stage: final_notice}
+//	exemptions: {flags: [VIP, GOVERNMENT], queue: manual_review}
+//	gl: {receivables: "1200", fee_income: "4100", bad_debt: "6800"}
+func Load(data []byte, file string) (*Policy, error) {
+	p := &parser{file: file}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Errors{{File: file, Msg: "yaml: " + err.Error()}}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, Errors{{File: file, Msg: "empty document"}}
+	}
+	root := deref(doc.Content[0])
+	pol := p.policy(root)
+	if len(p.errs) > 0 {
+		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
+		return nil, p.errs
+	}
+	v, err := version(root)
+	if err != nil {
+		return nil, Errors{{File: file, Msg: "canonical form: " + err.Error()}}
+	}
+	pol.Version = v
+	return pol, nil
+}
+
+// version hashes the canonical form: the document decoded and re-encoded,
+// which sorts mapping keys and drops comments and layout.
+func version(root *yaml.Node) (string, error) {
+	var v any
+	if err := root.Decode(&v); err != nil {
+		return "", err
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:6]), nil
+}
+
+var topFields = []string{"name", "description", "selection", "min_overdue", "grace_days", "contact",
+	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl"}
+
+func (p *parser) policy(root *yaml.Node) *Policy {
+	pol := &Policy{
+		MinOverdue: map[event.Currency]event.Amount{},
+		GL:         GLAccounts{Receivables: "accounts_receivable", FeeIncome: "fee_income", BadDebt: "bad_debt_expense"},
+	}
+	curLines := map[event.Currency]*yaml.Node{}
+	have := map[string]*yaml.Node{}
+	for _, e := range p.mapping(root, "", topFields) {
+		have[e.key] = e.kn
+		switch e.key {
+		case "name":
+			pol.Name, _ = p.nonEmpty(e.v, "name")
+		case "description":
+			pol.Description, _ = p.str(e.v, "description")
+		case "selection":
+			pol.Selection = p.selection(e.v)
+		case "min_overdue":
+			pol.MinOverdue = p.amounts(e.v, "min_overdue", curLines)
+			if len(pol.MinOverdue) == 0 {
+				p.errf(e.v, "min_overdue", "needs at least one currency")
+			}
+		case "grace_days":
+			pol.GraceDays, _ = p.integer(e.v, "grace_days", 0, 3650)
+		case "contact":
+			pol.Contact = p.contact(e.v)
+		case "stages":
+			pol.Stages = p.stages(e.v)
+		case "arrangements":
+			pol.Arrangements = p.arrangements(e.v)
+		case "disputes":
+			for _, d := range p.mapping(e.v, "disputes", []string{"grace_days"}) {
+				pol.Disputes.GraceDays, _ = p.integer(d.v, "disputes.grace_days", 0, 3650)
+			}
+		case "reversals":
+			for _, r := range p.mapping(e.v, "reversals", []string{"resume_stage"}) {
+				pol.Reversals.ResumeStage, _ = p.nonEmpty(r.v, "reversals.resume_stage")
+				p.ref("reversals.resume_stage", r.v)
+			}
+		case "exemptions":
+			pol.Exemptions = p.exemptions(e.v)
+		case "gl":
+			p.gl(e.v, &pol.GL)
+		}
+	}
+	for _, req := range []string{"name", "selection", "min_overdue", "stages"} {
+		if have[req] == nil {
+			p.errf(root, req, "is required")
+		}
+	}
+	p.crossCheck(pol, root, have, curLines)
+	return pol
+}
+
+func (p *parser) selection(n *yaml.Node) Selection {
+	var s Selection
+	var segNode *yaml.Node
+	for _, e := range p.mapping(n, "selection", []string{"segments", "credit_classes", "risk_tiers", "priority"}) {
+		field := join("selection", e.key)
+		switch e.key {
+		case "segments":
+			segNode = e.v
+			for i, c := range p.sequence(e.v, field) {
+				v, ok := p.str(c, index(field, i))
+				if !ok {
+					continue
+				}
+				if seg := event.Segment(v); seg.Valid() {
+					s.Segments = append(s.Segments, seg)
+				} else {
+					p.errf(c, index(field, i), "unknown segment %q (want prepaid, postpaid, corporate or wholesale)", v)
+				}
+			}
+		case "credit_classes":
+			s.CreditClasses = p.strings(e.v, field)
+		case "risk_tiers":
+			s.RiskTiers = p.strings(e.v, field)
+		case "priority":
+			s.Priority, _ = p.integer(e.v, field, -1000000, 1000000)
+		}
+	}
+	if segNode == nil && deref(n) != nil && deref(n).Kind == yaml.MappingNode {
+		p.errf(n, "selection.segments", "is required")
+	} else if segNode != nil && len(s.Segments) == 0 && len(p.sequence(segNode, "selection.segments")) == 0 {
+		p.errf(segNode, "selection.segments", "needs at least one segment")
+	}
+	return s
+}
+
+func (p *parser) arrangements(n *yaml.Node) ArrangementRules {
+	var a ArrangementRules
+	for _, e := range p.mapping(n, "arrangements", []string{"grace_days", "resume_stage", "restore_on_plan", "restore_on_promise"}) {
+		field := join("arrangements", e.key)
+		switch e.key {
+		case "grace_days":
+			a.GraceDays, _ = p.integer(e.v, field, 0, 3650)
+		case "resume_stage":
+			a.ResumeStage, _ = p.nonEmpty(e.v, field)
+			p.ref(field, e.v)
+		case "restore_on_plan":
+			a.RestoreOnPlan, _ = p.boolean(e.v, field)
+		case "restore_on_promise":
+			a.RestoreOnPromise, _ = p.boolean(e.v, field)
+		}
+	}
+	return a
+}
+
+func (p *parser) exemptions(n *yaml.Node) ExemptionRules {
+	x := ExemptionRules{Queue: "manual_review"}
+	for _, e := range p.mapping(n, "exemptions", []string{"flags", "queue"}) {
+		field := join("exemptions", e.key)
+		switch e.key {
+		case "flags":
+			x.Flags = p.strings(e.v, field)
+		case "queue":
+			x.Queue, _ = p.nonEmpty(e.v, field)
+		}
+	}
+	return x
+}
+
+func (p *parser) gl(n *yaml.Node, g *GLAccounts) {
+	for _, e := range p.mapping(n, "gl", []string{"receivables", "fee_income", "bad_debt"}) {
+		field := join("gl", e.key)
+		v, ok := p.nonEmpty(e.v, field)
+		if !ok {
+			continue
+		}
+		switch e.key {
+		case "receivables":
+			g.Receivables = v
+		case "fee_income":
+			g.FeeIncome = v
+		case "bad_debt":
+			g.BadDebt = v
+		}
+	}
+}
+
+// crossCheck validates what spans sections: stage references and currency
+// thresholds.
+func (p *parser) crossCheck(pol *Policy, root *yaml.Node, have map[string]*yaml.Node, curLines map[event.Currency]*yaml.Node) {
+	ref := func(name, field string) {
+		if name != "" && pol.StageIndex(name) < 0 {
+			p.errf(p.refs[field], field, "unknown stage %q", name)
+		}
+	}
+	ref(pol.Arrangements.ResumeStage, "arrangements.resume_stage")
+	ref(pol.Reversals.ResumeStage, "reversals.resume_stage")
+	if have["min_overdue"] == nil {
+		return // already reported; avoid one error per stage
+	}
+	for i, st := range pol.Stages {
+		for _, c := range sortedCurrencies(st.MinOverdue) {
+			if _, ok := pol.MinOverdue[c]; !ok {
+				p.errs = append(p.errs, &ConfigError{File: p.file, Line: st.Line,
+					Field: join(index("stages", i), "min_overdue."+string(c)),
+					Msg:   "currency " + string(c) + " has no threshold in min_overdue"})
+			}
+		}
+		for j, a := range st.Actions {
+			if a.Type != event.ActionFee {
+				continue
+			}
+			if _, ok := pol.MinOverdue[a.Currency]; a.Currency != "" && !ok {
+				p.errs = append(p.errs, &ConfigError{File: p.file, Line: st.Line,
+					Field: join(index(index("stages", i)+".actions", j), "currency"),
+					Msg:   "fee currency " + string(a.Currency) + " has no threshold in min_overdue"})
+			}
+		}
+	}
+}
