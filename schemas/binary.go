@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"time"
@@ -169,4 +170,114 @@ func (r *avroReader) strs(field string) []string {
 	var out []string
 	r.blocks(field, func() { out = append(out, r.str(field)) })
 	return out
+}
+
+// avroWriter appends Avro binary for the hand-written encoders (see
+// fastencode.go); its output is byte-identical to goavro's.
+type avroWriter struct {
+	b   []byte
+	err error
+}
+
+func (w *avroWriter) long(v int64) {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	for u >= 0x80 {
+		w.b = append(w.b, byte(u)|0x80)
+		u >>= 7
+	}
+	w.b = append(w.b, byte(u))
+}
+
+func (w *avroWriter) int(v int32) { w.long(int64(v)) }
+
+func (w *avroWriter) str(s string) {
+	w.long(int64(len(s)))
+	w.b = append(w.b, s...)
+}
+
+func (w *avroWriter) bytes(b []byte) {
+	w.long(int64(len(b)))
+	w.b = append(w.b, b...)
+}
+
+func (w *avroWriter) optStr(s string) {
+	if s == "" {
+		w.long(0)
+		return
+	}
+	w.long(1)
+	w.str(s)
+}
+
+func (w *avroWriter) timestamp(t time.Time) { w.long(t.UnixMilli()) }
+
+func (w *avroWriter) date(d event.Date) { w.int(int32(d)) }
+
+// decimal writes the minimal big-endian two's complement of a (0 is one
+// zero byte), as goavro does.
+func (w *avroWriter) decimal(a event.Amount) {
+	var buf [8]byte
+	v := uint64(a)
+	for i := 7; i >= 0; i-- {
+		buf[i] = byte(v)
+		v >>= 8
+	}
+	b := buf[:]
+	for len(b) > 1 && ((b[0] == 0 && b[1] < 0x80) || (b[0] == 0xFF && b[1] >= 0x80)) {
+		b = b[1:]
+	}
+	w.bytes(b)
+}
+
+// enum writes the index of sym in symbols; an unknown symbol is ErrEncode.
+func (w *avroWriter) enum(field, sym string, symbols []string) {
+	for i, s := range symbols {
+		if s == sym {
+			w.long(int64(i))
+			return
+		}
+	}
+	if w.err == nil {
+		w.err = fmt.Errorf("%w: %s: unknown symbol %q", ErrEncode, field, sym)
+	}
+	w.long(0)
+}
+
+// enumIndex writes a 1-based Go enum constant as a 0-based symbol index.
+func (w *avroWriter) enumIndex(field string, v uint8, n int) {
+	if v < 1 || int(v) > n {
+		if w.err == nil {
+			w.err = fmt.Errorf("%w: %s: value %d", ErrEncode, field, v)
+		}
+		v = 1
+	}
+	w.long(int64(v) - 1)
+}
+
+// array writes one block of n items and the terminating zero count.
+func (w *avroWriter) array(n int, item func(i int)) {
+	if n > 0 {
+		w.long(int64(n))
+		for i := 0; i < n; i++ {
+			item(i)
+		}
+	}
+	w.long(0)
+}
+
+func (w *avroWriter) strs(ss []string) {
+	w.array(len(ss), func(i int) { w.str(ss[i]) })
+}
+
+func (w *avroWriter) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+
+// double writes an IEEE 754 little-endian float64.
+func (w *avroWriter) double(f float64) {
+	w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(f))
 }

@@ -218,29 +218,28 @@ func decodeJSON(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// encodeNative writes native with the owned schema name: Confluent wire
-// format under "<topic>-value" with a registry, single-object otherwise.
-func (c *Codec) encodeNative(ctx context.Context, topic, name string, native map[string]any) ([]byte, error) {
+// encode writes a record of the owned schema name with the hand-written
+// encoder write: Confluent wire format under "<topic>-value" with a
+// registry, single-object encoding otherwise.
+func (c *Codec) encode(ctx context.Context, topic, name string, write func(w *avroWriter)) ([]byte, error) {
 	s := builtins()[name]
-	var (
-		out []byte
-		err error
-	)
+	w := &avroWriter{b: make([]byte, 0, 256)}
 	if c.reg == nil {
-		out, err = s.codec.SingleFromNative(make([]byte, 0, 128), native)
+		w.b = append(w.b, 0xC3, 0x01)
+		w.b = binary.LittleEndian.AppendUint64(w.b, s.codec.Rabin)
 	} else {
-		id, ierr := c.subjectID(ctx, topic, s)
-		if ierr != nil {
-			return nil, ierr
+		id, err := c.subjectID(ctx, topic, s)
+		if err != nil {
+			return nil, err
 		}
-		out = make([]byte, confluentHeader, 128)
-		binary.BigEndian.PutUint32(out[1:], uint32(id))
-		out, err = s.codec.BinaryFromNative(out, native)
+		w.b = append(w.b, confluentMagic)
+		w.b = binary.BigEndian.AppendUint32(w.b, uint32(id))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w %s: %v", ErrEncode, name, err)
+	write(w)
+	if w.err != nil {
+		return nil, fmt.Errorf("%s: %w", name, w.err)
 	}
-	return out, nil
+	return w.b, nil
 }
 
 // encodeJSON renders native as Avro JSON with decimals as decimal strings.

@@ -54,11 +54,10 @@ func (c *Codec) decodeEventSlow(ctx context.Context, b []byte) (event.Event, err
 // EncodeEvent encodes ev for topic: Confluent wire format under
 // "<topic>-value" with a registry, single-object encoding otherwise.
 func (c *Codec) EncodeEvent(ctx context.Context, topic string, ev event.Event) ([]byte, error) {
-	m, err := eventToNative(ev)
-	if err != nil {
-		return nil, err
+	if ev.Body == nil || reflect.ValueOf(ev.Body).IsNil() {
+		return nil, fmt.Errorf("%w event %q: nil body", ErrEncode, ev.ID)
 	}
-	return c.encodeNative(ctx, topic, EventSchema, m)
+	return c.encode(ctx, topic, EventSchema, func(w *avroWriter) { writeEvent(w, &ev) })
 }
 
 // EncodeEventJSON renders ev as Avro JSON (unions wrapped with full names,

@@ -20,7 +20,7 @@ func (c *Codec) EncodeAction(ctx context.Context, topic string, a *event.Dunning
 	if a == nil {
 		return nil, fmt.Errorf("%w: nil DunningAction", ErrEncode)
 	}
-	return c.encodeNative(ctx, topic, ActionSchema, actionNative(a))
+	return c.encode(ctx, topic, ActionSchema, func(w *avroWriter) { writeAction(w, a) })
 }
 
 func actionNative(a *event.DunningAction) map[string]any {
@@ -83,7 +83,7 @@ func (c *Codec) EncodeRisk(ctx context.Context, topic string, r *event.RiskEvent
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil RiskEvent", ErrEncode)
 	}
-	return c.encodeNative(ctx, topic, RiskSchema, riskNative(r))
+	return c.encode(ctx, topic, RiskSchema, func(w *avroWriter) { writeRisk(w, r) })
 }
 
 func riskNative(r *event.RiskEvent) map[string]any {
@@ -131,7 +131,7 @@ func (c *Codec) EncodeStatus(ctx context.Context, topic string, s *event.Account
 	if s == nil {
 		return nil, fmt.Errorf("%w: nil AccountStatus", ErrEncode)
 	}
-	return c.encodeNative(ctx, topic, StatusSchema, statusNative(s))
+	return c.encode(ctx, topic, StatusSchema, func(w *avroWriter) { writeStatus(w, s) })
 }
 
 func statusNative(s *event.AccountStatus) map[string]any {
@@ -212,7 +212,7 @@ func (c *Codec) EncodeGL(ctx context.Context, topic string, g *event.GLEntry) ([
 	if g == nil {
 		return nil, fmt.Errorf("%w: nil GLEntry", ErrEncode)
 	}
-	return c.encodeNative(ctx, topic, GLSchema, glNative(g))
+	return c.encode(ctx, topic, GLSchema, func(w *avroWriter) { writeGL(w, g) })
 }
 
 func glNative(g *event.GLEntry) map[string]any {
@@ -253,7 +253,7 @@ func (c *Codec) EncodeDeadLetter(ctx context.Context, topic string, d *event.Dea
 	if d == nil {
 		return nil, fmt.Errorf("%w: nil DeadLetter", ErrEncode)
 	}
-	return c.encodeNative(ctx, topic, DeadLetterSchema, deadLetterNative(d))
+	return c.encode(ctx, topic, DeadLetterSchema, func(w *avroWriter) { writeDeadLetter(w, d) })
 }
 
 func deadLetterNative(d *event.DeadLetter) map[string]any {
