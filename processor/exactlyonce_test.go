@@ -1,0 +1,388 @@
+package processor_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/testkit"
+)
+
+// workload builds n deterministic events over accts accounts: invoices,
+// payments, some bad records (every badEvery-th is a negative amount, which
+// the ledger rejects to the DLQ), and a clock tick per partition at the end.
+func (h *harness) workload(seed uint64, n, accts, badEvery int) []*kgo.Record {
+	r := rand.New(rand.NewPCG(seed, 7))
+	recs := make([]*kgo.Record, 0, n+h.kcfg.Partitions)
+	for i := 0; i < n; i++ {
+		acct := "ACC-" + strconv.Itoa(r.IntN(accts))
+		at := t0.Add(time.Duration(i) * time.Second)
+		amt := event.Amount(1+r.IntN(20000)) * 100
+		if badEvery > 0 && i%badEvery == badEvery-1 {
+			amt = -amt
+		}
+		var body event.Body
+		id := fmt.Sprintf("%d-%d", seed, i)
+		if r.IntN(3) == 0 {
+			body = &event.PaymentReceived{PaymentID: "P" + id, Currency: "EUR", Amount: amt, Method: "card"}
+		} else {
+			body = &event.InvoiceIssued{InvoiceID: "I" + id, Currency: "EUR", Amount: amt, IssueDate: event.DateOf(at), DueDate: event.DateOf(at) + 14}
+		}
+		v, err := h.codec.EncodeEvent(context.Background(), h.kcfg.Topics.Events, event.Event{ID: "ev-" + id, Time: at, Source: "test", Account: acct, Body: body})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		recs = append(recs, &kgo.Record{Key: []byte(acct), Value: v})
+	}
+	return recs
+}
+
+// ticks returns one ClockTick per partition at the given time.
+func (h *harness) ticks(at time.Time) []*kgo.Record {
+	var recs []*kgo.Record
+	for p := 0; p < h.kcfg.Partitions; p++ {
+		v, err := h.codec.EncodeEvent(context.Background(), h.kcfg.Topics.Events, event.Event{
+			ID: fmt.Sprintf("tick-%d-%d", p, at.UnixMilli()), Time: at, Source: "test", Body: &event.ClockTick{Partition: int32(p)}})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		recs = append(recs, &kgo.Record{Partition: int32(p), Value: v})
+	}
+	return recs
+}
+
+// produceAll writes records (ticks to their explicit partition, the rest by key).
+func (h *harness) produceAll(recs []*kgo.Record) {
+	h.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...), kgo.DefaultProduceTopic(h.kcfg.Topics.Events),
+		kgo.RecordPartitioner(explicitOrKey{}), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// explicitOrKey sends keyless records to rec.Partition and hashes keys like Kafka.
+type explicitOrKey struct{}
+
+func (explicitOrKey) ForTopic(t string) kgo.TopicPartitioner {
+	return explicitTP{kgo.StickyKeyPartitioner(nil).ForTopic(t)}
+}
+
+type explicitTP struct{ kgo.TopicPartitioner }
+
+func (e explicitTP) RequiresConsistency(*kgo.Record) bool { return true }
+func (e explicitTP) Partition(r *kgo.Record, n int) int {
+	if len(r.Key) == 0 {
+		return int(r.Partition)
+	}
+	return e.TopicPartitioner.Partition(r, n)
+}
+
+// waitCaughtUp waits until the group committed every input offset.
+func (h *harness) waitCaughtUp(group string, timeout time.Duration) {
+	h.t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	waitFor(h.t, "group "+group+" to commit every input offset", timeout, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ends, err := adm.ListEndOffsets(ctx, h.kcfg.Topics.Events)
+		if err != nil {
+			return false
+		}
+		offs, err := adm.FetchOffsets(ctx, group)
+		if err != nil {
+			return false
+		}
+		done := true
+		ends.Each(func(o kadm.ListedOffset) {
+			c, ok := offs.Lookup(o.Topic, o.Partition)
+			// a transactional commit marker follows the last record
+			if !ok && o.Offset > 0 || ok && c.At < o.Offset {
+				done = false
+			}
+		})
+		return done
+	})
+}
+
+// dump returns every account state in Redis under prefix.
+func dump(t *testing.T, rdb redis.UniversalClient, prefix string, partitions int) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for p := 0; p < partitions; p++ {
+		m, err := rdb.HGetAll(context.Background(), prefix+":{p"+strconv.Itoa(p)+"}:acct").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// reference runs an undisturbed processor over the same input (own group,
+// own Redis prefix, own output topics) and returns its final states.
+func (h *harness) reference() map[string]string {
+	h.t.Helper()
+	ref := *h
+	ref.group = h.group + "-ref"
+	ref.pref = h.pref + "ref"
+	ref.kcfg.Topics = h.kcfg.Topics
+	id := testkit.ID()
+	ref.kcfg.Topics.Actions, ref.kcfg.Topics.Risk, ref.kcfg.Topics.Status, ref.kcfg.Topics.GL, ref.kcfg.Topics.DLQ =
+		"r"+id+".actions", "r"+id+".risk", "r"+id+".status", "r"+id+".gl", "r"+id+".dlq"
+	createTopics(h.t, ref.kcfg)
+	h.t.Cleanup(func() { testkit.DeletePrefix(h.rdb, ref.pref) })
+	stop := ref.start("ref")
+	ref.waitCaughtUp(ref.group, 180*time.Second)
+	stop()
+	return dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions)
+}
+
+func createTopics(t *testing.T, c kafkax.Config) {
+	cl, err := kgo.NewClient(c.ClientOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := kafkax.CreateTopics(context.Background(), adm, c); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = adm.DeleteTopics(context.Background(), c.Topics.Outputs()...) })
+}
+
+// compareStates fails on any account whose state differs.
+func compareStates(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d accounts, want %d", len(got), len(want))
+	}
+	bad := 0
+	for a, w := range want {
+		if got[a] != w {
+			bad++
+			if bad <= 5 {
+				t.Errorf("account %s: state differs from the undisturbed run", a)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d accounts differ", bad, len(want))
+	}
+}
+
+// checkDLQ asserts every bad input is dead-lettered exactly once.
+func (h *harness) checkDLQ(want int) {
+	h.t.Helper()
+	recs := testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.DLQ, want, 60*time.Second)
+	time.Sleep(time.Second)
+	recs = append(recs, testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.DLQ, 0, time.Second)...)
+	seen := map[string]int{}
+	for _, r := range recs {
+		d, err := h.codec.DecodeDeadLetter(context.Background(), r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		seen[fmt.Sprintf("%d@%d", d.Partition, d.Offset)]++
+	}
+	dups := 0
+	for _, n := range seen {
+		if n > 1 {
+			dups++
+		}
+	}
+	if len(seen) != want || dups > 0 {
+		h.t.Fatalf("DLQ holds %d distinct inputs (%d duplicated), want %d each once", len(seen), dups, want)
+	}
+}
+
+// stores runs f against standalone Redis and against the 3-master cluster.
+func stores(t *testing.T, f func(t *testing.T, h *harness)) {
+	t.Run("redis", func(t *testing.T) { f(t, newHarness(t, 6)) })
+	t.Run("redis-cluster", func(t *testing.T) {
+		h := newHarness(t, 6)
+		h.rdb, h.pref = testkit.RedisClusterClient(t)
+		f(t, h)
+	})
+}
+
+// TestRedisFlushedMidRun: the partition state is deleted from Redis while the
+// processor runs; it restores from the changelog and ends equal to an
+// undisturbed run.
+func TestRedisFlushedMidRun(t *testing.T) {
+	stores(t, func(t *testing.T, h *harness) {
+		recs := h.workload(1, 20000, 500, 97)
+		stop := h.start("a")
+		h.produceAll(recs[:10000])
+		h.waitCaughtUp(h.group, 60*time.Second)
+		testkit.DeletePrefix(h.rdb, h.pref) // Redis "lost" everything of ours
+		h.produceAll(recs[10000:])
+		h.produceAll(h.ticks(t0.Add(24 * time.Hour)))
+		h.waitCaughtUp(h.group, 60*time.Second)
+		stop()
+		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), h.reference())
+		h.checkDLQ(20000 / 97)
+	})
+}
+
+// TestTwoInstances: two processors share the group; one is stopped and
+// started again during the run. Same final state, no duplicates.
+func TestTwoInstances(t *testing.T) {
+	stores(t, func(t *testing.T, h *harness) {
+		recs := h.workload(2, 30000, 800, 89)
+		stopA := h.start("a")
+		stopB := h.start("b")
+		h.produceAll(recs[:10000])
+		time.Sleep(500 * time.Millisecond)
+		stopB()
+		h.produceAll(recs[10000:20000])
+		stopB = h.start("b")
+		h.produceAll(recs[20000:])
+		h.waitCaughtUp(h.group, 90*time.Second)
+		stopA()
+		stopB()
+		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), h.reference())
+		h.checkDLQ(30000 / 89)
+	})
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// arrearsBinary builds cmd/arrears once for the crash tests.
+func arrearsBinary(t *testing.T) string {
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "arrears-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "arrears")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/arrears").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// TestCrashSIGKILL: >= 200k events while `arrears run` is killed with SIGKILL
+// at 10+ random moments and restarted. Afterwards Redis equals an undisturbed
+// run and every rejected input is in the DLQ exactly once.
+func TestCrashSIGKILL(t *testing.T) {
+	h := newHarness(t, 6)
+	bin := arrearsBinary(t)
+	env := append(os.Environ(),
+		"ARREARS_KAFKA_BROKERS="+h.kcfg.Brokers[0],
+		"ARREARS_KAFKA_TOPICS_EVENTS="+h.kcfg.Topics.Events,
+		"ARREARS_KAFKA_TOPICS_ACTIONS="+h.kcfg.Topics.Actions,
+		"ARREARS_KAFKA_TOPICS_RISK="+h.kcfg.Topics.Risk,
+		"ARREARS_KAFKA_TOPICS_STATUS="+h.kcfg.Topics.Status,
+		"ARREARS_KAFKA_TOPICS_GL="+h.kcfg.Topics.GL,
+		"ARREARS_KAFKA_TOPICS_DLQ="+h.kcfg.Topics.DLQ,
+		"ARREARS_REDIS_ADDRS="+testkit.RedisAddr,
+		"ARREARS_REDIS_PREFIX="+h.pref,
+		"ARREARS_PROCESSOR_GROUP_ID="+h.group,
+		"ARREARS_PROCESSOR_TRANSACTIONAL_ID="+h.group+"-crash",
+		"ARREARS_PROCESSOR_MAX_POLL_RECORDS=3000",
+		"ARREARS_HTTP_LISTEN=",
+		"ARREARS_LOG_LEVEL=warn",
+	)
+	logf, err := os.CreateTemp("", "arrears-crash-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	startProc := func() *exec.Cmd {
+		cmd := exec.Command(bin, "run")
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+
+	const n = 200000
+	recs := h.workload(3, n, 5000, 499)
+	cmd := startProc()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < n; i += 10000 {
+			h.produceAll(recs[i:min(i+10000, n)])
+			time.Sleep(150 * time.Millisecond)
+		}
+		h.produceAll(h.ticks(t0.Add(365 * 24 * time.Hour)))
+	}()
+	r := rand.New(rand.NewPCG(42, 42))
+	kills := 0
+	for kills < 12 {
+		time.Sleep(time.Duration(200+r.IntN(600)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		kills++
+		cmd = startProc()
+	}
+	<-done
+	h.waitCaughtUp(h.group, 240*time.Second)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	t.Logf("killed the processor %d times; log in %s", kills, logf.Name())
+
+	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), h.reference())
+	h.checkDLQ(n / 499)
+	h.checkLatestStatus()
+}
+
+// checkLatestStatus asserts the latest status record per account carries the
+// state Redis holds.
+func (h *harness) checkLatestStatus() {
+	h.t.Helper()
+	want := dump(h.t, h.rdb, h.pref, h.kcfg.Partitions)
+	recs := testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.Status, 1<<30, 20*time.Second)
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Offset < recs[j].Offset })
+	latest := map[string]string{}
+	for _, r := range recs {
+		s, err := h.codec.DecodeStatus(context.Background(), r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		latest[s.Account] = string(s.State)
+	}
+	compareStates(h.t, latest, want)
+}
