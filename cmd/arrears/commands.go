@@ -22,6 +22,7 @@ var commands = map[string]command{
 	"run":     {"run the collections processor (consume ar.events, emit actions, keep state in Redis)", cmdRun},
 	"topics":  {"topics create|check: create or verify the arrears topics", cmdTopics},
 	"version": {"print the version", cmdVersion},
+	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
 }
 
 var errUsage = errors.New("usage")
