@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -318,5 +320,50 @@ func TestRegistryNoAutoRegister(t *testing.T) {
 	}
 	if got := int(binary.BigEndian.Uint32(b[1:5])); got != id {
 		t.Fatalf("id %d, want %d", got, id)
+	}
+}
+
+// TestRegistryFetchOnce: concurrent first sightings of an id share one
+// registry request, and later records hit the cache.
+func TestRegistryFetchOnce(t *testing.T) {
+	ctx := context.Background()
+	reg := srfake.New()
+	defer reg.Close()
+	text, _ := Schema(EventSchema)
+	id, _, err := reg.RegisterSchema("ar.events-value", sr.Schema{Schema: text, Type: sr.TypeAvro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fetches atomic.Int32
+	reg.Intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasPrefix(r.URL.Path, "/schemas/ids/") {
+			fetches.Add(1)
+			time.Sleep(20 * time.Millisecond)
+		}
+		return false
+	})
+	c := newCodec(t, Config{RegistryURL: reg.URL()})
+	ev := sampleEvents()["invoice_issued"]
+	in := confluentFrame(id, avroBody(t, ev))
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Go(func() {
+			got, err := c.DecodeEvent(ctx, in)
+			if err == nil && !reflect.DeepEqual(got, ev) {
+				err = errors.New("decoded a different event")
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fetches.Load(); n != 1 {
+		t.Fatalf("%d registry fetches, want 1", n)
 	}
 }

@@ -48,6 +48,15 @@
 // "x") or wrapped ({"string": "x"}), and may be left out. EncodeEventJSON
 // writes decimals as decimal strings so its output is unambiguous.
 //
+// # Performance
+//
+// Records written with exactly the owned schemas (same fingerprint, or a
+// registry id whose schema is identical) are read and written by
+// hand-written Avro code (binary.go, fastevent.go, fastencode.go), kept
+// byte-identical to goavro by tests and checked against it by the fuzz
+// target; other writer schemas and JSON go through goavro or encoding/json.
+// Parsed schemas and registry ids are cached for the Codec's lifetime.
+//
 // # IO
 //
 // The package does no IO except the Schema Registry client, which is only

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/arrears/arrears/processor/event"
 )
 
 // FuzzDecodeEvent: any input decodes or fails with a typed error, never
@@ -76,4 +78,14 @@ func FuzzDecodeEvent(f *testing.F) {
 			t.Fatalf("round trip changed\n%+v %+v\n%+v %+v", ev, ev.Body, ev2, ev2.Body)
 		}
 	})
+}
+
+// decodeEventSlow is DecodeEvent through goavro only, for tests comparing
+// it with the fast path.
+func (c *Codec) decodeEventSlow(ctx context.Context, b []byte) (event.Event, error) {
+	m, err := c.decodeNative(ctx, b, EventSchema)
+	if err != nil {
+		return event.Event{}, err
+	}
+	return eventFromNative(m)
 }

@@ -41,16 +41,6 @@ func (c *Codec) DecodeEvent(ctx context.Context, b []byte) (event.Event, error) 
 	return eventFromNative(m)
 }
 
-// decodeEventSlow is DecodeEvent through goavro only, for tests comparing
-// it with the fast path.
-func (c *Codec) decodeEventSlow(ctx context.Context, b []byte) (event.Event, error) {
-	m, err := c.decodeNative(ctx, b, EventSchema)
-	if err != nil {
-		return event.Event{}, err
-	}
-	return eventFromNative(m)
-}
-
 // EncodeEvent encodes ev for topic: Confluent wire format under
 // "<topic>-value" with a registry, single-object encoding otherwise.
 func (c *Codec) EncodeEvent(ctx context.Context, topic string, ev event.Event) ([]byte, error) {
