@@ -17,25 +17,25 @@ type Config struct {
 	// Empty means no registry: output uses single-object encoding and
 	// Confluent-framed input resolves only KnownIDs and ids this codec
 	// registered itself.
-	RegistryURL string
+	RegistryURL string `yaml:"registry_url"`
 	// RegistryUser and RegistryPassword enable HTTP basic auth. They come
 	// from the environment or secret files and are never logged.
-	RegistryUser     string
-	RegistryPassword string
+	RegistryUser     string `yaml:"registry_user"`
+	RegistryPassword string `yaml:"registry_password"`
 	// RegistryTimeout bounds each registry request. Default 5s.
-	RegistryTimeout time.Duration
+	RegistryTimeout time.Duration `yaml:"registry_timeout"`
 	// DisableAutoRegister makes encoding only look up the schema under
 	// "<topic>-value" (for registries where clients may not register);
 	// by default the schema is registered, which is idempotent.
-	DisableAutoRegister bool
+	DisableAutoRegister bool `yaml:"disable_auto_register"`
 	// UnknownIDTTL is how long an id the registry does not know is
 	// remembered as unknown, so a burst of bad records does not become a
 	// burst of registry requests. Default 30s.
-	UnknownIDTTL time.Duration
+	UnknownIDTTL time.Duration `yaml:"unknown_id_ttl"`
 	// KnownIDs maps Confluent schema ids to schemas without asking a
 	// registry: a value is either the full name of an owned schema
 	// ("arrears.ArEvent") or a complete .avsc text.
-	KnownIDs map[int]string
+	KnownIDs map[int]string `yaml:"known_ids"`
 }
 
 // Defaults for the zero fields of Config.
