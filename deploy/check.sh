@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Offline checks of the deployment files (make check-deploy). Needs only Go:
+# deploy_test.go validates docker-compose.yaml against the Compose schema
+# (compose-go), decodes every Kubernetes manifest strictly into the k8s.io/api
+# types and reads the Dockerfile. When docker, kubectl or kustomize happen to
+# be installed, their own renderers run too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+
+"$GO" vet ./deploy/
+"$GO" test -count=1 ./deploy/
+
+if command -v kustomize >/dev/null; then
+  kustomize build deploy/k8s >/dev/null && echo "kustomize build deploy/k8s: ok"
+elif command -v kubectl >/dev/null; then
+  kubectl kustomize deploy/k8s >/dev/null && echo "kubectl kustomize deploy/k8s: ok"
+fi
+if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
+  docker compose -f deploy/docker-compose.yaml --profile monitoring config --quiet && echo "docker compose config: ok"
+fi
