@@ -1,0 +1,89 @@
+package ledger
+
+import "fmt"
+
+// MaxAmount bounds every amount an event carries and every invoice total
+// (10^11 currency units at event.Scale 4). With the item and payment limits
+// below, sums over an account cannot overflow an int64.
+const MaxAmount = 1_000_000_000_000_000
+
+// maxCredit bounds an account's unapplied credit in one currency.
+const maxCredit = 1 << 60
+
+// maxDate bounds event dates (day 109,572 is 2270-01-01); day 0
+// (1970-01-01) is the "unset" value of the Avro date and is rejected.
+const maxDate = 109572
+
+// Rules configure the ledger. The zero value is usable: every zero field
+// takes its documented default.
+type Rules struct {
+	// RequireAccount rejects every event but AccountUpserted for an account
+	// whose master data was never seen (reason unknown_account). Default
+	// false: events may arrive before the account.
+	RequireAccount bool
+	// ReversalWindowDays is how long, counted from the payment date, a
+	// payment's allocation record is kept so a PaymentReversed can re-open
+	// exactly what it settled; later reversals are rejected as
+	// unknown_payment. Fully settled or cancelled items are kept as long, and
+	// as long as a kept record refers to them. Default 120.
+	ReversalWindowDays int
+	// RecentEvents is the size of the ring of recent event-id hashes used to
+	// drop re-sent events that carry no entity id. Default 8, at most 64.
+	RecentEvents int
+	// MaxItems bounds the items (open, or settled and kept) of an account;
+	// an invoice beyond it is rejected as too_many_items. Default 1000.
+	MaxItems int
+	// MaxPayments bounds the kept payment allocation records; a payment
+	// beyond it is rejected as too_many_items. Default 1000.
+	MaxPayments int
+}
+
+// Defaults of Rules.
+const (
+	DefaultReversalWindowDays = 120
+	DefaultRecentEvents       = 8
+	DefaultMaxItems           = 1000
+	DefaultMaxPayments        = 1000
+)
+
+// DefaultRules returns Rules with every default filled in.
+func DefaultRules() Rules {
+	return Rules{
+		ReversalWindowDays: DefaultReversalWindowDays,
+		RecentEvents:       DefaultRecentEvents,
+		MaxItems:           DefaultMaxItems,
+		MaxPayments:        DefaultMaxPayments,
+	}
+}
+
+// Validate reports the first bad field.
+func (r Rules) Validate() error {
+	switch {
+	case r.ReversalWindowDays < 0 || r.ReversalWindowDays > 36500:
+		return fmt.Errorf("%w: reversal_window_days %d not in [0, 36500]", ErrInvalidRules, r.ReversalWindowDays)
+	case r.RecentEvents < 0 || r.RecentEvents > 64:
+		return fmt.Errorf("%w: recent_events %d not in [0, 64]", ErrInvalidRules, r.RecentEvents)
+	case r.MaxItems < 0 || r.MaxItems > 1000:
+		return fmt.Errorf("%w: max_items %d not in [0, 1000]", ErrInvalidRules, r.MaxItems)
+	case r.MaxPayments < 0 || r.MaxPayments > 1000:
+		return fmt.Errorf("%w: max_payments %d not in [0, 1000]", ErrInvalidRules, r.MaxPayments)
+	}
+	return nil
+}
+
+// withDefaults fills zero fields.
+func (r Rules) withDefaults() Rules {
+	if r.ReversalWindowDays == 0 {
+		r.ReversalWindowDays = DefaultReversalWindowDays
+	}
+	if r.RecentEvents == 0 {
+		r.RecentEvents = DefaultRecentEvents
+	}
+	if r.MaxItems == 0 {
+		r.MaxItems = DefaultMaxItems
+	}
+	if r.MaxPayments == 0 {
+		r.MaxPayments = DefaultMaxPayments
+	}
+	return r
+}
