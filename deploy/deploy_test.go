@@ -18,6 +18,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,6 +196,13 @@ func TestCompose(t *testing.T) {
 				t.Errorf("service %s depends_on %s: condition %q, want %q", svc, dep, got, cond)
 			}
 		}
+	}
+
+	// KRaft formats its storage with CLUSTER_ID: a base64url UUID.
+	if id := p.Services["kafka"].Environment["CLUSTER_ID"]; id == nil {
+		t.Error("service kafka: CLUSTER_ID wanted")
+	} else if b, err := base64.RawURLEncoding.DecodeString(*id); err != nil || len(b) != 16 {
+		t.Errorf("service kafka: CLUSTER_ID %q is not a base64url UUID (kafka-storage.sh random-uuid)", *id)
 	}
 
 	cfg := p.Configs["arrears"]
