@@ -155,7 +155,7 @@ func (pt *partition) fire(ctx context.Context, em *emitter) error {
 			return err
 		}
 		pt.dirty[acct] = true // the timer is cleared at least
-		out, err := core.Wake(st, time.UnixMilli(at).UTC(), pt.p.env)
+		out, err := core.Wake(st, acct, time.UnixMilli(at).UTC(), pt.p.env)
 		if err != nil {
 			return fmt.Errorf("wake %s: %w", acct, err)
 		}

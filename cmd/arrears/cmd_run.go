@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/arrears/arrears/processor"
-	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 	"github.com/arrears/arrears/sinks/redisstore"
@@ -74,9 +73,4 @@ func cmdRun(ctx context.Context, args []string) error {
 		}, nil)
 	})
 	return g.Wait()
-}
-
-// loadEnv builds the pure core's environment (policies, scorecard).
-func loadEnv(cfg Config) (*core.Env, error) {
-	return &core.Env{}, nil
 }

@@ -26,6 +26,7 @@ type Config struct {
 	Codec     schemas.Config    `yaml:"codec"`
 	Redis     redisstore.Config `yaml:"redis"`
 	Processor processor.Config  `yaml:"processor"`
+	Core      CoreConfig        `yaml:"core"`
 	Log       LogConfig         `yaml:"log"`
 	HTTP      HTTPConfig        `yaml:"http"`
 }
@@ -51,6 +52,7 @@ func defaultConfig() Config {
 		Codec:     schemas.Config{},
 		Redis:     redisstore.Defaults(),
 		Processor: processor.Defaults(),
+		Core:      defaultCoreConfig(),
 		Log:       LogConfig{Level: "info", Format: "json"},
 		HTTP:      HTTPConfig{Listen: "127.0.0.1:9464"},
 	}
@@ -58,7 +60,7 @@ func defaultConfig() Config {
 
 // Validate checks every section and reports every bad field.
 func (c Config) Validate() error {
-	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate()}
+	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate()}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -4,24 +4,39 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
+	"github.com/arrears/arrears/processor/dunning"
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/ledger"
+	"github.com/arrears/arrears/processor/policy"
+	"github.com/arrears/arrears/processor/risk"
 )
 
-// State is one account's whole state.
+// State is one account's whole state: receivables, dunning and risk.
 type State struct {
-	Account  string
-	Segment  event.Segment
-	Closed   bool
-	Balances map[event.Currency]event.Amount
-	Seen     []string
-	Updated  time.Time
+	// Account is the account id (the Kafka key).
+	Account string
+	Ledger  ledger.Account
+	Dunning dunning.State
+	Risk    risk.State
 }
 
-// Env carries the configuration the step needs (policies, scorecard, zones).
-type Env struct{}
+// Env is the configuration a step needs. It is read-only and shared by all
+// partitions.
+type Env struct {
+	// Rules are the ledger's validation rules.
+	Rules ledger.Rules
+	// Policies select the dunning policy per account (nil: no dunning).
+	Policies *policy.Set
+	// Scorecard scores risk (nil: no scoring).
+	Scorecard *risk.Scorecard
+	// Risk says when a risk event is emitted.
+	Risk risk.Config
+	// Zone resolves an IANA time zone name; nil or an unknown name means UTC.
+	// The shell loads the zone database; the core never touches files.
+	Zone func(name string) *time.Location
+}
 
 // Output is what one step decided.
 type Output struct {
@@ -33,147 +48,259 @@ type Output struct {
 	GL      []event.GLEntry
 	// NextWake is when the account wants to be woken (zero: no timer).
 	NextWake time.Time
+	// Explanation is dunning's one-line reason for what it did.
+	Explanation string
 }
 
-// RejectError is an event the account cannot take; it goes to the DLQ.
+// RejectError is an event the account cannot take; it goes to the DLQ and
+// the account is untouched.
 type RejectError struct {
-	Reason string // bounded, metric-safe
+	// Reason is bounded and safe as a metric label.
+	Reason string
 	Detail string
 }
 
 func (e *RejectError) Error() string { return e.Reason + ": " + e.Detail }
 
-// Apply applies ev to st at partition time now. On error st is untouched.
+// Apply applies ev to st at partition time now: the ledger (or dunning, for
+// arrangements and holds) takes the event, then dunning evaluates the
+// account and risk rescores it. On error st is untouched.
 func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
-	for _, id := range st.Seen {
-		if id == ev.ID {
+	if st.Account == "" {
+		st.Account = ev.Account
+	}
+	pol := env.policy(st)
+	trig := dunning.Trigger{Kind: ev.Body.Kind(), EventID: ev.ID}
+	changed := false
+	switch b := ev.Body.(type) {
+	case *event.ArrangementCreated, *event.ArrangementCancelled, *event.Hold, *event.Release:
+		if !st.Ledger.Known() && env.Rules.RequireAccount {
+			return Output{}, &RejectError{"unknown_account", fmt.Sprintf("%s for account %s that was never upserted", ev.Body.Kind(), ev.Account)}
+		}
+		ds, err := dunning.ApplyEvent(st.Dunning, ev, pol, now)
+		if err != nil {
+			return Output{}, &RejectError{"invalid_" + kindLabel(ev.Body.Kind()), err.Error()}
+		}
+		st.Dunning = ds
+		changed = true
+	default:
+		res, err := env.Rules.Apply(&st.Ledger, ev, now)
+		if err != nil {
+			var rej *ledger.RejectError
+			if errors.As(err, &rej) {
+				return Output{}, &RejectError{rej.Reason.String(), rej.Detail}
+			}
+			return Output{}, err
+		}
+		if res.Duplicate {
 			return Output{}, nil
 		}
-	}
-	switch b := ev.Body.(type) {
-	case *event.InvoiceIssued:
-		if b.Amount <= 0 {
-			return Output{}, &RejectError{"negative_or_zero_amount", fmt.Sprintf("invoice %s amount %s must be > 0", b.InvoiceID, b.Amount)}
+		changed = res.Changed
+		if dr, ok := b.(*event.DisputeResolved); ok {
+			_ = dr
+			ds, err := dunning.ApplyEvent(st.Dunning, ev, pol, now)
+			if err != nil {
+				return Output{}, &RejectError{"invalid_dispute", err.Error()}
+			}
+			st.Dunning = ds
 		}
-		st.add(b.Currency, b.Amount)
-	case *event.PaymentReceived:
-		if b.Amount <= 0 {
-			return Output{}, &RejectError{"negative_or_zero_amount", fmt.Sprintf("payment %s amount %s must be > 0", b.PaymentID, b.Amount)}
+		switch p := b.(type) {
+		case *event.PaymentReceived:
+			trig.PaymentID, trig.Currency, trig.Amount = p.PaymentID, p.Currency, p.Amount
+		case *event.PaymentReversed:
+			trig.PaymentID, trig.Currency, trig.Amount = p.PaymentID, res.Currency, res.Reopened
 		}
-		st.add(b.Currency, -b.Amount)
-	default:
-		return Output{}, nil
 	}
-	st.Account = ev.Account
-	st.Updated = now
-	st.Seen = append(st.Seen, ev.ID)
-	if len(st.Seen) > 8 {
-		st.Seen = st.Seen[1:]
+	out := evaluate(st, trig, now, env, pol)
+	out.Changed = out.Changed || changed
+	return out, nil
+}
+
+// Wake runs the account's timer that fired at now.
+func Wake(st *State, account string, now time.Time, env *Env) (Output, error) {
+	if st.Account == "" {
+		st.Account = account
 	}
-	return Output{Changed: true}, nil
+	out := evaluate(st, dunning.Trigger{}, now, env, env.policy(st))
+	out.Changed = true
+	return out, nil
 }
 
 // WakeAt is when the account's timer is due (zero: none).
-func (st *State) WakeAt() time.Time { return time.Time{} }
+func (st *State) WakeAt() time.Time { return st.Dunning.NextWake }
 
-// Wake runs a fired timer.
-func Wake(st *State, now time.Time, env *Env) (Output, error) { return Output{}, nil }
-
-func (st *State) add(c event.Currency, a event.Amount) {
-	if st.Balances == nil {
-		st.Balances = map[event.Currency]event.Amount{}
+func kindLabel(k event.Kind) string {
+	switch k {
+	case event.KindArrangementCreated, event.KindArrangementCancelled:
+		return "arrangement"
+	case event.KindHold, event.KindRelease:
+		return "hold"
 	}
-	st.Balances[c] += a
+	return "event"
 }
 
-// Status renders the account's status record.
-func (st *State) Status(now time.Time) event.AccountStatus {
-	s := event.AccountStatus{Account: st.Account, Time: now, Segment: st.Segment, Closed: st.Closed}
-	cs := make([]string, 0, len(st.Balances))
-	for c := range st.Balances {
-		cs = append(cs, string(c))
+// policy selects the account's dunning policy.
+func (env *Env) policy(st *State) *policy.Policy {
+	if env == nil || env.Policies == nil || !st.Ledger.Known() {
+		return nil
 	}
-	sort.Strings(cs)
-	for _, c := range cs {
-		s.Balances = append(s.Balances, event.CurrencyBalance{Currency: event.Currency(c), Open: st.Balances[event.Currency(c)]})
-	}
-	return s
+	m := st.Ledger.Master()
+	return env.Policies.Select(m.Segment, m.CreditClass, st.Risk.Tier)
 }
 
-// MarshalBinary encodes the state compactly.
+func (env *Env) zone(name string) *time.Location {
+	if env == nil || env.Zone == nil || name == "" {
+		return time.UTC
+	}
+	if loc := env.Zone(name); loc != nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// evaluate runs risk, then dunning, on the account as the ledger left it.
+func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *policy.Policy) Output {
+	var out Output
+	acct := st.accountID()
+	if env != nil && env.Scorecard != nil && st.Ledger.Known() {
+		r := env.Scorecard.Score(st.features(now))
+		ns, ev := risk.Decide(st.Risk, r, env.Risk, acct, now, trig.EventID)
+		if ns != st.Risk {
+			out.Changed = true
+		}
+		st.Risk = ns
+		if ev != nil {
+			out.Risk = append(out.Risk, *ev)
+		}
+	}
+	if pol == nil {
+		return out
+	}
+	m := st.Ledger.Master()
+	in := dunning.Input{
+		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier,
+		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig,
+	}
+	for _, it := range st.Ledger.Items() {
+		if it.Open <= 0 {
+			continue
+		}
+		d := min(it.Disputed, it.Open)
+		if d > 0 {
+			if in.Disputed == nil {
+				in.Disputed = map[event.Currency]event.Amount{}
+			}
+			in.Disputed[it.Currency] += d
+		}
+		if it.Open-d > 0 {
+			in.Items = append(in.Items, dunning.Item{InvoiceID: it.InvoiceID, Currency: it.Currency, DueDate: it.DueDate, Open: it.Open - d})
+		}
+	}
+	before := st.Dunning.NextWake
+	ds, dec := dunning.Evaluate(st.Dunning, in, pol, now, env.zone(m.Timezone))
+	st.Dunning = ds
+	out.Actions = dec.Actions
+	out.GL = dec.GL
+	out.NextWake = dec.NextWake
+	out.Explanation = dec.Explanation
+	for _, o := range dec.Outcomes {
+		if !o.Kept {
+			st.Ledger.NotePromiseBroken(now)
+		}
+	}
+	for i := range dec.DebitNotes {
+		dn := dec.DebitNotes[i]
+		fee := event.Event{ID: "fee-" + dn.AdjustmentID, Time: now, Source: "arrears", Account: acct, Body: &dn}
+		if _, err := env.Rules.Apply(&st.Ledger, fee, now); err == nil {
+			out.Changed = true
+		}
+	}
+	if len(dec.Actions) > 0 || len(dec.Outcomes) > 0 || !before.Equal(dec.NextWake) {
+		out.Changed = true
+	}
+	return out
+}
+
+func (st *State) accountID() string { return st.Account }
+
+// features fills risk's features from the ledger at now.
+func (st *State) features(now time.Time) risk.Features {
+	l := &st.Ledger
+	m := l.Master()
+	c := l.Counters()
+	w := c.Last12Months(now)
+	f := risk.Features{
+		DaysPastDue:     l.DaysPastDue(now),
+		LatePayments12M: w.LatePayments,
+		AvgDaysToPay:    c.AvgDaysToPay(),
+		Reversals:       w.Reversals,
+		BrokenPromises:  w.BrokenPromises,
+		DisputesOpened:  w.DisputesOpened,
+		TenureDays:      c.TenureDays(now),
+		OpenInvoices:    int32(l.OpenItems()),
+		Segment:         m.Segment,
+	}
+	cur := m.Currency
+	if cur == "" {
+		return f
+	}
+	b := l.Balance(cur, now)
+	if b.Open > 0 {
+		f.OverdueRatio = float64(b.Overdue) / float64(b.Open)
+	}
+	if m.CreditLimit > 0 {
+		f.Utilisation = float64(b.Open) / float64(m.CreditLimit)
+	}
+	return f
+}
+
+// MarshalBinary encodes the whole state: a version byte, then the ledger,
+// dunning and risk parts, each length-prefixed.
 func (st *State) MarshalBinary() ([]byte, error) {
-	b := []byte{1}
+	b := make([]byte, 1, 256)
+	b[0] = stateVersion
 	b = binary.AppendUvarint(b, uint64(len(st.Account)))
 	b = append(b, st.Account...)
-	b = binary.AppendUvarint(b, uint64(len(st.Balances)))
-	for c, a := range st.Balances {
-		b = append(b, c...)
-		b = binary.AppendVarint(b, int64(a))
+	var err error
+	if b, err = appendPart(b, st.Ledger.MarshalBinary); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	b = binary.AppendUvarint(b, uint64(len(st.Seen)))
-	for _, s := range st.Seen {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+	if b, err = appendPart(b, st.Dunning.MarshalBinary); err != nil {
+		return nil, fmt.Errorf("dunning: %w", err)
+	}
+	if b, err = appendPart(b, st.Risk.MarshalBinary); err != nil {
+		return nil, fmt.Errorf("risk: %w", err)
 	}
 	return b, nil
 }
 
-var errCorrupt = errors.New("corrupt account state")
-
 // UnmarshalBinary decodes MarshalBinary's output.
 func (st *State) UnmarshalBinary(b []byte) error {
-	if len(b) == 0 || b[0] != 1 {
+	if len(b) == 0 || b[0] != stateVersion {
 		return errCorrupt
 	}
 	r := reader{b: b[1:]}
-	st.Account = r.str()
-	n := r.uvarint()
-	st.Balances = map[event.Currency]event.Amount{}
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		c := event.Currency(r.bytes(3))
-		st.Balances[c] = event.Amount(r.varint())
+	acct := string(r.bytes(int(r.uvarint())))
+	parts := [3][]byte{}
+	for i := range parts {
+		parts[i] = r.bytes(int(r.uvarint()))
 	}
-	n = r.uvarint()
-	st.Seen = nil
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		st.Seen = append(st.Seen, r.str())
+	if r.err != nil {
+		return r.err
 	}
-	return r.err
-}
-
-type reader struct {
-	b   []byte
-	err error
-}
-
-func (r *reader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errCorrupt
-		return 0
+	*st = State{Account: acct}
+	if err := st.Ledger.UnmarshalBinary(parts[0]); err != nil {
+		return fmt.Errorf("ledger: %w", err)
 	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errCorrupt
-		return 0
+	if len(parts[1]) > 0 {
+		if err := st.Dunning.UnmarshalBinary(parts[1]); err != nil {
+			return fmt.Errorf("dunning: %w", err)
+		}
 	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) bytes(n int) []byte {
-	if r.err != nil || len(r.b) < n {
-		r.err = errCorrupt
-		return nil
+	if len(parts[2]) > 0 {
+		if err := st.Risk.UnmarshalBinary(parts[2]); err != nil {
+			return fmt.Errorf("risk: %w", err)
+		}
 	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
+	return nil
 }
-
-func (r *reader) str() string { return string(r.bytes(int(r.uvarint()))) }

@@ -1,0 +1,35 @@
+package core
+
+import (
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+// Status renders the account's collections status at now (without the
+// encoded state and source coordinates, which the processor adds).
+func (st *State) Status(now time.Time) event.AccountStatus {
+	l := &st.Ledger
+	m := l.Master()
+	s := event.AccountStatus{
+		Account:      st.accountID(),
+		Time:         now,
+		Segment:      m.Segment,
+		Closed:       l.Closed(),
+		Balances:     l.Balances(now),
+		OpenItems:    int32(l.OpenItems()),
+		DaysPastDue:  l.DaysPastDue(now),
+		Stage:        st.Dunning.Stage,
+		ServiceState: st.Dunning.Service.String(),
+		RiskTier:     st.Risk.Tier,
+		PD:           st.Risk.PD,
+		OnHold:       len(st.Dunning.Holds) > 0,
+	}
+	if d, ok := l.OldestOverdue(now); ok {
+		s.OldestDueDate = d
+	}
+	if a := st.Dunning.Arrangement; a != nil {
+		s.Arrangement = a.ID
+	}
+	return s
+}
