@@ -1,0 +1,120 @@
+package dunning
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/policy"
+)
+
+// ActionID is the deterministic id of an action: a hash of the account,
+// policy version, episode, stage (or a label such as "restore" or
+// "arrangement:<id>"), action index and scheduled instant.
+func ActionID(account, policyVersion string, episode uint32, stage string, index int, at time.Time) string {
+	h := sha256.New()
+	var buf [8]byte
+	for _, s := range []string{account, policyVersion, stage} {
+		binary.BigEndian.PutUint64(buf[:], uint64(len(s)))
+		h.Write(buf[:])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(buf[:], uint64(episode))
+	h.Write(buf[:])
+	binary.BigEndian.PutUint64(buf[:], uint64(index))
+	h.Write(buf[:])
+	binary.BigEndian.PutUint64(buf[:], uint64(at.UnixMilli()))
+	h.Write(buf[:])
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func (e *evaluator) policyRef() string { return e.pol.Name + "@" + e.pol.Version }
+
+// action builds an action with the account's current facts.
+func (e *evaluator) action(stage string, index int, at time.Time, t event.ActionType, conds []event.Condition, reason string) event.DunningAction {
+	a := event.DunningAction{
+		ActionID:      ActionID(e.in.Account, e.pol.Version, e.st.Episode, stage, index, at),
+		Account:       e.in.Account,
+		Time:          e.now,
+		PolicyName:    e.pol.Name,
+		PolicyVersion: e.pol.Version,
+		Stage:         stage,
+		Type:          t,
+		Currency:      e.cur,
+		OverdueAmount: e.overdue[e.cur],
+		DaysPastDue:   int32(e.dpd),
+		Reason:        reason,
+		Conditions:    conds,
+	}
+	if len(e.items) > 0 {
+		a.OldestDueDate = e.oldest
+		a.Invoices = make([]string, len(e.items))
+		for i, it := range e.items {
+			a.Invoices[i] = it.InvoiceID
+		}
+	}
+	return a
+}
+
+func (e *evaluator) emit(a event.DunningAction) { e.d.Actions = append(e.d.Actions, a) }
+
+// oldestIn is the oldest overdue invoice in currency c ("" if none).
+func (e *evaluator) oldestIn(c event.Currency) string {
+	for _, it := range e.items {
+		if it.Currency == c {
+			return it.InvoiceID
+		}
+	}
+	return ""
+}
+
+// fee charges a dunning fee: an action, a GL entry and a debit note on the
+// oldest overdue invoice in the fee's currency.
+func (e *evaluator) fee(s *policy.Stage, j int, conds []event.Condition, reason string) {
+	pa := &s.Actions[j]
+	inv := e.oldestIn(pa.Currency)
+	if inv == "" {
+		e.note("fee %s %s of stage %s skipped: nothing overdue in %s", pa.Amount, pa.Currency, s.Name, pa.Currency)
+		return
+	}
+	a := e.action(s.Name, j, e.now, event.ActionFee, conds, reason)
+	a.Currency, a.Amount, a.OverdueAmount = pa.Currency, pa.Amount, e.overdue[pa.Currency]
+	e.emit(a)
+	desc := fmt.Sprintf("dunning fee, policy %s stage %s, invoice %s", e.policyRef(), s.Name, inv)
+	e.d.GL = append(e.d.GL, event.GLEntry{
+		EntryID: "gl-" + a.ActionID, Account: e.in.Account, Time: e.now, Kind: "FEE",
+		Currency: pa.Currency, Amount: pa.Amount,
+		DebitAccount: e.pol.GL.Receivables, CreditAccount: e.pol.GL.FeeIncome,
+		Reference: a.ActionID, Description: desc,
+	})
+	e.d.DebitNotes = append(e.d.DebitNotes, event.InvoiceAdjusted{
+		AdjustmentID: "fee-" + a.ActionID, InvoiceID: inv, Type: event.Debit,
+		Currency: pa.Currency, Amount: pa.Amount, Reason: desc,
+	})
+}
+
+// writeOff writes off the overdue amount in the dunning currency: an action
+// listing the invoices and a GL entry. Closing the items is the ledger's
+// job when the processor applies the action.
+func (e *evaluator) writeOff(s *policy.Stage, j int, conds []event.Condition, reason string) {
+	amt := e.overdue[e.cur]
+	a := e.action(s.Name, j, e.now, event.ActionWriteOff, conds, reason)
+	a.Amount = amt
+	a.Invoices = a.Invoices[:0]
+	for _, it := range e.items {
+		if it.Currency == e.cur {
+			a.Invoices = append(a.Invoices, it.InvoiceID)
+		}
+	}
+	e.emit(a)
+	e.d.GL = append(e.d.GL, event.GLEntry{
+		EntryID: "gl-" + a.ActionID, Account: e.in.Account, Time: e.now, Kind: "WRITE_OFF",
+		Currency: e.cur, Amount: amt,
+		DebitAccount: e.pol.GL.BadDebt, CreditAccount: e.pol.GL.Receivables,
+		Reference:   a.ActionID,
+		Description: fmt.Sprintf("write-off, policy %s stage %s, %d invoices", e.policyRef(), s.Name, len(a.Invoices)),
+	})
+}
