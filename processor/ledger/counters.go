@@ -51,7 +51,7 @@ type monthCount struct {
 
 // AvgDaysToPay is the running mean of days from issue to full settlement
 // over every item settled by payment; 0 when none was.
-func (c *Counters) AvgDaysToPay() float64 {
+func (c Counters) AvgDaysToPay() float64 {
 	if c.SettledItems == 0 {
 		return 0
 	}
@@ -60,7 +60,7 @@ func (c *Counters) AvgDaysToPay() float64 {
 
 // TenureDays is the number of days from FirstSeen to now's date (0 before
 // the first event).
-func (c *Counters) TenureDays(now time.Time) int32 {
+func (c Counters) TenureDays(now time.Time) int32 {
 	if c.FirstSeen == 0 {
 		return 0
 	}
@@ -77,7 +77,7 @@ type Window struct {
 
 // Last12Months sums the rare counters over the calendar month of now and
 // the 11 before it.
-func (c *Counters) Last12Months(now time.Time) Window {
+func (c Counters) Last12Months(now time.Time) Window {
 	cur := monthOf(event.DateOf(now))
 	var w Window
 	for _, m := range c.months {
