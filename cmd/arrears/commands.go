@@ -22,6 +22,9 @@ var commands = map[string]command{
 	"run":     {"run the collections processor (consume ar.events, emit actions, keep state in Redis)", cmdRun},
 	"topics":  {"topics create|check: create or verify the arrears topics", cmdTopics},
 	"version": {"print the version", cmdVersion},
+	"explain": {"explain ACCOUNT: stage, open items, next action, when and why (from Redis)", cmdExplain},
+	"policy":  {"policy check FILE...: validate dunning policies (file, line and reason on error)", cmdPolicy},
+	"risk":    {"risk explain ACCOUNT | risk train: credit risk score and model training", cmdRisk},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
 }
 

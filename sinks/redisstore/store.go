@@ -110,7 +110,12 @@ func (s *Store) Claim(ctx context.Context, p int32) (processor.Meta, error) {
 	if err != nil {
 		return processor.Meta{}, fmt.Errorf("redis claim partition %d: %w", p, err)
 	}
-	m := processor.Meta{Applied: map[string]int64{}, Changelog: 0}
+	return parseMeta(res), nil
+}
+
+// parseMeta reads a meta hash given as field, value pairs.
+func parseMeta(res []string) processor.Meta {
+	m := processor.Meta{Applied: map[string]int64{}}
 	for i := 0; i+1 < len(res); i += 2 {
 		k, v := res[i], res[i+1]
 		n, _ := strconv.ParseInt(v, 10, 64)
@@ -127,6 +132,21 @@ func (s *Store) Claim(ctx context.Context, p int32) (processor.Meta, error) {
 			m.Applied[k[4:]] = n
 		}
 	}
+	return m
+}
+
+// Peek reads partition p's metadata without claiming it (tools, explain).
+func (s *Store) Peek(ctx context.Context, p int32) (processor.Meta, error) {
+	res, err := s.rdb.HGetAll(ctx, s.key(p, "meta")).Result()
+	if err != nil {
+		return processor.Meta{}, fmt.Errorf("redis meta of partition %d: %w", p, err)
+	}
+	kv := make([]string, 0, 2*len(res))
+	for k, v := range res {
+		kv = append(kv, k, v)
+	}
+	m := parseMeta(kv)
+	m.Fresh = len(res) == 0
 	return m, nil
 }
 

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/policy"
+	"github.com/arrears/arrears/sinks/redisstore"
+)
+
+// cmdExplain: `arrears explain ACCOUNT [-at RFC3339]` prints the account's
+// stage, open items, next action and when, and why, from Redis.
+func cmdExplain(ctx context.Context, args []string) error {
+	e, err := explainAccount(ctx, "explain", args)
+	if err != nil {
+		return err
+	}
+	fmt.Print(e.String())
+	return nil
+}
+
+// explainAccount loads an account from Redis and explains it.
+func explainAccount(ctx context.Context, name string, args []string) (core.Explanation, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	at := fs.String("at", "", "explain as of this RFC 3339 instant (default: the partition clock)")
+	var acct string
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		acct, args = args[0], args[1:]
+	}
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return core.Explanation{}, err
+	}
+	if acct == "" && fs.NArg() > 0 {
+		acct = fs.Arg(0)
+	}
+	if acct == "" {
+		return core.Explanation{}, fmt.Errorf("%w: arrears %s ACCOUNT [-at TIME]", errUsage, name)
+	}
+	env, err := loadEnv(cfg)
+	if err != nil {
+		return core.Explanation{}, err
+	}
+	part, nparts, err := partitionOf(ctx, cfg, acct)
+	if err != nil {
+		return core.Explanation{}, err
+	}
+	rdb := redisstore.NewClient(cfg.Redis)
+	defer rdb.Close()
+	store := redisstore.New(rdb, cfg.Redis.Prefix)
+	// The account lives where its producer's partitioner put it: Kafka's
+	// default (murmur2) first, then every other partition.
+	var v []byte
+	ok := false
+	for i := 0; i < nparts && !ok; i++ {
+		p := (part + int32(i)) % int32(nparts)
+		vals, err := store.Load(ctx, p, []string{acct})
+		if err != nil {
+			return core.Explanation{}, err
+		}
+		if v, ok = vals[acct]; ok {
+			part = p
+		}
+	}
+	if !ok {
+		return core.Explanation{}, fmt.Errorf("account %s not found in Redis (prefix %s)", acct, cfg.Redis.Prefix)
+	}
+	var st core.State
+	if err := st.UnmarshalBinary(v); err != nil {
+		return core.Explanation{}, fmt.Errorf("decode state of %s: %w", acct, err)
+	}
+	now := time.Now().UTC()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			return core.Explanation{}, fmt.Errorf("-at: %w", err)
+		}
+	} else if m, err := store.Peek(ctx, part); err == nil && m.Clock > 0 {
+		now = time.UnixMilli(m.Clock).UTC()
+	}
+	return core.Explain(&st, now, env), nil
+}
+
+// partitionOf is the input partition of an account: Kafka's default
+// (murmur2) key hash over the events topic's partition count.
+func partitionOf(ctx context.Context, cfg Config, acct string) (int32, int, error) {
+	cl, err := kgo.NewClient(cfg.Kafka.ClientOpts()...)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer cl.Close()
+	md, err := kadm.NewClient(cl).ListTopics(ctx, cfg.Kafka.Topics.Events)
+	if err != nil {
+		return 0, 0, err
+	}
+	t, ok := md[cfg.Kafka.Topics.Events]
+	if !ok || t.Err != nil || len(t.Partitions) == 0 {
+		return 0, 0, fmt.Errorf("topic %s not found", cfg.Kafka.Topics.Events)
+	}
+	n := len(t.Partitions)
+	tp := kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Kafka.Topics.Events)
+	return int32(tp.Partition(&kgo.Record{Key: []byte(acct)}, n)), n, nil
+}
+
+// cmdPolicy: `arrears policy check FILE...` validates policies and prints
+// each one's name, version and stages, or every error with file and line.
+func cmdPolicy(_ context.Context, args []string) error {
+	if len(args) < 2 || args[0] != "check" {
+		return fmt.Errorf("%w: arrears policy check FILE...", errUsage)
+	}
+	var files []policy.File
+	for _, p := range args[1:] {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files = append(files, policy.File{Name: p, Data: b})
+	}
+	var errs []error
+	for _, f := range files {
+		p, err := policy.Load(f.Data, f.Name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		stages := make([]string, 0, len(p.Stages))
+		for _, s := range p.Stages {
+			stages = append(stages, s.Name)
+		}
+		fmt.Printf("ok %s: policy %s version %s, %d stages %v\n", f.Name, p.Name, p.Version, len(stages), stages)
+	}
+	if len(errs) == 0 && len(files) > 1 {
+		if _, err := policy.LoadSet(files); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(os.Stderr, e)
+		}
+		return errors.New("invalid policy")
+	}
+	return nil
+}
+
+// cmdRisk: `arrears risk explain ACCOUNT` (and `risk train`).
+func cmdRisk(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: arrears risk explain ACCOUNT | risk train [flags]", errUsage)
+	}
+	switch args[0] {
+	case "explain":
+		e, err := explainAccount(ctx, "risk explain", args[1:])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("account %s as of %s\n%s", e.Account, e.AsOf.Format(time.RFC3339), e.RiskString())
+		return nil
+	case "train":
+		return cmdRiskTrain(ctx, args[1:])
+	}
+	return fmt.Errorf("%w: unknown risk subcommand %q", errUsage, args[0])
+}
