@@ -1,0 +1,61 @@
+package chsink
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the sink's collectors. Labels are bounded: table names,
+// topic names and a fixed set of dead-letter classes.
+type Metrics struct {
+	RowsInserted    *prometheus.CounterVec   // table
+	BatchesInserted *prometheus.CounterVec   // table
+	InsertSeconds   *prometheus.HistogramVec // table
+	Retries         *prometheus.CounterVec   // table ("dlq" for DLQ produce retries)
+	DeadLettered    *prometheus.CounterVec   // topic, class: decode, reject, dropped
+	Consumed        *prometheus.CounterVec   // topic
+	BufferedRows    prometheus.Gauge         // rows waiting for the next flush
+	BufferedRecords prometheus.Gauge         // records waiting for their commit
+	Lag             *prometheus.GaugeVec     // topic: records behind the high watermark
+	Paused          prometheus.Gauge         // 1 while fetching is paused on a failing insert
+	CommitSeconds   prometheus.Histogram
+}
+
+// NewMetrics builds and registers the collectors on reg (nil: a private
+// registry, for tests and tools).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	const ns, sub = "arrears", "sink"
+	m := &Metrics{
+		RowsInserted: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "rows_inserted_total", Help: "Rows ClickHouse acknowledged, by table."}, []string{"table"}),
+		BatchesInserted: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "batches_inserted_total", Help: "Insert batches ClickHouse acknowledged, by table."}, []string{"table"}),
+		InsertSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "insert_seconds", Help: "Latency of successful batch inserts, by table.",
+			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14)}, []string{"table"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "retries_total", Help: "Failed attempts that were retried, by table (dlq: DLQ produce)."}, []string{"table"}),
+		DeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "dead_lettered_total", Help: "Records sent to the DLQ (decode, reject) or dropped (records of the DLQ topic itself), by source topic."},
+			[]string{"topic", "class"}),
+		Consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "records_consumed_total", Help: "Records polled, by topic."}, []string{"topic"}),
+		BufferedRows: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+			Name: "buffered_rows", Help: "Rows buffered for the next flush (the in-memory backlog)."}),
+		BufferedRecords: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+			Name: "buffered_records", Help: "Records polled but not yet committed."}),
+		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+			Name: "lag_records", Help: "Records between the last polled offset and the high watermark (the Kafka backlog), by topic."},
+			[]string{"topic"}),
+		Paused: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+			Name: "paused", Help: "1 while fetching is paused because inserts are failing."}),
+		CommitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "commit_seconds", Help: "Latency of offset commits after a flush.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+	}
+	reg.MustRegister(m.RowsInserted, m.BatchesInserted, m.InsertSeconds, m.Retries, m.DeadLettered, m.Consumed,
+		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds)
+	return m
+}

@@ -1,0 +1,372 @@
+package chsink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/schemas"
+)
+
+// Sink lands arrears topics in ClickHouse. Build it with New, drive it with
+// Run; it is not safe for concurrent use except Ready.
+type Sink struct {
+	cfg   Config
+	kcfg  kafkax.Config
+	conn  *analytics.Conn
+	cl    *kgo.Client
+	codec *schemas.Codec
+	dec   decoder
+	ins   *inserter
+	m     *Metrics
+	log   *slog.Logger
+	ready atomic.Bool
+
+	buf buffer
+	lag map[string]map[int32]int64
+}
+
+// buffer is one flush worth of polled records and their rows.
+type buffer struct {
+	rows    map[*analytics.TableSpec][]pendingRow
+	nrows   int
+	nrecs   int
+	last    map[string]map[int32]*kgo.Record // highest record per partition, to commit
+	dead    []deadRecord                     // undecodable records to dead-letter before the commit
+	firstAt time.Time
+}
+
+type deadRecord struct {
+	rec *kgo.Record
+	err error
+}
+
+// Run builds a sink, runs it until ctx ends, then flushes what it holds,
+// commits and closes. It returns nil on a clean shutdown.
+func Run(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Codec, reg prometheus.Registerer, log *slog.Logger) error {
+	s, err := New(ctx, cfg, kcfg, codec, reg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Run(ctx)
+}
+
+// New connects to ClickHouse (applying the migrations unless disabled) and
+// builds the Kafka client: consumer group cfg.GroupID, read_committed,
+// manual commits, starting at the earliest offset when the group has none.
+func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Codec, reg prometheus.Registerer, log *slog.Logger) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := kcfg.Validate(); err != nil {
+		return nil, err
+	}
+	if codec == nil {
+		return nil, errors.New("chsink: nil codec")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "sink")
+	conn, err := analytics.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		return nil, fmt.Errorf("chsink: %w", err)
+	}
+	if cfg.Migrate {
+		if err := analytics.Migrate(ctx, conn); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("chsink: %w", err)
+		}
+	}
+	kinds := topicKinds(kcfg.Topics)
+	topics := make([]string, 0, len(kinds))
+	for t := range kinds {
+		topics = append(topics, t)
+	}
+	m := NewMetrics(reg)
+	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, codec: codec, m: m, log: log,
+		dec: decoder{codec: codec, kinds: kinds, keepTicks: cfg.KeepClockTicks},
+		lag: map[string]map[int32]int64{}}
+	s.ins = &inserter{conn: conn, cfg: cfg, m: m, log: log, paused: s.setPaused}
+	opts := append(kcfg.ClientOpts(),
+		kgo.ConsumerGroup(cfg.GroupID),
+		kgo.ConsumeTopics(topics...),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
+			s.ready.Store(true)
+			log.Info("partitions assigned", "partitions", a)
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
+			log.Info("partitions revoked", "partitions", r)
+		}),
+	)
+	if s.cl, err = kgo.NewClient(opts...); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("chsink: kafka client: %w", err)
+	}
+	s.resetBuffer()
+	log.Info("sink started", "group", cfg.GroupID, "topics", topics, "clickhouse", cfg.ClickHouse,
+		"batch_rows", cfg.BatchRows, "flush_interval", cfg.FlushInterval)
+	return s, nil
+}
+
+// Ready reports whether the sink has joined its group.
+func (s *Sink) Ready() bool { return s.ready.Load() }
+
+// Ping checks ClickHouse, for readiness probes.
+func (s *Sink) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
+
+// Close leaves the group and closes the connections. It does not commit.
+func (s *Sink) Close() {
+	s.cl.Close()
+	_ = s.conn.Close()
+}
+
+// Run is the data path: poll -> decode -> buffer -> (size or time) insert
+// -> dead-letter -> commit, until ctx ends; then a final flush and commit
+// bounded by ShutdownTimeout.
+func (s *Sink) Run(ctx context.Context) error {
+	for {
+		if ctx.Err() != nil {
+			return s.shutdown()
+		}
+		wait := s.cfg.FlushInterval
+		if s.buf.nrecs > 0 {
+			wait = time.Until(s.buf.firstAt.Add(s.cfg.FlushInterval))
+		}
+		if wait > 0 {
+			pctx, cancel := context.WithTimeout(ctx, wait)
+			fetches := s.cl.PollRecords(pctx, max(1, s.cfg.BatchRows-s.buf.nrows))
+			cancel()
+			if fetches.IsClientClosed() {
+				return nil
+			}
+			fetches.EachError(func(topic string, p int32, err error) {
+				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+					s.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+				}
+			})
+			if err := s.add(ctx, fetches); err != nil {
+				if ctx.Err() != nil {
+					return s.shutdown()
+				}
+				return err
+			}
+		}
+		if s.buf.nrecs > 0 && (s.buf.nrows >= s.cfg.BatchRows || !time.Now().Before(s.buf.firstAt.Add(s.cfg.FlushInterval))) {
+			if err := s.flush(ctx); err != nil {
+				if ctx.Err() != nil {
+					return s.shutdown()
+				}
+				return err
+			}
+		}
+	}
+}
+
+// add decodes the polled records into the buffer.
+func (s *Sink) add(ctx context.Context, fetches kgo.Fetches) error {
+	now := time.Now().UTC()
+	var err error
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 || err != nil {
+			return
+		}
+		last := p.Records[len(p.Records)-1]
+		lags := s.lag[p.Topic]
+		if lags == nil {
+			lags = map[int32]int64{}
+			s.lag[p.Topic] = lags
+		}
+		lags[p.Partition] = max(0, p.HighWatermark-last.Offset-1)
+		var sum int64
+		for _, l := range lags {
+			sum += l
+		}
+		s.m.Lag.WithLabelValues(p.Topic).Set(float64(sum))
+		s.m.Consumed.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
+		for _, rec := range p.Records {
+			if err = s.addRecord(ctx, rec, now); err != nil {
+				return
+			}
+		}
+	})
+	s.m.BufferedRows.Set(float64(s.buf.nrows))
+	s.m.BufferedRecords.Set(float64(s.buf.nrecs))
+	return err
+}
+
+func (s *Sink) addRecord(ctx context.Context, rec *kgo.Record, now time.Time) error {
+	rows, err := s.dec.rows(ctx, rec, now)
+	for delay := s.cfg.RetryInitial; err != nil && schemas.Transient(err); delay = min(2*delay, s.cfg.RetryMax) {
+		s.log.Warn("schema registry unavailable, retrying decode", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err)
+		if serr := sleep(ctx, jitter(delay)); serr != nil {
+			return serr
+		}
+		rows, err = s.dec.rows(ctx, rec, now)
+	}
+	if s.buf.nrecs == 0 {
+		s.buf.firstAt = time.Now()
+	}
+	s.buf.nrecs++
+	tp := s.buf.last[rec.Topic]
+	if tp == nil {
+		tp = map[int32]*kgo.Record{}
+		s.buf.last[rec.Topic] = tp
+	}
+	if prev := tp[rec.Partition]; prev == nil || prev.Offset < rec.Offset {
+		tp[rec.Partition] = rec
+	}
+	if err != nil {
+		s.buf.dead = append(s.buf.dead, deadRecord{rec, err})
+		return nil
+	}
+	for _, r := range rows {
+		s.buf.rows[r.Table] = append(s.buf.rows[r.Table], pendingRow{values: r.Values, rec: rec})
+		s.buf.nrows++
+	}
+	return nil
+}
+
+// flush inserts every buffered table, dead-letters what was rejected and
+// commits the buffered records. Nothing is committed unless every insert
+// and every DLQ produce succeeded.
+func (s *Sink) flush(ctx context.Context) error {
+	var rejected []deadRecord
+	for _, t := range analytics.SinkTables() {
+		rows := s.buf.rows[t]
+		if len(rows) == 0 {
+			continue
+		}
+		rej, err := s.ins.insert(ctx, t, rows)
+		for _, r := range rej {
+			rejected = append(rejected, deadRecord{r.row.rec, fmt.Errorf("clickhouse rejected %s row: %w", t.Name, r.err)})
+		}
+		if err != nil {
+			return err
+		}
+		// Inserted: a retry of this flush (after a later table fails) must not send them again.
+		delete(s.buf.rows, t)
+	}
+	for _, d := range s.buf.dead {
+		if err := s.deadLetter(ctx, d.rec, "decode", d.err); err != nil {
+			return err
+		}
+	}
+	s.buf.dead = nil
+	seen := map[*kgo.Record]bool{}
+	for _, d := range rejected {
+		if seen[d.rec] {
+			continue
+		}
+		seen[d.rec] = true
+		if err := s.deadLetter(ctx, d.rec, "reject", d.err); err != nil {
+			return err
+		}
+	}
+	var recs []*kgo.Record
+	for _, ps := range s.buf.last {
+		for _, r := range ps {
+			recs = append(recs, r)
+		}
+	}
+	start := time.Now()
+	if err := s.cl.CommitRecords(ctx, recs...); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		// The rows are in ClickHouse; an uncommitted offset only means
+		// re-delivery, which ReplacingMergeTree absorbs.
+		s.log.Warn("offset commit failed; records will be re-delivered", "err", err)
+	} else {
+		s.m.CommitSeconds.Observe(time.Since(start).Seconds())
+	}
+	s.log.Debug("flushed", "records", s.buf.nrecs, "rows", s.buf.nrows, "dead_lettered", len(seen))
+	s.resetBuffer()
+	return nil
+}
+
+// deadLetter produces rec to the DLQ topic with the reason, retrying until
+// Kafka accepts it. Records of the DLQ topic itself are only logged.
+func (s *Sink) deadLetter(ctx context.Context, rec *kgo.Record, class string, cause error) error {
+	if rec.Topic == s.kcfg.Topics.DLQ {
+		s.m.DeadLettered.WithLabelValues(rec.Topic, "dropped").Inc()
+		s.log.Error("dropping unusable dead letter", "partition", rec.Partition, "offset", rec.Offset, "err", cause)
+		return nil
+	}
+	dl := &event.DeadLetter{Reason: cause.Error(), ErrorClass: "sink", Topic: rec.Topic, Partition: rec.Partition,
+		Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Time: time.Now().UTC()}
+	if dl.Value == nil {
+		dl.Value = []byte{}
+	}
+	b, err := s.codec.EncodeDeadLetter(ctx, s.kcfg.Topics.DLQ, dl)
+	for delay := s.cfg.RetryInitial; err != nil || s.produce(ctx, rec.Key, b) != nil; delay = min(2*delay, s.cfg.RetryMax) {
+		if err != nil && !schemas.Transient(err) {
+			return fmt.Errorf("encode dead letter for %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+		}
+		s.m.Retries.WithLabelValues("dlq").Inc()
+		s.log.Warn("dead-letter produce failed, retrying", "topic", rec.Topic, "retry_in", delay)
+		if serr := sleep(ctx, jitter(delay)); serr != nil {
+			return fmt.Errorf("dead-letter %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, serr)
+		}
+		if err != nil {
+			b, err = s.codec.EncodeDeadLetter(ctx, s.kcfg.Topics.DLQ, dl)
+		}
+	}
+	s.m.DeadLettered.WithLabelValues(rec.Topic, class).Inc()
+	s.log.Warn("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "class", class, "err", cause)
+	return nil
+}
+
+func (s *Sink) produce(ctx context.Context, key, value []byte) error {
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.InsertTimeout)
+	defer cancel()
+	return s.cl.ProduceSync(pctx, &kgo.Record{Topic: s.kcfg.Topics.DLQ, Key: key, Value: value}).FirstErr()
+}
+
+// shutdown flushes and commits what is buffered within ShutdownTimeout.
+func (s *Sink) shutdown() error {
+	if s.buf.nrecs == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := s.flush(ctx); err != nil {
+		s.log.Warn("final flush failed; uncommitted records will be re-delivered", "records", s.buf.nrecs, "err", err)
+		return nil
+	}
+	return nil
+}
+
+func (s *Sink) setPaused(p bool) {
+	topics := make([]string, 0, len(s.dec.kinds))
+	for t := range s.dec.kinds {
+		topics = append(topics, t)
+	}
+	if p {
+		s.cl.PauseFetchTopics(topics...)
+		s.m.Paused.Set(1)
+		return
+	}
+	s.cl.ResumeFetchTopics(topics...)
+	s.m.Paused.Set(0)
+}
+
+func (s *Sink) resetBuffer() {
+	s.buf = buffer{rows: map[*analytics.TableSpec][]pendingRow{}, last: map[string]map[int32]*kgo.Record{}}
+	s.m.BufferedRows.Set(0)
+	s.m.BufferedRecords.Set(0)
+}

@@ -1,0 +1,318 @@
+package chsink
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/schemas"
+)
+
+// harness is one test's sink environment: unique topics, consumer group and
+// ClickHouse database (dropped at the end).
+type harness struct {
+	t     *testing.T
+	kcfg  kafkax.Config
+	cfg   Config
+	codec *schemas.Codec
+	conn  *analytics.Conn
+	reg   *prometheus.Registry
+	m     *Metrics
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	testkit.Integration(t, "kafka", "clickhouse")
+	kcfg := testkit.KafkaConfig(t, 3)
+	codec, err := schemas.New(schemas.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Defaults()
+	cfg.ClickHouse.Addrs = []string{testkit.ClickHouseAddr}
+	cfg.ClickHouse.Database = "arrears_test_" + testkit.ID()
+	cfg.GroupID = "sink-test-" + testkit.ID()
+	cfg.BatchRows = 700
+	cfg.FlushInterval = 200 * time.Millisecond
+	cfg.RetryMax = 2 * time.Second
+	ctx := context.Background()
+	conn, err := analytics.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		t.Fatalf("ClickHouse is required: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		for ctx.Err() == nil {
+			if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database); err == nil {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		_ = conn.Close()
+	})
+	return &harness{t: t, kcfg: kcfg, cfg: cfg, codec: codec, conn: conn}
+}
+
+// start runs a sink until the returned stop is called; stop returns Run's error.
+func (h *harness) start() (stop func() error) {
+	h.t.Helper()
+	h.reg = prometheus.NewRegistry()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := New(ctx, h.cfg, h.kcfg, h.codec, h.reg, log)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.m = s.m
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx); s.Close() }()
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(60 * time.Second):
+			return fmt.Errorf("sink did not stop within 60s")
+		}
+	}
+}
+
+// workload is what a test produces and what it expects in ClickHouse.
+type workload struct {
+	records []*kgo.Record
+	want    map[string]uint64 // table -> distinct rows under FINAL
+	garbage int               // undecodable records (dead-lettered by the sink)
+}
+
+// buildWorkload makes n accounts' worth of records of every topic. Event ids
+// are prefixed with tag so several workloads can share the topics.
+func (h *harness) buildWorkload(tag string, n int) *workload {
+	h.t.Helper()
+	ctx := context.Background()
+	w := &workload{want: map[string]uint64{}}
+	tp := h.kcfg.Topics
+	add := func(topic, key string, b []byte, err error) {
+		if err != nil {
+			h.t.Fatalf("encode for %s: %v", topic, err)
+		}
+		w.records = append(w.records, &kgo.Record{Topic: topic, Key: []byte(key), Value: b})
+	}
+	t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		acct := fmt.Sprintf("%s-A%04d", tag, i)
+		at := t0.Add(time.Duration(i) * time.Minute)
+		d := event.DateOf(at)
+		evs := []event.Body{
+			&event.AccountUpserted{Segment: event.Postpaid, Currency: "EUR"},
+			&event.InvoiceIssued{InvoiceID: acct + "-I1", Currency: "EUR", Amount: event.Amount(100000 + i), IssueDate: d, DueDate: d + 14},
+			&event.PaymentReceived{PaymentID: acct + "-P1", Currency: "EUR", Amount: event.Amount(50000)},
+		}
+		w.want["accounts"]++
+		w.want["invoices"]++
+		w.want["payments"]++
+		for j, b := range evs {
+			ev := event.Event{ID: fmt.Sprintf("%s-e%d", acct, j), Time: at.Add(time.Duration(j) * time.Second), Source: "test", Account: acct, Body: b}
+			bs, err := h.codec.EncodeEvent(ctx, tp.Events, ev)
+			add(tp.Events, acct, bs, err)
+			w.want["events"]++
+			if j == 1 && i%10 == 0 { // a re-delivered duplicate: same event id
+				add(tp.Events, acct, bs, err)
+			}
+		}
+		bs, err := h.codec.EncodeAction(ctx, tp.Actions, &event.DunningAction{ActionID: acct + "-X1", Account: acct, Time: at, Stage: "reminder",
+			Type: event.ActionNotify, Channel: event.Email, Currency: "EUR", OverdueAmount: 50000, OldestDueDate: d})
+		add(tp.Actions, acct, bs, err)
+		w.want["dunning_actions"]++
+		if i%2 == 0 {
+			bs, err = h.codec.EncodeRisk(ctx, tp.Risk, &event.RiskEvent{EventID: acct + "-K1", Account: acct, Time: at, Score: 500, PD: 0.05, Tier: "B", ModelVersion: "m1"})
+			add(tp.Risk, acct, bs, err)
+			w.want["risk_events"]++
+		}
+		bs, err = h.codec.EncodeStatus(ctx, tp.Status, &event.AccountStatus{Account: acct, Time: at, Segment: event.Postpaid,
+			Balances: []event.CurrencyBalance{{Currency: "EUR", Open: 50000, Overdue: 50000}}, OpenItems: 1, SourcePartition: 0, SourceOffset: int64(i)})
+		add(tp.Status, acct, bs, err)
+		w.want["account_status"]++
+		if i%5 == 0 {
+			bs, err = h.codec.EncodeGL(ctx, tp.GL, &event.GLEntry{EntryID: acct + "-G1", Account: acct, Time: at, Kind: "FEE", Currency: "EUR", Amount: 5000})
+			add(tp.GL, acct, bs, err)
+			w.want["gl_entries"]++
+		}
+		if i%50 == 0 {
+			add(tp.Events, acct, []byte("this is not avro"), nil)
+			w.garbage++
+			bs, err = h.codec.EncodeDeadLetter(ctx, tp.DLQ, &event.DeadLetter{Reason: "ledger: unknown currency", ErrorClass: "ledger",
+				Topic: tp.Events, Partition: 0, Offset: int64(1_000_000 + i), Value: []byte("x"), Time: at})
+			add(tp.DLQ, acct, bs, err)
+		}
+	}
+	// The processor's own dead letters plus the sink's (one per garbage record).
+	w.want["dead_letters"] = uint64(w.garbage) * 2
+	return w
+}
+
+// produceTx produces recs in transactions of about 500 records; abort
+// ones are rolled back (read_committed consumers must never see them).
+func (h *harness) produceTx(recs []*kgo.Record, abort bool) {
+	h.t.Helper()
+	cl, err := kgo.NewClient(append(h.kcfg.ClientOpts(), kgo.TransactionalID("chsink-test-"+testkit.ID()),
+		kgo.DefaultProduceTopic(h.kcfg.Topics.Events))...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for len(recs) > 0 {
+		n := min(500, len(recs))
+		if err := cl.BeginTransaction(); err != nil {
+			h.t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, recs[:n]...).FirstErr(); err != nil {
+			h.t.Fatal(err)
+		}
+		if err := cl.EndTransaction(ctx, kgo.TransactionEndTry(!abort)); err != nil {
+			h.t.Fatal(err)
+		}
+		recs = recs[n:]
+	}
+}
+
+// counts returns, per table, rows under FINAL and rows without it.
+func (h *harness) counts() (final, raw map[string]uint64) {
+	h.t.Helper()
+	final, raw = map[string]uint64{}, map[string]uint64{}
+	ctx := context.Background()
+	for _, t := range analytics.SinkTables() {
+		var f, r uint64
+		if err := h.conn.QueryRow(ctx, "SELECT count() FROM "+h.conn.Table(t.Name)+" FINAL").Scan(&f); err != nil {
+			continue // not migrated yet
+		}
+		if err := h.conn.QueryRow(ctx, "SELECT count() FROM "+h.conn.Table(t.Name)).Scan(&r); err != nil {
+			continue
+		}
+		final[t.Name], raw[t.Name] = f, r
+	}
+	return final, raw
+}
+
+// waitFor polls ClickHouse until every table holds want rows under FINAL.
+func (h *harness) waitFor(want map[string]uint64, timeout time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var got map[string]uint64
+	for time.Now().Before(deadline) {
+		got, _ = h.counts()
+		ok := true
+		for t, n := range want {
+			if got[t] != n {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	h.t.Fatalf("after %s ClickHouse has %v, want %v", timeout, got, want)
+}
+
+func TestSinkEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	w := h.buildWorkload("w1", 400)
+	h.produceTx(w.records, false)
+	// An aborted transaction: read_committed must skip all of it.
+	aborted := h.buildWorkload("ab", 30)
+	h.produceTx(aborted.records, true)
+
+	stop := h.start()
+	h.waitFor(w.want, 90*time.Second)
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	// What Kafka holds (read_committed) equals what ClickHouse holds.
+	tp := h.kcfg.Topics
+	kafka := map[string]int{}
+	for _, topic := range []string{tp.Events, tp.Actions, tp.Risk, tp.Status, tp.GL} {
+		kafka[topic] = len(testkit.Consume(t, h.kcfg.Brokers, topic, 1<<30, 3*time.Second))
+	}
+	final, raw := h.counts()
+	distinctEvents := kafka[tp.Events] - w.garbage - 40 // 40 re-delivered duplicates (every 10th invoice)
+	for table, k := range map[string]int{"events": distinctEvents, "dunning_actions": kafka[tp.Actions],
+		"risk_events": kafka[tp.Risk], "account_status": kafka[tp.Status], "gl_entries": kafka[tp.GL]} {
+		if final[table] != uint64(k) {
+			t.Errorf("%s: %d rows under FINAL, Kafka holds %d distinct records", table, final[table], k)
+		}
+	}
+	if raw["dunning_actions"] != final["dunning_actions"] {
+		t.Errorf("dunning_actions re-delivered: %d raw rows, %d distinct", raw["dunning_actions"], final["dunning_actions"])
+	}
+	var dupes uint64
+	if err := h.conn.QueryRow(context.Background(), "SELECT count() FROM (SELECT event_id, count() AS n FROM "+
+		h.conn.Table("events")+" FINAL GROUP BY event_id HAVING n > 1)").Scan(&dupes); err != nil {
+		t.Fatal(err)
+	}
+	if dupes != 0 {
+		t.Errorf("%d event ids duplicated under FINAL", dupes)
+	}
+
+	// The sink dead-lettered every garbage record with its coordinates.
+	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, 2*w.garbage, 10*time.Second)
+	var fromSink int
+	for _, r := range dlq {
+		d, err := h.codec.DecodeDeadLetter(context.Background(), r.Value)
+		if err != nil {
+			t.Fatalf("DLQ record: %v", err)
+		}
+		if d.ErrorClass == "sink" {
+			fromSink++
+			if d.Topic != tp.Events || string(d.Value) != "this is not avro" || d.Reason == "" {
+				t.Errorf("sink dead letter %+v", d)
+			}
+		}
+	}
+	if fromSink != w.garbage {
+		t.Errorf("sink dead-lettered %d records, want %d", fromSink, w.garbage)
+	}
+	if got := value(h.m.DeadLettered.WithLabelValues(tp.Events, "decode")); got != float64(w.garbage) {
+		t.Errorf("dead_lettered_total{decode} = %v, want %d", got, w.garbage)
+	}
+	if got := value(h.m.RowsInserted.WithLabelValues("invoices")); got < float64(w.want["invoices"]) {
+		t.Errorf("rows_inserted_total{invoices} = %v, want >= %d", got, w.want["invoices"])
+	}
+
+	// A restarted sink resumes from the committed offsets: nothing new lands.
+	before := raw
+	stop = h.start()
+	time.Sleep(3 * time.Second)
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if _, after := h.counts(); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("restart re-inserted rows: %v -> %v", before, after)
+	}
+}
+
+// value reads a counter or gauge.
+func value(c prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := c.Write(&d); err != nil {
+		return -1
+	}
+	if d.Counter != nil {
+		return d.Counter.GetValue()
+	}
+	return d.Gauge.GetValue()
+}
