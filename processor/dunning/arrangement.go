@@ -93,6 +93,7 @@ func (e *evaluator) arrangement() bool {
 	}
 	brk := e.breakAt(next)
 	e.wakeAt(brk)
+	e.markPaused()
 	e.note("paused: %s %s, installment %d of %d (%s %s due %s) paid %s of %s, missed at %s",
 		a.Type, a.ID, met+1, n, next.Amount, a.Currency, next.DueDate, a.Paid-a.total(met), next.Amount,
 		brk.In(e.loc).Format(time.RFC3339))

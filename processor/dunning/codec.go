@@ -60,6 +60,7 @@ func (s State) MarshalBinary() ([]byte, error) {
 	b = appendTime(b, s.DisputeGraceUntil)
 	b = appendString(b, s.Resume)
 	b = binary.AppendVarint(b, int64(s.ShiftDays))
+	b = appendTime(b, s.PausedSince)
 	b = binary.AppendUvarint(b, uint64(len(s.Deferred)))
 	for _, d := range s.Deferred {
 		b = appendString(b, d.Stage)
@@ -117,6 +118,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	n.DisputeGraceUntil = r.time()
 	n.Resume = r.string()
 	n.ShiftDays = int32(r.varint())
+	n.PausedSince = r.time()
 	for i, c := 0, r.count(); i < c; i++ {
 		n.Deferred = append(n.Deferred, Deferred{Stage: r.string(), Index: int(r.uvarint() & 0xffff), Channel: event.Channel(r.string()), At: r.time()})
 	}

@@ -190,6 +190,7 @@ func (e *evaluator) nothingOverdue() {
 		e.note("nothing overdue")
 	case disputed > 0:
 		e.note("paused: nothing overdue outside disputes (%s disputed)", disputed)
+		e.markPaused()
 		return
 	default:
 		if e.st.Service != ServiceActive {
@@ -202,6 +203,7 @@ func (e *evaluator) nothingOverdue() {
 		e.st.InEpisode = false
 		e.st.Stage, e.st.StageEntered, e.st.Actioned = "", time.Time{}, nil
 		e.st.Deferred, e.st.Resume, e.st.ShiftDays = nil, "", 0
+		e.st.PausedSince = time.Time{}
 	}
 	e.futureWake(true)
 }
@@ -261,8 +263,30 @@ func (e *evaluator) paused() bool {
 		return false
 	}
 	e.wakeAt(until)
+	e.markPaused()
 	e.note("paused: %s until %s", why, until.In(e.loc).Format(time.RFC3339))
 	return true
+}
+
+// markPaused records the start of a pause (the first one counts).
+func (e *evaluator) markPaused() {
+	if e.st.PausedSince.IsZero() {
+		e.st.PausedSince = e.now
+	}
+}
+
+// unpause moves the rest of the ladder by the whole local days paused, so
+// a pause stops the dunning clock instead of piling stages up at its end.
+func (e *evaluator) unpause() {
+	if e.st.PausedSince.IsZero() {
+		return
+	}
+	days := int(e.today - event.DateOf(e.st.PausedSince.In(e.loc)))
+	e.st.PausedSince = time.Time{}
+	if days > 0 && e.st.InEpisode {
+		e.st.ShiftDays += int32(days)
+		e.note("ladder moved %d days for the pause", days)
+	}
 }
 
 func sortedKeys(m map[event.Currency]event.Amount) []event.Currency {

@@ -28,7 +28,8 @@ type Step struct {
 }
 
 // Sim drives one account through time the way the processor does: the
-// clock moves in ticks of Step (default one hour); at each tick, if the
+// clock moves in ticks of Tick (default one hour, aligned to multiples of
+// Tick since the zero time); at each tick, if the
 // account's NextWake has passed, Evaluate runs; each event first moves the
 // clock to its time, then goes to Facts, ApplyEvent and Evaluate. It is
 // pure and deterministic.
@@ -57,7 +58,7 @@ func (s *Sim) tick() time.Duration {
 // account's wake-up has passed.
 func (s *Sim) RunUntil(t time.Time) {
 	for {
-		next := s.Now.Add(s.tick())
+		next := s.Now.Truncate(s.tick()).Add(s.tick())
 		if next.After(t) {
 			break
 		}

@@ -18,6 +18,7 @@ import (
 // not three, and never a suspension without its notice.
 func (e *evaluator) escalate() {
 	stages := e.pol.Stages
+	e.unpause()
 	cur := e.pol.StageIndex(e.st.Stage)
 	var entered []int
 	forced := -1

@@ -58,6 +58,9 @@ type State struct {
 	// a resumed stage are timed from the resume, so their days past due
 	// are compared with the actual days past due minus ShiftDays.
 	ShiftDays int32
+	// PausedSince is when a pause (hold, dispute, arrangement) began; the
+	// ladder is moved by the paused days when escalation runs again.
+	PausedSince time.Time
 	// Deferred are contacts waiting for quiet hours, the calendar or the cap.
 	Deferred []Deferred
 	// Contacts are the recent contact instants, for the contact cap.
