@@ -182,7 +182,9 @@ func sum(m map[event.Currency]event.Amount) event.Amount {
 // nothingOverdue handles an account with nothing past due outside disputes.
 func (e *evaluator) nothingOverdue() {
 	disputed := sum(e.in.Disputed)
-	if a := e.st.Arrangement; a != nil && disputed == 0 {
+	// An arrangement made for this episode is kept when the episode is
+	// paid off; one made before anything fell due waits for its items.
+	if a := e.st.Arrangement; a != nil && disputed == 0 && e.st.InEpisode {
 		e.arrangementKept(a, len(a.Installments))
 	}
 	switch {
@@ -193,6 +195,9 @@ func (e *evaluator) nothingOverdue() {
 		e.markPaused()
 		return
 	default:
+		if e.cur == "" {
+			e.cur = e.in.Trigger.Currency
+		}
 		if e.st.Service != ServiceActive {
 			a := e.action("restore", 0, e.now, event.ActionRestore, nil,
 				fmt.Sprintf("%s: nothing overdue, service %s restored", e.policyRef(), e.st.Service))
