@@ -12,14 +12,18 @@ import (
 const maxPayments = 64
 
 // countPayment counts a payment (or takes back a reversed one) toward the
-// active arrangement.
+// active arrangement. A reversal takes back what the payment counted,
+// found by PaymentID; Trigger.Amount is not needed for it.
 func (e *evaluator) countPayment() {
 	a, t := e.st.Arrangement, e.in.Trigger
-	if a == nil || (t.Currency != "" && t.Currency != a.Currency) || t.Amount <= 0 {
+	if a == nil || (t.Currency != "" && t.Currency != a.Currency) {
 		return
 	}
 	switch t.Kind {
 	case event.KindPaymentReceived:
+		if t.Amount <= 0 {
+			return
+		}
 		for _, p := range a.Payments {
 			if p.ID == t.PaymentID && p.ID != "" {
 				return // counted already
