@@ -1,0 +1,89 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/sinks/redisstore"
+)
+
+// TestStoreSemantics checks the fenced, idempotent apply on standalone Redis
+// and on the 3-master cluster.
+func TestStoreSemantics(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) (redis.UniversalClient, string){
+		"redis": testkit.Redis, "redis-cluster": testkit.RedisClusterClient,
+	} {
+		t.Run(name, func(t *testing.T) {
+			rdb, prefix := open(t)
+			ctx := context.Background()
+			s := redisstore.New(rdb, prefix)
+
+			m, err := s.Claim(ctx, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m.Fresh || m.Epoch != 1 {
+				t.Fatalf("first claim = %+v, want fresh epoch 1", m)
+			}
+			b := &processor.Batch{
+				Applied: map[string]int64{"ar.events": 10}, Changelog: 5, Clock: 1000,
+				Put:    map[string][]byte{"A": []byte("state-a"), "B": []byte("state-b")},
+				Timers: map[string]int64{"A": 5000, "B": 0},
+			}
+			if err := s.Apply(ctx, 3, m.Epoch, b); err != nil {
+				t.Fatal(err)
+			}
+			// the same batch again is a no-op
+			b2 := *b
+			b2.Put = map[string][]byte{"A": []byte("overwritten")}
+			if err := s.Apply(ctx, 3, m.Epoch, &b2); !errors.Is(err, processor.ErrStale) {
+				t.Fatalf("repeated batch: err = %v, want ErrStale", err)
+			}
+			got, err := s.Load(ctx, 3, []string{"A", "B", "C"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got["A"]) != "state-a" || string(got["B"]) != "state-b" || got["C"] != nil {
+				t.Fatalf("load = %q", got)
+			}
+			tm, err := s.Timers(ctx, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tm) != 1 || tm["A"] != 5000 {
+				t.Fatalf("timers = %v, want A at 5000 only", tm)
+			}
+			// a new owner fences the old one
+			m2, err := s.Claim(ctx, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m2.Epoch != 2 || m2.Fresh || m2.Applied["ar.events"] != 10 || m2.Changelog != 5 || m2.Clock != 1000 {
+				t.Fatalf("second claim = %+v", m2)
+			}
+			b3 := &processor.Batch{Applied: map[string]int64{"ar.events": 20}, Put: map[string][]byte{"A": []byte("zombie")}}
+			if err := s.Apply(ctx, 3, m.Epoch, b3); !errors.Is(err, processor.ErrFenced) {
+				t.Fatalf("zombie write: err = %v, want ErrFenced", err)
+			}
+			if got, _ := s.Load(ctx, 3, []string{"A"}); string(got["A"]) != "state-a" {
+				t.Fatalf("zombie write changed A to %q", got["A"])
+			}
+			if err := s.Apply(ctx, 3, m2.Epoch, b3); err != nil {
+				t.Fatal(err)
+			}
+			// a flushed partition reports itself lost
+			testkit.DeletePrefix(rdb, prefix)
+			if err := s.Apply(ctx, 3, m2.Epoch, &processor.Batch{Applied: map[string]int64{"ar.events": 30}}); !errors.Is(err, processor.ErrLost) {
+				t.Fatalf("after flush: err = %v, want ErrLost", err)
+			}
+			if p, _ := s.Peek(ctx, 3); !p.Fresh {
+				t.Fatalf("peek after flush = %+v, want fresh", p)
+			}
+		})
+	}
+}
