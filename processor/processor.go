@@ -39,8 +39,9 @@ type Processor struct {
 
 	sess *kgo.GroupTransactSession
 
-	mu    sync.Mutex           // guards parts between the poll loop and the group callbacks
-	parts map[int32]*partition // owned partitions
+	mu    sync.Mutex           // guards parts, owned and ready
+	parts map[int32]*partition // partitions with records processed
+	owned map[int32]bool       // input partitions assigned to this process
 	ready bool
 }
 
@@ -54,7 +55,7 @@ func New(cfg Config, kcfg kafkax.Config, store Store, codec Codec, env *core.Env
 	}
 	p := &Processor{
 		cfg: cfg, kcfg: kcfg, store: store, codec: codec, env: env, log: log, m: m.m,
-		inputs: map[string]bool{}, parts: map[int32]*partition{},
+		inputs: map[string]bool{}, parts: map[int32]*partition{}, owned: map[int32]bool{},
 	}
 	for _, t := range kcfg.Topics.Inputs() {
 		p.inputs[t] = true
@@ -212,7 +213,23 @@ func (p *Processor) partition(id int32) *partition {
 	return part
 }
 
+// Owned lists the input partitions currently assigned to this process.
+func (p *Processor) Owned() []int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]int32, 0, len(p.owned))
+	for id := range p.owned {
+		out = append(out, id)
+	}
+	return out
+}
+
 func (p *Processor) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	p.mu.Lock()
+	for _, id := range m[p.kcfg.Topics.Events] {
+		p.owned[id] = true
+	}
+	p.mu.Unlock()
 	p.log.Info("partitions assigned", "partitions", m)
 }
 
@@ -225,6 +242,7 @@ func (p *Processor) revoked(_ context.Context, _ *kgo.Client, m map[string][]int
 		}
 		for _, id := range ps {
 			delete(p.parts, id)
+			delete(p.owned, id)
 		}
 	}
 	p.log.Info("partitions revoked", "partitions", m)

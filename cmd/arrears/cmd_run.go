@@ -59,7 +59,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
 	if cfg.Processor.TickInterval > 0 {
-		g.Go(func() error { return runTicker(gctx, cfg, codec, log) })
+		g.Go(func() error { return runTicker(gctx, cfg, codec, proc.Owned, log) })
 	}
 	g.Go(func() error {
 		return serveOps(gctx, cfg.HTTP.Listen, reg, log, []check{

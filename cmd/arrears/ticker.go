@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/event"
@@ -14,10 +13,11 @@ import (
 )
 
 // runTicker publishes a ClockTick with the wall-clock time to every partition
-// of the events topic at processor.tick_interval, so dunning timers fire in
-// production even when no other input arrives. Ticks are ordinary input:
+// of the events topic this instance owns, at processor.tick_interval, so
+// dunning timers fire in production even when no other input arrives. With
+// several instances each ticks its own partitions. Ticks are ordinary input:
 // replaying them replays time.
-func runTicker(ctx context.Context, cfg Config, codec *schemas.Codec, log *slog.Logger) error {
+func runTicker(ctx context.Context, cfg Config, codec *schemas.Codec, owned func() []int32, log *slog.Logger) error {
 	topic := cfg.Kafka.Topics.Events
 	cl, err := kgo.NewClient(append(cfg.Kafka.ClientOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
@@ -31,12 +31,7 @@ func runTicker(ctx context.Context, cfg Config, codec *schemas.Codec, log *slog.
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			md, err := kadm.NewClient(cl).ListTopics(ctx, topic)
-			if err != nil || md[topic].Err != nil {
-				log.Warn("ticker: cannot list partitions", "topic", topic, "err", err)
-				continue
-			}
-			for _, p := range md[topic].Partitions.Numbers() {
+			for _, p := range owned() {
 				ev := event.Event{
 					ID:   fmt.Sprintf("tick-%d-%d", p, now.UnixMilli()),
 					Time: now.UTC(), Source: "arrears-ticker", Body: &event.ClockTick{Partition: p},

@@ -215,6 +215,11 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 			out.Changed = true
 		}
 	}
+	for _, a := range dec.Actions {
+		if a.Type == event.ActionWriteOff && writeOff(st, a, now, env) {
+			out.Changed = true
+		}
+	}
 	if len(dec.Actions) > 0 || len(dec.Outcomes) > 0 || !before.Equal(dec.NextWake) {
 		out.Changed = true
 	}
@@ -222,6 +227,26 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 }
 
 func (st *State) accountID() string { return st.Account }
+
+// writeOff closes the open amount of the invoices a WRITE_OFF action covers
+// with credit notes (dunning emitted the GL entry); it reports a change.
+func writeOff(st *State, a event.DunningAction, now time.Time, env *Env) bool {
+	changed := false
+	for _, inv := range a.Invoices {
+		it, ok := st.Ledger.Item(inv)
+		if !ok || it.Open <= 0 {
+			continue
+		}
+		id := "wo-" + a.ActionID + "-" + inv
+		cn := event.Event{ID: id, Time: now, Source: "arrears", Account: st.Account,
+			Body: &event.InvoiceAdjusted{AdjustmentID: id, InvoiceID: inv, Type: event.Credit,
+				Currency: it.Currency, Amount: it.Open, Reason: "write-off " + a.ActionID}}
+		if _, err := env.Rules.Apply(&st.Ledger, cn, now); err == nil {
+			changed = true
+		}
+	}
+	return changed
+}
 
 // features fills risk's features from the ledger at now.
 func (st *State) features(now time.Time) risk.Features {
