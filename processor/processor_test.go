@@ -31,6 +31,7 @@ type harness struct {
 	pref  string
 	codec *schemas.Codec
 	group string
+	env   *core.Env
 }
 
 func newHarness(t *testing.T, partitions int) *harness {
@@ -40,7 +41,7 @@ func newHarness(t *testing.T, partitions int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, kcfg: kcfg, rdb: rdb, pref: prefix, codec: codec, group: "g" + testkit.ID()}
+	return &harness{t: t, kcfg: kcfg, rdb: rdb, pref: prefix, codec: codec, group: "g" + testkit.ID(), env: &core.Env{}}
 }
 
 // start runs one processor instance until the returned stop is called.
@@ -55,7 +56,7 @@ func (h *harness) start(name string) (stop func()) {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	p, err := processor.New(cfg, h.kcfg, store, h.codec, &core.Env{}, processor.NewMetrics(nil), log)
+	p, err := processor.New(cfg, h.kcfg, store, h.codec, h.env, processor.NewMetrics(nil), log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
