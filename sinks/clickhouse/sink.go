@@ -149,7 +149,9 @@ func (s *Sink) Run(ctx context.Context) error {
 		}
 		if wait > 0 {
 			pctx, cancel := context.WithTimeout(ctx, wait)
-			fetches := s.cl.PollRecords(pctx, max(1, s.cfg.BatchRows-s.buf.nrows))
+			// A record gives at most two rows: polling half the room left keeps
+			// the buffer within BatchRows+1 rows.
+			fetches := s.cl.PollRecords(pctx, max(1, (s.cfg.BatchRows-s.buf.nrows)/2))
 			cancel()
 			if fetches.IsClientClosed() {
 				return nil

@@ -153,7 +153,7 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 			add(tp.Events, acct, []byte("this is not avro"), nil)
 			w.garbage++
 			bs, err = h.codec.EncodeDeadLetter(ctx, tp.DLQ, &event.DeadLetter{Reason: "ledger: unknown currency", ErrorClass: "ledger",
-				Topic: tp.Events, Partition: 0, Offset: int64(1_000_000 + i), Value: []byte("x"), Time: at})
+				Topic: "upstream-" + tag, Partition: 0, Offset: int64(1_000_000 + i), Value: []byte("x"), Time: at})
 			add(tp.DLQ, acct, bs, err)
 		}
 	}
