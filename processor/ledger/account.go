@@ -136,8 +136,17 @@ func (a *Account) Counters() Counters { return a.counters }
 // cancelled) in allocation order: due date, issue date, invoice id.
 func (a *Account) Items() []Item {
 	out := make([]Item, len(a.items))
-	copy(out, a.items)
+	for i := range a.items {
+		out[i] = a.items[i].clone()
+	}
 	return out
+}
+
+func (it *Item) clone() Item {
+	c := *it
+	c.Disputes = slices.Clone(it.Disputes)
+	c.adj = nil
+	return c
 }
 
 // OpenItems returns the number of items with an open amount.
@@ -154,7 +163,7 @@ func (a *Account) OpenItems() int {
 // Item returns the item with the given invoice id.
 func (a *Account) Item(invoiceID string) (Item, bool) {
 	if i := a.itemIndex(invoiceID); i >= 0 {
-		return a.items[i], true
+		return a.items[i].clone(), true
 	}
 	return Item{}, false
 }

@@ -43,7 +43,7 @@ func AgingBucket(daysPastDue int32) int {
 // (min(disputed, open) per item), unapplied credit and the aging of the open
 // amount (disputed included).
 func (a *Account) Balance(c event.Currency, now time.Time) event.CurrencyBalance {
-	today := event.DateOf(now)
+	today := dateOf(now)
 	b := event.CurrencyBalance{Currency: c, Unapplied: a.Unapplied(c)}
 	for i := range a.items {
 		it := &a.items[i]
@@ -66,6 +66,12 @@ func (a *Account) addItem(b *event.CurrencyBalance, it *Item, today event.Date) 
 	b.Aging[AgingBucket(dpd)] += it.Open
 }
 
+// Aging returns the aging buckets of the open amount in c as of now
+// (indexes AgingCurrent ... Aging120Plus).
+func (a *Account) Aging(c event.Currency, now time.Time) [6]event.Amount {
+	return a.Balance(c, now).Aging
+}
+
 // Balances returns one balance per currency with an open amount or
 // unapplied credit, sorted by currency.
 func (a *Account) Balances(now time.Time) []event.CurrencyBalance {
@@ -75,7 +81,7 @@ func (a *Account) Balances(now time.Time) []event.CurrencyBalance {
 // AppendBalances appends Balances(now) to dst; with a large enough dst it
 // does not allocate.
 func (a *Account) AppendBalances(dst []event.CurrencyBalance, now time.Time) []event.CurrencyBalance {
-	today := event.DateOf(now)
+	today := dateOf(now)
 	start := len(dst)
 	slot := func(c event.Currency) *event.CurrencyBalance {
 		for i := start; i < len(dst); i++ {
@@ -115,12 +121,12 @@ func (a *Account) AppendBalances(dst []event.CurrencyBalance, now time.Time) []e
 // OverdueItems returns copies of the items with an undisputed open amount
 // past due as of now, oldest due first.
 func (a *Account) OverdueItems(now time.Time) []Item {
-	today := event.DateOf(now)
+	today := dateOf(now)
 	var out []Item
 	for i := range a.items {
 		it := &a.items[i]
 		if it.DueDate < today && it.Open > it.disputedOpen() {
-			out = append(out, *it)
+			out = append(out, it.clone())
 		}
 	}
 	return out
@@ -129,7 +135,7 @@ func (a *Account) OverdueItems(now time.Time) []Item {
 // OldestOverdue returns the due date of the oldest item with an undisputed
 // open amount past due as of now, and false when nothing is overdue.
 func (a *Account) OldestOverdue(now time.Time) (event.Date, bool) {
-	today := event.DateOf(now)
+	today := dateOf(now)
 	for i := range a.items { // allocation order: oldest due first
 		it := &a.items[i]
 		if it.DueDate >= today {
@@ -146,7 +152,7 @@ func (a *Account) OldestOverdue(now time.Time) (event.Date, bool) {
 // undisputed open amount as of now; 0 when nothing is overdue.
 func (a *Account) DaysPastDue(now time.Time) int32 {
 	if d, ok := a.OldestOverdue(now); ok {
-		return int32(event.DateOf(now) - d)
+		return int32(dateOf(now) - d)
 	}
 	return 0
 }

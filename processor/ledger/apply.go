@@ -51,7 +51,7 @@ func Apply(acc *Account, ev event.Event, now time.Time) (Result, error) {
 // event returns a Result with Duplicate set and no error. Kinds the ledger
 // does not handle return a zero-change Result.
 //
-// Dates: the event's day (event.DateOf(ev.Time), now when ev.Time is zero)
+// Dates: the event's day (dateOf(ev.Time), now when ev.Time is zero)
 // dates payments, settlements and counters; now's day drives pruning and
 // MaxDaysPastDue.
 func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, error) {
@@ -78,9 +78,9 @@ func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, erro
 		return Result{Kind: res.Kind}, reject(ReasonUnknownAccount,
 			"%s %s for an account without master data (AccountUpserted required first)", res.Kind, ev.ID)
 	}
-	day := event.DateOf(now)
+	day := dateOf(now)
 	if !ev.Time.IsZero() {
-		day = event.DateOf(ev.Time)
+		day = dateOf(ev.Time)
 	}
 	al := allocator{a: acc, day: day, res: &res}
 	var err error
@@ -117,14 +117,17 @@ func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, erro
 	if res.Duplicate || !res.Changed {
 		return res, nil
 	}
-	if ev.ID != "" {
+	if ev.ID != "" && ringKind(res.Kind) {
 		acc.remember(h, rules.RecentEvents)
+	}
+	if rf, ok := ev.Body.(*event.Refund); ok {
+		acc.remember(refundKey(rf.RefundID), rules.RecentEvents)
 	}
 	if acc.counters.FirstSeen == 0 || day < acc.counters.FirstSeen {
 		acc.counters.FirstSeen = day
 	}
 	acc.Observe(now)
-	acc.prune(event.DateOf(now), &rules)
+	acc.prune(dateOf(now), &rules)
 	if res.Currency != "" {
 		res.OpenAfter = acc.openIn(res.Currency)
 		res.UnappliedAfter = acc.Unapplied(res.Currency)
@@ -139,6 +142,25 @@ func (al *allocator) begin(c event.Currency) {
 	al.res.UnappliedBefore = al.a.Unapplied(c)
 	al.res.Changed = true
 }
+
+// ringKind reports whether an applied event of kind k goes into the ring of
+// recent event ids. Invoices, payments, adjustments, reversals and opened
+// disputes are recognised by their entity id for as long as the account
+// keeps the entity, so only the kinds without a kept entity id use the ring:
+// it then covers the last RecentEvents of those instead of being flushed by
+// every payment.
+func ringKind(k event.Kind) bool {
+	switch k {
+	case event.KindAccountUpserted, event.KindAccountClosed, event.KindInvoiceCancelled,
+		event.KindRefund, event.KindDisputeResolved:
+		return true
+	}
+	return false
+}
+
+// refundKey is the ring entry of a refund id: refunds leave no entity to
+// recognise them by, so their ids share the ring with event ids.
+func refundKey(id string) uint64 { return hashID("\x00refund\x00" + id) }
 
 // hashID is 64-bit FNV-1a.
 func hashID(s string) uint64 {

@@ -64,7 +64,7 @@ func (c Counters) TenureDays(now time.Time) int32 {
 	if c.FirstSeen == 0 {
 		return 0
 	}
-	return max(0, int32(event.DateOf(now)-c.FirstSeen))
+	return max(0, int32(dateOf(now)-c.FirstSeen))
 }
 
 // Window is the rare counters over a 12-month window.
@@ -78,7 +78,7 @@ type Window struct {
 // Last12Months sums the rare counters over the calendar month of now and
 // the 11 before it.
 func (c Counters) Last12Months(now time.Time) Window {
-	cur := monthOf(event.DateOf(now))
+	cur := monthOf(dateOf(now))
 	var w Window
 	for _, m := range c.months {
 		if m.month > cur-12 && m.month <= cur {
@@ -91,9 +91,38 @@ func (c Counters) Last12Months(now time.Time) Window {
 	return w
 }
 
+// dateOf is event.DateOf with a fast path for UTC times (the partition
+// clock and most event times).
+func dateOf(t time.Time) event.Date {
+	if t.Location() == time.UTC {
+		s := t.Unix()
+		d := s / 86400
+		if s%86400 < 0 {
+			d--
+		}
+		return event.Date(d)
+	}
+	return event.DateOf(t)
+}
+
 // monthOf returns the months since 1970-01 of day d.
+// (civil-from-days, H. Hinnant; no time.Time on the hot path).
 func monthOf(d event.Date) int32 {
-	y, m, _ := d.Time().Date()
+	z := int64(d) + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	m := mp + 3
+	if mp >= 10 {
+		m = mp - 9
+		y++
+	}
 	return int32(y-1970)*12 + int32(m) - 1
 }
 
@@ -165,7 +194,7 @@ func sat32(v uint32) uint32 {
 // now (dunning calls it). It always changes the account.
 func (a *Account) NotePromiseBroken(now time.Time) {
 	a.counters.BrokenPromises = sat32(a.counters.BrokenPromises)
-	a.counters.bump(rareBroken, event.DateOf(now))
+	a.counters.bump(rareBroken, dateOf(now))
 }
 
 // Observe updates MaxDaysPastDue at now and reports whether it changed; the

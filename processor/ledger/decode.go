@@ -81,11 +81,15 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		}
 	}
 
-	if k := d.count("items", 1<<20, 6); k > 0 {
+	if k := d.count("items", 1<<20, 8); k > 0 {
 		n.items = make([]Item, k)
 		for i := range n.items {
 			it := &n.items[i]
-			it.InvoiceID = d.str("invoice id")
+			prev := ""
+			if i > 0 {
+				prev = n.items[i-1].InvoiceID
+			}
+			it.InvoiceID = d.delta("invoice id", prev)
 			f := d.uvarint("item flags")
 			it.Currency = cur("item currency")
 			it.Amount = d.amount("item amount")
@@ -127,11 +131,15 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		}
 	}
 
-	if k := d.count("payments", 1<<20, 6); k > 0 {
+	if k := d.count("payments", 1<<20, 8); k > 0 {
 		n.pays = make([]payment, k)
 		for i := range n.pays {
 			p := &n.pays[i]
-			p.id = d.str("payment id")
+			prev := ""
+			if i > 0 {
+				prev = n.pays[i-1].id
+			}
+			p.id = d.delta("payment id", prev)
 			f := d.uvarint("payment flags")
 			p.reversed = f&payReversed != 0
 			p.cur = cur("payment currency")

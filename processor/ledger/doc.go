@@ -24,5 +24,33 @@
 //   - bounded growth: settled items and old payment records are pruned
 //     after Rules.ReversalWindowDays (prune.go).
 //
+// Duplicates and their limits. An event is a Duplicate when:
+//   - its id is in the account's ring of recent event-id hashes (64-bit
+//     FNV-1a, Rules.RecentEvents slots, default 8). Only the kinds without
+//     a kept entity id enter the ring (AccountUpserted, AccountClosed,
+//     InvoiceCancelled, Refund, DisputeResolved), so it covers the last 8 of
+//     those whatever the payment traffic; a refund also puts its refund id
+//     there (refunds leave no entity), so a refund re-sent under a new
+//     event id is caught while it is in the ring;
+//   - or its entity is known: an invoice id the account holds, a payment id
+//     with a kept allocation record (reversed or not), an adjustment id
+//     already applied to its invoice, a dispute id opened (or resolved) on a
+//     kept item, a cancellation of a cancelled invoice, a close of a closed
+//     account. First write wins: a known id with different content is still
+//     a Duplicate.
+//
+// After pruning (Rules.ReversalWindowDays, default 120 days) the ledger
+// forgets settled items and old payments: a repeat of them would be applied
+// again, and so would a refund, upsert or resolution that has left the ring.
+// The processor's per-partition applied-offset check covers
+// redelivery; these limits only matter for producers re-publishing old
+// facts under new event ids.
+//
+// Time. The event's day (ev.Time) dates payments, settlements and counters;
+// the partition clock (now) drives pruning and MaxDaysPastDue. Balance,
+// Balances, Aging, OverdueItems and DaysPastDue take the calendar day of
+// now in now's location: pass now.In(loc) for the account's timezone (the
+// ledger loads no zone data itself).
+//
 // Arrangements, holds and clock ticks are dunning's; Apply ignores them.
 package ledger

@@ -22,9 +22,9 @@ const stateVersion = 1
 //	master: segment code [+ string], parent, credit class, currency,
 //	        timezone, credit limit, consents (code [+ string])..., exemptions...
 //	currency table, pool (currency index, amount)...
-//	items: id, flags, currency index, amount, [open], issue, due-issue,
+//	items: id (delta of the previous id), flags, currency index, amount, [open], issue, due-issue,
 //	       [settled on], [pool credit], [disputes], [adjustment hashes]
-//	payments: id, flags, currency index, amount, day, [unapplied],
+//	payments: id (delta), flags, currency index, amount, day, [unapplied],
 //	          [refunded], parts (item index, amount)...
 //	counters, rare months, recent event-id ring (8 bytes each).
 
@@ -167,7 +167,11 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if len(it.adj) > 0 {
 			f |= itemAdj
 		}
-		b = appendStr(b, it.InvoiceID)
+		prev := ""
+		if i > 0 {
+			prev = a.items[i-1].InvoiceID
+		}
+		b = appendDelta(b, prev, it.InvoiceID)
 		b = binary.AppendUvarint(b, f)
 		b = binary.AppendUvarint(b, idx(it.Currency))
 		b = binary.AppendVarint(b, int64(it.Amount))
@@ -215,7 +219,11 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if p.refunded != 0 {
 			f |= payRefunded
 		}
-		b = appendStr(b, p.id)
+		prev := ""
+		if i > 0 {
+			prev = a.pays[i-1].id
+		}
+		b = appendDelta(b, prev, p.id)
 		b = binary.AppendUvarint(b, f)
 		b = binary.AppendUvarint(b, idx(p.cur))
 		b = binary.AppendVarint(b, int64(p.amount))
@@ -264,6 +272,24 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		b = binary.LittleEndian.AppendUint64(b, h)
 	}
 	return b, nil
+}
+
+// appendDelta writes s as a change of prev: the length of their common
+// prefix, of their common suffix (of what the prefix leaves), and the
+// middle of s. Bill-run ids such as INV-202502-0012345 after
+// INV-202501-0012345 take 3 bytes.
+func appendDelta(b []byte, prev, s string) []byte {
+	p := 0
+	for p < len(prev) && p < len(s) && prev[p] == s[p] {
+		p++
+	}
+	q := 0
+	for q < len(prev)-p && q < len(s)-p && prev[len(prev)-1-q] == s[len(s)-1-q] {
+		q++
+	}
+	b = binary.AppendUvarint(b, uint64(p))
+	b = binary.AppendUvarint(b, uint64(q))
+	return appendStr(b, s[p:len(s)-q])
 }
 
 func appendStr(b []byte, s string) []byte {
@@ -331,6 +357,20 @@ func (d *decoder) str(what string) string {
 	s := d.s[:n]
 	d.s = d.s[n:]
 	return s
+}
+
+// delta reads what appendDelta wrote.
+func (d *decoder) delta(what, prev string) string {
+	p, q := d.uvarint(what), d.uvarint(what)
+	mid := d.str(what)
+	if p+q > uint64(len(prev)) {
+		d.fail(what)
+		return ""
+	}
+	if p == 0 && q == 0 {
+		return mid
+	}
+	return prev[:p] + mid + prev[uint64(len(prev))-q:]
 }
 
 func (d *decoder) byte1(what string) byte {

@@ -247,6 +247,10 @@ func refund(al *allocator, b *event.Refund) error {
 	if err := checkAmount("refund", b.RefundID, b.Amount); err != nil {
 		return err
 	}
+	if a.seen(refundKey(b.RefundID)) {
+		al.res.Duplicate = true
+		return nil
+	}
 	named := -1
 	if b.PaymentID != "" {
 		if named = a.payIndex(b.PaymentID); named < 0 {

@@ -253,8 +253,15 @@ func TestDuplicates(t *testing.T) {
 			t.Fatalf("%T duplicate changed the account", b)
 		}
 	}
-	// Same event id: deduplicated by the ring, whatever the body.
+	// A refund re-sent under a new event id: its refund id is in the ring.
 	acc := &Account{}
+	feed(t, Rules{}, acc, pay("P1", "100"), &event.Refund{RefundID: "R1", Currency: "EUR", Amount: amt("30")})
+	if res, err := applyAt(t, Rules{}, acc, 9, &event.Refund{RefundID: "R1", Currency: "EUR", Amount: amt("30")}); err != nil || !res.Duplicate {
+		t.Fatalf("refund again: %+v %v", res, err)
+	}
+	wantCredit(t, acc, "EUR", "70")
+	// Same event id: deduplicated by the ring, whatever the body.
+	acc = &Account{}
 	ev := event.Event{ID: "e1", Time: at(0), Body: &event.AccountUpserted{Segment: event.Prepaid}}
 	if _, err := Apply(acc, ev, at(0)); err != nil {
 		t.Fatal(err)

@@ -249,11 +249,20 @@ func (m *model) apply(ev event.Event) (bool, bool, Reason) {
 	if r != 0 || dup || !changed {
 		return changed, dup, r
 	}
+	switch k {
+	case event.KindAccountUpserted, event.KindAccountClosed, event.KindInvoiceCancelled,
+		event.KindRefund, event.KindDisputeResolved:
+	default:
+		return true, false, 0
+	}
 	if ev.ID != "" {
 		m.recent = append(m.recent, ev.ID)
-		if len(m.recent) > m.rules.RecentEvents {
-			m.recent = m.recent[1:]
-		}
+	}
+	if rf, ok := ev.Body.(*event.Refund); ok {
+		m.recent = append(m.recent, "\x00refund\x00"+rf.RefundID)
+	}
+	for len(m.recent) > m.rules.RecentEvents {
+		m.recent = m.recent[1:]
 	}
 	return true, false, 0
 }
@@ -389,6 +398,9 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 			return false, false, ReasonUnknownCurrency
 		case amountBad(b.Amount) != 0:
 			return false, false, amountBad(b.Amount)
+		}
+		if slices.Contains(m.recent, "\x00refund\x00"+b.RefundID) {
+			return false, true, 0
 		}
 		named := -1
 		if b.PaymentID != "" {

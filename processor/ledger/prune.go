@@ -20,6 +20,9 @@ import "github.com/arrears/arrears/processor/event"
 // bumped (counters.go).
 func (a *Account) prune(today event.Date, r *Rules) {
 	cutoff := today - event.Date(r.ReversalWindowDays)
+	if !a.anyPrunable(cutoff) {
+		return
+	}
 	keep := a.pays[:0]
 	for i := range a.pays {
 		p := &a.pays[i]
@@ -46,6 +49,21 @@ func (a *Account) prune(today event.Date, r *Rules) {
 	}
 	clear(a.items[len(items):])
 	a.items = items
+}
+
+// anyPrunable is a quick scan so the common case (nothing old) copies nothing.
+func (a *Account) anyPrunable(cutoff event.Date) bool {
+	for i := range a.pays {
+		if a.pays[i].day < cutoff {
+			return true
+		}
+	}
+	for i := range a.items {
+		if a.items[i].prunable(cutoff) && !a.referenced(a.items[i].InvoiceID) {
+			return true
+		}
+	}
+	return false
 }
 
 func (it *Item) prunable(cutoff event.Date) bool {

@@ -180,3 +180,19 @@ func TestRulesValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestDateHelpers(t *testing.T) {
+	for d := event.Date(-800); d < 120000; d += 7 {
+		y, m, _ := d.Time().Date()
+		if got, want := monthOf(d), int32(y-1970)*12+int32(m)-1; got != want {
+			t.Fatalf("monthOf(%s) = %d, want %d", d, got, want)
+		}
+	}
+	berlin := time.FixedZone("CET", 3600)
+	for _, tm := range []time.Time{time.Unix(-1, 0).UTC(), time.Unix(0, 0).UTC(), time.Unix(86399, 0).UTC(),
+		time.Date(2025, 3, 1, 23, 30, 0, 0, berlin), time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC)} {
+		if dateOf(tm) != event.DateOf(tm) {
+			t.Fatalf("dateOf(%v) = %s, want %s", tm, dateOf(tm), event.DateOf(tm))
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+)
+
+// typicalAccount is a postpaid consumer account in steady state: master
+// data, six monthly bills each paid about three weeks after issue, a credit
+// note, the last bill still open, with the default 120-day window (so the
+// settled bills and payments of the last four months are kept).
+func typicalAccount(tb testing.TB) (*Account, time.Time) {
+	tb.Helper()
+	acc := &Account{}
+	start := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
+	n := 0
+	apply := func(when time.Time, b event.Body) {
+		n++
+		ev := event.Event{ID: fmt.Sprintf("0b8f2c1e-5d4a-4e1b-9c7a-%012d", n), Time: when, Account: "ACC-00012345", Body: b}
+		if _, err := Apply(acc, ev, when); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	apply(start, &event.AccountUpserted{Segment: event.Postpaid, CreditClass: "B2", Currency: "EUR", Timezone: "Europe/Berlin",
+		CreditLimit: amt("250"), Consents: []event.Channel{event.Email, event.SMS}})
+	var last time.Time
+	for m := range 6 {
+		issued := start.AddDate(0, m, 0)
+		id := fmt.Sprintf("INV-2025%02d-0012345", m+1)
+		amount := amt("49.99") + event.Amount(m)*amt("3.17")
+		apply(issued, &event.InvoiceIssued{InvoiceID: id, Currency: "EUR", Amount: amount,
+			IssueDate: event.DateOf(issued), DueDate: event.DateOf(issued) + 14})
+		if m == 2 {
+			apply(issued.AddDate(0, 0, 3), &event.InvoiceAdjusted{AdjustmentID: "CN-778812", InvoiceID: id, Type: event.Credit, Currency: "EUR", Amount: amt("5")})
+		}
+		if m < 5 {
+			apply(issued.AddDate(0, 0, 20), &event.PaymentReceived{PaymentID: fmt.Sprintf("PAY-%02d-9912834", m+1), Currency: "EUR",
+				Amount: amount - amt("5")*event.Amount(b2i(m == 2)), Method: "SEPA"})
+		}
+		last = issued.AddDate(0, 0, 21)
+	}
+	return acc, last
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// briefAccount is the "typical" of the brief: master data, two open items
+// and three payments' allocation records.
+func briefAccount(tb testing.TB) *Account {
+	acc := &Account{}
+	feed(tb.(*testing.T), Rules{}, acc,
+		&event.AccountUpserted{Segment: event.Postpaid, CreditClass: "B2", Currency: "EUR", Timezone: "Europe/Berlin", CreditLimit: amt("250"),
+			Consents: []event.Channel{event.Email, event.SMS}},
+		inv("INV-202501-0012345", "49.99", 0, 14), inv("INV-202502-0012345", "53.16", 31, 45), inv("INV-202503-0012345", "56.33", 59, 73),
+		pay("PAY-01-9912834", "49.99"), pay("PAY-02-9912834", "20.00"), pay("PAY-03-9912834", "10.00"))
+	return acc
+}
+
+func TestEncodedSize(t *testing.T) {
+	acc, _ := typicalAccount(t)
+	enc, err := acc.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("typical account (6 bills, 5 payments, 120-day window: %d items, %d payment records, %d ring ids): %d bytes",
+		len(acc.items), len(acc.pays), len(acc.recent), len(enc))
+	brief := briefAccount(t)
+	enc2, _ := brief.MarshalBinary()
+	t.Logf("brief's typical account (master, 3 items of which 2 open, 3 payments): %d bytes", len(enc2))
+	empty, _ := (&Account{}).MarshalBinary()
+	t.Logf("empty account: %d bytes", len(empty))
+	if len(enc) > 300 || len(enc2) > 300 {
+		t.Fatalf("encoded sizes %d, %d exceed 300 bytes", len(enc), len(enc2))
+	}
+}
+
+func TestEncodingRoundTrip(t *testing.T) {
+	acc, now := typicalAccount(t)
+	acc.NotePromiseBroken(now)
+	feed(t, Rules{}, acc, dispute("D-1", "INV-202506-0012345", "10"), &event.AccountUpserted{Segment: "wholesale",
+		Consents: []event.Channel{"fax", event.Push}, Exemptions: []string{"VIP", "GOVERNMENT"}},
+		pay("P-extra", "100"), &event.Refund{RefundID: "R1", Currency: "EUR", Amount: 1}, &event.AccountClosed{})
+	enc, err := acc.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dec Account
+	if err := dec.UnmarshalBinary(enc); err != nil {
+		t.Fatal(err)
+	}
+	enc2, _ := dec.MarshalBinary()
+	if !bytes.Equal(enc, enc2) {
+		t.Fatal("re-encoding differs")
+	}
+	if dec.Master().Segment != event.Wholesale || dec.Master().Consents[0] != "fax" || !dec.Closed() ||
+		dec.Counters().BrokenPromises != 1 || dec.Balance("EUR", now) != acc.Balance("EUR", now) {
+		t.Fatalf("decoded %+v", dec)
+	}
+}
+
+func TestUnmarshalCorrupt(t *testing.T) {
+	acc, _ := typicalAccount(t)
+	enc, _ := acc.MarshalBinary()
+	var dec Account
+	if err := dec.UnmarshalBinary([]byte{9}); !errors.Is(err, ErrStateVersion) {
+		t.Fatalf("version: %v", err)
+	}
+	if err := dec.UnmarshalBinary(nil); !errors.Is(err, ErrStateCorrupt) {
+		t.Fatalf("empty: %v", err)
+	}
+	for i := 1; i < len(enc); i++ { // every truncation fails cleanly
+		if err := dec.UnmarshalBinary(enc[:i]); err == nil {
+			t.Fatalf("truncated at %d decoded", i)
+		}
+	}
+	if err := dec.UnmarshalBinary(append(enc[:len(enc):len(enc)], 0)); !errors.Is(err, ErrStateCorrupt) {
+		t.Fatalf("trailing byte: %v", err)
+	}
+	// A failed decode leaves the account as it was.
+	good := *acc
+	if err := acc.UnmarshalBinary(enc[:10]); err == nil || acc.items == nil || len(acc.items) != len(good.items) {
+		t.Fatal("failed decode changed the account")
+	}
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	acc := &Account{}
+	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+	for _, body := range []event.Body{inv("I1", "10", 0, 3), pay("P1", "4"), dispute("D1", "I1", "1"), note("A", "I1", event.Debit, "1")} {
+		if _, err := Apply(acc, event.Event{ID: fmt.Sprint(body), Time: t0, Body: body}, t0); err != nil {
+			f.Fatal(err)
+		}
+		enc, _ := acc.MarshalBinary()
+		f.Add(enc)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var a Account
+		if err := a.UnmarshalBinary(b); err != nil {
+			return
+		}
+		// Whatever decodes must not panic when used.
+		now := t0.AddDate(0, 0, 40)
+		a.Balances(now)
+		a.DaysPastDue(now)
+		if _, err := a.MarshalBinary(); err != nil {
+			return
+		}
+		_, _ = Apply(&a, event.Event{ID: "f", Time: now, Body: pay("PX", "3")}, now)
+		_, _ = Apply(&a, event.Event{ID: "g", Time: now, Body: &event.PaymentReversed{PaymentID: "P1"}}, now)
+	})
+}
