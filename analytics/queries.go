@@ -1,0 +1,392 @@
+package analytics
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The report SQL. Fragments are Go functions of the dates they need, so
+// each report reads as one query; the formulas are in docs/analytics.md.
+// Everything here runs on ClickHouse 18.16: no window functions, no WITH
+// subqueries, explicit ANY/ALL join strictness, UNION ALL branches with
+// identical column types, and no alias that shadows a column it reads.
+//
+// Money is summed as Int64 units of 10^-4 (toInt64(amount * 10000): 18.16's
+// arrayCumSum does not take Decimals) and returned as Decimal(18, 4) via
+// toDecimal64(units, 4) / 10000, which is exact.
+
+// params are a report's rendered literals.
+type params struct {
+	db                     string
+	d, end                 string // as-of date and the instant after it (exclusive)
+	d0, end0               string // period start date (AsOf - Days) and the instant after it
+	days, cureDays, grace  int
+	defaultDPD, limit      int
+	segment, account       string // quoted string literals
+	segmentSet, accountSet bool
+	asOf                   time.Time
+}
+
+func newParams(db string, o ReportOptions) params {
+	day := time.Date(o.AsOf.Year(), o.AsOf.Month(), o.AsOf.Day(), 0, 0, 0, 0, time.UTC)
+	start := day.AddDate(0, 0, -o.Days)
+	return params{
+		db: db, asOf: day,
+		d: dateLit(day), end: instantLit(day.AddDate(0, 0, 1)),
+		d0: dateLit(start), end0: instantLit(start.AddDate(0, 0, 1)),
+		days: o.Days, cureDays: o.CureDays, grace: o.GraceDays, defaultDPD: o.DefaultDPD, limit: o.Limit,
+		segment: quote(o.Segment), segmentSet: o.Segment != "",
+		account: quote(o.Account), accountSet: o.Account != "",
+	}
+}
+
+func dateLit(t time.Time) string { return "toDate('" + t.Format("2006-01-02") + "')" }
+func instantLit(t time.Time) string {
+	return "toDateTime('" + t.Format("2006-01-02 15:04:05") + "', 'UTC')"
+}
+
+// quote renders s as a ClickHouse string literal.
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// sql replaces {db} and the other named placeholders.
+func (p params) sql(q string) string {
+	return strings.NewReplacer(
+		"{db}", p.db, "{D}", p.d, "{END}", p.end, "{D0}", p.d0, "{END0}", p.end0,
+		"{days}", fmt.Sprint(p.days), "{cure_days}", fmt.Sprint(p.cureDays), "{grace_days}", fmt.Sprint(p.grace),
+		"{default_dpd}", fmt.Sprint(p.defaultDPD), "{limit}", fmt.Sprint(p.limit),
+		"{segment}", p.segment, "{account}", p.account,
+	).Replace(q)
+}
+
+// bucketExpr labels a days-past-due expression with its aging bucket.
+func bucketExpr(dpd string) string {
+	return fmt.Sprintf("multiIf(%[1]s <= 0, 'current', %[1]s <= 30, '1-30', %[1]s <= 60, '31-60', %[1]s <= 90, '61-90', %[1]s <= 120, '91-120', '120+')", dpd)
+}
+
+const bucketOrder = "['current', '1-30', '31-60', '61-90', '91-120', '120+', 'paid']"
+
+// reversedSQL lists (account_id, payment_id) of payments reversed before end.
+func reversedSQL(end string) string {
+	return "(SELECT account_id, payment_id FROM {db}.events FINAL WHERE kind = 'PaymentReversed' AND event_time < " + end + ")"
+}
+
+// paymentsSQL is cash that stayed in (not reversed before end): account_id,
+// currency, pay_time, pay_units.
+func paymentsSQL(end string) string {
+	return `(SELECT account_id, currency, event_time AS pay_time, toInt64(amount * 10000) AS pay_units
+    FROM {db}.payments FINAL
+    WHERE event_time < ` + end + ` AND (account_id, payment_id) NOT IN ` + reversedSQL(end) + `)`
+}
+
+// openItemsSQL reconstructs open items as of date (facts with event_time <
+// end): per invoice the issued amount plus debit notes minus credit notes
+// and upheld-dispute credits (0 when cancelled), then the account's cash
+// pool (payments not reversed - refunds + write-offs) allocated oldest due
+// first. Columns: account_id, currency, invoice_id, due_date, open (units),
+// dpd (days past due at date; <= 0 is not yet due).
+func openItemsSQL(date, end string) string {
+	return `(SELECT account_id, currency, tupleElement(it, 2) AS invoice_id, tupleElement(it, 1) AS due_date,
+        toInt64(greatest(toInt64(0), least(tupleElement(it, 3), cum - pool))) AS open,
+        toInt32(` + date + ` - tupleElement(it, 1)) AS dpd
+    FROM (
+        SELECT account_id, currency, items, arrayCumSum(arrayMap(x -> x.3, items)) AS cums, pool
+        FROM (
+            SELECT account_id, currency, arraySort(groupArray((due_date, invoice_id, net))) AS items
+            FROM (
+                SELECT account_id, invoice_id, max(cur) AS currency, max(due) AS due_date,
+                    if(max(cancelled) = 1, toInt64(0), greatest(toInt64(0), sum(units))) AS net
+                FROM (
+                    SELECT account_id, invoice_id, currency AS cur, due_date AS due, toInt64(amount * 10000) AS units,
+                        toUInt8(0) AS cancelled, toUInt8(1) AS issued
+                    FROM {db}.invoices FINAL WHERE event_time < ` + end + `
+                    UNION ALL
+                    SELECT account_id, invoice_id, '', toDate(0), if(detail LIKE 'CREDIT%', -1, 1) * toInt64(amount * 10000), toUInt8(0), toUInt8(0)
+                    FROM {db}.events FINAL WHERE kind = 'InvoiceAdjusted' AND event_time < ` + end + `
+                    UNION ALL
+                    SELECT account_id, invoice_id, '', toDate(0), toInt64(0), toUInt8(1), toUInt8(0)
+                    FROM {db}.events FINAL WHERE kind = 'InvoiceCancelled' AND event_time < ` + end + `
+                    UNION ALL
+                    SELECT account_id, disputed_invoice, '', toDate(0), -credit_units, toUInt8(0), toUInt8(0)
+                    FROM (
+                        SELECT account_id, dispute_id, anyIf(invoice_id, status = 'OPEN') AS disputed_invoice,
+                            toInt64(sumIf(credit_amount, status = 'UPHELD') * 10000) AS credit_units
+                        FROM {db}.disputes FINAL WHERE event_time < ` + end + `
+                        GROUP BY account_id, dispute_id
+                    ) WHERE credit_units > 0
+                )
+                GROUP BY account_id, invoice_id
+                HAVING max(issued) = 1
+            )
+            GROUP BY account_id, currency
+        )
+        ANY LEFT JOIN (
+            SELECT account_id, currency, sum(u) AS pool
+            FROM (
+                SELECT account_id, currency, pay_units AS u FROM ` + paymentsSQL(end) + `
+                UNION ALL
+                SELECT account_id, currency, -toInt64(amount * 10000) FROM {db}.events FINAL WHERE kind = 'Refund' AND event_time < ` + end + `
+                UNION ALL
+                SELECT account_id, currency, toInt64(amount * 10000) FROM {db}.gl_entries FINAL WHERE kind = 'WRITE_OFF' AND entry_time < ` + end + `
+            )
+            GROUP BY account_id, currency
+        ) USING account_id, currency
+    )
+    ARRAY JOIN items AS it, cums AS cum)`
+}
+
+// segmentsSQL maps account_id to acct_segment, the latest AccountUpserted
+// segment before end.
+func segmentsSQL(end string) string {
+	return `(SELECT account_id, argMax(segment, event_time) AS acct_segment FROM {db}.accounts WHERE event_time < ` + end + ` GROUP BY account_id)`
+}
+
+// inSegment is a WHERE condition on account_id for the Segment option.
+func (p params) inSegment() string {
+	if !p.segmentSet {
+		return "1"
+	}
+	return "account_id IN (SELECT account_id FROM " + segmentsSQL("{END}") + " WHERE acct_segment = {segment})"
+}
+
+func (p params) segmentFilter() string {
+	if !p.segmentSet {
+		return "1"
+	}
+	return "acct_segment = {segment}"
+}
+
+func money(units string) string { return "toDecimal64(" + units + ", 4) / 10000" }
+
+func agingSQL(p params) string {
+	return `SELECT acct_segment AS segment, currency, uniqExact(account_id) AS accounts,
+    ` + money("sumIf(open, dpd <= 0)") + ` AS not_due,
+    ` + money("sumIf(open, dpd > 0 AND dpd <= 30)") + ` AS dpd_1_30,
+    ` + money("sumIf(open, dpd > 30 AND dpd <= 60)") + ` AS dpd_31_60,
+    ` + money("sumIf(open, dpd > 60 AND dpd <= 90)") + ` AS dpd_61_90,
+    ` + money("sumIf(open, dpd > 90 AND dpd <= 120)") + ` AS dpd_91_120,
+    ` + money("sumIf(open, dpd > 120)") + ` AS dpd_120_plus,
+    ` + money("sum(open)") + ` AS total
+FROM (SELECT account_id, currency, open, dpd FROM ` + openItemsSQL("{D}", "{END}") + ` WHERE open > 0)
+ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+WHERE ` + p.segmentFilter() + `
+GROUP BY segment, currency
+ORDER BY segment, currency`
+}
+
+// salesSQL is credit sales: invoices issued in (D0, D] and not cancelled
+// by AsOf, as units.
+const salesSQL = `SELECT account_id, currency, toInt64(amount * 10000) AS units FROM {db}.invoices FINAL
+    WHERE issue_date > {D0} AND issue_date <= {D} AND event_time < {END}
+        AND (account_id, invoice_id) NOT IN (
+            SELECT account_id, invoice_id FROM {db}.events FINAL WHERE kind = 'InvoiceCancelled' AND event_time < {END})`
+
+func dsoSQL(p params) string {
+	return `SELECT acct_segment AS segment, currency,
+    ` + money("sum(ar)") + ` AS receivables,
+    ` + money("sum(cur)") + ` AS current_receivables,
+    ` + money("sum(sales)") + ` AS credit_sales,
+    {days} AS days,
+    if(sum(sales) = 0, NULL, round(sum(ar) / sum(sales) * {days}, 2)) AS dso,
+    if(sum(sales) = 0, NULL, round(sum(cur) / sum(sales) * {days}, 2)) AS best_possible_dso,
+    if(sum(sales) = 0, NULL, round((sum(ar) - sum(cur)) / sum(sales) * {days}, 2)) AS average_days_delinquent,
+    if(sumIf(ar, dpd > 0) = 0, NULL, round(sumIf(ar * dpd, dpd > 0) / sumIf(ar, dpd > 0), 2)) AS weighted_days_past_due
+FROM (
+    SELECT account_id, currency, open AS ar, if(dpd <= 0, open, toInt64(0)) AS cur, toInt64(0) AS sales, dpd
+    FROM ` + openItemsSQL("{D}", "{END}") + `
+    UNION ALL
+    SELECT account_id, currency, toInt64(0), toInt64(0), units, toInt32(0) FROM (` + salesSQL + `)
+)
+ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+WHERE ` + p.segmentFilter() + `
+GROUP BY segment, currency
+ORDER BY segment, currency`
+}
+
+func ceiSQL(p params) string {
+	return `SELECT acct_segment AS segment, currency,
+    ` + money("sum(b)") + ` AS beginning_receivables,
+    ` + money("sum(s)") + ` AS credit_sales,
+    ` + money("sum(e)") + ` AS ending_receivables,
+    ` + money("sum(ec)") + ` AS ending_current,
+    if(sum(b) + sum(s) - sum(ec) = 0, NULL, round(100 * (sum(b) + sum(s) - sum(e)) / (sum(b) + sum(s) - sum(ec)), 2)) AS cei
+FROM (
+    SELECT account_id, currency, open AS b, toInt64(0) AS s, toInt64(0) AS e, toInt64(0) AS ec FROM ` + openItemsSQL("{D0}", "{END0}") + `
+    UNION ALL
+    SELECT account_id, currency, toInt64(0), units, toInt64(0), toInt64(0) FROM (` + salesSQL + `)
+    UNION ALL
+    SELECT account_id, currency, toInt64(0), toInt64(0), open, if(dpd <= 0, open, toInt64(0)) FROM ` + openItemsSQL("{D}", "{END}") + `
+)
+ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+WHERE ` + p.segmentFilter() + `
+GROUP BY segment, currency
+ORDER BY segment, currency`
+}
+
+// rollBaseSQL pairs each account's delinquency bucket (of its oldest
+// open item) one month before AsOf with its bucket at AsOf ('paid' when
+// nothing is open any more).
+func rollBaseSQL(p params) string {
+	prev := p.asOf.AddDate(0, -1, 0)
+	if prev.Day() != p.asOf.Day() { // 31 March -> 28/29 February, like subtractMonths
+		prev = time.Date(p.asOf.Year(), p.asOf.Month(), 0, 0, 0, 0, 0, time.UTC)
+	}
+	d0, end0 := dateLit(prev), instantLit(prev.AddDate(0, 0, 1))
+	return `(SELECT account_id, currency, bal0, from_bucket, if(bal1 = 0, 'paid', b1) AS to_bucket
+    FROM (
+        SELECT account_id, currency, sum(open) AS bal0, ` + bucketExpr("max(dpd)") + ` AS from_bucket
+        FROM ` + openItemsSQL(d0, end0) + ` WHERE open > 0 GROUP BY account_id, currency
+    )
+    ANY LEFT JOIN (
+        SELECT account_id, currency, sum(open) AS bal1, ` + bucketExpr("max(dpd)") + ` AS b1
+        FROM ` + openItemsSQL("{D}", "{END}") + ` WHERE open > 0 GROUP BY account_id, currency
+    ) USING account_id, currency
+    WHERE ` + p.inSegment() + `)`
+}
+
+func rollRatesSQL(p params) string {
+	return `SELECT from_bucket, to_bucket, accounts, ` + money("bal") + ` AS from_balance,
+    round(accounts / from_accounts, 4) AS account_rate, round(bal / from_bal, 4) AS balance_rate
+FROM (
+    SELECT from_bucket, to_bucket, count() AS accounts, sum(bal0) AS bal FROM ` + rollBaseSQL(p) + ` GROUP BY from_bucket, to_bucket
+)
+ANY LEFT JOIN (
+    SELECT from_bucket, count() AS from_accounts, sum(bal0) AS from_bal FROM ` + rollBaseSQL(p) + ` GROUP BY from_bucket
+) USING from_bucket
+ORDER BY indexOf(` + bucketOrder + `, from_bucket), indexOf(` + bucketOrder + `, to_bucket)`
+}
+
+func cureRateSQL(p params) string {
+	return `SELECT stage, action_type, channel, count() AS actions, sum(cured) AS cured_actions,
+    round(sum(cured) / count(), 4) AS cure_rate
+FROM (
+    SELECT action_id, stage, action_type, channel,
+        sumIf(pay_units, pay_time > action_time AND pay_time <= action_time + {cure_days} * 86400) >= due_units AS cured
+    FROM (
+        SELECT action_id, account_id, currency, stage, action_type, channel, action_time,
+            toInt64(overdue_amount * 10000) AS due_units
+        FROM {db}.dunning_actions FINAL
+        WHERE toDate(action_time) > {D0} AND toDate(action_time) <= {D} - {cure_days} AND overdue_amount > 0
+            AND ` + p.inSegment() + `
+    )
+    ALL LEFT JOIN ` + paymentsSQL("{END}") + ` USING account_id, currency
+    GROUP BY action_id, stage, action_type, channel, action_time, due_units
+)
+GROUP BY stage, action_type, channel
+ORDER BY stage, action_type, channel`
+}
+
+func promiseKeptSQL(p params) string {
+	return `SELECT type, count() AS arrangements, sum(is_kept) AS kept, sum(is_broken) AS broken, sum(is_cancelled) AS cancelled,
+    if(sum(is_kept) + sum(is_broken) = 0, NULL, round(sum(is_kept) / (sum(is_kept) + sum(is_broken)), 4)) AS kept_rate
+FROM (
+    SELECT type, is_cancelled, toUInt8(paid_enough AND NOT is_cancelled) AS is_kept,
+        toUInt8(NOT paid_enough AND NOT is_cancelled) AS is_broken
+    FROM (
+        SELECT account_id, arrangement_id, type,
+            toUInt8((account_id, arrangement_id) IN (
+                SELECT account_id, ref_id FROM {db}.events FINAL WHERE kind = 'ArrangementCancelled' AND event_time < {END})) AS is_cancelled,
+            sumIf(pay_units, pay_time >= created AND toDate(pay_time) <= deadline) >= total_units AS paid_enough
+        FROM (
+            SELECT account_id, currency, arrangement_id, type, event_time AS created,
+                last_due_date + {grace_days} AS deadline, toInt64(total_amount * 10000) AS total_units
+            FROM {db}.arrangements FINAL
+            WHERE toDate(event_time) > {D0} AND last_due_date + {grace_days} <= {D} AND event_time < {END}
+                AND ` + p.inSegment() + `
+        )
+        ALL LEFT JOIN ` + paymentsSQL("{END}") + ` USING account_id, currency
+        GROUP BY account_id, arrangement_id, type, created, deadline, total_units
+    )
+)
+GROUP BY type
+ORDER BY type`
+}
+
+func disputesSQL(p params) string {
+	return `SELECT if(outcome_status = '', 'OPEN', outcome_status) AS outcome, count() AS disputes, ` + money("sum(amt)") + ` AS amount,
+    if(countIf(closed_at > 0) = 0, NULL, round(avgIf((closed_at - opened_at) / 86400, closed_at > 0), 2)) AS avg_cycle_days,
+    if(countIf(closed_at > 0) = 0, NULL, round(maxIf((closed_at - opened_at) / 86400, closed_at > 0), 2)) AS max_cycle_days
+FROM (
+    SELECT account_id, dispute_id, toUInt32(minIf(event_time, status = 'OPEN')) AS opened_at,
+        argMaxIf(status, event_time, status != 'OPEN') AS outcome_status,
+        toUInt32(maxIf(event_time, status != 'OPEN')) AS closed_at,
+        toInt64(sumIf(amount, status = 'OPEN') * 10000) AS amt
+    FROM {db}.disputes FINAL
+    WHERE event_time < {END} AND ` + p.inSegment() + `
+    GROUP BY account_id, dispute_id
+    HAVING countIf(status = 'OPEN') > 0 AND opened_at >= toUInt32({END0})
+)
+GROUP BY outcome
+ORDER BY outcome`
+}
+
+func writeOffsSQL(p params) string {
+	return `SELECT toStartOfMonth(toDate(entry_time)) AS period_month, acct_segment AS segment, currency,
+    count() AS entries, uniqExact(account_id) AS accounts, ` + money("sum(u)") + ` AS amount
+FROM (
+    SELECT account_id, entry_time, currency, toInt64(amount * 10000) AS u FROM {db}.gl_entries FINAL
+    WHERE kind = 'WRITE_OFF' AND entry_time >= {END0} AND entry_time < {END}
+)
+ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+WHERE ` + p.segmentFilter() + `
+GROUP BY period_month, segment, currency
+ORDER BY period_month, segment, currency`
+}
+
+func riskCalibrationSQL(p params) string {
+	return `SELECT last_tier AS tier, count() AS accounts, round(avg(last_pd), 4) AS predicted_pd,
+    sum(defaulted) AS defaults, round(sum(defaulted) / count(), 4) AS realised_default_rate,
+    round(sum(defaulted) / count() - avg(last_pd), 4) AS gap
+FROM (
+    SELECT account_id, argMax(tier, event_time) AS last_tier, argMax(pd, event_time) AS last_pd
+    FROM {db}.risk_events FINAL WHERE event_time < {END0} AND ` + p.inSegment() + `
+    GROUP BY account_id
+)
+ANY LEFT JOIN (
+    SELECT account_id, toUInt8(1) AS defaulted
+    FROM (
+        SELECT account_id FROM {db}.account_status FINAL
+        WHERE status_time >= {END0} AND status_time < {END} AND days_past_due >= {default_dpd}
+        UNION ALL
+        SELECT account_id FROM {db}.gl_entries FINAL
+        WHERE kind = 'WRITE_OFF' AND entry_time >= {END0} AND entry_time < {END}
+    )
+    GROUP BY account_id
+) USING account_id
+GROUP BY tier
+ORDER BY tier`
+}
+
+func timelineSQL(params) string {
+	return `SELECT at, type, kind, id, currency, amt AS amount, detail
+FROM (
+    SELECT at, type, kind, id, currency, amt, detail
+    FROM (
+        SELECT event_time AS at, 'event' AS type, kind, event_id AS id, currency, toString(amount) AS amt, detail
+        FROM {db}.events FINAL WHERE account_id = {account} AND event_time < {END}
+        UNION ALL
+        SELECT action_time, 'action', action_type, action_id, currency, toString(overdue_amount),
+            concat(stage, if(channel = '', '', concat(' via ', channel)), ' dpd=', toString(days_past_due))
+        FROM {db}.dunning_actions FINAL WHERE account_id = {account} AND action_time < {END}
+        UNION ALL
+        SELECT event_time, 'risk', tier, event_id, '', toString(pd), concat(previous_tier, ' -> ', tier, ' score=', toString(score))
+        FROM {db}.risk_events FINAL WHERE account_id = {account} AND event_time < {END}
+        UNION ALL
+        SELECT entry_time, 'gl', kind, entry_id, currency, toString(amount), description
+        FROM {db}.gl_entries FINAL WHERE account_id = {account} AND entry_time < {END}
+    )
+    ORDER BY at DESC, id DESC
+    LIMIT {limit}
+    UNION ALL
+    SELECT status_time, 'state', stage, toString(source_offset), currency, toString(open_amount),
+        concat('dpd=', toString(days_past_due), ' overdue=', toString(overdue_amount), ' service=', service_state,
+            ' tier=', risk_tier, if(arrangement_id = '', '', concat(' arrangement=', arrangement_id)), if(on_hold = 1, ' on_hold', ''))
+    FROM (
+        SELECT * FROM {db}.account_status FINAL WHERE account_id = {account} AND status_time < {END}
+        ORDER BY status_time DESC, source_partition DESC, source_offset DESC LIMIT 1
+    )
+)
+ORDER BY type = 'state', at, id`
+}
