@@ -13,9 +13,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
+	chsink "github.com/arrears/arrears/sinks/clickhouse"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
@@ -23,13 +25,15 @@ import (
 // ARREARS_* environment overrides. Each section is its component's own
 // Config with documented defaults and a Validate method.
 type Config struct {
-	Kafka     kafkax.Config     `yaml:"kafka"`
-	Codec     schemas.Config    `yaml:"codec"`
-	Redis     redisstore.Config `yaml:"redis"`
-	Processor processor.Config  `yaml:"processor"`
-	Core      CoreConfig        `yaml:"core"`
-	Log       LogConfig         `yaml:"log"`
-	HTTP      HTTPConfig        `yaml:"http"`
+	Kafka      kafkax.Config     `yaml:"kafka"`
+	Codec      schemas.Config    `yaml:"codec"`
+	Redis      redisstore.Config `yaml:"redis"`
+	Processor  processor.Config  `yaml:"processor"`
+	Core       CoreConfig        `yaml:"core"`
+	Log        LogConfig         `yaml:"log"`
+	HTTP       HTTPConfig        `yaml:"http"`
+	ClickHouse analytics.Config  `yaml:"clickhouse"`
+	Sink       chsink.Config     `yaml:"sink"`
 }
 
 // LogConfig configures slog.
@@ -49,19 +53,22 @@ type HTTPConfig struct {
 
 func defaultConfig() Config {
 	return Config{
-		Kafka:     kafkax.Defaults(),
-		Codec:     schemas.Config{},
-		Redis:     redisstore.Defaults(),
-		Processor: processor.Defaults(),
-		Core:      defaultCoreConfig(),
-		Log:       LogConfig{Level: "info", Format: "json"},
-		HTTP:      HTTPConfig{Listen: "127.0.0.1:9464"},
+		Kafka:      kafkax.Defaults(),
+		Codec:      schemas.Config{},
+		Redis:      redisstore.Defaults(),
+		Processor:  processor.Defaults(),
+		Core:       defaultCoreConfig(),
+		Log:        LogConfig{Level: "info", Format: "json"},
+		HTTP:       HTTPConfig{Listen: "127.0.0.1:9464"},
+		ClickHouse: analytics.Defaults(),
+		Sink:       chsink.Defaults(),
 	}
 }
 
 // Validate checks every section and reports every bad field.
 func (c Config) Validate() error {
-	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate()}
+	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate(),
+		c.ClickHouse.Validate(), c.Sink.Validate()}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/arrears/arrears/schemas"
+	chsink "github.com/arrears/arrears/sinks/clickhouse"
+)
+
+// cmdSink: `arrears sink`, lands ar.events and the output topics in
+// ClickHouse (own consumer group, read_committed).
+func cmdSink(ctx context.Context, args []string) error {
+	cfg, err := loadConfig(flag.NewFlagSet("sink", flag.ContinueOnError), args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log)
+	reg := newRegistry()
+	codec, err := schemas.New(cfg.Codec)
+	if err != nil {
+		return fmt.Errorf("codec: %w", err)
+	}
+	scfg := cfg.Sink
+	scfg.ClickHouse = cfg.ClickHouse
+	s, err := chsink.New(ctx, scfg, cfg.Kafka, codec, reg, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.Run(gctx) })
+	g.Go(func() error {
+		return serveOps(gctx, cfg.HTTP.Listen, reg, log, []check{
+			{"clickhouse", s.Ping},
+			{"kafka", func(context.Context) error {
+				if !s.Ready() {
+					return fmt.Errorf("not joined yet")
+				}
+				return nil
+			}},
+		}, nil)
+	})
+	return g.Wait()
+}
