@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // RowError is a row the client refused to append (a value its column type
@@ -27,6 +28,10 @@ func Insert(ctx context.Context, c *Conn, t *TableSpec, rows [][]any) error {
 		return fmt.Errorf("prepare insert into %s: %w", t.Name, err)
 	}
 	for i, r := range rows {
+		if err := checkTimes(r); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("insert into %s: %w", t.Name, &RowError{Index: i, Err: err})
+		}
 		if err := b.Append(r...); err != nil {
 			_ = b.Abort()
 			return fmt.Errorf("insert into %s: %w", t.Name, &RowError{Index: i, Err: err})
@@ -51,6 +56,34 @@ func InsertRows(ctx context.Context, c *Conn, rows []Row) error {
 	for _, t := range order {
 		if err := Insert(ctx, c, t, by[t]); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// DateTime and Date hold 1970-01-01 to 2106-02-07; the client would
+// silently wrap a time outside, so such a row is refused instead.
+var minTime, maxTime = time.Unix(0, 0), time.Unix(1<<32-1, 0)
+
+func checkTimes(values []any) error {
+	check := func(t time.Time) error {
+		if t.Before(minTime) || t.After(maxTime) {
+			return fmt.Errorf("time %s outside ClickHouse's DateTime range (1970-01-01 .. 2106-02-07)", t.UTC().Format(time.RFC3339))
+		}
+		return nil
+	}
+	for _, v := range values {
+		switch x := v.(type) {
+		case time.Time:
+			if err := check(x); err != nil {
+				return err
+			}
+		case []time.Time:
+			for _, t := range x {
+				if err := check(t); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,9 +92,10 @@ func (h *harness) start() (stop func() error) {
 
 // workload is what a test produces and what it expects in ClickHouse.
 type workload struct {
-	records []*kgo.Record
-	want    map[string]uint64 // table -> distinct rows under FINAL
-	garbage int               // undecodable records (dead-lettered by the sink)
+	records  []*kgo.Record
+	want     map[string]uint64 // table -> distinct rows under FINAL
+	garbage  int               // undecodable records (dead-lettered by the sink)
+	rejected int               // decodable records ClickHouse cannot hold (dead-lettered by the sink)
 }
 
 // buildWorkload makes n accounts' worth of records of every topic. Event ids
@@ -149,6 +151,12 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 			add(tp.GL, acct, bs, err)
 			w.want["gl_entries"]++
 		}
+		if i%100 == 0 { // decodes, but DateTime cannot hold 1800: rejected, dead-lettered
+			bs, err := h.codec.EncodeEvent(ctx, tp.Events, event.Event{ID: acct + "-old", Time: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC),
+				Source: "test", Account: acct, Body: &event.PaymentReversed{PaymentID: acct + "-P1"}})
+			add(tp.Events, acct, bs, err)
+			w.rejected++
+		}
 		if i%50 == 0 {
 			add(tp.Events, acct, []byte("this is not avro"), nil)
 			w.garbage++
@@ -158,7 +166,7 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 		}
 	}
 	// The processor's own dead letters plus the sink's (one per garbage record).
-	w.want["dead_letters"] = uint64(w.garbage) * 2
+	w.want["dead_letters"] = uint64(w.garbage)*2 + uint64(w.rejected)
 	return w
 }
 
@@ -249,7 +257,7 @@ func TestSinkEndToEnd(t *testing.T) {
 		kafka[topic] = len(testkit.Consume(t, h.kcfg.Brokers, topic, 1<<30, 3*time.Second))
 	}
 	final, raw := h.counts()
-	distinctEvents := kafka[tp.Events] - w.garbage - 40 // 40 re-delivered duplicates (every 10th invoice)
+	distinctEvents := kafka[tp.Events] - w.garbage - w.rejected - 40 // 40 re-delivered duplicates (every 10th invoice)
 	for table, k := range map[string]int{"events": distinctEvents, "dunning_actions": kafka[tp.Actions],
 		"risk_events": kafka[tp.Risk], "account_status": kafka[tp.Status], "gl_entries": kafka[tp.GL]} {
 		if final[table] != uint64(k) {
@@ -269,22 +277,32 @@ func TestSinkEndToEnd(t *testing.T) {
 	}
 
 	// The sink dead-lettered every garbage record with its coordinates.
-	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, 2*w.garbage, 10*time.Second)
-	var fromSink int
+	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, 2*w.garbage+w.rejected, 10*time.Second)
+	var fromSink, rejected int
 	for _, r := range dlq {
 		d, err := h.codec.DecodeDeadLetter(context.Background(), r.Value)
 		if err != nil {
 			t.Fatalf("DLQ record: %v", err)
 		}
 		if d.ErrorClass == "sink" {
+			if string(d.Value) != "this is not avro" {
+				rejected++
+				if !strings.Contains(d.Reason, "DateTime range") {
+					t.Errorf("rejected row's reason %q", d.Reason)
+				}
+				continue
+			}
 			fromSink++
-			if d.Topic != tp.Events || string(d.Value) != "this is not avro" || d.Reason == "" {
+			if d.Topic != tp.Events || d.Reason == "" || d.Offset < 0 {
 				t.Errorf("sink dead letter %+v", d)
 			}
 		}
 	}
-	if fromSink != w.garbage {
-		t.Errorf("sink dead-lettered %d records, want %d", fromSink, w.garbage)
+	if fromSink != w.garbage || rejected != w.rejected {
+		t.Errorf("sink dead-lettered %d undecodable and %d rejected records, want %d and %d", fromSink, rejected, w.garbage, w.rejected)
+	}
+	if got := value(h.m.DeadLettered.WithLabelValues(tp.Events, "reject")); got != float64(w.rejected) {
+		t.Errorf("dead_lettered_total{reject} = %v, want %d", got, w.rejected)
 	}
 	if got := value(h.m.DeadLettered.WithLabelValues(tp.Events, "decode")); got != float64(w.garbage) {
 		t.Errorf("dead_lettered_total{decode} = %v, want %d", got, w.garbage)
