@@ -20,6 +20,10 @@ type Config struct {
 	CacheAccounts int `yaml:"cache_accounts"`
 	// TransactionTimeout is the Kafka transaction timeout (default 60s).
 	TransactionTimeout time.Duration `yaml:"transaction_timeout"`
+	// SessionTimeout is how long the group waits for a silent member before
+	// moving its partitions (default 45s; lower means faster fail-over after
+	// a crash, but must stay above the broker's group.min.session.timeout.ms).
+	SessionTimeout time.Duration `yaml:"session_timeout"`
 	// TickInterval makes the processor publish a ClockTick to every input
 	// partition at this interval of wall time (default 0: off; set it in
 	// production, leave it off in replays and simulations).
@@ -38,6 +42,7 @@ func Defaults() Config {
 		MaxPollRecords:     10000,
 		CacheAccounts:      50000,
 		TransactionTimeout: 60 * time.Second,
+		SessionTimeout:     45 * time.Second,
 	}
 }
 
@@ -58,6 +63,9 @@ func (c Config) Validate() error {
 	}
 	if c.TransactionTimeout < time.Second {
 		errs = append(errs, fmt.Errorf("processor.transaction_timeout: %s must be >= 1s", c.TransactionTimeout))
+	}
+	if c.SessionTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("processor.session_timeout: %s must be >= 1s", c.SessionTimeout))
 	}
 	if c.TickInterval < 0 {
 		errs = append(errs, fmt.Errorf("processor.tick_interval: %s must be >= 0", c.TickInterval))

@@ -15,6 +15,7 @@ import (
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/policy"
+	"github.com/arrears/arrears/processor/risk"
 	"github.com/arrears/arrears/processor/testkit"
 )
 
@@ -41,6 +42,22 @@ func policyEnv(t *testing.T) *core.Env {
 		}
 		return l
 	}}
+}
+
+// fullEnv is what `arrears run` loads by default: the shipped policies and
+// the shipped risk scorecard.
+func fullEnv(t *testing.T) *core.Env {
+	t.Helper()
+	env := policyEnv(t)
+	b, err := os.ReadFile("../deploy/risk/scorecard.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Scorecard, err = risk.Load(b, "../deploy/risk/scorecard.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	env.Risk = risk.DefaultConfig()
+	return env
 }
 
 // TestTimelyBillEndToEnd runs the TimelyBill scenario through the real Kafka

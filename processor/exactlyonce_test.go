@@ -23,15 +23,37 @@ import (
 	"github.com/arrears/arrears/processor/testkit"
 )
 
-// workload builds n deterministic events over accts accounts: invoices,
-// payments, some bad records (every badEvery-th is a negative amount, which
-// the ledger rejects to the DLQ), and a clock tick per partition at the end.
+// workload builds n deterministic events over accts accounts spread over
+// about four months: an AccountUpserted per account, then invoices and
+// payments (some partial, some missing, so dunning escalates), a ClockTick
+// per partition every simulated day, and bad records (every badEvery-th is a
+// negative amount, which the ledger rejects to the DLQ).
 func (h *harness) workload(seed uint64, n, accts, badEvery int) []*kgo.Record {
 	r := rand.New(rand.NewPCG(seed, 7))
-	recs := make([]*kgo.Record, 0, n+h.kcfg.Partitions)
+	recs := make([]*kgo.Record, 0, n+accts+130*h.kcfg.Partitions)
+	enc := func(e event.Event) {
+		v, err := h.codec.EncodeEvent(context.Background(), h.kcfg.Topics.Events, e)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		recs = append(recs, &kgo.Record{Key: []byte(e.Account), Value: v})
+	}
+	for a := 0; a < accts; a++ {
+		acct := "ACC-" + strconv.Itoa(a)
+		seg := []event.Segment{event.Postpaid, event.Postpaid, event.Postpaid, event.Corporate, event.Prepaid}[a%5]
+		enc(event.Event{ID: fmt.Sprintf("%d-up-%d", seed, a), Time: t0, Source: "test", Account: acct, Body: &event.AccountUpserted{
+			Segment: seg, Currency: "EUR", Timezone: "Europe/Berlin", CreditLimit: event.MustAmount("500"),
+			Consents: []event.Channel{event.Email, event.SMS, event.Letter}}})
+	}
+	step := 120 * 24 * time.Hour / time.Duration(n)
+	day := t0
 	for i := 0; i < n; i++ {
+		at := t0.Add(time.Duration(i) * step)
+		for day.Before(at) {
+			recs = append(recs, h.ticks(day)...)
+			day = day.Add(24 * time.Hour)
+		}
 		acct := "ACC-" + strconv.Itoa(r.IntN(accts))
-		at := t0.Add(time.Duration(i) * time.Second)
 		amt := event.Amount(1+r.IntN(20000)) * 100
 		if badEvery > 0 && i%badEvery == badEvery-1 {
 			amt = -amt
@@ -43,11 +65,7 @@ func (h *harness) workload(seed uint64, n, accts, badEvery int) []*kgo.Record {
 		} else {
 			body = &event.InvoiceIssued{InvoiceID: "I" + id, Currency: "EUR", Amount: amt, IssueDate: event.DateOf(at), DueDate: event.DateOf(at) + 14}
 		}
-		v, err := h.codec.EncodeEvent(context.Background(), h.kcfg.Topics.Events, event.Event{ID: "ev-" + id, Time: at, Source: "test", Account: acct, Body: body})
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		recs = append(recs, &kgo.Record{Key: []byte(acct), Value: v})
+		enc(event.Event{ID: "ev-" + id, Time: at, Source: "test", Account: acct, Body: body})
 	}
 	return recs
 }
@@ -150,6 +168,17 @@ func dump(t *testing.T, rdb redis.UniversalClient, prefix string, partitions int
 // reference runs an undisturbed processor over the same input (own group,
 // own Redis prefix, own output topics) and returns its final states.
 func (h *harness) reference() map[string]string {
+	return h.referenceRun().states
+}
+
+// refResult is what the undisturbed run produced.
+type refResult struct {
+	states  map[string]string
+	actions map[string]int
+	kcfg    kafkax.Config
+}
+
+func (h *harness) referenceRun() refResult {
 	h.t.Helper()
 	ref := *h
 	ref.group = h.group + "-ref"
@@ -163,7 +192,46 @@ func (h *harness) reference() map[string]string {
 	stop := ref.start("ref")
 	ref.waitCaughtUp(ref.group, 180*time.Second)
 	stop()
-	return dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions)
+	return refResult{states: dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions), actions: ref.actionIDs(), kcfg: ref.kcfg}
+}
+
+// actionIDs counts every committed dunning action by id.
+func (h *harness) actionIDs() map[string]int {
+	h.t.Helper()
+	out := map[string]int{}
+	for _, r := range testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.Actions, 1<<30, 5*time.Second) {
+		a, err := h.codec.DecodeAction(context.Background(), r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out[a.ActionID]++
+	}
+	return out
+}
+
+// compareActions: every action of the undisturbed run appears exactly once.
+func compareActions(t *testing.T, got, want map[string]int) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatal("the reference run decided no dunning action: the workload does not exercise dunning")
+	}
+	missing, dup, extra := 0, 0, 0
+	for id := range want {
+		switch n := got[id]; {
+		case n == 0:
+			missing++
+		case n > 1:
+			dup++
+		}
+	}
+	for id := range got {
+		if want[id] == 0 {
+			extra++
+		}
+	}
+	if missing+dup+extra > 0 {
+		t.Errorf("actions: %d missing, %d duplicated, %d unexpected (of %d)", missing, dup, extra, len(want))
+	}
 }
 
 func createTopics(t *testing.T, c kafkax.Config) {
@@ -220,15 +288,38 @@ func (h *harness) checkDLQ(want int) {
 		}
 	}
 	if len(seen) != want || dups > 0 {
-		h.t.Fatalf("DLQ holds %d distinct inputs (%d duplicated), want %d each once", len(seen), dups, want)
+		// name the inputs that should be there and are not
+		var missing []string
+		for _, r := range testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.Events, 1<<30, 10*time.Second) {
+			ev, err := h.codec.DecodeEvent(context.Background(), r.Value)
+			if err != nil {
+				continue
+			}
+			bad := false
+			switch b := ev.Body.(type) {
+			case *event.InvoiceIssued:
+				bad = b.Amount <= 0
+			case *event.PaymentReceived:
+				bad = b.Amount <= 0
+			}
+			if k := fmt.Sprintf("%d@%d", r.Partition, r.Offset); bad && seen[k] == 0 {
+				missing = append(missing, k+" "+ev.ID)
+			}
+		}
+		h.t.Fatalf("DLQ holds %d distinct inputs (%d duplicated), want %d each once; missing: %v", len(seen), dups, want, missing)
 	}
 }
 
 // stores runs f against standalone Redis and against the 3-master cluster.
 func stores(t *testing.T, f func(t *testing.T, h *harness)) {
-	t.Run("redis", func(t *testing.T) { f(t, newHarness(t, 6)) })
+	t.Run("redis", func(t *testing.T) {
+		h := newHarness(t, 6)
+		h.env = fullEnv(t)
+		f(t, h)
+	})
 	t.Run("redis-cluster", func(t *testing.T) {
 		h := newHarness(t, 6)
+		h.env = fullEnv(t)
 		h.rdb, h.pref = testkit.RedisClusterClient(t)
 		f(t, h)
 	})
@@ -245,10 +336,12 @@ func TestRedisFlushedMidRun(t *testing.T) {
 		h.waitCaughtUp(h.group, 60*time.Second)
 		testkit.DeletePrefix(h.rdb, h.pref) // Redis "lost" everything of ours
 		h.produceAll(recs[10000:])
-		h.produceAll(h.ticks(t0.Add(24 * time.Hour)))
+		h.produceAll(h.ticks(t0.Add(200 * 24 * time.Hour)))
 		h.waitCaughtUp(h.group, 60*time.Second)
 		stop()
-		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), h.reference())
+		ref := h.referenceRun()
+		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
+		compareActions(t, h.actionIDs(), ref.actions)
 		h.checkDLQ(20000 / 97)
 	})
 }
@@ -269,7 +362,9 @@ func TestTwoInstances(t *testing.T) {
 		h.waitCaughtUp(h.group, 90*time.Second)
 		stopA()
 		stopB()
-		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), h.reference())
+		ref := h.referenceRun()
+		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
+		compareActions(t, h.actionIDs(), ref.actions)
 		h.checkDLQ(30000 / 89)
 	})
 }
@@ -305,6 +400,7 @@ func arrearsBinary(t *testing.T) string {
 // run and every rejected input is in the DLQ exactly once.
 func TestCrashSIGKILL(t *testing.T) {
 	h := newHarness(t, 6)
+	h.env = fullEnv(t)
 	bin := arrearsBinary(t)
 	env := append(os.Environ(),
 		"ARREARS_KAFKA_BROKERS="+h.kcfg.Brokers[0],
@@ -321,6 +417,9 @@ func TestCrashSIGKILL(t *testing.T) {
 		"ARREARS_PROCESSOR_MAX_POLL_RECORDS=3000",
 		"ARREARS_HTTP_LISTEN=",
 		"ARREARS_LOG_LEVEL=warn",
+		"ARREARS_PROCESSOR_SESSION_TIMEOUT=6s",
+		"ARREARS_CORE_POLICY_DIR=../deploy/policies",
+		"ARREARS_CORE_SCORECARD=../deploy/risk/scorecard.yaml",
 	)
 	logf, err := os.CreateTemp("", "arrears-crash-*.log")
 	if err != nil {
@@ -343,8 +442,8 @@ func TestCrashSIGKILL(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for i := 0; i < n; i += 10000 {
-			h.produceAll(recs[i:min(i+10000, n)])
+		for i := 0; i < len(recs); i += 10000 {
+			h.produceAll(recs[i:min(i+10000, len(recs))])
 			time.Sleep(150 * time.Millisecond)
 		}
 		h.produceAll(h.ticks(t0.Add(365 * 24 * time.Hour)))
@@ -364,9 +463,12 @@ func TestCrashSIGKILL(t *testing.T) {
 	_ = cmd.Wait()
 	t.Logf("killed the processor %d times; log in %s", kills, logf.Name())
 
-	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), h.reference())
+	ref := h.referenceRun()
+	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
+	compareActions(t, h.actionIDs(), ref.actions)
 	h.checkDLQ(n / 499)
 	h.checkLatestStatus()
+	t.Logf("%d accounts, %d dunning actions, each exactly once", len(ref.states), len(ref.actions))
 }
 
 // checkLatestStatus asserts the latest status record per account carries the

@@ -79,6 +79,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		kgo.ConsumeTopics(p.kcfg.Topics.Inputs()...),
 		kgo.TransactionalID(p.cfg.TransactionalID),
 		kgo.TransactionTimeout(p.cfg.TransactionTimeout),
+		kgo.SessionTimeout(p.cfg.SessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.RecordPartitioner(outputPartitioner{status: p.kcfg.Topics.Status}),

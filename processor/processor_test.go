@@ -51,6 +51,7 @@ func (h *harness) start(name string) (stop func()) {
 	cfg.GroupID = h.group
 	cfg.TransactionalID = h.group + "-" + name
 	cfg.MaxPollRecords = 2000
+	cfg.SessionTimeout = 6 * time.Second
 	store := redisstore.New(h.rdb, h.pref)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {

@@ -1,26 +1,41 @@
 package chsink
 
 import (
+	"os"
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/arrears/arrears/processor/testkit"
 )
 
-// clickhouseCtl runs deploy/local/clickhouse.sh stop|start.
-func clickhouseCtl(t *testing.T, op string) {
+// privateClickHouse is a ClickHouse server of this test's own (same
+// package, own ports and data directory), so stopping it disturbs no other
+// test running in parallel against the shared one.
+const privateTCP, privateHTTP = "19131", "18131"
+
+// clickhouseCtl runs deploy/local/clickhouse.sh stop|start on the private server.
+func clickhouseCtl(t *testing.T, dir, op string) {
 	t.Helper()
-	out, err := exec.Command("bash", "../../deploy/local/clickhouse.sh", op).CombinedOutput()
+	cmd := exec.Command("bash", "../../deploy/local/clickhouse.sh", op)
+	cmd.Env = append(os.Environ(), "ARREARS_STATE_DIR="+dir,
+		"ARREARS_CLICKHOUSE_PORT="+privateTCP, "ARREARS_CLICKHOUSE_HTTP_PORT="+privateHTTP)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("clickhouse.sh %s: %v\n%s", op, err, out)
 	}
 }
 
-// TestSinkClickHouseOutage stops the shared local ClickHouse for a few
+// TestSinkClickHouseOutage stops a private ClickHouse server for a few
 // seconds while records keep arriving: the sink must pause, hold its
 // position with at most one batch in memory, and drain everything once the
 // server is back, without losing or duplicating rows.
 func TestSinkClickHouseOutage(t *testing.T) {
-	h := newHarness(t)
+	testkit.Integration(t, "kafka", "clickhouse")
+	dir := t.TempDir()
+	clickhouseCtl(t, dir, "start")
+	t.Cleanup(func() { clickhouseCtl(t, dir, "stop") })
+	h := newHarnessAt(t, "127.0.0.1:"+privateTCP)
 	w1 := h.buildWorkload("o1", 100)
 	h.produceTx(w1.records, false)
 	stop := h.start()
@@ -32,11 +47,11 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	h.waitFor(w1.want, 60*time.Second)
 
 	down := time.Now()
-	clickhouseCtl(t, "stop")
+	clickhouseCtl(t, dir, "stop")
 	restarted := false
 	t.Cleanup(func() {
 		if !restarted {
-			clickhouseCtl(t, "start")
+			clickhouseCtl(t, dir, "start")
 		}
 	})
 	w2 := h.buildWorkload("o2", 300)
@@ -56,7 +71,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	if d := time.Since(down); d < 5*time.Second {
 		time.Sleep(5*time.Second - d)
 	}
-	clickhouseCtl(t, "start")
+	clickhouseCtl(t, dir, "start")
 	restarted = true
 	t.Logf("ClickHouse was down for %s; %v insert retries", time.Since(down).Round(time.Second), value(h.m.Retries.WithLabelValues("events")))
 

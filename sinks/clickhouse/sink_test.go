@@ -34,6 +34,12 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessAt(t, testkit.ClickHouseAddr)
+}
+
+// newHarnessAt is newHarness against the ClickHouse server at addr.
+func newHarnessAt(t *testing.T, addr string) *harness {
+	t.Helper()
 	testkit.Integration(t, "kafka", "clickhouse")
 	kcfg := testkit.KafkaConfig(t, 3)
 	codec, err := schemas.New(schemas.Config{})
@@ -41,7 +47,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	cfg := Defaults()
-	cfg.ClickHouse.Addrs = []string{testkit.ClickHouseAddr}
+	cfg.ClickHouse.Addrs = []string{addr}
 	cfg.ClickHouse.Database = "arrears_test_" + testkit.ID()
 	cfg.GroupID = "sink-test-" + testkit.ID()
 	cfg.BatchRows = 700
