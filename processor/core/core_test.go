@@ -36,8 +36,13 @@ func testEnv(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	zones := map[string]*time.Location{}
 	return &Env{Policies: set, Scorecard: sc, Risk: risk.DefaultConfig(), Zone: func(n string) *time.Location {
+		if l, ok := zones[n]; ok {
+			return l
+		}
 		l, _ := time.LoadLocation(n)
+		zones[n] = l
 		return l
 	}}
 }
@@ -118,10 +123,10 @@ func TestStepAndRoundTrip(t *testing.T) {
 	t.Logf("%d actions before payment; state %d bytes", len(actions), len(mustMarshal(t, st)))
 }
 
-func mustMarshal(t *testing.T, st *State) []byte {
+func mustMarshal(t testing.TB, st *State) []byte {
 	b, err := st.MarshalBinary()
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return b
 }
