@@ -20,7 +20,7 @@ import (
 )
 
 // policyEnv is the core environment with the shipped dunning policies.
-func policyEnv(t *testing.T) *core.Env {
+func policyEnv(t testing.TB) *core.Env {
 	t.Helper()
 	paths, _ := filepath.Glob("../deploy/policies/*.yaml")
 	var files []policy.File
@@ -35,18 +35,12 @@ func policyEnv(t *testing.T) *core.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &core.Env{Policies: set, Zone: func(n string) *time.Location {
-		l, err := time.LoadLocation(n)
-		if err != nil {
-			return nil
-		}
-		return l
-	}}
+	return &core.Env{Policies: set, Zone: core.CachedZones(time.LoadLocation)}
 }
 
 // fullEnv is what `arrears run` loads by default: the shipped policies and
 // the shipped risk scorecard.
-func fullEnv(t *testing.T) *core.Env {
+func fullEnv(t testing.TB) *core.Env {
 	t.Helper()
 	env := policyEnv(t)
 	b, err := os.ReadFile("../deploy/risk/scorecard.yaml")

@@ -150,7 +150,7 @@ func (h *harness) waitCaughtUp(group string, timeout time.Duration) {
 }
 
 // dump returns every account state in Redis under prefix.
-func dump(t *testing.T, rdb redis.UniversalClient, prefix string, partitions int) map[string]string {
+func dump(t testing.TB, rdb redis.UniversalClient, prefix string, partitions int) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for p := 0; p < partitions; p++ {
@@ -210,7 +210,7 @@ func (h *harness) actionIDs() map[string]int {
 }
 
 // compareActions: every action of the undisturbed run appears exactly once.
-func compareActions(t *testing.T, got, want map[string]int) {
+func compareActions(t testing.TB, got, want map[string]int) {
 	t.Helper()
 	if len(want) == 0 {
 		t.Fatal("the reference run decided no dunning action: the workload does not exercise dunning")
@@ -234,7 +234,7 @@ func compareActions(t *testing.T, got, want map[string]int) {
 	}
 }
 
-func createTopics(t *testing.T, c kafkax.Config) {
+func createTopics(t testing.TB, c kafkax.Config) {
 	cl, err := kgo.NewClient(c.ClientOpts()...)
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +248,7 @@ func createTopics(t *testing.T, c kafkax.Config) {
 }
 
 // compareStates fails on any account whose state differs.
-func compareStates(t *testing.T, got, want map[string]string) {
+func compareStates(t testing.TB, got, want map[string]string) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("got %d accounts, want %d", len(got), len(want))
@@ -376,7 +376,7 @@ var (
 )
 
 // arrearsBinary builds cmd/arrears once for the crash tests.
-func arrearsBinary(t *testing.T) string {
+func arrearsBinary(t testing.TB) string {
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "arrears-bin")
 		if err != nil {

@@ -25,16 +25,17 @@ import (
 
 // harness runs processor instances against the real Kafka and Redis.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	kcfg  kafkax.Config
 	rdb   redis.UniversalClient
 	pref  string
 	codec *schemas.Codec
 	group string
 	env   *core.Env
+	poll  int // max records per poll (default 2000)
 }
 
-func newHarness(t *testing.T, partitions int) *harness {
+func newHarness(t testing.TB, partitions int) *harness {
 	kcfg := testkit.KafkaConfig(t, partitions)
 	rdb, prefix := testkit.Redis(t)
 	codec, err := schemas.New(schemas.Config{})
@@ -51,6 +52,9 @@ func (h *harness) start(name string) (stop func()) {
 	cfg.GroupID = h.group
 	cfg.TransactionalID = h.group + "-" + name
 	cfg.MaxPollRecords = 2000
+	if h.poll > 0 {
+		cfg.MaxPollRecords = h.poll
+	}
 	cfg.SessionTimeout = 6 * time.Second
 	store := redisstore.New(h.rdb, h.pref)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -117,7 +121,7 @@ func (h *harness) state(acct string) *core.State {
 	return nil
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w *testWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
@@ -139,7 +143,7 @@ func payment(acct, id, amount string) event.Event {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"time"
 	_ "time/tzdata" // account time zones resolve even without a system zone database
 
@@ -79,7 +78,7 @@ func loadEnv(cfg Config) (*core.Env, error) {
 	env := &core.Env{
 		Rules: ledger.Rules{RequireAccount: c.RequireAccount, ReversalWindowDays: c.ReversalWindowDays},
 		Risk:  risk.Config{PDDelta: c.RiskPDDelta},
-		Zone:  zoneCache(),
+		Zone:  core.CachedZones(time.LoadLocation),
 	}
 	var err error
 	if env.Policies, err = loadPolicies(c.PolicyDir); err != nil {
@@ -95,20 +94,4 @@ func loadEnv(cfg Config) (*core.Env, error) {
 		}
 	}
 	return env, nil
-}
-
-// zoneCache resolves IANA zone names once each; unknown names give nil (UTC).
-func zoneCache() func(string) *time.Location {
-	var m sync.Map
-	return func(name string) *time.Location {
-		if v, ok := m.Load(name); ok {
-			return v.(*time.Location)
-		}
-		loc, err := time.LoadLocation(name)
-		if err != nil {
-			loc = nil
-		}
-		m.Store(name, loc)
-		return loc
-	}
 }

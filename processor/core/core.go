@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/arrears/arrears/processor/dunning"
@@ -328,4 +329,22 @@ func (st *State) UnmarshalBinary(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// CachedZones wraps a time zone loader (time.LoadLocation, supplied by the
+// shell: loading reads the zone database) so each name is loaded once; it is
+// safe for concurrent use. Unknown names resolve to nil (UTC).
+func CachedZones(load func(string) (*time.Location, error)) func(string) *time.Location {
+	var m sync.Map
+	return func(name string) *time.Location {
+		if v, ok := m.Load(name); ok {
+			return v.(*time.Location)
+		}
+		loc, err := load(name)
+		if err != nil {
+			loc = nil
+		}
+		m.Store(name, loc)
+		return loc
+	}
 }

@@ -36,15 +36,7 @@ func testEnv(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zones := map[string]*time.Location{}
-	return &Env{Policies: set, Scorecard: sc, Risk: risk.DefaultConfig(), Zone: func(n string) *time.Location {
-		if l, ok := zones[n]; ok {
-			return l
-		}
-		l, _ := time.LoadLocation(n)
-		zones[n] = l
-		return l
-	}}
+	return &Env{Policies: set, Scorecard: sc, Risk: risk.DefaultConfig(), Zone: CachedZones(time.LoadLocation)}
 }
 
 var day0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
