@@ -81,13 +81,20 @@ func MustAmount(s string) Amount {
 
 // String formats the amount with exactly Scale decimals, e.g. "12.5000".
 func (a Amount) String() string {
-	sign := ""
+	var buf [24]byte
+	return string(a.Append(buf[:0]))
+}
+
+// Append appends the String form to b without allocating.
+func (a Amount) Append(b []byte) []byte {
 	u := uint64(a)
 	if a < 0 {
-		sign = "-"
-		u = uint64(-a)
+		b = append(b, '-')
+		u = -u
 	}
-	return fmt.Sprintf("%s%d.%04d", sign, u/unit, u%unit)
+	b = strconv.AppendUint(b, u/unit, 10)
+	f := u % unit
+	return append(b, '.', byte('0'+f/1000), byte('0'+f/100%10), byte('0'+f/10%10), byte('0'+f%10))
 }
 
 // Float is the amount as a float64, for metrics and scores only.
