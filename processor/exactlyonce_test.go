@@ -3,6 +3,8 @@ package processor_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -18,9 +20,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/sinks/redisstore"
 )
 
 // workload builds n deterministic events over accts accounts spread over
@@ -88,7 +92,7 @@ func (h *harness) ticks(at time.Time) []*kgo.Record {
 func (h *harness) produceAll(recs []*kgo.Record) {
 	h.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...), kgo.DefaultProduceTopic(h.kcfg.Topics.Events),
-		kgo.RecordPartitioner(explicitOrKey{}), kgo.ProducerLinger(5*time.Millisecond))
+		kgo.RecordPartitioner(kafkax.KeyOrExplicit()), kgo.ProducerLinger(5*time.Millisecond))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -98,23 +102,6 @@ func (h *harness) produceAll(recs []*kgo.Record) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		h.t.Fatal(err)
 	}
-}
-
-// explicitOrKey sends keyless records to rec.Partition and hashes keys like Kafka.
-type explicitOrKey struct{}
-
-func (explicitOrKey) ForTopic(t string) kgo.TopicPartitioner {
-	return explicitTP{kgo.StickyKeyPartitioner(nil).ForTopic(t)}
-}
-
-type explicitTP struct{ kgo.TopicPartitioner }
-
-func (e explicitTP) RequiresConsistency(*kgo.Record) bool { return true }
-func (e explicitTP) Partition(r *kgo.Record, n int) int {
-	if len(r.Key) == 0 {
-		return int(r.Partition)
-	}
-	return e.TopicPartitioner.Partition(r, n)
 }
 
 // waitCaughtUp waits until the group committed every input offset.
@@ -487,4 +474,44 @@ func (h *harness) checkLatestStatus() {
 		latest[s.Account] = string(s.State)
 	}
 	compareStates(h.t, latest, want)
+}
+
+// TestRestoreFromChangelog: with the processors stopped and Redis emptied,
+// processor.Restore (`arrears state restore`) rebuilds every account state
+// and timer from the compacted status topic.
+func TestRestoreFromChangelog(t *testing.T) {
+	h := newHarness(t, 4)
+	h.env = fullEnv(t)
+	stop := h.start("a")
+	h.produceAll(h.workload(5, 8000, 300, 0))
+	h.waitCaughtUp(h.group, 60*time.Second)
+	stop()
+	before := dump(t, h.rdb, h.pref, h.kcfg.Partitions)
+	timers := func() map[string]string {
+		out := map[string]string{}
+		for p := 0; p < h.kcfg.Partitions; p++ {
+			zs, err := h.rdb.ZRangeWithScores(context.Background(), h.pref+":{p"+strconv.Itoa(p)+"}:timers", 0, -1).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, z := range zs {
+				out[z.Member.(string)] = strconv.FormatFloat(z.Score, 'f', 0, 64)
+			}
+		}
+		return out
+	}
+	timersBefore := timers()
+	testkit.DeletePrefix(h.rdb, h.pref)
+	n, err := processor.Restore(context.Background(), h.kcfg, redisstore.New(h.rdb, h.pref), h.codec, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != h.kcfg.Partitions {
+		t.Errorf("restored %d partitions, want %d", n, h.kcfg.Partitions)
+	}
+	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), before)
+	compareStates(t, timers(), timersBefore)
+	if len(timersBefore) == 0 {
+		t.Error("no timers before the restore: the workload does not exercise them")
+	}
 }

@@ -20,6 +20,7 @@ type command struct {
 // commands lists every subcommand. Each lives in its own cmd_*.go file.
 var commands = map[string]command{
 	"run":     {"run the collections processor (consume ar.events, emit actions, keep state in Redis)", cmdRun},
+	"gen":     {"gen --seed S --accounts N --months M: write a synthetic telecom book to ar.events", cmdGen},
 	"topics":  {"topics create|check: create or verify the arrears topics", cmdTopics},
 	"version": {"print the version", cmdVersion},
 	"sink":    {"land ar.events and the output topics in ClickHouse (own consumer group)", cmdSink},
@@ -28,6 +29,7 @@ var commands = map[string]command{
 	"explain": {"explain ACCOUNT: stage, open items, next action, when and why (from Redis)", cmdExplain},
 	"policy":  {"policy check FILE...: validate dunning policies (file, line and reason on error)", cmdPolicy},
 	"risk":    {"risk explain ACCOUNT | risk train: credit risk score and model training", cmdRisk},
+	"state":   {"state restore: rebuild Redis from the status changelog", cmdState},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
 }
 

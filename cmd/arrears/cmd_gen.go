@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/workload"
+	"github.com/arrears/arrears/schemas"
+)
+
+// cmdGen: `arrears gen --seed S --accounts N --months M [--rate R] [--format avro|json] [--out FILE|-]`
+// writes a synthetic telecom receivables book to the events topic (or a file).
+func cmdGen(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same events")
+	accounts := fs.Int("accounts", 10000, "number of accounts")
+	months := fs.Int("months", 3, "simulated months")
+	start := fs.String("start", "2026-01-01", "first simulated day (YYYY-MM-DD)")
+	rate := fs.Int("rate", 0, "events per second (0: as fast as the broker takes them)")
+	format := fs.String("format", "avro", "avro (single-object encoding, or Confluent with a registry) or json (Avro JSON)")
+	out := fs.String("out", "", "write Avro-JSON lines to FILE (- for stdout) instead of Kafka")
+	parts := fs.Int("partitions", 0, "partitions to tick (default: the events topic's)")
+	tick := fs.Duration("tick", time.Hour, "simulated time between ClockTicks")
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	day, err := event.ParseDate(*start)
+	if err != nil {
+		return fmt.Errorf("-start: %w", err)
+	}
+	if *format != "avro" && *format != "json" {
+		return fmt.Errorf("-format: %q is not avro or json", *format)
+	}
+	if *parts <= 0 && *out == "" {
+		if *parts, err = partitionCount(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	g := workload.New(workload.Options{Seed: *seed, Accounts: *accounts, Months: *months, Start: day.Time(), Partitions: max(*parts, 1), TickEvery: *tick})
+	codec, err := schemas.New(cfg.Codec)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	var sent, failed atomic.Int64
+	kinds := map[event.Kind]int64{}
+	encode := func(ev event.Event) ([]byte, error) {
+		if *format == "json" || *out != "" {
+			return schemas.EncodeEventJSON(ev)
+		}
+		return codec.EncodeEvent(ctx, cfg.Kafka.Topics.Events, ev)
+	}
+	stopProgress := progress(&sent, started)
+	defer stopProgress()
+
+	if *out != "" {
+		w := io.Writer(os.Stdout)
+		if *out != "-" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		bw := bufio.NewWriterSize(w, 1<<20)
+		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
+			b, err := encode(ev)
+			if err != nil {
+				return err
+			}
+			bw.Write(b)
+			bw.WriteByte('\n')
+			kinds[ev.Body.Kind()]++
+			sent.Add(1)
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	} else {
+		cl, err := kgo.NewClient(append(cfg.Kafka.ClientOpts(),
+			kgo.DefaultProduceTopic(cfg.Kafka.Topics.Events),
+			kgo.RecordPartitioner(kafkax.KeyOrExplicit()),
+			kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+			kgo.ProducerLinger(5*time.Millisecond),
+			kgo.ProducerBatchMaxBytes(1<<20),
+			kgo.MaxBufferedRecords(200000),
+		)...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		var tick <-chan time.Time
+		perTick := 0
+		if *rate > 0 {
+			perTick = max(*rate/100, 1)
+			t := time.NewTicker(10 * time.Millisecond)
+			defer t.Stop()
+			tick = t.C
+		}
+		var firstErr atomic.Value
+		n := 0
+		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if tick != nil && n%perTick == 0 && n > 0 {
+				<-tick
+			}
+			n++
+			b, err := encode(ev)
+			if err != nil {
+				return err
+			}
+			rec := &kgo.Record{Key: []byte(ev.Account), Value: b}
+			if tk, ok := ev.Body.(*event.ClockTick); ok {
+				rec.Key, rec.Partition = nil, tk.Partition
+			}
+			kinds[ev.Body.Kind()]++
+			cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				sent.Add(1)
+			})
+		}
+		if err := cl.Flush(ctx); err != nil {
+			return err
+		}
+		if e := firstErr.Load(); e != nil {
+			return fmt.Errorf("%d records failed, first: %v", failed.Load(), e)
+		}
+	}
+	stopProgress()
+	el := time.Since(started)
+	names := make([]string, 0, len(kinds))
+	byName := map[string]int64{}
+	for k, v := range kinds {
+		names = append(names, k.String())
+		byName[k.String()] = v
+	}
+	sort.Strings(names)
+	fmt.Fprintf(os.Stderr, "generated %d events for %d accounts over %d months (seed %d) in %s: %.0f events/s\n",
+		sent.Load(), *accounts, *months, *seed, el.Round(time.Millisecond), float64(sent.Load())/el.Seconds())
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-22s %d\n", n, byName[n])
+	}
+	return nil
+}
+
+// progress prints events/s on stderr: a live line on a terminal, a line
+// every 5 s otherwise. The returned func stops it (idempotent).
+func progress(n *atomic.Int64, start time.Time) func() {
+	fi, _ := os.Stderr.Stat()
+	tty := fi != nil && fi.Mode()&os.ModeCharDevice != 0
+	every := 5 * time.Second
+	if tty {
+		every = 250 * time.Millisecond
+	}
+	done := make(chan struct{})
+	var stopped atomic.Bool
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		last, lastT := int64(0), start
+		for {
+			select {
+			case <-done:
+				if tty {
+					fmt.Fprintln(os.Stderr)
+				}
+				return
+			case now := <-t.C:
+				cur := n.Load()
+				rate := float64(cur-last) / now.Sub(lastT).Seconds()
+				last, lastT = cur, now
+				if tty {
+					fmt.Fprintf(os.Stderr, "\r%s %10d events %9.0f events/s", bar(now.Sub(start)), cur, rate)
+				} else {
+					fmt.Fprintf(os.Stderr, "gen: %d events, %.0f events/s\n", cur, rate)
+				}
+			}
+		}
+	}()
+	return func() {
+		if stopped.CompareAndSwap(false, true) {
+			close(done)
+		}
+	}
+}
+
+// bar is a small spinner-bar for the terminal progress line.
+func bar(d time.Duration) string {
+	const w = 20
+	p := int(d/(100*time.Millisecond)) % (2 * w)
+	if p >= w {
+		p = 2*w - p - 1
+	}
+	b := []byte("[                    ]")
+	b[1+p] = '='
+	return string(b)
+}
+
+// partitionCount is the events topic's partition count.
+func partitionCount(ctx context.Context, cfg Config) (int, error) {
+	_, n, err := partitionOf(ctx, cfg, "")
+	return n, err
+}
