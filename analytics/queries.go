@@ -390,3 +390,17 @@ FROM (
 )
 ORDER BY type = 'state', at, id`
 }
+
+// actionsSQL: dunning actions decided in the period, by type and channel,
+// with the accounts they reached and the overdue amount they covered.
+func actionsSQL(p params) string {
+	return `SELECT action_type, channel, count() AS actions, uniqExact(account_id) AS accounts, ` + money("sum(u)") + ` AS overdue_covered
+FROM (
+    SELECT account_id, action_type, channel, toInt64(overdue_amount * 10000) AS u FROM {db}.dunning_actions FINAL
+    WHERE action_time >= {END0} AND action_time < {END}
+)
+ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+WHERE ` + p.segmentFilter() + `
+GROUP BY action_type, channel
+ORDER BY actions DESC, action_type, channel`
+}

@@ -35,17 +35,32 @@ start_bg() { # name args...
 log "starting processor, sink and dashboard (logs in $DEMO)"
 ARREARS_HTTP_LISTEN=127.0.0.1:9464 start_bg run run
 ARREARS_HTTP_LISTEN=127.0.0.1:9465 start_bg sink sink
-start_bg serve serve -listen "$LISTEN"
-wait_ready "arrears run" "$DEMO/run.log" bash -c "curl -sf http://127.0.0.1:9464/readyz"
+HAS_SERVE=0
+if "$BIN" help 2>&1 | grep -q '^  serve'; then HAS_SERVE=1; start_bg serve serve -listen "$LISTEN"; fi
+wait_ready "arrears run" "$DEMO/run.log" bash -c "exec 3<>/dev/tcp/127.0.0.1/9464 && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3 && grep -q ready <&3"
 
-log "generating $ACCOUNTS accounts over $MONTHS months (seed $SEED)"
-"$BIN" gen --seed "$SEED" --accounts "$ACCOUNTS" --months "$MONTHS"
+START=${DEMO_START:-2026-01-01}
+log "generating $ACCOUNTS accounts over $MONTHS months from $START (seed $SEED)"
+"$BIN" gen --seed "$SEED" --accounts "$ACCOUNTS" --months "$MONTHS" --start "$START"
+ASOF=$(date -u -d "$START + $MONTHS months - 1 day" +%F)
 
 log "waiting for the processor and the sink to catch up"
 "$BIN" wait --group "$RUN_ID" --group "$RUN_ID-sink" --timeout 10m
 
 echo
-"$BIN" report summary --format table
+echo "== Aging as of $ASOF (open receivables by segment and days past due)"
+"$BIN" report aging -as-of "$ASOF" -format table
 echo
-echo "Dashboard: http://$LISTEN/   (metrics: http://127.0.0.1:9464/metrics)"
+echo "== Dunning actions in the last month to $ASOF"
+"$BIN" report actions -as-of "$ASOF" -days 30 -format table
+echo
+echo "== DSO and average days delinquent, last 90 days to $ASOF"
+"$BIN" report dso -as-of "$ASOF" -format table
+echo
+echo "== Collection effectiveness index, last 30 days to $ASOF"
+"$BIN" report cei -as-of "$ASOF" -format table
+echo
+[ "$HAS_SERVE" = 1 ] && echo "Dashboard: http://$LISTEN/"
+echo "Metrics:   http://127.0.0.1:9464/metrics (processor), http://127.0.0.1:9465/metrics (sink)"
+echo "Explain an account: $BIN explain ACC-0000042   (with ARREARS_REDIS_PREFIX=$RUN_ID)"
 echo "Stop the demo services with: make demo-stop"
