@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy
+.PHONY: all build demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy
 
 all: build
 
@@ -55,6 +55,9 @@ migrate: build
 ## The one-command demo: stack up, pipeline running, workload, summary, dashboard.
 demo: build up
 	bash deploy/local/demo.sh
+
+demo-stop:
+	bash deploy/local/demo.sh stop
 
 bench: build up
 	$(BIN) bench --json bench.json

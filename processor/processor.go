@@ -63,7 +63,8 @@ func New(cfg Config, kcfg kafkax.Config, store Store, codec Codec, env *core.Env
 	return p, nil
 }
 
-// Ready reports whether the processor has joined its group and processed a poll.
+// Ready reports whether the processor has joined its group (been assigned
+// partitions) or processed a poll.
 func (p *Processor) Ready() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -230,6 +231,7 @@ func (p *Processor) assigned(_ context.Context, _ *kgo.Client, m map[string][]in
 	for _, id := range m[p.kcfg.Topics.Events] {
 		p.owned[id] = true
 	}
+	p.ready = true // joined the group
 	p.mu.Unlock()
 	p.log.Info("partitions assigned", "partitions", m)
 }

@@ -14,11 +14,12 @@ import (
 
 // cmdTopics: `arrears topics create|check [-partitions N]`.
 func cmdTopics(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "check") {
-		return fmt.Errorf("%w: arrears topics create|check [-config FILE] [-partitions N]", errUsage)
+	if len(args) == 0 || (args[0] != "create" && args[0] != "check" && args[0] != "delete") {
+		return fmt.Errorf("%w: arrears topics create|check|delete [-config FILE] [-partitions N] [-yes]", errUsage)
 	}
 	fs := flag.NewFlagSet("topics "+args[0], flag.ContinueOnError)
 	parts := fs.Int("partitions", 0, "partition count for created topics (default: kafka.partitions, 12)")
+	yes := fs.Bool("yes", false, "confirm `topics delete` (it deletes every arrears topic and its data)")
 	cfg, err := loadConfig(fs, args[1:])
 	if err != nil {
 		return err
@@ -32,6 +33,30 @@ func cmdTopics(ctx context.Context, args []string) error {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	if args[0] == "delete" {
+		if !*yes {
+			return fmt.Errorf("topics delete removes every arrears topic and its data: add -yes")
+		}
+		all := append(cfg.Kafka.Topics.Inputs(), cfg.Kafka.Topics.Outputs()...)
+		resp, err := adm.DeleteTopics(ctx, all...)
+		if err != nil {
+			return err
+		}
+		for _, r := range resp.Sorted() {
+			if r.Err == nil {
+				fmt.Println("deleted", r.Topic)
+			}
+		}
+		// deletion is asynchronous in the broker: wait until they are gone
+		for i := 0; i < 60; i++ {
+			md, err := adm.ListTopics(ctx, all...)
+			if err == nil && len(md) == 0 {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		return nil
+	}
 	if args[0] == "create" {
 		created, err := kafkax.CreateTopics(ctx, adm, cfg.Kafka)
 		if err != nil {

@@ -23,8 +23,10 @@ RUN_ID=demo$(date +%s)
 export ARREARS_REDIS_PREFIX=$RUN_ID ARREARS_PROCESSOR_GROUP_ID=$RUN_ID ARREARS_PROCESSOR_TRANSACTIONAL_ID=$RUN_ID-1
 export ARREARS_SINK_GROUP_ID=$RUN_ID-sink ARREARS_LOG_LEVEL=${ARREARS_LOG_LEVEL:-warn}
 
-log "creating topics and ClickHouse tables"
+log "resetting the demo topics and ClickHouse database"
+"$BIN" topics delete -yes >/dev/null
 "$BIN" topics create >/dev/null
+clickhouse-client --port "${ARREARS_CLICKHOUSE_PORT:-9000}" -q 'DROP DATABASE IF EXISTS arrears'
 "$BIN" migrate >/dev/null
 
 start_bg() { # name args...
