@@ -3,12 +3,14 @@ package processor
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/kafkax"
 )
 
 // restoreChunk is how many accounts one store write carries while restoring.
@@ -101,4 +103,37 @@ func (pt *partition) restore(ctx context.Context, meta Meta) error {
 	pt.p.m.restored.Add(float64(n))
 	pt.p.log.Info("caught up from the changelog", "partition", pt.id, "records", n, "took", time.Since(start).String())
 	return nil
+}
+
+// Restore catches the store up from the changelog for the given partitions
+// (all of the events topic's when empty), as a new owner would: it claims
+// each partition (fencing a running owner, so stop the processors first) and
+// writes every account state and timer newer than the store's changelog
+// offset; on an empty store that is the whole compacted changelog.
+func Restore(ctx context.Context, kcfg kafkax.Config, store Store, codec Codec, log *slog.Logger, partitions []int32) (int, error) {
+	p := &Processor{kcfg: kcfg, store: store, codec: codec, log: log, m: NewMetrics(nil).m}
+	if len(partitions) == 0 {
+		n, err := partitionCount(ctx, kcfg)
+		if err != nil {
+			return 0, err
+		}
+		for i := int32(0); i < int32(n); i++ {
+			partitions = append(partitions, i)
+		}
+	}
+	for _, id := range partitions {
+		if err := newPartition(id, p).init(ctx); err != nil {
+			return 0, fmt.Errorf("partition %d: %w", id, err)
+		}
+	}
+	return len(partitions), nil
+}
+
+func partitionCount(ctx context.Context, kcfg kafkax.Config) (int, error) {
+	cl, err := kgo.NewClient(kcfg.ClientOpts()...)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	return kafkax.CheckTopics(ctx, kadm.NewClient(cl), kcfg)
 }
