@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy
+.PHONY: all build browser demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy
 
 all: build
 
@@ -31,7 +31,10 @@ redis-cluster-down:
 	bash deploy/local/redis.sh cluster-stop
 
 ## Tests: everything, against the real stack (a missing service fails the run).
-test: up redis-cluster-up
+browser:
+	bash deploy/local/chromium.sh
+
+test: up redis-cluster-up browser
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## Unit tests only (no services needed).

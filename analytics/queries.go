@@ -404,3 +404,16 @@ WHERE ` + p.segmentFilter() + `
 GROUP BY action_type, channel
 ORDER BY actions DESC, action_type, channel`
 }
+
+// actionsDailySQL: dunning actions per day and type in the period.
+func actionsDailySQL(p params) string {
+	return `SELECT toDate(action_time) AS day, action_type, count() AS actions
+FROM (
+    SELECT account_id, action_time, action_type FROM {db}.dunning_actions FINAL
+    WHERE action_time >= {END0} AND action_time < {END}
+)
+ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+WHERE ` + p.segmentFilter() + `
+GROUP BY day, action_type
+ORDER BY day, action_type`
+}

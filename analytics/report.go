@@ -67,6 +67,7 @@ var reports = map[string]report{
 	"promise_kept":     {ReportInfo{"promise_kept", "arrangements due in the period kept, broken or cancelled", 90}, promiseKeptSQL},
 	"disputes":         {ReportInfo{"disputes", "disputes opened in the period by outcome, amount and cycle time", 90}, disputesSQL},
 	"actions":          {ReportInfo{"actions", "dunning actions decided in the period by type and channel", 30}, actionsSQL},
+	"actions_daily":    {ReportInfo{"actions_daily", "dunning actions per day and type in the period", 30}, actionsDailySQL},
 	"write_offs":       {ReportInfo{"write_offs", "GL write-offs in the period by month, segment and currency", 90}, writeOffsSQL},
 	"risk_calibration": {ReportInfo{"risk_calibration", "predicted PD at the period start vs realised default in the period, by tier", 90}, riskCalibrationSQL},
 	"timeline":         {ReportInfo{"timeline", "one account's events, actions, risk and GL history up to the date, and its state then", 0}, timelineSQL},

@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"explain": {"explain ACCOUNT: stage, open items, next action, when and why (from Redis)", cmdExplain},
 	"policy":  {"policy check FILE...: validate dunning policies (file, line and reason on error)", cmdPolicy},
 	"risk":    {"risk explain ACCOUNT | risk train: credit risk score and model training", cmdRisk},
+	"serve":   {"serve the collections dashboard (live from ClickHouse) and ops endpoints", cmdServe},
 	"state":   {"state restore: rebuild Redis from the status changelog", cmdState},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
 }

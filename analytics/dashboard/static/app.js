@@ -1,0 +1,169 @@
+// arrears dashboard: fetches named reports from /api/report/NAME and draws
+// them with Chart.js. Every number shown comes from a report row.
+"use strict";
+
+const BUCKETS = ["not_due", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", "dpd_120_plus"];
+const BUCKET_LABELS = ["current", "1-30", "31-60", "61-90", "91-120", "120+"];
+const BUCKET_COLORS = ["#8fc1ff", "#ffd166", "#f9a03f", "#f3722c", "#e04f39", "#9b1d20"];
+const PALETTE = ["#2f6fed", "#20a39e", "#ef476f", "#ffb703", "#8338ec", "#fb8500", "#06d6a0", "#118ab2", "#6c757d", "#e76f51", "#2a9d8f"];
+const charts = {};
+let refreshMs = 5000;
+
+const $ = (id) => document.getElementById(id);
+const num = (v) => (v === null || v === undefined || v === "" ? NaN : Number(v));
+const fmtMoney = (v, cur) => isNaN(v) ? "–" : new Intl.NumberFormat("en-GB", { style: "currency", currency: cur, maximumFractionDigits: 0 }).format(v);
+const fmtNum = (v, d = 0) => isNaN(v) ? "–" : new Intl.NumberFormat("en-GB", { maximumFractionDigits: d, minimumFractionDigits: d }).format(v);
+
+function rows(t) {
+  return (t.rows || []).map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i]])));
+}
+
+async function report(name, asOf, extra = {}) {
+  const q = new URLSearchParams({ as_of: asOf, segment: $("segment").value, ...extra });
+  const res = await fetch(`/api/report/${name}?${q}`);
+  const body = await res.json();
+  if (!res.ok) throw new Error(`${name}: ${body.error || res.status}`);
+  return rows(body);
+}
+
+function draw(id, config) {
+  if (charts[id]) {
+    charts[id].data = config.data;
+    charts[id].update("none");
+    return;
+  }
+  config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false,
+    plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } } }, config.options || {});
+  charts[id] = new Chart($(id), config);
+}
+
+function monthEnds(asOf, n) {
+  const out = [];
+  const d = new Date(asOf + "T00:00:00Z");
+  for (let i = n - 1; i >= 0; i--) {
+    const e = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - i + 1, 0));
+    out.push(i === 0 ? asOf : e.toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+function sum(rs, col) { return rs.reduce((a, r) => a + (isNaN(num(r[col])) ? 0 : num(r[col])), 0); }
+
+async function kpisAndAging(asOf, cur) {
+  const aging = (await report("aging", asOf)).filter((r) => r.currency === cur);
+  const open = sum(aging, "total");
+  const overdue = open - sum(aging, "not_due");
+  $("kpi-open").textContent = fmtMoney(open, cur);
+  $("kpi-open-n").textContent = `${fmtNum(sum(aging, "accounts"))} accounts with open items`;
+  $("kpi-overdue").textContent = fmtMoney(overdue, cur);
+  $("kpi-overdue-n").textContent = open > 0 ? `${fmtNum(100 * overdue / open, 1)}% of open` : "";
+  draw("c-aging", {
+    type: "bar",
+    data: { labels: aging.map((r) => r.segment), datasets: BUCKETS.map((b, i) => ({ label: BUCKET_LABELS[i], data: aging.map((r) => num(r[b])), backgroundColor: BUCKET_COLORS[i] })) },
+    options: { scales: { x: { stacked: true }, y: { stacked: true, ticks: { callback: (v) => fmtNum(v) } } } },
+  });
+}
+
+// portfolio DSO over the rows of one currency: receivables / credit sales x days
+function dsoOf(rs) {
+  const sales = sum(rs, "credit_sales");
+  return sales > 0 ? sum(rs, "receivables") / sales * num(rs[0].days) : NaN;
+}
+// portfolio CEI: (begin + sales - end) / (begin + sales - end current) x 100
+function ceiOf(rs) {
+  const b = sum(rs, "beginning_receivables"), s = sum(rs, "credit_sales");
+  const den = b + s - sum(rs, "ending_current");
+  return den > 0 ? 100 * (b + s - sum(rs, "ending_receivables")) / den : NaN;
+}
+
+async function trend(asOf, cur) {
+  const ends = monthEnds(asOf, 6);
+  const dso = await Promise.all(ends.map((d) => report("dso", d, { days: 90 }).then((rs) => dsoOf(rs.filter((r) => r.currency === cur)))));
+  const cei = await Promise.all(ends.map((d) => report("cei", d, { days: 30 }).then((rs) => ceiOf(rs.filter((r) => r.currency === cur)))));
+  const last = ends.length - 1;
+  $("kpi-dso").textContent = isNaN(dso[last]) ? "–" : `${fmtNum(dso[last], 1)} days`;
+  $("kpi-dso-n").textContent = `${cur}, receivables ÷ credit sales × 90`;
+  $("kpi-cei").textContent = isNaN(cei[last]) ? "–" : `${fmtNum(cei[last], 1)}%`;
+  $("kpi-cei-n").textContent = `${cur}, collected ÷ collectible`;
+  draw("c-trend", {
+    type: "line",
+    data: { labels: ends, datasets: [
+      { label: "DSO (days)", data: dso, borderColor: "#2f6fed", backgroundColor: "#2f6fed", yAxisID: "y", tension: .25 },
+      { label: "CEI (%)", data: cei, borderColor: "#20a39e", backgroundColor: "#20a39e", yAxisID: "y1", tension: .25 },
+    ] },
+    options: { scales: { y: { position: "left", title: { display: true, text: "days" } }, y1: { position: "right", min: 0, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: "%" } } } },
+  });
+}
+
+async function funnel(asOf) {
+  const rs = await report("cure_rate", asOf, { days: 90 });
+  const stages = [...new Set(rs.map((r) => r.stage))];
+  const per = (col) => stages.map((s) => sum(rs.filter((r) => r.stage === s), col));
+  draw("c-funnel", {
+    type: "bar",
+    data: { labels: stages, datasets: [
+      { label: "actions", data: per("actions"), backgroundColor: "#8fb3ff" },
+      { label: "cured within 14 days", data: per("cured_actions"), backgroundColor: "#20a39e" },
+    ] },
+    options: { indexAxis: "y" },
+  });
+}
+
+async function actionsDaily(asOf) {
+  const rs = await report("actions_daily", asOf, { days: 30 });
+  const days = [...new Set(rs.map((r) => String(r.day).slice(0, 10)))];
+  const types = [...new Set(rs.map((r) => r.action_type))];
+  draw("c-actions", {
+    type: "bar",
+    data: { labels: days, datasets: types.map((t, i) => ({ label: t, backgroundColor: PALETTE[i % PALETTE.length],
+      data: days.map((d) => sum(rs.filter((r) => r.action_type === t && String(r.day).slice(0, 10) === d), "actions")) })) },
+    options: { scales: { x: { stacked: true }, y: { stacked: true } } },
+  });
+}
+
+async function riskTiers(asOf) {
+  const rs = await report("risk_calibration", asOf, { days: 1 });
+  draw("c-risk", {
+    type: "doughnut",
+    data: { labels: rs.map((r) => r.tier), datasets: [{ data: rs.map((r) => num(r.accounts)), backgroundColor: ["#06d6a0", "#ffd166", "#f9a03f", "#e04f39", "#9b1d20"] }] },
+  });
+}
+
+async function rollRates(asOf) {
+  const rs = await report("roll_rates", asOf);
+  const from = [...new Set(rs.map((r) => r.from_bucket))].sort();
+  const to = [...new Set(rs.map((r) => r.to_bucket))].sort();
+  let h = '<table class="heat"><tr><th>from \\ to</th>' + to.map((t) => `<th>${t}</th>`).join("") + "</tr>";
+  for (const f of from) {
+    h += `<tr><td class="h">${f}</td>`;
+    for (const t of to) {
+      const r = rs.find((x) => x.from_bucket === f && x.to_bucket === t);
+      const v = r ? num(r.account_rate) : 0;
+      h += `<td style="background:rgba(224,79,57,${(v * 0.85).toFixed(2)})">${r ? fmtNum(100 * v, 1) + "%" : ""}</td>`;
+    }
+    h += "</tr>";
+  }
+  $("roll").innerHTML = from.length ? h + "</table>" : '<div class="n">no history yet</div>';
+}
+
+async function refresh() {
+  const asOf = $("asof").value, cur = $("currency").value;
+  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf)];
+  const res = await Promise.allSettled(parts);
+  const errs = res.filter((r) => r.status === "rejected").map((r) => r.reason.message);
+  $("errors").hidden = errs.length === 0;
+  $("errors").textContent = errs.join(" · ");
+  $("dot").className = errs.length ? "dot stale" : "dot";
+  $("updated").textContent = "updated " + new Date().toLocaleTimeString();
+  document.body.dataset.loaded = String((Number(document.body.dataset.loaded) || 0) + 1);
+}
+
+async function main() {
+  const cfg = await (await fetch("/api/config")).json();
+  refreshMs = cfg.refresh_ms || refreshMs;
+  $("asof").value = cfg.as_of;
+  for (const id of ["asof", "segment", "currency"]) $(id).addEventListener("change", refresh);
+  await refresh();
+  setInterval(refresh, refreshMs);
+}
+main();

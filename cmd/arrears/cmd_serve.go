@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/analytics/dashboard"
+)
+
+// cmdServe: `arrears serve [-listen ADDR]` serves the collections dashboard
+// at / (live from ClickHouse) with /metrics, /healthz and /readyz.
+func cmdServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	listen := fs.String("listen", "", "dashboard address (default: http.listen, 127.0.0.1:9464)")
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.HTTP.Listen = *listen
+	}
+	log := newLogger(cfg.Log)
+	reg := newRegistry()
+	conn, err := analytics.Open(ctx, cfg.ClickHouse)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	src := dashboard.SourceFunc(func(ctx context.Context, name string, o analytics.ReportOptions) (*analytics.Table, error) {
+		return analytics.Report(ctx, conn, name, o)
+	})
+	h := dashboard.Handler(src, dashboard.Options{AsOf: func(ctx context.Context) time.Time { return latestEvent(ctx, conn) }})
+	fmt.Printf("dashboard: http://%s/\n", cfg.HTTP.Listen)
+	return serveOps(ctx, cfg.HTTP.Listen, reg, log, []check{{"clickhouse", func(ctx context.Context) error { return conn.Ping(ctx) }}},
+		map[string]http.Handler{"/": h})
+}
+
+// latestEvent is the newest event time landed in ClickHouse: "now" for a
+// simulated book, today for a live one. Zero when there is none.
+func latestEvent(ctx context.Context, conn *analytics.Conn) time.Time {
+	var t time.Time
+	row := conn.QueryRow(ctx, "SELECT max(event_time) FROM "+conn.Table("events"))
+	if err := row.Scan(&t); err != nil || t.Unix() <= 0 {
+		return time.Time{}
+	}
+	return t.UTC()
+}
