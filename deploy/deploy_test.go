@@ -47,8 +47,10 @@ import (
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
+	chsink "github.com/arrears/arrears/sinks/clickhouse"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
@@ -56,11 +58,14 @@ import (
 // the same sections, the same component types, decoded with unknown keys as
 // errors, as loadConfig does.
 type arrearsConfig struct {
-	Kafka     kafkax.Config     `yaml:"kafka"`
-	Codec     schemas.Config    `yaml:"codec"`
-	Redis     redisstore.Config `yaml:"redis"`
-	Processor processor.Config  `yaml:"processor"`
-	Log       struct {
+	Kafka      kafkax.Config     `yaml:"kafka"`
+	Codec      schemas.Config    `yaml:"codec"`
+	Redis      redisstore.Config `yaml:"redis"`
+	Processor  processor.Config  `yaml:"processor"`
+	Core       core.Config       `yaml:"core"`
+	ClickHouse analytics.Config  `yaml:"clickhouse"`
+	Sink       chsink.Config     `yaml:"sink"`
+	Log        struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
 	} `yaml:"log"`
@@ -73,14 +78,15 @@ type arrearsConfig struct {
 // validates every section.
 func decodeArrearsConfig(t *testing.T, name, text string) arrearsConfig {
 	t.Helper()
-	c := arrearsConfig{Kafka: kafkax.Defaults(), Redis: redisstore.Defaults(), Processor: processor.Defaults()}
+	c := arrearsConfig{Kafka: kafkax.Defaults(), Redis: redisstore.Defaults(), Processor: processor.Defaults(),
+		Core: core.Defaults(), ClickHouse: analytics.Defaults(), Sink: chsink.Defaults()}
 	c.Log.Level, c.Log.Format, c.HTTP.Listen = "info", "json", "127.0.0.1:9464"
 	dec := yaml.NewDecoder(strings.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		t.Fatalf("%s: arrears config: %v", name, err)
 	}
-	if err := errors.Join(c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate()); err != nil {
+	if err := errors.Join(c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate(), c.ClickHouse.Validate(), c.Sink.Validate()); err != nil {
 		t.Fatalf("%s: arrears config: %v", name, err)
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) || !slices.Contains([]string{"json", "text"}, c.Log.Format) {
@@ -115,7 +121,6 @@ func envNames() map[string]bool {
 		}
 	}
 	walk(reflect.TypeFor[arrearsConfig](), "ARREARS")
-	walk(reflect.TypeFor[analytics.Config](), "ARREARS_CLICKHOUSE")
 	return names
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 	chsink "github.com/arrears/arrears/sinks/clickhouse"
@@ -29,7 +30,7 @@ type Config struct {
 	Codec      schemas.Config    `yaml:"codec"`
 	Redis      redisstore.Config `yaml:"redis"`
 	Processor  processor.Config  `yaml:"processor"`
-	Core       CoreConfig        `yaml:"core"`
+	Core       core.Config       `yaml:"core"`
 	Log        LogConfig         `yaml:"log"`
 	HTTP       HTTPConfig        `yaml:"http"`
 	ClickHouse analytics.Config  `yaml:"clickhouse"`
@@ -57,7 +58,7 @@ func defaultConfig() Config {
 		Codec:      schemas.Config{},
 		Redis:      redisstore.Defaults(),
 		Processor:  processor.Defaults(),
-		Core:       defaultCoreConfig(),
+		Core:       core.Defaults(),
 		Log:        LogConfig{Level: "info", Format: "json"},
 		HTTP:       HTTPConfig{Listen: "127.0.0.1:9464"},
 		ClickHouse: analytics.Defaults(),
