@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -22,16 +21,7 @@ import (
 // policyEnv is the core environment with the shipped dunning policies.
 func policyEnv(t testing.TB) *core.Env {
 	t.Helper()
-	paths, _ := filepath.Glob("../deploy/policies/*.yaml")
-	var files []policy.File
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, policy.File{Name: p, Data: b})
-	}
-	set, err := policy.LoadSet(files)
+	set, err := policy.LoadFS(os.DirFS("../deploy/policies"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package core
 
 import (
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -15,16 +14,7 @@ import (
 // testEnv loads the shipped policies and scorecard.
 func testEnv(t testing.TB) *Env {
 	t.Helper()
-	paths, _ := filepath.Glob("../../deploy/policies/*.yaml")
-	var files []policy.File
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, policy.File{Name: p, Data: b})
-	}
-	set, err := policy.LoadSet(files)
+	set, err := policy.LoadFS(os.DirFS("../../deploy/policies"))
 	if err != nil {
 		t.Fatal(err)
 	}
