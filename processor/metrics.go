@@ -19,6 +19,7 @@ type metrics struct {
 	storeRetries  prometheus.Counter
 	restores      prometheus.Counter
 	restored      prometheus.Counter
+	failures      prometheus.Counter
 }
 
 // NewMetrics registers the processor's collectors on reg.
@@ -64,10 +65,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		restored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_restored_accounts_total", Help: "Account states read back from the changelog.",
 		}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "arrears_processor_batch_failures_total", Help: "Batches that failed (store, changelog or Kafka errors) and were retried after a backoff.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.events, m.actions, m.deadLetters, m.lag, m.batchRecords, m.batchSeconds,
-			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored)
+			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures)
 	}
 	return &Metrics{m: m}
 }

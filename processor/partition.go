@@ -47,16 +47,19 @@ func (pt *partition) reset() {
 }
 
 // init claims the partition in the store, catches the store up from the
-// changelog and loads the timers.
+// changelog and loads the timers. pt.changelog, when this process already
+// committed status records to the partition, is where the catch-up must get
+// to at least.
 func (pt *partition) init(ctx context.Context) error {
 	meta, err := pt.p.store.Claim(ctx, pt.id)
 	if err != nil {
 		return err
 	}
+	committed := pt.changelog
 	pt.epoch = meta.Epoch
 	pt.clock = meta.Clock
 	pt.changelog = meta.Changelog
-	if err := pt.restore(ctx, meta); err != nil {
+	if err := pt.restore(ctx, meta, committed); err != nil {
 		return fmt.Errorf("restore from changelog: %w", err)
 	}
 	tm, err := pt.p.store.Timers(ctx, pt.id)
@@ -302,7 +305,7 @@ func (pt *partition) load(ctx context.Context, accts []string) error {
 	if len(accts) == 0 {
 		return nil
 	}
-	vals, err := pt.p.store.Load(ctx, pt.id, accts)
+	vals, err := pt.p.store.Load(ctx, pt.id, pt.epoch, accts)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,8 @@ type Processor struct {
 	m      *metrics
 	inputs map[string]bool
 
-	sess *kgo.GroupTransactSession
+	sess     *kgo.GroupTransactSession
+	failures int // consecutive failed batches (backoff)
 
 	mu    sync.Mutex           // guards parts, owned and ready
 	parts map[int32]*partition // partitions with records processed
@@ -126,12 +127,32 @@ func (p *Processor) Run(ctx context.Context) error {
 		if len(byPart) == 0 {
 			continue
 		}
-		if err := p.batch(ctx, byPart); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+		err := p.batch(ctx, byPart)
+		if ctx.Err() != nil {
+			return nil
 		}
+		if err != nil {
+			p.backoff(ctx, err)
+			continue
+		}
+		p.failures = 0
+	}
+}
+
+// backoff waits after a failed batch. A failure of the store, of the
+// changelog read or of Kafka is not the end of the process: the batch's
+// partitions were reset, so the next poll re-reads them from the last
+// committed offsets and catches the store up from the changelog first.
+// Waits double from 100 ms up to 10 s while failures repeat.
+func (p *Processor) backoff(ctx context.Context, err error) {
+	p.m.failures.Inc()
+	wait := 100 * time.Millisecond << min(p.failures, 7)
+	wait = min(wait, 10*time.Second)
+	p.failures++
+	p.log.Error("batch failed; retrying from the last committed offsets", "err", err, "consecutive", p.failures, "backoff", wait.String())
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
 	}
 }
 
@@ -188,11 +209,17 @@ func (p *Processor) batch(ctx context.Context, byPart map[int32][]*kgo.Record) e
 		return nil
 	}
 
-	// 4. store the committed state, one atomic fenced call per partition
+	// 4. store the committed state, one atomic fenced call per partition. A
+	// partition whose write fails is reset: its next batch catches the store
+	// up from the changelog, which holds what this batch committed.
 	for _, part := range parts {
 		if err := part.persist(ctx); err != nil {
-			return err
+			part.reset()
+			errs = append(errs, fmt.Errorf("partition %d: store committed batch: %w", part.id, err))
 		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	n := 0
 	for _, recs := range byPart {

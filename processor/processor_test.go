@@ -106,7 +106,7 @@ func (h *harness) state(acct string) *core.State {
 	h.t.Helper()
 	store := redisstore.New(h.rdb, h.pref)
 	for p := int32(0); p < int32(h.kcfg.Partitions); p++ {
-		m, err := store.Load(context.Background(), p, []string{acct})
+		m, err := store.Load(context.Background(), p, 0, []string{acct})
 		if err != nil {
 			h.t.Fatal(err)
 		}

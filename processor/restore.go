@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,7 +22,13 @@ const restoreChunk = 2000
 // each account's latest state and timer. After a crash between a Kafka
 // commit and the store write it replays the missing batch's states; after
 // Redis lost everything (meta.Fresh) it rebuilds the partition from scratch.
-func (pt *partition) restore(ctx context.Context, meta Meta) error {
+//
+// A committed transaction's records count below the last stable offset
+// only once the broker wrote its markers, which it does after the commit
+// returned. So restore first waits for the stable offset to reach
+// committed (the end of this process's own last committed status records)
+// or, when the process has none, the high watermark (a previous owner's).
+func (pt *partition) restore(ctx context.Context, meta Meta, committed int64) error {
 	topic := pt.p.kcfg.Topics.Status
 	cl, err := kgo.NewClient(append(pt.p.kcfg.ClientOpts(),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {pt.id: kgo.NewOffset().At(meta.Changelog)}}),
@@ -33,13 +40,12 @@ func (pt *partition) restore(ctx context.Context, meta Meta) error {
 		return err
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	end, err := stableEnd(ctx, kadm.NewClient(cl), topic, pt.id, committed)
 	if err != nil {
-		return fmt.Errorf("list changelog offsets: %w", err)
+		return err
 	}
-	end, ok := ends.Lookup(topic, pt.id)
-	if !ok || end.Err != nil {
-		return fmt.Errorf("changelog %s[%d] offsets: %v", topic, pt.id, end.Err)
+	if end.Offset < committed {
+		return fmt.Errorf("changelog %s[%d]: stable offset %d is below the committed %d", topic, pt.id, end.Offset, committed)
 	}
 	if end.Offset <= meta.Changelog {
 		return nil
@@ -103,6 +109,60 @@ func (pt *partition) restore(ctx context.Context, meta Meta) error {
 	pt.p.m.restored.Add(float64(n))
 	pt.p.log.Info("caught up from the changelog", "partition", pt.id, "records", n, "took", time.Since(start).String())
 	return nil
+}
+
+// stableEnd returns the changelog partition's last stable offset once it
+// reached target or, with no target, the high watermark of the first
+// listing (a previous owner's transaction completing). It retries while
+// the broker answers without the partition or with a retriable error
+// (right after the topic was created, or while its leader moves). Without
+// a target it settles for the stable offset after 10 s: a transaction left
+// open by a dead owner is aborted by the broker and holds nothing to read.
+func stableEnd(ctx context.Context, adm *kadm.Client, topic string, id int32, target int64) (kadm.ListedOffset, error) {
+	const patience = 10 * time.Second
+	deadline := time.Now().Add(patience)
+	if target > 0 {
+		deadline = time.Now().Add(6 * patience)
+	} else if hw, err := adm.ListEndOffsets(ctx, topic); err == nil {
+		if o, ok := hw.Lookup(topic, id); ok && o.Err == nil {
+			target = o.Offset
+		}
+	}
+	wait := 20 * time.Millisecond
+	var last error
+	var end kadm.ListedOffset
+	for {
+		ends, err := adm.ListCommittedOffsets(ctx, topic)
+		o, ok := ends.Lookup(topic, id)
+		switch {
+		case ok && o.Err == nil && err == nil:
+			end, last = o, nil
+			if o.Offset >= target {
+				return o, nil
+			}
+		case err != nil:
+			last = err
+		case ok:
+			last = o.Err
+		default:
+			last = errors.New("partition missing from the listing")
+			if te, ok := ends.Lookup(topic, -1); ok && te.Err != nil {
+				last = fmt.Errorf("topic: %w", te.Err)
+			}
+		}
+		if time.Now().After(deadline) {
+			if last == nil {
+				return end, nil // the caller decides whether short of target is acceptable
+			}
+			return end, fmt.Errorf("changelog %s[%d] last stable offset: %w", topic, id, last)
+		}
+		select {
+		case <-ctx.Done():
+			return end, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
 }
 
 // Restore catches the store up from the changelog for the given partitions

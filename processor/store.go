@@ -14,8 +14,11 @@ type Store interface {
 	// partition's metadata.
 	Claim(ctx context.Context, p int32) (Meta, error)
 	// Load returns the encoded states of the given accounts; absent accounts
-	// are missing from the map.
-	Load(ctx context.Context, p int32, accounts []string) (map[string][]byte, error)
+	// are missing from the map. It checks, in the same atomic read, that
+	// epoch is still the partition's (else ErrFenced, or ErrLost when the
+	// partition's metadata is gone), so that accounts of a flushed store are
+	// never taken for new ones. Epoch 0 reads without the check (tools).
+	Load(ctx context.Context, p int32, epoch int64, accounts []string) (map[string][]byte, error)
 	// Timers returns every account of p with a pending timer (unix ms).
 	Timers(ctx context.Context, p int32) (map[string]int64, error)
 	// Apply writes one committed batch atomically, if and only if epoch is still

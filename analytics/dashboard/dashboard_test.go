@@ -111,6 +111,28 @@ func TestAPI(t *testing.T) {
 	}
 }
 
+// profileDir is a Chromium profile directory removed after the test. Not
+// t.TempDir: Chromium's helper processes may still write into the profile
+// for a moment after the browser exits, and t.TempDir fails the test when
+// its removal meets a directory that is not empty yet.
+func profileDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "arrears-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 50 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("chromium profile %s not removed: %v", dir, err)
+	})
+	return dir
+}
+
 // TestDashboardInChromium loads the page in real headless Chromium against
 // the known dataset, checks the numbers shown and saves a screenshot.
 func TestDashboardInChromium(t *testing.T) {
@@ -126,7 +148,7 @@ func TestDashboardInChromium(t *testing.T) {
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 1100))
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profileDir(t)), chromedp.WindowSize(1440, 1100))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
 	ctx, cancel := chromedp.NewContext(actx)

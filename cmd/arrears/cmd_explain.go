@@ -62,7 +62,7 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 	ok := false
 	for i := 0; i < nparts && !ok; i++ {
 		p := (part + int32(i)) % int32(nparts)
-		vals, err := store.Load(ctx, p, []string{acct})
+		vals, err := store.Load(ctx, p, 0, []string{acct})
 		if err != nil {
 			return core.Explanation{}, err
 		}

@@ -95,10 +95,15 @@ func (s *Store) keys(p int32) []string {
 	return []string{s.key(p, "meta"), s.key(p, "acct"), s.key(p, "timers")}
 }
 
-// claimScript bumps the epoch and returns the whole meta hash.
+// claimScript raises the epoch and returns the whole meta hash. The new
+// epoch is max(old + 1, ARGV[1] = now in µs): after Redis lost the partition
+// the count does not start again at 1, where a zombie that held epoch 1
+// before the loss would pass the fence.
 var claimScript = redis.NewScript(`
 local fresh = redis.call('EXISTS', KEYS[1]) == 0
-redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+local old = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+local e = math.max(old + 1, tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'epoch', string.format('%.0f', e))
 local m = redis.call('HGETALL', KEYS[1])
 if fresh then table.insert(m, 'fresh'); table.insert(m, '1') end
 return m
@@ -106,7 +111,7 @@ return m
 
 // Claim implements processor.Store.
 func (s *Store) Claim(ctx context.Context, p int32) (processor.Meta, error) {
-	res, err := claimScript.Run(ctx, s.rdb, s.keys(p)).StringSlice()
+	res, err := claimScript.Run(ctx, s.rdb, s.keys(p), time.Now().UnixMicro()).StringSlice()
 	if err != nil {
 		return processor.Meta{}, fmt.Errorf("redis claim partition %d: %w", p, err)
 	}
@@ -150,13 +155,48 @@ func (s *Store) Peek(ctx context.Context, p int32) (processor.Meta, error) {
 	return m, nil
 }
 
-// Load implements processor.Store.
-func (s *Store) Load(ctx context.Context, p int32, accounts []string) (map[string][]byte, error) {
+// loadScript reads accounts (ARGV[2:]) if ARGV[1] is still the partition's
+// epoch, in the same atomic call, so an owner never takes the accounts of a
+// lost partition for new ones: it learns of the loss before deciding.
+var loadScript = redis.NewScript(`
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return 'LOST' end
+if epoch ~= ARGV[1] then return 'FENCED' end
+return redis.call('HMGET', KEYS[2], unpack(ARGV, 2))
+`)
+
+// Load implements processor.Store. With epoch 0 (tools that do not own the
+// partition) it reads without the check.
+func (s *Store) Load(ctx context.Context, p int32, epoch int64, accounts []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(accounts))
 	if len(accounts) == 0 {
 		return out, nil
 	}
-	vals, err := s.rdb.HMGet(ctx, s.key(p, "acct"), accounts...).Result()
+	var vals []any
+	var err error
+	if epoch == 0 {
+		vals, err = s.rdb.HMGet(ctx, s.key(p, "acct"), accounts...).Result()
+	} else {
+		args := make([]any, 0, len(accounts)+1)
+		args = append(args, epoch)
+		for _, a := range accounts {
+			args = append(args, a)
+		}
+		var res any
+		res, err = loadScript.Run(ctx, s.rdb, s.keys(p)[:2], args...).Result()
+		switch r := res.(type) {
+		case []any:
+			vals = r
+		case string:
+			switch r {
+			case "LOST":
+				return nil, processor.ErrLost
+			case "FENCED":
+				return nil, processor.ErrFenced
+			}
+			err = fmt.Errorf("unexpected reply %q", r)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("redis load %d accounts of partition %d: %w", len(accounts), p, err)
 	}
@@ -245,6 +285,38 @@ func (s *Store) Apply(ctx context.Context, p int32, epoch int64, b *processor.Ba
 		return processor.ErrLost
 	}
 	return fmt.Errorf("redis apply partition %d: unexpected reply %q", p, res)
+}
+
+// BytesPerAccount is Redis's own memory accounting (MEMORY USAGE) of the
+// account hashes of partitions 0..n-1 divided by the accounts in them, and
+// that account count.
+func (s *Store) BytesPerAccount(ctx context.Context, n int) (float64, int64, error) {
+	var bytes, accounts int64
+	for p := int32(0); p < int32(n); p++ {
+		key := s.key(p, "acct")
+		m, err := s.rdb.MemoryUsage(ctx, key, 0).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return 0, 0, fmt.Errorf("redis memory usage of %s: %w", key, err)
+		}
+		c, err := s.rdb.HLen(ctx, key).Result()
+		if err != nil {
+			return 0, 0, fmt.Errorf("redis hlen %s: %w", key, err)
+		}
+		bytes += m
+		accounts += c
+	}
+	if accounts == 0 {
+		return 0, 0, nil
+	}
+	return float64(bytes) / float64(accounts), accounts, nil
+}
+
+// Drop deletes every key of partition p in one call (tools, bench cleanup).
+func (s *Store) Drop(ctx context.Context, p int32) error {
+	if err := s.rdb.Del(ctx, s.keys(p)...).Err(); err != nil {
+		return fmt.Errorf("redis drop partition %d: %w", p, err)
+	}
+	return nil
 }
 
 // Ping checks the connection (readiness).

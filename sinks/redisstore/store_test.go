@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -27,8 +28,9 @@ func TestStoreSemantics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !m.Fresh || m.Epoch != 1 {
-				t.Fatalf("first claim = %+v, want fresh epoch 1", m)
+			before := time.Now().UnixMicro()
+			if !m.Fresh || m.Epoch < before-60_000_000 || m.Epoch > before+60_000_000 {
+				t.Fatalf("first claim = %+v, want fresh with the clock in µs as epoch", m)
 			}
 			b := &processor.Batch{
 				Applied: map[string]int64{"ar.events": 10}, Changelog: 5, Clock: 1000,
@@ -44,7 +46,7 @@ func TestStoreSemantics(t *testing.T) {
 			if err := s.Apply(ctx, 3, m.Epoch, &b2); !errors.Is(err, processor.ErrStale) {
 				t.Fatalf("repeated batch: err = %v, want ErrStale", err)
 			}
-			got, err := s.Load(ctx, 3, []string{"A", "B", "C"})
+			got, err := s.Load(ctx, 3, m.Epoch, []string{"A", "B", "C"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,15 +65,18 @@ func TestStoreSemantics(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m2.Epoch != 2 || m2.Fresh || m2.Applied["ar.events"] != 10 || m2.Changelog != 5 || m2.Clock != 1000 {
+			if m2.Epoch <= m.Epoch || m2.Fresh || m2.Applied["ar.events"] != 10 || m2.Changelog != 5 || m2.Clock != 1000 {
 				t.Fatalf("second claim = %+v", m2)
 			}
 			b3 := &processor.Batch{Applied: map[string]int64{"ar.events": 20}, Put: map[string][]byte{"A": []byte("zombie")}}
 			if err := s.Apply(ctx, 3, m.Epoch, b3); !errors.Is(err, processor.ErrFenced) {
 				t.Fatalf("zombie write: err = %v, want ErrFenced", err)
 			}
-			if got, _ := s.Load(ctx, 3, []string{"A"}); string(got["A"]) != "state-a" {
+			if got, _ := s.Load(ctx, 3, m2.Epoch, []string{"A"}); string(got["A"]) != "state-a" {
 				t.Fatalf("zombie write changed A to %q", got["A"])
+			}
+			if _, err := s.Load(ctx, 3, m.Epoch, []string{"A"}); !errors.Is(err, processor.ErrFenced) {
+				t.Fatalf("zombie read: err = %v, want ErrFenced", err)
 			}
 			if err := s.Apply(ctx, 3, m2.Epoch, b3); err != nil {
 				t.Fatal(err)
@@ -81,8 +86,19 @@ func TestStoreSemantics(t *testing.T) {
 			if err := s.Apply(ctx, 3, m2.Epoch, &processor.Batch{Applied: map[string]int64{"ar.events": 30}}); !errors.Is(err, processor.ErrLost) {
 				t.Fatalf("after flush: err = %v, want ErrLost", err)
 			}
+			if _, err := s.Load(ctx, 3, m2.Epoch, []string{"A"}); !errors.Is(err, processor.ErrLost) {
+				t.Fatalf("load after flush: err = %v, want ErrLost", err)
+			}
 			if p, _ := s.Peek(ctx, 3); !p.Fresh {
 				t.Fatalf("peek after flush = %+v, want fresh", p)
+			}
+			// the epoch keeps rising across the loss: the pre-loss owner stays fenced
+			m3, err := s.Claim(ctx, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !m3.Fresh || m3.Epoch <= m2.Epoch {
+				t.Fatalf("claim after flush = %+v, want fresh with an epoch above %d", m3, m2.Epoch)
 			}
 		})
 	}
