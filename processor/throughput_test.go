@@ -2,9 +2,10 @@ package processor_test
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/arrears/arrears/sinks/redisstore"
 )
 
 // BenchmarkPipeline measures the processor on the real Kafka and Redis:
@@ -34,23 +35,9 @@ func BenchmarkPipeline(b *testing.B) {
 // redisBytesPerAccount is Redis's own memory accounting of the account
 // hashes divided by the accounts in them.
 func redisBytesPerAccount(b *testing.B, h *harness) float64 {
-	ctx := context.Background()
-	var bytes, n int64
-	for p := 0; p < h.kcfg.Partitions; p++ {
-		key := h.pref + ":{p" + strconv.Itoa(p) + "}:acct"
-		m, err := h.rdb.MemoryUsage(ctx, key, 0).Result()
-		if err != nil {
-			b.Fatal(err)
-		}
-		c, err := h.rdb.HLen(ctx, key).Result()
-		if err != nil {
-			b.Fatal(err)
-		}
-		bytes += m
-		n += c
+	v, _, err := redisstore.New(h.rdb, h.pref).BytesPerAccount(context.Background(), h.kcfg.Partitions)
+	if err != nil {
+		b.Fatal(err)
 	}
-	if n == 0 {
-		return 0
-	}
-	return float64(bytes) / float64(n)
+	return v
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/event"
-	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/workload"
 	"github.com/arrears/arrears/schemas"
 )
@@ -56,12 +55,6 @@ func cmdGen(ctx context.Context, args []string) error {
 	started := time.Now()
 	var sent, failed atomic.Int64
 	kinds := map[event.Kind]int64{}
-	encode := func(ev event.Event) ([]byte, error) {
-		if *format == "json" || *out != "" {
-			return schemas.EncodeEventJSON(ev)
-		}
-		return codec.EncodeEvent(ctx, cfg.Kafka.Topics.Events, ev)
-	}
 	stopProgress := progress(&sent, started)
 	defer stopProgress()
 
@@ -77,11 +70,11 @@ func cmdGen(ctx context.Context, args []string) error {
 		}
 		bw := bufio.NewWriterSize(w, 1<<20)
 		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
-			b, err := encode(ev)
+			rec, err := eventRecord(ctx, codec, cfg.Kafka.Topics.Events, ev, true)
 			if err != nil {
 				return err
 			}
-			bw.Write(b)
+			bw.Write(rec.Value)
 			bw.WriteByte('\n')
 			kinds[ev.Body.Kind()]++
 			sent.Add(1)
@@ -90,43 +83,21 @@ func cmdGen(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		cl, err := kgo.NewClient(append(cfg.Kafka.ClientOpts(),
-			kgo.DefaultProduceTopic(cfg.Kafka.Topics.Events),
-			kgo.RecordPartitioner(kafkax.KeyOrExplicit()),
-			kgo.ProducerBatchCompression(kgo.Lz4Compression()),
-			kgo.ProducerLinger(5*time.Millisecond),
-			kgo.ProducerBatchMaxBytes(1<<20),
-			kgo.MaxBufferedRecords(200000),
-		)...)
+		cl, err := newProducer(cfg.Kafka)
 		if err != nil {
 			return err
 		}
 		defer cl.Close()
-		var tick <-chan time.Time
-		perTick := 0
-		if *rate > 0 {
-			perTick = max(*rate/100, 1)
-			t := time.NewTicker(10 * time.Millisecond)
-			defer t.Stop()
-			tick = t.C
-		}
+		pace := newPacer(*rate)
+		defer pace.stop()
 		var firstErr atomic.Value
-		n := 0
 		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if tick != nil && n%perTick == 0 && n > 0 {
-				<-tick
-			}
-			n++
-			b, err := encode(ev)
-			if err != nil {
+			if err := pace.wait(ctx); err != nil {
 				return err
 			}
-			rec := &kgo.Record{Key: []byte(ev.Account), Value: b}
-			if tk, ok := ev.Body.(*event.ClockTick); ok {
-				rec.Key, rec.Partition = nil, tk.Partition
+			rec, err := eventRecord(ctx, codec, cfg.Kafka.Topics.Events, ev, *format == "json")
+			if err != nil {
+				return err
 			}
 			kinds[ev.Body.Kind()]++
 			cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {

@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"risk":    {"risk explain ACCOUNT | risk train: credit risk score and model training", cmdRisk},
 	"serve":   {"serve the collections dashboard (live from ClickHouse) and ops endpoints", cmdServe},
 	"state":   {"state restore: rebuild Redis from the status changelog", cmdState},
+	"bench":   {"bench [--accounts N] [--months M] [--json FILE]: end-to-end throughput, latency and the parts' ceilings on the real stack", cmdBench},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
 }
 

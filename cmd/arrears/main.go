@@ -11,12 +11,16 @@ import (
 	"syscall"
 )
 
-func main() {
+func main() { os.Exit(runMain(os.Args[1:])) }
+
+// runMain runs one command until it ends or SIGINT/SIGTERM asks for a
+// graceful shutdown, and returns the exit code.
+func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:])
-	stop()
-	if err != nil {
+	defer stop()
+	if err := run(ctx, args); err != nil {
 		fmt.Fprintln(os.Stderr, "arrears:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

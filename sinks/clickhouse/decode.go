@@ -96,3 +96,18 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 	}
 	return nil, fmt.Errorf("topic %q is not consumed by the sink", rec.Topic)
 }
+
+// Decoder turns records of the sink's topics into analytics rows exactly as
+// the sink does; `arrears bench` uses it to measure ClickHouse's insert rate
+// on the very rows the sink inserted.
+type Decoder struct{ d decoder }
+
+// NewDecoder decodes the records of t's input and output topics.
+func NewDecoder(codec *schemas.Codec, t kafkax.Topics, keepTicks bool) *Decoder {
+	return &Decoder{decoder{codec: codec, kinds: topicKinds(t), keepTicks: keepTicks}}
+}
+
+// Rows decodes rec as the sink would at time now.
+func (d *Decoder) Rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]analytics.Row, error) {
+	return d.d.rows(ctx, rec, now)
+}

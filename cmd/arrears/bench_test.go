@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arrears/arrears/processor/testkit"
+)
+
+// TestMain lets the test binary stand in for the arrears binary: bench
+// starts its `run` and `sink` children from os.Executable(), which under
+// `go test` is this binary, marked by benchChildEnv.
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "1" {
+		os.Exit(runMain(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchSmall runs `arrears bench --json` on a small workload against the
+// real stack and checks the JSON it writes: every field the benchmark
+// promises, with values that can only come from a run that worked.
+func TestBenchSmall(t *testing.T) {
+	testkit.Integration(t, "kafka", "redis", "clickhouse")
+	// the children run from this package's directory
+	t.Setenv("ARREARS_CORE_POLICY_DIR", "../../deploy/policies")
+	t.Setenv("ARREARS_CORE_SCORECARD", "../../deploy/risk/scorecard.yaml")
+	t.Setenv("ARREARS_KAFKA_BROKERS", testkit.KafkaAddr)
+	t.Setenv("ARREARS_REDIS_ADDRS", testkit.RedisAddr)
+	t.Setenv("ARREARS_CLICKHOUSE_ADDRS", testkit.ClickHouseAddr)
+	out := filepath.Join(t.TempDir(), "bench.json")
+	args := []string{"--accounts", "1500", "--months", "3", "--partitions", "4", "--json", out, "--dir", t.TempDir()}
+	if err := cmdBench(context.Background(), args); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("bench JSON: %v\n%s", err, b)
+	}
+	num := func(k string) float64 {
+		v, ok := got[k].(float64)
+		if !ok {
+			t.Errorf("%s = %v (%T), want a number", k, got[k], got[k])
+		}
+		return v
+	}
+	for _, k := range []string{"events_per_sec", "ceiling_events_per_sec", "ratio", "p50_ms", "p99_ms", "redis_bytes_per_account", "rss_mb",
+		"sink_rss_mb", "processor_events_per_sec", "latency_rate_events_per_sec"} {
+		if v := num(k); !(v > 0) {
+			t.Errorf("%s = %v, want > 0", k, v)
+		}
+	}
+	if num("events") < 10000 || num("latency_samples") < 1 || num("state_writes") < 1 || num("clickhouse_rows") < num("events")/2 {
+		t.Errorf("counts: %s", b)
+	}
+	if p50, p99 := num("p50_ms"), num("p99_ms"); p50 > p99 {
+		t.Errorf("p50 %v > p99 %v", p50, p99)
+	}
+	ceil := got["ceilings_events_per_sec"].(map[string]any)
+	for _, k := range []string{"kafka_consume", "redis_state_writes", "clickhouse_insert"} {
+		if v, _ := ceil[k].(float64); !(v > 0) {
+			t.Errorf("ceiling %s = %v", k, ceil[k])
+		}
+	}
+	if bn, _ := got["bottleneck"].(string); ceil[bn] != got["ceiling_events_per_sec"] {
+		t.Errorf("bottleneck %q is not the slowest ceiling: %s", bn, b)
+	}
+	if r := num("ratio"); r != num("events_per_sec")/num("ceiling_events_per_sec") {
+		t.Errorf("ratio %v != events_per_sec / ceiling", r)
+	}
+	// an end-to-end rate above the processor's alone would be a clock error
+	if num("events_per_sec") > num("processor_events_per_sec") {
+		t.Errorf("end to end faster than the processor alone: %s", b)
+	}
+	t.Logf("%s", strings.TrimSpace(string(b)))
+}
+
+// TestBenchFlags: bad sizes are refused before anything runs.
+func TestBenchFlags(t *testing.T) {
+	err := cmdBench(context.Background(), []string{"--accounts", "0"})
+	if err == nil || !strings.Contains(err.Error(), "--accounts") {
+		t.Fatalf("err = %v, want a complaint about --accounts", err)
+	}
+	if err := cmdBench(context.Background(), []string{"--nope"}); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+}
