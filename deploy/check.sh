@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 
 "$GO" vet ./deploy/
-"$GO" test -count=1 ./deploy/
+"$GO" test -short -count=1 ./deploy/
 
 if command -v kustomize >/dev/null; then
   kustomize build deploy/k8s >/dev/null && echo "kustomize build deploy/k8s: ok"
