@@ -16,7 +16,9 @@ type Config struct {
 	TransactionalID string `yaml:"transactional_id"`
 	// MaxPollRecords bounds one micro-batch over all partitions (default 10000).
 	MaxPollRecords int `yaml:"max_poll_records"`
-	// CacheAccounts bounds the decoded accounts kept in memory per partition (default 50000).
+	// CacheAccounts bounds the decoded accounts kept in memory per partition
+	// (default 2000). Memory stays flat as accounts grow: an account not in
+	// the cache costs one batched Redis read per partition and poll.
 	CacheAccounts int `yaml:"cache_accounts"`
 	// TransactionTimeout is the Kafka transaction timeout (default 60s).
 	TransactionTimeout time.Duration `yaml:"transaction_timeout"`
@@ -40,7 +42,7 @@ func Defaults() Config {
 		GroupID:            "arrears",
 		TransactionalID:    "arrears-" + host,
 		MaxPollRecords:     10000,
-		CacheAccounts:      50000,
+		CacheAccounts:      2000,
 		TransactionTimeout: 60 * time.Second,
 		SessionTimeout:     45 * time.Second,
 	}

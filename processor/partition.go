@@ -86,18 +86,28 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
 
-	// decode everything first, then load the accounts not cached in one call
+	// decode everything first, then load in one call the accounts not
+	// cached: those of the events and those whose timers the batch's clock
+	// will pass
 	evs := make([]event.Event, len(recs))
 	derr := make([]error, len(recs))
 	var missing []string
 	seen := map[string]bool{}
-	for i, r := range recs {
-		evs[i], derr[i] = pt.p.codec.DecodeEvent(ctx, r.Value)
-		if a := evs[i].Account; derr[i] == nil && a != "" && pt.cache[a] == nil && !seen[a] {
+	need := func(a string) {
+		if a != "" && pt.cache[a] == nil && !seen[a] {
 			seen[a] = true
 			missing = append(missing, a)
 		}
 	}
+	clock := pt.clock
+	for i, r := range recs {
+		evs[i], derr[i] = pt.p.codec.DecodeEvent(ctx, r.Value)
+		if derr[i] == nil {
+			need(evs[i].Account)
+			clock = max(clock, evs[i].Time.UnixMilli())
+		}
+	}
+	pt.timers.eachDue(clock, need)
 	if err := pt.load(ctx, missing); err != nil {
 		return err
 	}

@@ -209,15 +209,23 @@ func (p *Processor) batch(ctx context.Context, byPart map[int32][]*kgo.Record) e
 		return nil
 	}
 
-	// 4. store the committed state, one atomic fenced call per partition. A
+	// 4. store the committed state, one atomic fenced call per partition
+	// (partitions in parallel). A
 	// partition whose write fails is reset: its next batch catches the store
 	// up from the changelog, which holds what this batch committed.
 	for _, part := range parts {
-		if err := part.persist(ctx); err != nil {
-			part.reset()
-			errs = append(errs, fmt.Errorf("partition %d: store committed batch: %w", part.id, err))
-		}
+		wg.Add(1)
+		go func(part *partition) {
+			defer wg.Done()
+			if err := part.persist(ctx); err != nil {
+				part.reset()
+				errMu.Lock()
+				errs = append(errs, fmt.Errorf("partition %d: store committed batch: %w", part.id, err))
+				errMu.Unlock()
+			}
+		}(part)
 	}
+	wg.Wait()
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}

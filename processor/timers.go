@@ -42,6 +42,24 @@ func (t *timerSet) popDue(now int64) (string, int64, bool) {
 	return "", 0, false
 }
 
+// eachDue calls f with every account whose wake-up is at or before now,
+// without removing it (in no particular order): the batch loads them with
+// its other accounts before any fires.
+func (t *timerSet) eachDue(now int64, f func(acct string)) {
+	var walk func(i int)
+	walk = func(i int) {
+		if i >= len(t.h) || t.h[i].at > now {
+			return
+		}
+		if e := t.h[i]; t.at[e.acct] == e.at {
+			f(e.acct)
+		}
+		walk(2*i + 1)
+		walk(2*i + 2)
+	}
+	walk(0)
+}
+
 // len is the number of pending wake-ups.
 func (t *timerSet) len() int { return len(t.at) }
 

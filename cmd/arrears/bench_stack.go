@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -54,6 +55,9 @@ func newBenchStack(base Config, o benchOptions, id string) *benchStack {
 		"ARREARS_PROCESSOR_GROUP_ID=" + id, "ARREARS_PROCESSOR_TRANSACTIONAL_ID=" + id + "-1",
 		"ARREARS_SINK_GROUP_ID=" + id + "-sink", "ARREARS_CLICKHOUSE_DATABASE=" + id,
 		"ARREARS_LOG_LEVEL=warn",
+	}
+	if o.Profile != "" {
+		env = append(env, "ARREARS_HTTP_PPROF=true")
 	}
 	return &benchStack{id: id, o: o, cfg: c, env: env}
 }
@@ -145,6 +149,40 @@ func (c *child) peakRSSMB() float64 {
 	return 0
 }
 
+// saveProfile fetches /debug/pprof/NAME into path (best effort: a failed
+// profile is reported in the file's place, the bench goes on).
+func (c *child) saveProfile(ctx context.Context, name, path string) {
+	err := func() error {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.listen+"/debug/pprof/"+name, nil)
+		if err != nil {
+			return err
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s", res.Status)
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, res.Body); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}()
+	if err != nil {
+		_ = os.WriteFile(path+".error", []byte(err.Error()+"\n"), 0o644)
+	}
+}
+
 // stop sends SIGTERM and waits (SIGKILL after 30 s).
 func (c *child) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
@@ -185,6 +223,16 @@ func (s *benchStack) phaseThroughput(ctx context.Context, recs []*kgo.Record, re
 	defer sink.stop()
 
 	t0 := time.Now()
+	var profiles sync.WaitGroup
+	if s.o.Profile != "" {
+		for _, c := range []*child{run, sink} {
+			profiles.Add(1)
+			go func() {
+				defer profiles.Done()
+				c.saveProfile(ctx, fmt.Sprintf("profile?seconds=%d", s.o.ProfileSeconds), filepath.Join(s.o.Profile, c.name+".cpu.pprof"))
+			}()
+		}
+	}
 	if err := s.produce(ctx, recs, 0, nil); err != nil {
 		return err
 	}
@@ -203,6 +251,10 @@ func (s *benchStack) phaseThroughput(ctx context.Context, recs []*kgo.Record, re
 	res.EventsPerSec = n / sinkAt.Sub(t0).Seconds()
 	res.Seconds["throughput"] = sinkAt.Sub(t0).Seconds()
 	res.RSSMB, res.SinkRSSMB = run.peakRSSMB(), sink.peakRSSMB()
+	if s.o.Profile != "" {
+		run.saveProfile(ctx, "heap", filepath.Join(s.o.Profile, "run.heap.pprof"))
+		profiles.Wait()
+	}
 
 	rdb := redisstore.NewClient(s.cfg.Redis)
 	defer rdb.Close()

@@ -36,6 +36,11 @@ type benchOptions struct {
 	Bin     string
 	Config  string
 	WorkDir string
+	// Profile, when set, is where the throughput phase saves CPU profiles
+	// of run and sink (ProfileSeconds from the first produce) and run's heap
+	// at the end of the phase.
+	Profile        string
+	ProfileSeconds int
 }
 
 // benchResult is what `arrears bench` prints and writes as JSON.
@@ -91,6 +96,8 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the bench topics, Redis keys and ClickHouse databases")
 	fs.StringVar(&o.Bin, "bin", "", "arrears binary to start as run and sink (default: this one)")
 	fs.StringVar(&o.WorkDir, "dir", "", "directory for the children's logs (default: a temporary one)")
+	fs.StringVar(&o.Profile, "profile", "", "save CPU profiles of run and sink and run's heap from the throughput phase in DIR")
+	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 15, "length of the CPU profiles")
 	cfg, err := loadConfig(fs, args)
 	if err != nil {
 		return err

@@ -62,7 +62,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		g.Go(func() error { return runTicker(gctx, cfg, codec, proc.Owned, log) })
 	}
 	g.Go(func() error {
-		return serveOps(gctx, cfg.HTTP.Listen, reg, log, []check{
+		return serveOps(gctx, cfg.HTTP, reg, log, []check{
 			{"redis", store.Ping},
 			{"kafka", func(context.Context) error {
 				if !proc.Ready() {

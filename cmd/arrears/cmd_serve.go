@@ -35,7 +35,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	})
 	h := dashboard.Handler(src, dashboard.Options{AsOf: func(ctx context.Context) time.Time { return latestEvent(ctx, conn) }})
 	fmt.Printf("dashboard: http://%s/\n", cfg.HTTP.Listen)
-	return serveOps(ctx, cfg.HTTP.Listen, reg, log, []check{{"clickhouse", func(ctx context.Context) error { return conn.Ping(ctx) }}},
+	return serveOps(ctx, cfg.HTTP, reg, log, []check{{"clickhouse", func(ctx context.Context) error { return conn.Ping(ctx) }}},
 		map[string]http.Handler{"/": h})
 }
 

@@ -34,7 +34,7 @@ func cmdSink(ctx context.Context, args []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.Run(gctx) })
 	g.Go(func() error {
-		return serveOps(gctx, cfg.HTTP.Listen, reg, log, []check{
+		return serveOps(gctx, cfg.HTTP, reg, log, []check{
 			{"clickhouse", s.Ping},
 			{"kafka", func(context.Context) error {
 				if !s.Ready() {

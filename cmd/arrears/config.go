@@ -50,6 +50,9 @@ type HTTPConfig struct {
 	// Listen is the address of /metrics, /healthz and /readyz (default
 	// "127.0.0.1:9464"; empty disables it).
 	Listen string `yaml:"listen"`
+	// Pprof also serves Go's profiler at /debug/pprof/ on that address
+	// (default false; bench turns it on for its children with --profile).
+	Pprof bool `yaml:"pprof"`
 }
 
 func defaultConfig() Config {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -40,7 +41,8 @@ type check struct {
 // serveOps serves /metrics, /healthz (the process is alive) and /readyz (every
 // check passes) until ctx ends. extra handlers (the admin API, the dashboard)
 // are mounted on the same server.
-func serveOps(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger, checks []check, extra map[string]http.Handler) error {
+func serveOps(ctx context.Context, hc HTTPConfig, reg *prometheus.Registry, log *slog.Logger, checks []check, extra map[string]http.Handler) error {
+	addr := hc.Listen
 	if addr == "" {
 		<-ctx.Done()
 		return nil
@@ -59,6 +61,13 @@ func serveOps(ctx context.Context, addr string, reg *prometheus.Registry, log *s
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if hc.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	for path, h := range extra {
 		mux.Handle(path, h)
 	}

@@ -182,10 +182,7 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier,
 		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig,
 	}
-	for _, it := range st.Ledger.Items() {
-		if it.Open <= 0 {
-			continue
-		}
+	st.Ledger.EachOpen(func(it ledger.Item) {
 		d := min(it.Disputed, it.Open)
 		if d > 0 {
 			if in.Disputed == nil {
@@ -196,7 +193,7 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 		if it.Open-d > 0 {
 			in.Items = append(in.Items, dunning.Item{InvoiceID: it.InvoiceID, Currency: it.Currency, DueDate: it.DueDate, Open: it.Open - d})
 		}
-	}
+	})
 	before := st.Dunning.NextWake
 	ds, dec := dunning.Evaluate(st.Dunning, in, pol, now, env.zone(m.Timezone))
 	st.Dunning = ds
