@@ -183,6 +183,39 @@ func (c *child) saveProfile(ctx context.Context, name, path string) {
 	}
 }
 
+// loopStats reads the processor's own histograms from /metrics: where a
+// batch's wall time goes (nil if they cannot be read).
+func (c *child) loopStats() *loopStats {
+	res, err := http.Get("http://" + c.listen + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer res.Body.Close()
+	v := map[string]float64{}
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !strings.HasPrefix(name, "arrears_processor_") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(val, 64); err == nil {
+			v[name] = f
+		}
+	}
+	n := v["arrears_processor_batch_seconds_count"]
+	if n == 0 {
+		return nil
+	}
+	return &loopStats{
+		Batches:       int(n),
+		RecordsPerTxn: v["arrears_processor_batch_records_sum"] / n,
+		BatchMs:       1000 * v["arrears_processor_batch_seconds_sum"] / n,
+		CommitMs:      1000 * v["arrears_processor_commit_seconds_sum"] / n,
+		StoreMs:       1000 * v["arrears_processor_store_apply_seconds_sum"] / max(v["arrears_processor_store_apply_seconds_count"], 1),
+	}
+}
+
 // stop sends SIGTERM and waits (SIGKILL after 30 s).
 func (c *child) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
@@ -201,8 +234,19 @@ func (s *benchStack) createTopics(ctx context.Context) error {
 		return err
 	}
 	defer cl.Close()
-	_, err = kafkax.CreateTopics(ctx, kadm.NewClient(cl), s.cfg.Kafka)
-	return err
+	adm := kadm.NewClient(cl)
+	if _, err := kafkax.CreateTopics(ctx, adm, s.cfg.Kafka); err != nil {
+		return err
+	}
+	// a created topic shows in metadata a moment later: wait, as run checks them at start
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := kafkax.CheckTopics(ctx, adm, s.cfg.Kafka)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // phaseThroughput starts run and sink, produces recs as fast as Kafka takes
@@ -251,6 +295,7 @@ func (s *benchStack) phaseThroughput(ctx context.Context, recs []*kgo.Record, re
 	res.EventsPerSec = n / sinkAt.Sub(t0).Seconds()
 	res.Seconds["throughput"] = sinkAt.Sub(t0).Seconds()
 	res.RSSMB, res.SinkRSSMB = run.peakRSSMB(), sink.peakRSSMB()
+	res.Loop = run.loopStats()
 	if s.o.Profile != "" {
 		run.saveProfile(ctx, "heap", filepath.Join(s.o.Profile, "run.heap.pprof"))
 		profiles.Wait()

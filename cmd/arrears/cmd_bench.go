@@ -79,6 +79,18 @@ type benchResult struct {
 	ClickHouseRows       int     `json:"clickhouse_rows"`
 	// Seconds are the phases' wall times.
 	Seconds map[string]float64 `json:"seconds"`
+	// Loop is the processor's own account of its batches in the
+	// throughput phase.
+	Loop *loopStats `json:"processor_loop,omitempty"`
+}
+
+// loopStats are averages over the processor's transactions.
+type loopStats struct {
+	Batches       int     `json:"transactions"`
+	RecordsPerTxn float64 `json:"records_per_transaction"`
+	BatchMs       float64 `json:"batch_ms"`
+	CommitMs      float64 `json:"commit_ms"`
+	StoreMs       float64 `json:"store_call_ms"`
 }
 
 // cmdBench: `arrears bench [--accounts N] [--months M] [--json FILE]` runs a
@@ -293,6 +305,10 @@ func printBench(w io.Writer, r *benchResult) {
 	row("payment -> action samples", fmt.Sprint(r.LatencySamples))
 	row("payment -> action p50 (ms)", ms(r.P50Ms))
 	row("payment -> action p99 (ms)", ms(r.P99Ms))
+	if l := r.Loop; l != nil {
+		row("processor transactions", fmt.Sprintf("%d, %.0f records each, %.1f ms each (commit %.1f ms, Redis call %.1f ms)",
+			l.Batches, l.RecordsPerTxn, l.BatchMs, l.CommitMs, l.StoreMs))
+	}
 	row("Redis bytes per account", fmt.Sprintf("%.0f (%d accounts)", r.RedisBytesPerAccount, r.RedisAccounts))
 	row("processor peak RSS (MB)", fmt.Sprintf("%.0f", r.RSSMB))
 	row("sink peak RSS (MB)", fmt.Sprintf("%.0f", r.SinkRSSMB))
