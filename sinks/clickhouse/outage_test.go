@@ -26,6 +26,20 @@ func clickhouseCtl(t *testing.T, dir, op string) {
 	}
 }
 
+// outageLength is how long TestSinkClickHouseOutage keeps ClickHouse down:
+// 5 s in CI, ARREARS_TEST_CH_OUTAGE (e.g. 60s) for the full-length check.
+func outageLength(t *testing.T) time.Duration {
+	v := os.Getenv("ARREARS_TEST_CH_OUTAGE")
+	if v == "" {
+		return 5 * time.Second
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("ARREARS_TEST_CH_OUTAGE: %v", err)
+	}
+	return d
+}
+
 // TestSinkClickHouseOutage stops a private ClickHouse server for a few
 // seconds while records keep arriving: the sink must pause, hold its
 // position with at most one batch in memory, and drain everything once the
@@ -68,8 +82,8 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	if got := value(h.m.BufferedRows); got > float64(h.cfg.BatchRows)+1 {
 		t.Errorf("buffered %v rows during the outage, more than batch_rows %d", got, h.cfg.BatchRows)
 	}
-	if d := time.Since(down); d < 5*time.Second {
-		time.Sleep(5*time.Second - d)
+	if d := time.Since(down); d < outageLength(t) {
+		time.Sleep(outageLength(t) - d)
 	}
 	clickhouseCtl(t, dir, "start")
 	restarted = true
