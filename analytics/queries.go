@@ -259,23 +259,24 @@ ORDER BY indexOf(` + bucketOrder + `, from_bucket), indexOf(` + bucketOrder + `,
 }
 
 func cureRateSQL(p params) string {
-	return `SELECT stage, action_type, channel, count() AS actions, sum(cured) AS cured_actions,
+	return `SELECT stage_group AS stage, action_type, channel, count() AS actions, sum(cured) AS cured_actions,
     round(sum(cured) / count(), 4) AS cure_rate
 FROM (
-    SELECT action_id, stage, action_type, channel,
+    SELECT action_id, stage_group, action_type, channel,
         sumIf(pay_units, pay_time > action_time AND pay_time <= action_time + {cure_days} * 86400) >= due_units AS cured
     FROM (
-        SELECT action_id, account_id, currency, stage, action_type, channel, action_time,
-            toInt64(overdue_amount * 10000) AS due_units
+        SELECT action_id, account_id, currency, action_type, channel, action_time,
+            toInt64(overdue_amount * 10000) AS due_units,
+            if(stage LIKE 'arrangement:%', 'arrangement', stage) AS stage_group
         FROM {db}.dunning_actions FINAL
         WHERE toDate(action_time) > {D0} AND toDate(action_time) <= {D} - {cure_days} AND overdue_amount > 0
             AND ` + p.inSegment() + `
     )
     ALL LEFT JOIN ` + paymentsSQL("{END}") + ` USING account_id, currency
-    GROUP BY action_id, stage, action_type, channel, action_time, due_units
+    GROUP BY action_id, stage_group, action_type, channel, action_time, due_units
 )
-GROUP BY stage, action_type, channel
-ORDER BY stage, action_type, channel`
+GROUP BY stage_group, action_type, channel
+ORDER BY stage_group, action_type, channel`
 }
 
 func promiseKeptSQL(p params) string {

@@ -116,6 +116,10 @@ func reportDataset() []Row {
 	action("X3", "A1", "2026-02-18", "reminder", event.ActionNotify, event.SMS, "200")
 	action("X4", "A1", "2026-03-01", "final", event.ActionSuspend, "", "150")
 	action("X5", "A2", "2026-03-25", "final", event.ActionSuspend, "", "300")
+	// arrangement outcomes carry "arrangement:<id>" as their stage; the
+	// cure rate groups them as one stage
+	action("X6", "A4", "2026-02-25 12:00", "arrangement:R1", event.ActionRestore, "", "500")
+	action("X7", "A2", "2026-02-26 12:00", "arrangement:R2", event.ActionRestore, "", "300")
 
 	risk("K1", "A1", "2025-12-20", "B", 0.1)
 	risk("K2", "A2", "2025-12-20", "C", 0.3)
@@ -208,8 +212,10 @@ prepaid|EUR|80|0|80|0|0`},
 61-90|91-120|1|300|1|1`},
 		// Actions in (12-31, 03-17]: X1 cured by P41 500 within 14 days; X2
 		// not (P21 reversed); X3 not (150 < 200); X4 not (no payment); X5
-		// is immature.
+		// is immature; X6 cured by P41, X7 not (P21 reversed), both one
+		// "arrangement" stage.
 		{"cure_rate", ReportOptions{AsOf: asOf}, `stage|action_type|channel|actions|cured_actions|cure_rate
+arrangement|RESTORE||2|1|0.5
 final|SUSPEND||1|0|0
 reminder|NOTIFY|email|2|1|0.5
 reminder|NOTIFY|sms|1|0|0`},
