@@ -162,6 +162,7 @@ func (h *harness) reference() map[string]string {
 type refResult struct {
 	states  map[string]string
 	actions map[string]int
+	risk    map[string]int
 	kcfg    kafkax.Config
 }
 
@@ -179,28 +180,56 @@ func (h *harness) referenceRun() refResult {
 	stop := ref.start("ref")
 	ref.waitCaughtUp(ref.group, 180*time.Second)
 	stop()
-	return refResult{states: dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions), actions: ref.actionIDs(), kcfg: ref.kcfg}
+	return refResult{states: dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions), actions: ref.actionIDs(), risk: ref.riskIDs(), kcfg: ref.kcfg}
+}
+
+// outputIDs counts every committed record of topic by the id in it.
+func (h *harness) outputIDs(topic string, id func(v []byte) (string, error)) map[string]int {
+	h.t.Helper()
+	out := map[string]int{}
+	for _, r := range testkit.Consume(h.t, h.kcfg.Brokers, topic, 1<<30, 5*time.Second) {
+		k, err := id(r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out[k]++
+	}
+	return out
 }
 
 // actionIDs counts every committed dunning action by id.
 func (h *harness) actionIDs() map[string]int {
-	h.t.Helper()
-	out := map[string]int{}
-	for _, r := range testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.Actions, 1<<30, 5*time.Second) {
-		a, err := h.codec.DecodeAction(context.Background(), r.Value)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		out[a.ActionID]++
-	}
-	return out
+	return h.outputIDs(h.kcfg.Topics.Actions, func(v []byte) (string, error) {
+		a, err := h.codec.DecodeAction(context.Background(), v)
+		return a.ActionID, err
+	})
+}
+
+// riskIDs counts every committed risk event (tier change, PD move) by id.
+func (h *harness) riskIDs() map[string]int {
+	return h.outputIDs(h.kcfg.Topics.Risk, func(v []byte) (string, error) {
+		r, err := h.codec.DecodeRisk(context.Background(), v)
+		return r.EventID, err
+	})
 }
 
 // compareActions: every action of the undisturbed run appears exactly once.
 func compareActions(t testing.TB, got, want map[string]int) {
 	t.Helper()
+	compareOutputs(t, "actions", got, want)
+}
+
+// compareRisk: every risk event of the undisturbed run appears exactly once.
+func compareRisk(t testing.TB, got, want map[string]int) {
+	t.Helper()
+	compareOutputs(t, "risk events", got, want)
+}
+
+// compareOutputs: every output of the undisturbed run appears exactly once.
+func compareOutputs(t testing.TB, what string, got, want map[string]int) {
+	t.Helper()
 	if len(want) == 0 {
-		t.Fatal("the reference run decided no dunning action: the workload does not exercise dunning")
+		t.Fatalf("the reference run emitted no %s: the workload does not exercise them", what)
 	}
 	missing, dup, extra := 0, 0, 0
 	for id := range want {
@@ -217,7 +246,7 @@ func compareActions(t testing.TB, got, want map[string]int) {
 		}
 	}
 	if missing+dup+extra > 0 {
-		t.Errorf("actions: %d missing, %d duplicated, %d unexpected (of %d)", missing, dup, extra, len(want))
+		t.Errorf("%s: %d missing, %d duplicated, %d unexpected (of %d)", what, missing, dup, extra, len(want))
 	}
 }
 
@@ -329,6 +358,7 @@ func TestRedisFlushedMidRun(t *testing.T) {
 		ref := h.referenceRun()
 		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
 		compareActions(t, h.actionIDs(), ref.actions)
+		compareRisk(t, h.riskIDs(), ref.risk)
 		h.checkDLQ(20000 / 97)
 	})
 }
@@ -352,6 +382,7 @@ func TestTwoInstances(t *testing.T) {
 		ref := h.referenceRun()
 		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
 		compareActions(t, h.actionIDs(), ref.actions)
+		compareRisk(t, h.riskIDs(), ref.risk)
 		h.checkDLQ(30000 / 89)
 	})
 }
@@ -453,9 +484,10 @@ func TestCrashSIGKILL(t *testing.T) {
 	ref := h.referenceRun()
 	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
 	compareActions(t, h.actionIDs(), ref.actions)
+	compareRisk(t, h.riskIDs(), ref.risk)
 	h.checkDLQ(n / 499)
 	h.checkLatestStatus()
-	t.Logf("%d accounts, %d dunning actions, each exactly once", len(ref.states), len(ref.actions))
+	t.Logf("%d accounts, %d dunning actions and %d risk events, each exactly once", len(ref.states), len(ref.actions), len(ref.risk))
 }
 
 // checkLatestStatus asserts the latest status record per account carries the

@@ -155,14 +155,19 @@ func (s *Store) Peek(ctx context.Context, p int32) (processor.Meta, error) {
 	return m, nil
 }
 
-// loadScript reads accounts (ARGV[2:]) if ARGV[1] is still the partition's
-// epoch, in the same atomic call, so an owner never takes the accounts of a
+// loadScript reads accounts (ARGV[2:], any number: one HGET each, as
+// unpack() into HMGET stops at Lua's stack limit near 8000) if ARGV[1] is
+// still the partition's epoch, in the same atomic call, so an owner never takes the accounts of a
 // lost partition for new ones: it learns of the loss before deciding.
 var loadScript = redis.NewScript(`
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return 'LOST' end
 if epoch ~= ARGV[1] then return 'FENCED' end
-return redis.call('HMGET', KEYS[2], unpack(ARGV, 2))
+local out = {}
+for i = 2, #ARGV do
+  out[i-1] = redis.call('HGET', KEYS[2], ARGV[i])
+end
+return out
 `)
 
 // Load implements processor.Store. With epoch 0 (tools that do not own the

@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -52,6 +53,15 @@ func TestStoreSemantics(t *testing.T) {
 			}
 			if string(got["A"]) != "state-a" || string(got["B"]) != "state-b" || got["C"] != nil {
 				t.Fatalf("load = %q", got)
+			}
+			// a batch may load more accounts than Lua's unpack() takes
+			many := make([]string, 20000)
+			for i := range many {
+				many[i] = fmt.Sprintf("X%d", i)
+			}
+			many[12345] = "B"
+			if got, err := s.Load(ctx, 3, m.Epoch, many); err != nil || len(got) != 1 || string(got["B"]) != "state-b" {
+				t.Fatalf("load of 20000 accounts = %d found, %v; want B only", len(got), err)
 			}
 			tm, err := s.Timers(ctx, 3)
 			if err != nil {
