@@ -34,66 +34,67 @@ func (s *benchStack) ceilings(ctx context.Context, codec *schemas.Codec, res *be
 	k := s.cfg.Kafka
 
 	t := time.Now()
-	in, err := readTopics(ctx, k.ClientOpts(), []string{k.Topics.Events}, false)
-	if err != nil {
+	count := 0
+	if err := readTopics(ctx, k.ClientOpts(), []string{k.Topics.Events}, false, func(*kgo.Record) error { count++; return nil }); err != nil {
 		return err
 	}
-	res.Ceilings["kafka_consume"] = float64(len(in)) / time.Since(t).Seconds()
-	say("kafka consume: %d records in %s", len(in), time.Since(t).Round(time.Millisecond))
+	res.Ceilings["kafka_consume"] = float64(count) / time.Since(t).Seconds()
+	say("kafka consume: %d records in %s", count, time.Since(t).Round(time.Millisecond))
 
 	// Redis: the changelog with its transaction markers gives the batches
-	status, err := readTopics(ctx, k.ClientOpts(), []string{k.Topics.Status}, true)
-	if err != nil {
+	sb := newStateBatcher(codec, s.o.Partitions)
+	if err := readTopics(ctx, k.ClientOpts(), []string{k.Topics.Status}, true, func(r *kgo.Record) error { return sb.add(ctx, r) }); err != nil {
 		return err
 	}
-	batches, writes, err := stateBatches(ctx, codec, status, s.o.Partitions)
-	if err != nil {
-		return err
-	}
-	res.StateWrites = writes
+	batches := sb.done()
+	res.StateWrites = sb.writes
 	d, err := s.replayStates(ctx, batches)
 	if err != nil {
 		return err
 	}
 	res.Ceilings["redis_state_writes"] = n / d.Seconds()
-	say("redis: %d state writes in %s", writes, d.Round(time.Millisecond))
+	say("redis: %d state writes in %s", sb.writes, d.Round(time.Millisecond))
 
-	// ClickHouse: every row of every topic the sink consumed
-	all, err := readTopics(ctx, k.ClientOpts(), append(k.Topics.Inputs(), k.Topics.Outputs()...), false)
+	// ClickHouse: every row of every topic the sink consumed, decoded as the
+	// sink decodes, inserted chunk by chunk (only the inserts are timed)
+	ins, err := s.newRowInserter(ctx)
 	if err != nil {
 		return err
 	}
+	defer ins.conn.Close()
 	dec := chsink.NewDecoder(codec, k.Topics, s.cfg.Sink.KeepClockTicks)
-	var rows []analytics.Row
 	now := time.Now()
-	for _, r := range all {
+	err = readTopics(ctx, k.ClientOpts(), append(k.Topics.Inputs(), k.Topics.Outputs()...), false, func(r *kgo.Record) error {
 		rs, err := dec.Rows(ctx, r, now)
 		if err != nil {
 			return fmt.Errorf("decode %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 		}
-		rows = append(rows, rs...)
+		return ins.add(ctx, rs)
+	})
+	if err == nil {
+		err = ins.flush(ctx)
 	}
-	res.ClickHouseRows = len(rows)
-	d, err = s.insertRows(ctx, rows)
 	if err != nil {
 		return err
 	}
-	res.Ceilings["clickhouse_insert"] = n / d.Seconds()
-	say("clickhouse: %d rows in %s", len(rows), d.Round(time.Millisecond))
+	res.ClickHouseRows = ins.rows
+	res.Ceilings["clickhouse_insert"] = n / ins.took.Seconds()
+	say("clickhouse: %d rows in %s", ins.rows, ins.took.Round(time.Millisecond))
 	return nil
 }
 
-// readTopics reads every committed record of topics from the start up to
-// their last stable offsets; with markers the transaction markers are kept.
-func readTopics(ctx context.Context, opts []kgo.Opt, topics []string, markers bool) ([]*kgo.Record, error) {
+// readTopics calls each with every committed record of topics from the
+// start up to their last stable offsets, in order per partition; with
+// markers the transaction markers are passed too.
+func readTopics(ctx context.Context, opts []kgo.Opt, topics []string, markers bool, each func(*kgo.Record) error) error {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topics...)
 	cl.Close()
 	if err != nil {
-		return nil, fmt.Errorf("end offsets of %v: %w", topics, err)
+		return fmt.Errorf("end offsets of %v: %w", topics, err)
 	}
 	left := map[string]map[int32]int64{}
 	starts := map[string]map[int32]kgo.Offset{}
@@ -107,30 +108,30 @@ func readTopics(ctx context.Context, opts []kgo.Opt, topics []string, markers bo
 		}
 	})
 	if len(left) == 0 {
-		return nil, nil
+		return nil
 	}
 	// markers are always read: the last offset before the stable end is one
 	cl, err = kgo.NewClient(append(opts, kgo.ConsumePartitions(starts), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(), kgo.FetchMaxBytes(64<<20), kgo.FetchMaxPartitionBytes(16<<20))...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 	defer cancel()
-	var out []*kgo.Record
-	for len(left) > 0 {
+	var cbErr error
+	for len(left) > 0 && cbErr == nil {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("read %v: %w", topics, ctx.Err())
+			return fmt.Errorf("read %v: %w", topics, ctx.Err())
 		}
 		if err := fs.Err(); err != nil {
-			return nil, fmt.Errorf("read %v: %w", topics, err)
+			return fmt.Errorf("read %v: %w", topics, err)
 		}
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
 			for _, r := range p.Records {
-				if markers || !r.Attrs.IsControl() {
-					out = append(out, r)
+				if cbErr == nil && (markers || !r.Attrs.IsControl()) {
+					cbErr = each(r)
 				}
 			}
 			if n := len(p.Records); n > 0 && p.Records[n-1].Offset+1 >= left[p.Topic][p.Partition] {
@@ -141,54 +142,65 @@ func readTopics(ctx context.Context, opts []kgo.Opt, topics []string, markers bo
 			}
 		})
 	}
-	return out, nil
+	return cbErr
 }
 
-// stateBatches cuts the changelog into the processor's store batches: the
+// stateBatcher cuts the changelog into the processor's store batches: the
 // status records of one partition between two transaction markers are the
 // accounts one transaction changed there, which the processor wrote to Redis
 // in one call. Timers come from the states, as restore derives them.
-func stateBatches(ctx context.Context, codec *schemas.Codec, recs []*kgo.Record, parts int) ([][]*processor.Batch, int, error) {
-	out := make([][]*processor.Batch, parts)
-	cur := make([]*processor.Batch, parts)
-	writes := 0
-	for _, r := range recs {
-		p := r.Partition
-		if int(p) >= parts {
-			return nil, 0, fmt.Errorf("changelog partition %d beyond %d partitions", p, parts)
-		}
-		if r.Attrs.IsControl() {
-			if cur[p] != nil {
-				out[p] = append(out[p], cur[p])
-				cur[p] = nil
-			}
-			continue
-		}
-		st, err := codec.DecodeStatus(ctx, r.Value)
-		if err != nil {
-			return nil, 0, fmt.Errorf("changelog %d@%d: %w", p, r.Offset, err)
-		}
-		var cs core.State
-		if err := cs.UnmarshalBinary(st.State); err != nil {
-			return nil, 0, fmt.Errorf("changelog %d@%d: %w", p, r.Offset, err)
-		}
-		if cur[p] == nil {
-			cur[p] = &processor.Batch{Put: map[string][]byte{}, Timers: map[string]int64{}}
-		}
-		cur[p].Put[st.Account] = st.State
-		if w := cs.WakeAt(); !w.IsZero() {
-			cur[p].Timers[st.Account] = w.UnixMilli()
-		} else {
-			cur[p].Timers[st.Account] = 0
-		}
-		writes++
+type stateBatcher struct {
+	codec  *schemas.Codec
+	out    [][]*processor.Batch
+	cur    []*processor.Batch
+	writes int
+}
+
+func newStateBatcher(codec *schemas.Codec, parts int) *stateBatcher {
+	return &stateBatcher{codec: codec, out: make([][]*processor.Batch, parts), cur: make([]*processor.Batch, parts)}
+}
+
+func (sb *stateBatcher) add(ctx context.Context, r *kgo.Record) error {
+	p := r.Partition
+	if int(p) >= len(sb.out) {
+		return fmt.Errorf("changelog partition %d beyond %d partitions", p, len(sb.out))
 	}
-	for p, b := range cur {
+	if r.Attrs.IsControl() {
+		if sb.cur[p] != nil {
+			sb.out[p] = append(sb.out[p], sb.cur[p])
+			sb.cur[p] = nil
+		}
+		return nil
+	}
+	st, err := sb.codec.DecodeStatus(ctx, r.Value)
+	if err != nil {
+		return fmt.Errorf("changelog %d@%d: %w", p, r.Offset, err)
+	}
+	var cs core.State
+	if err := cs.UnmarshalBinary(st.State); err != nil {
+		return fmt.Errorf("changelog %d@%d: %w", p, r.Offset, err)
+	}
+	if sb.cur[p] == nil {
+		sb.cur[p] = &processor.Batch{Put: map[string][]byte{}, Timers: map[string]int64{}}
+	}
+	sb.cur[p].Put[st.Account] = st.State
+	sb.cur[p].Timers[st.Account] = 0
+	if w := cs.WakeAt(); !w.IsZero() {
+		sb.cur[p].Timers[st.Account] = w.UnixMilli()
+	}
+	sb.writes++
+	return nil
+}
+
+// done closes the open batches and returns them per partition.
+func (sb *stateBatcher) done() [][]*processor.Batch {
+	for p, b := range sb.cur {
 		if b != nil {
-			out[p] = append(out[p], b)
+			sb.out[p] = append(sb.out[p], b)
+			sb.cur[p] = nil
 		}
 	}
-	return out, writes, nil
+	return sb.out
 }
 
 // replayStates writes the batches to a scratch prefix, one goroutine per
@@ -226,25 +238,48 @@ func (s *benchStack) replayStates(ctx context.Context, batches [][]*processor.Ba
 	return time.Since(start), err
 }
 
-// insertRows inserts rows into a scratch database in the sink's batch size
-// (per table, as the sink's flush does) and returns the insert wall time.
-func (s *benchStack) insertRows(ctx context.Context, rows []analytics.Row) (time.Duration, error) {
+// rowInserter inserts rows into a scratch database in the sink's batch
+// size (per table, as the sink's flush does), timing the inserts only.
+type rowInserter struct {
+	conn *analytics.Conn
+	size int
+	buf  []analytics.Row
+	rows int
+	took time.Duration
+}
+
+func (s *benchStack) newRowInserter(ctx context.Context) (*rowInserter, error) {
 	cfg := s.cfg.ClickHouse
 	cfg.Database += "_ceil"
 	conn, err := analytics.Open(ctx, cfg)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	defer conn.Close()
 	if err := analytics.Migrate(ctx, conn); err != nil {
-		return 0, err
+		conn.Close()
+		return nil, err
 	}
-	size := s.cfg.Sink.BatchRows
-	start := time.Now()
-	for i := 0; i < len(rows); i += size {
-		if err := analytics.InsertRows(ctx, conn, rows[i:min(i+size, len(rows))]); err != nil {
-			return 0, err
-		}
+	return &rowInserter{conn: conn, size: s.cfg.Sink.BatchRows}, nil
+}
+
+func (in *rowInserter) add(ctx context.Context, rows []analytics.Row) error {
+	in.buf = append(in.buf, rows...)
+	if len(in.buf) >= in.size {
+		return in.flush(ctx)
 	}
-	return time.Since(start), nil
+	return nil
+}
+
+func (in *rowInserter) flush(ctx context.Context) error {
+	if len(in.buf) == 0 {
+		return nil
+	}
+	t := time.Now()
+	if err := analytics.InsertRows(ctx, in.conn, in.buf); err != nil {
+		return err
+	}
+	in.took += time.Since(t)
+	in.rows += len(in.buf)
+	in.buf = in.buf[:0]
+	return nil
 }
