@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/risk"
 )
 
 // Table is one arrears table and the columns rows are inserted with (every
@@ -51,6 +52,10 @@ var (
 		"on_hold", "source_partition", "source_offset", "kafka_partition", "kafka_offset", "ingested_at"}}
 	GLTable = &TableSpec{"gl_entries", []string{"entry_id", "account_id", "entry_time", "kind", "currency", "amount",
 		"debit_account", "credit_account", "reference", "description", "kafka_partition", "kafka_offset", "ingested_at"}}
+	RiskFeaturesTable = &TableSpec{"risk_features", []string{"account_id", "snapshot_time", "segment", "days_past_due",
+		"overdue_ratio", "utilisation", "late_payments_12m", "avg_days_to_pay", "reversals", "broken_promises",
+		"disputes_opened", "tenure_days", "open_invoices", "overdue_amount", "oldest_due_date",
+		"kafka_partition", "kafka_offset", "ingested_at"}}
 	DeadLettersTable = &TableSpec{"dead_letters", []string{"source_topic", "source_partition", "source_offset", "error_class",
 		"reason", "dead_time", "record_key", "record_value", "kafka_partition", "kafka_offset", "ingested_at"}}
 )
@@ -58,7 +63,7 @@ var (
 // SinkTables lists every table rows are built for, in a stable order.
 func SinkTables() []*TableSpec {
 	return []*TableSpec{EventsTable, InvoicesTable, PaymentsTable, AccountsTable, DisputesTable, ArrangementsTable,
-		ActionsTable, RiskTable, StatusTable, GLTable, DeadLettersTable}
+		ActionsTable, RiskTable, StatusTable, RiskFeaturesTable, GLTable, DeadLettersTable}
 }
 
 // Source locates the Kafka record a row was built from.
@@ -224,6 +229,19 @@ func StatusRow(s *event.AccountStatus, src Source, now time.Time) Row {
 		curs, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9],
 		s.OpenItems, s.OldestDueDate.Time(), s.DaysPastDue, s.Stage, s.ServiceState, s.RiskTier, s.PD, s.Arrangement,
 		b2u(s.OnHold), s.SourcePartition, s.SourceOffset, src.Partition, src.Offset, now}}
+}
+
+// RiskFeaturesRow is an account's risk features at a status record's time,
+// with the overdue amount and oldest unpaid due date that label outcomes.
+func RiskFeaturesRow(s *event.AccountStatus, f risk.Features, src Source, now time.Time) Row {
+	var overdue event.Amount
+	if len(s.Balances) > 0 {
+		overdue = s.Balances[0].Overdue
+	}
+	return Row{RiskFeaturesTable, []any{s.Account, utc(s.Time), string(f.Segment), f.DaysPastDue,
+		f.OverdueRatio, f.Utilisation, f.LatePayments12M, f.AvgDaysToPay, f.Reversals, f.BrokenPromises,
+		f.DisputesOpened, f.TenureDays, f.OpenInvoices, Dec(overdue), s.OldestDueDate.Time(),
+		src.Partition, src.Offset, now}}
 }
 
 func b2u(b bool) uint8 {

@@ -246,6 +246,10 @@ func writeOff(st *State, a event.DunningAction, now time.Time, env *Env) bool {
 	return changed
 }
 
+// Features are the account's risk features at now (the scorecard's inputs;
+// the ClickHouse sink lands them for `arrears risk train`).
+func (st *State) Features(now time.Time) risk.Features { return st.features(now) }
+
 // features fills risk's features from the ledger at now.
 func (st *State) features(now time.Time) risk.Features {
 	l := &st.Ledger

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
@@ -80,7 +81,15 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		if err != nil {
 			return nil, fmt.Errorf("decode account status: %w", err)
 		}
-		return []analytics.Row{analytics.StatusRow(&s, src, now)}, nil
+		rows := []analytics.Row{analytics.StatusRow(&s, src, now)}
+		// the risk features at the record's time, from the state it
+		// carries; a state this build cannot read costs the feature row
+		// only, never the status row
+		var st core.State
+		if len(s.State) > 0 && st.UnmarshalBinary(s.State) == nil {
+			rows = append(rows, analytics.RiskFeaturesRow(&s, st.Features(s.Time), src, now))
+		}
+		return rows, nil
 	case kindGL:
 		g, err := d.codec.DecodeGL(ctx, rec.Value)
 		if err != nil {
