@@ -24,6 +24,22 @@ func (t *timerSet) set(acct string, ms int64) {
 	}
 	t.at[acct] = ms
 	heap.Push(&t.h, timer{ms, acct})
+	t.compact()
+}
+
+// compact rebuilds the heap from the map once stale entries (left by
+// wake-ups that moved) outnumber the live ones twice over: without it the
+// heap grows with every reschedule, not with the accounts.
+func (t *timerSet) compact() {
+	if len(t.h) <= 2*len(t.at)+1024 {
+		return
+	}
+	h := make(timerHeap, 0, len(t.at))
+	for acct, at := range t.at {
+		h = append(h, timer{at, acct})
+	}
+	heap.Init(&h)
+	t.h = h
 }
 
 // popDue removes and returns the earliest wake-up at or before now.

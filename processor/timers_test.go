@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -52,5 +53,34 @@ func TestTimerSet(t *testing.T) {
 	ts.eachDue(1<<62, func(string) { n++ })
 	if n != 0 || ts.len() != 0 {
 		t.Fatalf("after all fired: eachDue named %d, %d pending", n, ts.len())
+	}
+}
+
+// TestTimerSetCompacts: rescheduling the same accounts over and over keeps
+// the heap near the number of accounts, and firing order is unchanged.
+func TestTimerSetCompacts(t *testing.T) {
+	ts := newTimerSet()
+	const accounts = 100
+	for round := int64(1); round <= 200; round++ {
+		for a := 0; a < accounts; a++ {
+			ts.set(fmt.Sprintf("A%03d", a), 1000*round+int64(accounts-a))
+		}
+	}
+	if len(ts.h) > 2*accounts+1024 {
+		t.Fatalf("heap holds %d entries for %d accounts", len(ts.h), accounts)
+	}
+	var got []string
+	for {
+		a, at, ok := ts.popDue(1 << 62)
+		if !ok {
+			break
+		}
+		if want := 200000 + int64(len(got)) + 1; at != want {
+			t.Fatalf("%s fired at %d, want its last wake-up %d", a, at, want)
+		}
+		got = append(got, a)
+	}
+	if len(got) != accounts || got[0] != "A099" || got[accounts-1] != "A000" {
+		t.Fatalf("fired %d, first %v last %v; want A099 (earliest) to A000", len(got), got[0], got[len(got)-1])
 	}
 }

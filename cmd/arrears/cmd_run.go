@@ -51,6 +51,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	env.Quiet = true // the live path never reads decisions' explanations
 	proc, err := processor.New(cfg.Processor, cfg.Kafka, store, codec, env, processor.NewMetrics(reg), log)
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type Env struct {
 	// Zone resolves an IANA time zone name; nil or an unknown name means UTC.
 	// The shell loads the zone database; the core never touches files.
 	Zone func(name string) *time.Location
+	// Quiet leaves Output.Explanation empty: set for live processing, which
+	// never reads it; explain and dry runs leave it false.
+	Quiet bool
 }
 
 // Output is what one step decided.
@@ -180,7 +183,7 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 	m := st.Ledger.Master()
 	in := dunning.Input{
 		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier,
-		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig,
+		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig, Quiet: env != nil && env.Quiet,
 	}
 	st.Ledger.EachOpen(func(it ledger.Item) {
 		d := min(it.Disputed, it.Open)

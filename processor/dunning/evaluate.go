@@ -36,7 +36,9 @@ func Evaluate(st State, in Input, pol *policy.Policy, now time.Time, loc *time.L
 	}
 	e.st.NextWake = e.wake
 	e.d.NextWake = e.wake
-	e.d.Explanation = strings.Join(e.notes, "; ")
+	if !in.Quiet {
+		e.d.Explanation = strings.Join(e.notes, "; ")
+	}
 	return e.st, e.d
 }
 
@@ -61,6 +63,9 @@ type evaluator struct {
 }
 
 func (e *evaluator) note(format string, args ...any) {
+	if e.in.Quiet {
+		return
+	}
 	e.notes = append(e.notes, fmt.Sprintf(format, args...))
 }
 

@@ -262,3 +262,25 @@ func TestEvaluateRules(t *testing.T) {
 		}
 	})
 }
+
+// TestQuietDecidesTheSame: Quiet only drops the explanation; state, actions
+// (with their reasons), wake-ups and effects are identical at every day of
+// the ladder.
+func TestQuietDecidesTheSame(t *testing.T) {
+	in := Input{Account: "A", Segment: event.Postpaid, Consents: allChannels}
+	quiet := in
+	quiet.Quiet = true
+	var st, qst State
+	for dpd := 0; dpd <= 60; dpd++ {
+		var d, qd Decision
+		st, d = step(t, "postpaid.yaml", in, st, dpd)
+		qst, qd = step(t, "postpaid.yaml", quiet, qst, dpd)
+		if qd.Explanation != "" || d.Explanation == "" {
+			t.Fatalf("day %d: explanations %q (quiet) and %q", dpd, qd.Explanation, d.Explanation)
+		}
+		d.Explanation = ""
+		if !reflect.DeepEqual(st, qst) || !reflect.DeepEqual(d, qd) {
+			t.Fatalf("day %d: quiet decided differently:\n%+v\n%+v", dpd, d, qd)
+		}
+	}
+}

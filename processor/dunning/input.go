@@ -29,6 +29,10 @@ type Input struct {
 	// Trigger describes the event that caused this evaluation (zero for a
 	// timer).
 	Trigger Trigger
+	// Quiet skips Decision.Explanation: the live path emits actions with
+	// their own reasons and never reads it, and formatting it on every
+	// evaluation is a measurable share of the processor's CPU.
+	Quiet bool
 }
 
 // Item is one open receivable.
