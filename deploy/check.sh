@@ -2,8 +2,10 @@
 # Offline checks of the deployment files (make check-deploy). Needs only Go:
 # deploy_test.go validates docker-compose.yaml against the Compose schema
 # (compose-go), decodes every Kubernetes manifest strictly into the k8s.io/api
-# types and reads the Dockerfile. When docker, kubectl or kustomize happen to
-# be installed, their own renderers run too.
+# types and reads the Dockerfile; grafana_test.go checks the Grafana
+# provisioning and dashboards. -short leaves out the part that runs every
+# panel query on a live ClickHouse (make test runs it). When docker, kubectl
+# or kustomize happen to be installed, their own renderers run too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
