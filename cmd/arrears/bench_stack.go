@@ -480,9 +480,8 @@ func (s *benchStack) cleanup(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	rdb := redisstore.NewClient(s.cfg.Redis)
-	st := redisstore.New(rdb, s.cfg.Redis.Prefix)
 	for _, p := range []string{s.cfg.Redis.Prefix, s.cfg.Redis.Prefix + "ceil"} {
-		st = redisstore.New(rdb, p)
+		st := redisstore.New(rdb, p)
 		for i := int32(0); i < int32(s.o.Partitions); i++ {
 			if err := st.Drop(ctx, i); err != nil {
 				errs = append(errs, err)
