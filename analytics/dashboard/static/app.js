@@ -105,7 +105,7 @@ async function funnel(asOf) {
       { label: "actions", data: per("actions"), backgroundColor: "#8fb3ff" },
       { label: "cured within 14 days", data: per("cured_actions"), backgroundColor: "#20a39e" },
     ] },
-    options: { indexAxis: "y" },
+    options: { indexAxis: "y", scales: { y: { ticks: { autoSkip: false } } } },
   });
 }
 
