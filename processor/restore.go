@@ -79,20 +79,12 @@ func (pt *partition) restore(ctx context.Context, meta Meta, committed int64) er
 			if r.Attrs.IsControl() {
 				continue
 			}
-			s, err := pt.p.codec.DecodeStatus(ctx, r.Value)
+			e, err := DecodeChangelog(ctx, pt.p.codec, r.Value)
 			if err != nil {
 				return fmt.Errorf("changelog offset %d: %w", r.Offset, err)
 			}
-			var st core.State
-			if err := st.UnmarshalBinary(s.State); err != nil {
-				return fmt.Errorf("changelog offset %d: account %s: %w", r.Offset, s.Account, err)
-			}
-			b.Put[s.Account] = s.State
-			b.Timers[s.Account] = st.WakeAt().UnixMilli()
-			if st.WakeAt().IsZero() {
-				b.Timers[s.Account] = 0
-			}
-			if ms := s.Time.UnixMilli(); ms > pt.clock {
+			b.Add(e)
+			if ms := e.Time.UnixMilli(); ms > pt.clock {
 				pt.clock = ms
 			}
 			n++
@@ -109,6 +101,34 @@ func (pt *partition) restore(ctx context.Context, meta Meta, committed int64) er
 	pt.p.m.restored.Add(float64(n))
 	pt.p.log.Info("caught up from the changelog", "partition", pt.id, "records", n, "took", time.Since(start).String())
 	return nil
+}
+
+// ChangelogEntry is what one status (changelog) record puts back in the
+// store: the account's encoded state and its timer.
+type ChangelogEntry struct {
+	Account string
+	State   []byte
+	// Wake is the account's timer in unix ms (0: none), from the state.
+	Wake int64
+	// Time is the partition clock the record was written at.
+	Time time.Time
+}
+
+// DecodeChangelog reads a status record as restore writes it back.
+func DecodeChangelog(ctx context.Context, codec Codec, value []byte) (ChangelogEntry, error) {
+	s, err := codec.DecodeStatus(ctx, value)
+	if err != nil {
+		return ChangelogEntry{}, err
+	}
+	var st core.State
+	if err := st.UnmarshalBinary(s.State); err != nil {
+		return ChangelogEntry{}, fmt.Errorf("account %s: %w", s.Account, err)
+	}
+	e := ChangelogEntry{Account: s.Account, State: s.State, Time: s.Time}
+	if w := st.WakeAt(); !w.IsZero() {
+		e.Wake = w.UnixMilli()
+	}
+	return e, nil
 }
 
 // stableEnd returns the changelog partition's last stable offset once it

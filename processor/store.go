@@ -57,6 +57,12 @@ type Batch struct {
 	Timers map[string]int64
 }
 
+// Add puts a changelog entry's state and timer in the batch.
+func (b *Batch) Add(e ChangelogEntry) {
+	b.Put[e.Account] = e.State
+	b.Timers[e.Account] = e.Wake
+}
+
 // Errors returned by Store.Apply.
 var (
 	// ErrFenced: another process claimed the partition since our Claim.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor"
-	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/schemas"
 	chsink "github.com/arrears/arrears/sinks/clickhouse"
 	"github.com/arrears/arrears/sinks/redisstore"
@@ -148,7 +147,7 @@ func readTopics(ctx context.Context, opts []kgo.Opt, topics []string, markers bo
 // stateBatcher cuts the changelog into the processor's store batches: the
 // status records of one partition between two transaction markers are the
 // accounts one transaction changed there, which the processor wrote to Redis
-// in one call. Timers come from the states, as restore derives them.
+// in one call. Each record is read as restore reads it.
 type stateBatcher struct {
 	codec  *schemas.Codec
 	out    [][]*processor.Batch
@@ -172,22 +171,14 @@ func (sb *stateBatcher) add(ctx context.Context, r *kgo.Record) error {
 		}
 		return nil
 	}
-	st, err := sb.codec.DecodeStatus(ctx, r.Value)
+	e, err := processor.DecodeChangelog(ctx, sb.codec, r.Value)
 	if err != nil {
-		return fmt.Errorf("changelog %d@%d: %w", p, r.Offset, err)
-	}
-	var cs core.State
-	if err := cs.UnmarshalBinary(st.State); err != nil {
 		return fmt.Errorf("changelog %d@%d: %w", p, r.Offset, err)
 	}
 	if sb.cur[p] == nil {
 		sb.cur[p] = &processor.Batch{Put: map[string][]byte{}, Timers: map[string]int64{}}
 	}
-	sb.cur[p].Put[st.Account] = st.State
-	sb.cur[p].Timers[st.Account] = 0
-	if w := cs.WakeAt(); !w.IsZero() {
-		sb.cur[p].Timers[st.Account] = w.UnixMilli()
-	}
+	sb.cur[p].Add(e)
 	sb.writes++
 	return nil
 }
