@@ -309,39 +309,23 @@ func (s *benchStack) phaseThroughput(ctx context.Context, recs []*kgo.Record, re
 
 // produce sends recs to the stack's events topic at rate (0: as fast as
 // possible); sent, if given, is called with each record's index and the
-// time just before it was handed to the client.
+// time it was handed to the client.
 func (s *benchStack) produce(ctx context.Context, recs []*kgo.Record, rate int, sent func(i int, at time.Time)) error {
-	cl, err := newProducer(s.cfg.Kafka)
+	pr, err := newProducer(s.cfg.Kafka, rate, nil)
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	pace := newPacer(rate)
-	defer pace.stop()
-	var failed atomic.Int64
-	var first atomic.Value
+	defer pr.close()
 	for i, r := range recs {
-		if err := pace.wait(ctx); err != nil {
+		at, err := pr.send(ctx, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition})
+		if err != nil {
 			return err
 		}
-		r := &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition}
 		if sent != nil {
-			sent(i, time.Now())
+			sent(i, at)
 		}
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.Add(1)
-				first.CompareAndSwap(nil, err)
-			}
-		})
 	}
-	if err := cl.Flush(ctx); err != nil {
-		return err
-	}
-	if e := first.Load(); e != nil {
-		return fmt.Errorf("produce: %d records failed, first: %v", failed.Load(), e)
-	}
-	return nil
+	return pr.flush(ctx)
 }
 
 // caughtUp waits until group consumed everything committed to its topics

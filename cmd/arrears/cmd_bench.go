@@ -127,8 +127,8 @@ func cmdBench(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(o.JSON, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", o.JSON, err)
+		if err := writeOut(o.JSON, append(b, '\n')); err != nil {
+			return err
 		}
 	}
 	return nil

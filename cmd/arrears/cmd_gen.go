@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/workload"
 	"github.com/arrears/arrears/schemas"
@@ -53,7 +51,7 @@ func cmdGen(ctx context.Context, args []string) error {
 		return err
 	}
 	started := time.Now()
-	var sent, failed atomic.Int64
+	var sent atomic.Int64
 	kinds := map[event.Kind]int64{}
 	stopProgress := progress(&sent, started)
 	defer stopProgress()
@@ -83,37 +81,23 @@ func cmdGen(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		cl, err := newProducer(cfg.Kafka)
+		pr, err := newProducer(cfg.Kafka, *rate, &sent)
 		if err != nil {
 			return err
 		}
-		defer cl.Close()
-		pace := newPacer(*rate)
-		defer pace.stop()
-		var firstErr atomic.Value
+		defer pr.close()
 		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
-			if err := pace.wait(ctx); err != nil {
-				return err
-			}
 			rec, err := eventRecord(ctx, codec, cfg.Kafka.Topics.Events, ev, *format == "json")
 			if err != nil {
 				return err
 			}
 			kinds[ev.Body.Kind()]++
-			cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {
-				if err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				sent.Add(1)
-			})
+			if _, err := pr.send(ctx, rec); err != nil {
+				return err
+			}
 		}
-		if err := cl.Flush(ctx); err != nil {
+		if err := pr.flush(ctx); err != nil {
 			return err
-		}
-		if e := firstErr.Load(); e != nil {
-			return fmt.Errorf("%d records failed, first: %v", failed.Load(), e)
 		}
 	}
 	stopProgress()

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -11,11 +13,23 @@ import (
 	"github.com/arrears/arrears/schemas"
 )
 
-// newProducer opens the bulk producer of gen and bench: records keyed by
-// account go where Kafka's default (murmur2) partitioner puts them, ClockTicks
-// to their explicit partition; LZ4, 1 MiB batches, a deep buffer.
-func newProducer(k kafkax.Config) (*kgo.Client, error) {
-	return kgo.NewClient(append(k.ClientOpts(),
+// producer is the bulk producer of gen and bench: paced, asynchronous,
+// counting what the broker acknowledged and keeping the first failure.
+// Records keyed by account go where Kafka's default (murmur2) partitioner
+// puts them, ClockTicks to their explicit partition; LZ4, 1 MiB batches, a
+// deep buffer.
+type producer struct {
+	cl     *kgo.Client
+	pace   *pacer
+	acked  *atomic.Int64
+	failed atomic.Int64
+	first  atomic.Value
+}
+
+// newProducer produces to k's events topic at rate records/s (0: as fast
+// as the broker takes them), adding each acknowledged record to acked.
+func newProducer(k kafkax.Config, rate int, acked *atomic.Int64) (*producer, error) {
+	cl, err := kgo.NewClient(append(k.ClientOpts(),
 		kgo.DefaultProduceTopic(k.Topics.Events),
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit()),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
@@ -23,6 +37,47 @@ func newProducer(k kafkax.Config) (*kgo.Client, error) {
 		kgo.ProducerBatchMaxBytes(1<<20),
 		kgo.MaxBufferedRecords(200000),
 	)...)
+	if err != nil {
+		return nil, err
+	}
+	if acked == nil {
+		acked = new(atomic.Int64)
+	}
+	return &producer{cl: cl, pace: newPacer(rate), acked: acked}, nil
+}
+
+// send waits for its turn at the rate and hands r to the client; it
+// returns when it did.
+func (p *producer) send(ctx context.Context, r *kgo.Record) (time.Time, error) {
+	if err := p.pace.wait(ctx); err != nil {
+		return time.Time{}, err
+	}
+	at := time.Now()
+	p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+		if err != nil {
+			p.failed.Add(1)
+			p.first.CompareAndSwap(nil, err)
+			return
+		}
+		p.acked.Add(1)
+	})
+	return at, nil
+}
+
+// flush waits for every record sent and reports failed ones.
+func (p *producer) flush(ctx context.Context) error {
+	if err := p.cl.Flush(ctx); err != nil {
+		return err
+	}
+	if e := p.first.Load(); e != nil {
+		return fmt.Errorf("produce: %d records failed, first: %v", p.failed.Load(), e)
+	}
+	return nil
+}
+
+func (p *producer) close() {
+	p.pace.stop()
+	p.cl.Close()
 }
 
 // eventRecord encodes ev for the events topic (Avro JSON when json is set):
