@@ -204,4 +204,18 @@ func writeDeadLetter(w *avroWriter, d *event.DeadLetter) {
 	}
 	w.bytes(d.Value)
 	w.timestamp(d.Time)
+	w.optStr(d.Code)
+	if d.ValueSize == 0 && d.ValueSHA256 == nil {
+		w.long(0)
+	} else {
+		w.long(1)
+		w.long(d.ValueSize)
+	}
+	if d.ValueSHA256 == nil {
+		w.long(0)
+	} else {
+		w.long(1)
+		w.bytes(d.ValueSHA256)
+	}
+	w.bool(d.Truncated)
 }

@@ -332,6 +332,11 @@ func (f *fields) int64(name string) int64 {
 	return f.asInt(name, v, ok, 64)
 }
 
+func (f *fields) optInt64(name string) int64 {
+	v, ok := f.optional(name)
+	return f.asInt(name, v, ok, 64)
+}
+
 func (f *fields) asInt(name string, v any, ok bool, bits int) int64 {
 	if !ok {
 		return 0

@@ -256,6 +256,14 @@ func (c *Codec) EncodeDeadLetter(ctx context.Context, topic string, d *event.Dea
 	return c.encode(ctx, topic, DeadLetterSchema, func(w *avroWriter) { writeDeadLetter(w, d) })
 }
 
+// optUnion is the native value of a ["null", typ] union: nil unless set.
+func optUnion(typ string, v any, set bool) any {
+	if !set {
+		return nil
+	}
+	return goavro.Union(typ, v)
+}
+
 func deadLetterNative(d *event.DeadLetter) map[string]any {
 	var key any
 	if d.Key != nil {
@@ -268,6 +276,8 @@ func deadLetterNative(d *event.DeadLetter) map[string]any {
 	return map[string]any{
 		"reason": d.Reason, "error_class": d.ErrorClass, "topic": d.Topic, "partition": d.Partition,
 		"offset": d.Offset, "key": key, "value": value, "event_time": d.Time,
+		"code": optUnion("string", d.Code, d.Code != ""), "value_size": optUnion("long", d.ValueSize, d.ValueSize != 0 || d.ValueSHA256 != nil),
+		"value_sha256": optUnion("bytes", d.ValueSHA256, d.ValueSHA256 != nil), "truncated": d.Truncated,
 	}
 }
 
@@ -279,14 +289,18 @@ func (c *Codec) DecodeDeadLetter(ctx context.Context, b []byte) (event.DeadLette
 	}
 	f := newFields(m, "")
 	d := event.DeadLetter{
-		Reason:     f.str("reason"),
-		ErrorClass: f.str("error_class"),
-		Topic:      f.str("topic"),
-		Partition:  f.int32("partition"),
-		Offset:     f.int64("offset"),
-		Key:        f.optBytes("key"),
-		Value:      f.bytes("value"),
-		Time:       f.timestamp("event_time"),
+		Reason:      f.str("reason"),
+		ErrorClass:  f.str("error_class"),
+		Topic:       f.str("topic"),
+		Partition:   f.int32("partition"),
+		Offset:      f.int64("offset"),
+		Key:         f.optBytes("key"),
+		Value:       f.bytes("value"),
+		Time:        f.timestamp("event_time"),
+		Code:        f.optStr("code"),
+		ValueSize:   f.optInt64("value_size"),
+		ValueSHA256: f.optBytes("value_sha256"),
+		Truncated:   f.boolOr("truncated"),
 	}
 	if f.err != nil {
 		return event.DeadLetter{}, f.err

@@ -1,6 +1,10 @@
 package event
 
-import "time"
+import (
+	"crypto/sha256"
+	"time"
+	"unicode/utf8"
+)
 
 // ActionType is what a dunning action asks a downstream system to do.
 // The values are bounded and safe as metric labels.
@@ -124,13 +128,71 @@ type GLEntry struct {
 }
 
 // DeadLetter is rejected input on ar.dlq, with the reason and where it came from.
+// Build one with NewDeadLetter so that Key and Value are bounded.
 type DeadLetter struct {
 	Reason     string
-	ErrorClass string // bounded: decode, validation, ledger, sink
-	Topic      string
-	Partition  int32
-	Offset     int64
-	Key        []byte
-	Value      []byte
-	Time       time.Time
+	ErrorClass string // bounded: decode, validation, ledger, sink, ...
+	// Code is the machine-readable reason (FUTURE_EVENT_TIME, KEY_MISMATCH,
+	// ...); empty for older records.
+	Code      string
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	// Value is the original value, or its first MaxPayload bytes when it
+	// was longer (Truncated).
+	Value []byte
+	// ValueSize and ValueSHA256 describe the whole original value, so a
+	// truncated dead letter still identifies what was rejected.
+	ValueSize   int64
+	ValueSHA256 []byte
+	Truncated   bool
+	Time        time.Time
+}
+
+// DefaultMaxDeadLetterPayload is dlq.max_payload_bytes' default: how much of
+// a rejected value a dead letter copies. It keeps every dead letter well
+// under Kafka's default 1 MB record limit, whatever the input was.
+const DefaultMaxDeadLetterPayload = 64 << 10
+
+// maxDeadLetterKey bounds the copied key the same way (keys are account ids).
+const maxDeadLetterKey = 1 << 10
+
+// NewDeadLetter builds the dead letter of a rejected record: its coordinates,
+// the reason, the size and SHA-256 of the whole value and at most
+// maxPayload bytes of it (<= 0: DefaultMaxDeadLetterPayload). The processor
+// and the sink both build their dead letters here.
+func NewDeadLetter(topic string, partition int32, offset int64, key, value []byte, class, code, reason string, at time.Time, maxPayload int) *DeadLetter {
+	if maxPayload <= 0 {
+		maxPayload = DefaultMaxDeadLetterPayload
+	}
+	sum := sha256.Sum256(value)
+	d := &DeadLetter{
+		Reason: truncateString(reason, 1024), ErrorClass: class, Code: code,
+		Topic: topic, Partition: partition, Offset: offset,
+		Key: key, Value: value, ValueSize: int64(len(value)), ValueSHA256: sum[:], Time: at,
+	}
+	if d.Value == nil {
+		d.Value = []byte{}
+	}
+	if len(d.Value) > maxPayload {
+		d.Value = d.Value[:maxPayload]
+		d.Truncated = true
+	}
+	if len(d.Key) > maxDeadLetterKey {
+		d.Key = d.Key[:maxDeadLetterKey]
+		d.Truncated = true
+	}
+	return d
+}
+
+// truncateString cuts s to at most n bytes on a rune boundary.
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
