@@ -40,8 +40,7 @@ type benchStack struct {
 
 func newBenchStack(base Config, o benchOptions, id string) *benchStack {
 	c := base
-	c.Kafka.Topics = kafkax.Topics{Events: id + ".events", Actions: id + ".actions", Risk: id + ".risk",
-		Status: id + ".status", GL: id + ".gl", DLQ: id + ".dlq"}
+	c.Kafka.Topics = kafkax.PrefixedTopics(id)
 	c.Kafka.Partitions = o.Partitions
 	c.Redis.Prefix = id
 	c.Processor.GroupID, c.Processor.TransactionalID = id, id+"-1"

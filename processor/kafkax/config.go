@@ -23,13 +23,27 @@ type Topics struct {
 	GL string `yaml:"gl"`
 	// DLQ receives rejected input with its reason (default "ar.dlq").
 	DLQ string `yaml:"dlq"`
+	// Accepted receives, in the processor's transaction, every input record
+	// the processor accepted, value unchanged (default "ar.events.accepted").
+	// The ClickHouse sink lands facts from it, so a rejected record never
+	// reaches analytics.
+	Accepted string `yaml:"accepted"`
+}
+
+// PrefixedTopics names every topic prefix+"."+role (events, actions, risk,
+// status, gl, dlq, accepted): private topics for tests, bench and tools.
+func PrefixedTopics(prefix string) Topics {
+	return Topics{
+		Events: prefix + ".events", Actions: prefix + ".actions", Risk: prefix + ".risk",
+		Status: prefix + ".status", GL: prefix + ".gl", DLQ: prefix + ".dlq", Accepted: prefix + ".accepted",
+	}
 }
 
 // Inputs lists every input topic, Events first.
 func (t Topics) Inputs() []string { return append([]string{t.Events}, t.ExtraInputs...) }
 
 // Outputs lists every output topic.
-func (t Topics) Outputs() []string { return []string{t.Actions, t.Risk, t.Status, t.GL, t.DLQ} }
+func (t Topics) Outputs() []string { return []string{t.Actions, t.Risk, t.Status, t.GL, t.DLQ, t.Accepted} }
 
 // Config is how arrears reaches Kafka.
 type Config struct {
@@ -53,7 +67,7 @@ func Defaults() Config {
 		Brokers: []string{"127.0.0.1:9092"},
 		Topics: Topics{
 			Events: "ar.events", Actions: "ar.dunning.actions", Risk: "ar.risk.events",
-			Status: "ar.account.status", GL: "ar.gl", DLQ: "ar.dlq",
+			Status: "ar.account.status", GL: "ar.gl", DLQ: "ar.dlq", Accepted: "ar.events.accepted",
 		},
 		Partitions:        12,
 		ReplicationFactor: 1,
@@ -93,6 +107,7 @@ func (c Config) Validate() error {
 	check("status", c.Topics.Status)
 	check("gl", c.Topics.GL)
 	check("dlq", c.Topics.DLQ)
+	check("accepted", c.Topics.Accepted)
 	if c.Partitions < 1 {
 		errs = append(errs, fmt.Errorf("kafka.partitions: %d must be >= 1", c.Partitions))
 	}

@@ -70,10 +70,7 @@ func KafkaConfig(t testing.TB, partitions int) kafkax.Config {
 	c := kafkax.Defaults()
 	c.Brokers = []string{KafkaAddr}
 	c.Partitions = partitions
-	c.Topics = kafkax.Topics{
-		Events: "t" + id + ".events", Actions: "t" + id + ".actions", Risk: "t" + id + ".risk",
-		Status: "t" + id + ".status", GL: "t" + id + ".gl", DLQ: "t" + id + ".dlq",
-	}
+	c.Topics = kafkax.PrefixedTopics("t" + id)
 	cl, err := kgo.NewClient(c.ClientOpts()...)
 	if err != nil {
 		t.Fatal(err)
