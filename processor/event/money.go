@@ -159,3 +159,8 @@ func (c Currency) Valid() bool {
 	}
 	return true
 }
+
+// MaxDecimal is the largest magnitude Avro decimal(18,4) and ClickHouse
+// Decimal(18,4) hold: 99,999,999,999,999.9999. Amounts beyond it fit an
+// Amount but not the wire or the reports.
+const MaxDecimal Amount = 999_999_999_999_999_999
