@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/ledger"
 )
 
 // The report SQL. Fragments are Go functions of the dates they need, so
@@ -12,9 +15,34 @@ import (
 // subqueries, explicit ANY/ALL join strictness, UNION ALL branches with
 // identical column types, and no alias that shadows a column it reads.
 //
-// Money is summed as Int64 units of 10^-4 (toInt64(amount * 10000): 18.16's
-// arrayCumSum does not take Decimals) and returned as Decimal(18, 4) via
-// toDecimal64(units, 4) / 10000, which is exact.
+// Money is summed as Int64 units of 10^-4 (18.16's arrayCumSum does not take
+// Decimals) and returned as Decimal(38, 4) via toDecimal128(units, 4) / 10000,
+// which is exact. An amount becomes units through Decimal128 (units): in
+// Decimal64, amount * 10000 fails with "Decimal math overflow" from about 92
+// billion on, and a Decimal(18, 4) column can hold more than its 18 digits.
+// Input facts (invoices, debit and credit notes, payments, refunds,
+// disputes, arrangements) whose amount exceeds ledger.MaxAmount are left out
+// of every report (factInBound): the processor rejects them, so only a row
+// that landed before the sink read accepted facts only can carry one, and
+// it must not break or distort the book. With every item within the bound,
+// an Int64 sum overflows only past 922 trillion currency units.
+
+// units renders the Int64 units (10^-4) of a Decimal(18, 4) column. It goes
+// through Decimal128, so it cannot overflow whatever the column holds.
+func units(col string) string { return "toInt64(toDecimal128(" + col + ", 4) * 10000)" }
+
+// maxFactAmount is ledger.MaxAmount as a Decimal128 literal.
+var maxFactAmount = "toDecimal128('" + event.Amount(ledger.MaxAmount).String() + "', 4)"
+
+// factInBound is a WHERE condition keeping input facts whose amount columns
+// are all within ledger.MaxAmount (see the package comment above).
+func factInBound(cols ...string) string {
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = "abs(toDecimal128(" + c + ", 4)) <= " + maxFactAmount
+	}
+	return strings.Join(conds, " AND ")
+}
 
 // params are a report's rendered literals.
 type params struct {
@@ -76,9 +104,9 @@ func reversedSQL(end string) string {
 // paymentsSQL is cash that stayed in (not reversed before end): account_id,
 // currency, pay_time, pay_units.
 func paymentsSQL(end string) string {
-	return `(SELECT account_id, currency, event_time AS pay_time, toInt64(amount * 10000) AS pay_units
+	return `(SELECT account_id, currency, event_time AS pay_time, ` + units("amount") + ` AS pay_units
     FROM {db}.payments FINAL
-    WHERE event_time < ` + end + ` AND (account_id, payment_id) NOT IN ` + reversedSQL(end) + `)`
+    WHERE event_time < ` + end + ` AND ` + factInBound("amount") + ` AND (account_id, payment_id) NOT IN ` + reversedSQL(end) + `)`
 }
 
 // openItemsSQL reconstructs open items as of date (facts with event_time <
@@ -99,12 +127,12 @@ func openItemsSQL(date, end string) string {
                 SELECT account_id, invoice_id, max(cur) AS currency, max(due) AS due_date,
                     if(max(cancelled) = 1, toInt64(0), greatest(toInt64(0), sum(units))) AS net
                 FROM (
-                    SELECT account_id, invoice_id, currency AS cur, due_date AS due, toInt64(amount * 10000) AS units,
+                    SELECT account_id, invoice_id, currency AS cur, due_date AS due, ` + units("amount") + ` AS units,
                         toUInt8(0) AS cancelled, toUInt8(1) AS issued
-                    FROM {db}.invoices FINAL WHERE event_time < ` + end + `
+                    FROM {db}.invoices FINAL WHERE event_time < ` + end + ` AND ` + factInBound("amount") + `
                     UNION ALL
-                    SELECT account_id, invoice_id, '', toDate(0), if(detail LIKE 'CREDIT%', -1, 1) * toInt64(amount * 10000), toUInt8(0), toUInt8(0)
-                    FROM {db}.events FINAL WHERE kind = 'InvoiceAdjusted' AND event_time < ` + end + `
+                    SELECT account_id, invoice_id, '', toDate(0), if(detail LIKE 'CREDIT%', -1, 1) * ` + units("amount") + `, toUInt8(0), toUInt8(0)
+                    FROM {db}.events FINAL WHERE kind = 'InvoiceAdjusted' AND event_time < ` + end + ` AND ` + factInBound("amount") + `
                     UNION ALL
                     SELECT account_id, invoice_id, '', toDate(0), toInt64(0), toUInt8(1), toUInt8(0)
                     FROM {db}.events FINAL WHERE kind = 'InvoiceCancelled' AND event_time < ` + end + `
@@ -112,8 +140,8 @@ func openItemsSQL(date, end string) string {
                     SELECT account_id, disputed_invoice, '', toDate(0), -credit_units, toUInt8(0), toUInt8(0)
                     FROM (
                         SELECT account_id, dispute_id, anyIf(invoice_id, status = 'OPEN') AS disputed_invoice,
-                            toInt64(sumIf(credit_amount, status = 'UPHELD') * 10000) AS credit_units
-                        FROM {db}.disputes FINAL WHERE event_time < ` + end + `
+                            sumIf(` + units("credit_amount") + `, status = 'UPHELD') AS credit_units
+                        FROM {db}.disputes FINAL WHERE event_time < ` + end + ` AND ` + factInBound("amount", "credit_amount") + `
                         GROUP BY account_id, dispute_id
                     ) WHERE credit_units > 0
                 )
@@ -127,9 +155,9 @@ func openItemsSQL(date, end string) string {
             FROM (
                 SELECT account_id, currency, pay_units AS u FROM ` + paymentsSQL(end) + `
                 UNION ALL
-                SELECT account_id, currency, -toInt64(amount * 10000) FROM {db}.events FINAL WHERE kind = 'Refund' AND event_time < ` + end + `
+                SELECT account_id, currency, -` + units("amount") + ` FROM {db}.events FINAL WHERE kind = 'Refund' AND event_time < ` + end + ` AND ` + factInBound("amount") + `
                 UNION ALL
-                SELECT account_id, currency, toInt64(amount * 10000) FROM {db}.gl_entries FINAL WHERE kind = 'WRITE_OFF' AND entry_time < ` + end + `
+                SELECT account_id, currency, ` + units("amount") + ` FROM {db}.gl_entries FINAL WHERE kind = 'WRITE_OFF' AND entry_time < ` + end + `
             )
             GROUP BY account_id, currency
         ) USING account_id, currency
@@ -158,7 +186,7 @@ func (p params) segmentFilter() string {
 	return "acct_segment = {segment}"
 }
 
-func money(units string) string { return "toDecimal64(" + units + ", 4) / 10000" }
+func money(u string) string { return "toDecimal128(" + u + ", 4) / 10000" }
 
 func agingSQL(p params) string {
 	return `SELECT acct_segment AS segment, currency, uniqExact(account_id) AS accounts,
@@ -178,8 +206,8 @@ ORDER BY segment, currency`
 
 // salesSQL is credit sales: invoices issued in (D0, D] and not cancelled
 // by AsOf, as units.
-const salesSQL = `SELECT account_id, currency, toInt64(amount * 10000) AS units FROM {db}.invoices FINAL
-    WHERE issue_date > {D0} AND issue_date <= {D} AND event_time < {END}
+var salesSQL = `SELECT account_id, currency, ` + units("amount") + ` AS units FROM {db}.invoices FINAL
+    WHERE issue_date > {D0} AND issue_date <= {D} AND event_time < {END} AND ` + factInBound("amount") + `
         AND (account_id, invoice_id) NOT IN (
             SELECT account_id, invoice_id FROM {db}.events FINAL WHERE kind = 'InvoiceCancelled' AND event_time < {END})`
 
@@ -266,7 +294,7 @@ FROM (
         sumIf(pay_units, pay_time > action_time AND pay_time <= action_time + {cure_days} * 86400) >= due_units AS cured
     FROM (
         SELECT action_id, account_id, currency, action_type, channel, action_time,
-            toInt64(overdue_amount * 10000) AS due_units,
+            ` + units("overdue_amount") + ` AS due_units,
             if(stage LIKE 'arrangement:%', 'arrangement', stage) AS stage_group
         FROM {db}.dunning_actions FINAL
         WHERE toDate(action_time) > {D0} AND toDate(action_time) <= {D} - {cure_days} AND overdue_amount > 0
@@ -292,9 +320,10 @@ FROM (
             sumIf(pay_units, pay_time >= created AND toDate(pay_time) <= deadline) >= total_units AS paid_enough
         FROM (
             SELECT account_id, currency, arrangement_id, type, event_time AS created,
-                last_due_date + {grace_days} AS deadline, toInt64(total_amount * 10000) AS total_units
+                last_due_date + {grace_days} AS deadline, ` + units("total_amount") + ` AS total_units
             FROM {db}.arrangements FINAL
             WHERE toDate(event_time) > {D0} AND last_due_date + {grace_days} <= {D} AND event_time < {END}
+                AND ` + factInBound("total_amount") + `
                 AND ` + p.inSegment() + `
         )
         ALL LEFT JOIN ` + paymentsSQL("{END}") + ` USING account_id, currency
@@ -313,9 +342,9 @@ FROM (
     SELECT account_id, dispute_id, toUInt32(minIf(event_time, status = 'OPEN')) AS opened_at,
         argMaxIf(status, event_time, status != 'OPEN') AS outcome_status,
         toUInt32(maxIf(event_time, status != 'OPEN')) AS closed_at,
-        toInt64(sumIf(amount, status = 'OPEN') * 10000) AS amt
+        sumIf(` + units("amount") + `, status = 'OPEN') AS amt
     FROM {db}.disputes FINAL
-    WHERE event_time < {END} AND ` + p.inSegment() + `
+    WHERE event_time < {END} AND ` + factInBound("amount", "credit_amount") + ` AND ` + p.inSegment() + `
     GROUP BY account_id, dispute_id
     HAVING countIf(status = 'OPEN') > 0 AND opened_at >= toUInt32({END0})
 )
@@ -327,7 +356,7 @@ func writeOffsSQL(p params) string {
 	return `SELECT toStartOfMonth(toDate(entry_time)) AS period_month, acct_segment AS segment, currency,
     count() AS entries, uniqExact(account_id) AS accounts, ` + money("sum(u)") + ` AS amount
 FROM (
-    SELECT account_id, entry_time, currency, toInt64(amount * 10000) AS u FROM {db}.gl_entries FINAL
+    SELECT account_id, entry_time, currency, ` + units("amount") + ` AS u FROM {db}.gl_entries FINAL
     WHERE kind = 'WRITE_OFF' AND entry_time >= {END0} AND entry_time < {END}
 )
 ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
@@ -397,7 +426,7 @@ ORDER BY type = 'state', at, id`
 func actionsSQL(p params) string {
 	return `SELECT action_type, channel, count() AS actions, uniqExact(account_id) AS accounts, ` + money("sum(u)") + ` AS overdue_covered
 FROM (
-    SELECT account_id, action_type, channel, toInt64(overdue_amount * 10000) AS u FROM {db}.dunning_actions FINAL
+    SELECT account_id, action_type, channel, ` + units("overdue_amount") + ` AS u FROM {db}.dunning_actions FINAL
     WHERE action_time >= {END0} AND action_time < {END}
 )
 ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
