@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/strictyaml"
 )
 
 // defaultQuietChannels are the channels quiet hours apply to when the
@@ -18,61 +20,61 @@ var defaultQuietChannels = []event.Channel{event.SMS, event.Push, event.Email}
 func (p *parser) contact(n *yaml.Node) ContactRules {
 	var c ContactRules
 	for _, e := range p.mapping(n, "contact", []string{"quiet_hours", "holidays", "closed_weekdays", "cap"}) {
-		field := join("contact", e.key)
-		switch e.key {
+		field := strictyaml.Join("contact", e.Key)
+		switch e.Key {
 		case "quiet_hours":
-			p.quietHours(e.v, field, &c)
+			p.quietHours(e.Value, field, &c)
 		case "holidays":
-			for i, h := range p.sequence(e.v, field) {
-				s, ok := p.str(h, index(field, i))
+			for i, h := range p.sequence(e.Value, field) {
+				s, ok := p.str(h, strictyaml.Index(field, i))
 				if !ok {
 					continue
 				}
 				d, err := event.ParseDate(s)
 				if err != nil {
-					p.errf(h, index(field, i), "holiday must be YYYY-MM-DD: %v", err)
+					p.Errorf(h, strictyaml.Index(field, i), "holiday must be YYYY-MM-DD: %v", err)
 					continue
 				}
 				c.Holidays = append(c.Holidays, d)
 			}
 		case "closed_weekdays":
 			c.ClosedWeekdays = map[event.Channel][]time.Weekday{}
-			for _, cw := range p.mapping(e.v, field, nil) {
-				sub := join(field, cw.key)
-				ch, ok := p.channel(cw.kn, sub)
+			for _, cw := range p.mapping(e.Value, field, nil) {
+				sub := strictyaml.Join(field, cw.Key)
+				ch, ok := p.channel(cw.KeyNode, sub)
 				if !ok {
 					continue
 				}
 				var days []time.Weekday
-				for i, d := range p.sequence(cw.v, sub) {
-					s, ok := p.str(d, index(sub, i))
+				for i, d := range p.sequence(cw.Value, sub) {
+					s, ok := p.str(d, strictyaml.Index(sub, i))
 					if !ok {
 						continue
 					}
 					wd, ok := parseWeekday(s)
 					if !ok {
-						p.errf(d, index(sub, i), "unknown weekday %q (want monday ... sunday)", s)
+						p.Errorf(d, strictyaml.Index(sub, i), "unknown weekday %q (want monday ... sunday)", s)
 						continue
 					}
 					days = append(days, wd)
 				}
 				if distinctWeekdays(days) >= 7 {
-					p.errf(cw.v, sub, "closes every day of the week: %s could never be used", ch)
+					p.Errorf(cw.Value, sub, "closes every day of the week: %s could never be used", ch)
 					continue
 				}
 				c.ClosedWeekdays[ch] = days
 			}
 		case "cap":
-			for _, ce := range p.mapping(e.v, field, []string{"max", "days"}) {
-				switch ce.key {
+			for _, ce := range p.mapping(e.Value, field, []string{"max", "days"}) {
+				switch ce.Key {
 				case "max":
-					c.Cap.Max, _ = p.integer(ce.v, join(field, "max"), 1, 1000)
+					c.Cap.Max, _ = p.integer(ce.Value, strictyaml.Join(field, "max"), 1, 1000)
 				case "days":
-					c.Cap.Days, _ = p.integer(ce.v, join(field, "days"), 1, 366)
+					c.Cap.Days, _ = p.integer(ce.Value, strictyaml.Join(field, "days"), 1, 366)
 				}
 			}
 			if (c.Cap.Max == 0) != (c.Cap.Days == 0) {
-				p.errf(e.v, field, "needs both max and days")
+				p.Errorf(e.Value, field, "needs both max and days")
 				c.Cap = Cap{}
 			}
 		}
@@ -81,20 +83,20 @@ func (p *parser) contact(n *yaml.Node) ContactRules {
 }
 
 func (p *parser) quietHours(n *yaml.Node, field string, c *ContactRules) {
-	n = deref(n)
+	n = strictyaml.Deref(n)
 	var spec *yaml.Node
 	chans := defaultQuietChannels
 	if n != nil && n.Kind == yaml.MappingNode {
 		for _, e := range p.mapping(n, field, []string{"window", "channels"}) {
-			switch e.key {
+			switch e.Key {
 			case "window":
-				spec = e.v
+				spec = e.Value
 			case "channels":
-				chans = p.channels(e.v, join(field, "channels"))
+				chans = p.channels(e.Value, strictyaml.Join(field, "channels"))
 			}
 		}
 		if spec == nil {
-			p.errf(n, join(field, "window"), "is required")
+			p.Errorf(n, strictyaml.Join(field, "window"), "is required")
 			return
 		}
 	} else {
@@ -106,7 +108,7 @@ func (p *parser) quietHours(n *yaml.Node, field string, c *ContactRules) {
 	}
 	w, err := ParseWindow(s)
 	if err != nil {
-		p.errf(spec, field, "%v", err)
+		p.Errorf(spec, field, "%v", err)
 		return
 	}
 	c.QuietHours, c.QuietChannels = &w, chans
@@ -200,7 +202,7 @@ func (c *ContactRules) NextAllowed(t time.Time, ch event.Channel, loc *time.Loca
 		loc = time.UTC
 	}
 	lt := t.In(loc)
-	quiet := c.QuietHours != nil && hasChannel(c.QuietChannels, ch)
+	quiet := c.QuietHours != nil && slices.Contains(c.QuietChannels, ch)
 	// A policy that passed Load leaves at least one weekday open per channel
 	// and has finitely many holidays, so this ends well within the bound.
 	for i := 0; i < 3*366; i++ {
@@ -237,15 +239,6 @@ func (c *ContactRules) closedOn(d event.Date, wd time.Weekday, ch event.Channel)
 	}
 	for _, x := range c.ClosedWeekdays[ch] {
 		if x == wd {
-			return true
-		}
-	}
-	return false
-}
-
-func hasChannel(list []event.Channel, ch event.Channel) bool {
-	for _, x := range list {
-		if x == ch {
 			return true
 		}
 	}

@@ -3,11 +3,11 @@ package policy
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"sort"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/strictyaml"
 )
 
 // Load parses and validates one policy; file names it in errors. On failure
@@ -48,19 +48,17 @@ import (
 //	exemptions: {flags: [VIP, GOVERNMENT], queue: manual_review}
 //	gl: {receivables: "1200", fee_income: "4100", bad_debt: "6800"}
 func Load(data []byte, file string) (*Policy, error) {
-	p := &parser{file: file}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Errors{{File: file, Msg: "yaml: " + err.Error()}}
+	if file == "" {
+		file = "policy"
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, Errors{{File: file, Msg: "empty document"}}
+	root, err := strictyaml.Parse(data, file)
+	if err != nil {
+		return nil, Errors{err.(*ConfigError)}
 	}
-	root := deref(doc.Content[0])
-	pol := p.policy(root)
-	if len(p.errs) > 0 {
-		sort.SliceStable(p.errs, func(i, j int) bool { return p.errs[i].Line < p.errs[j].Line })
-		return nil, p.errs
+	p := &parser{Reader: strictyaml.Reader{File: file}}
+	pol := p.policy(strictyaml.Deref(root))
+	if err := p.Err(); err != nil {
+		return nil, err
 	}
 	v, err := version(root)
 	if err != nil {
@@ -96,45 +94,45 @@ func (p *parser) policy(root *yaml.Node) *Policy {
 	curLines := map[event.Currency]*yaml.Node{}
 	have := map[string]*yaml.Node{}
 	for _, e := range p.mapping(root, "", topFields) {
-		have[e.key] = e.kn
-		switch e.key {
+		have[e.Key] = e.KeyNode
+		switch e.Key {
 		case "name":
-			pol.Name, _ = p.nonEmpty(e.v, "name")
+			pol.Name, _ = p.nonEmpty(e.Value, "name")
 		case "description":
-			pol.Description, _ = p.str(e.v, "description")
+			pol.Description, _ = p.str(e.Value, "description")
 		case "selection":
-			pol.Selection = p.selection(e.v)
+			pol.Selection = p.selection(e.Value)
 		case "min_overdue":
-			pol.MinOverdue = p.amounts(e.v, "min_overdue", curLines)
+			pol.MinOverdue = p.amounts(e.Value, "min_overdue", curLines)
 			if len(pol.MinOverdue) == 0 {
-				p.errf(e.v, "min_overdue", "needs at least one currency")
+				p.Errorf(e.Value, "min_overdue", "needs at least one currency")
 			}
 		case "grace_days":
-			pol.GraceDays, _ = p.integer(e.v, "grace_days", 0, 3650)
+			pol.GraceDays, _ = p.integer(e.Value, "grace_days", 0, 3650)
 		case "contact":
-			pol.Contact = p.contact(e.v)
+			pol.Contact = p.contact(e.Value)
 		case "stages":
-			pol.Stages = p.stages(e.v)
+			pol.Stages = p.stages(e.Value)
 		case "arrangements":
-			pol.Arrangements = p.arrangements(e.v)
+			pol.Arrangements = p.arrangements(e.Value)
 		case "disputes":
-			for _, d := range p.mapping(e.v, "disputes", []string{"grace_days"}) {
-				pol.Disputes.GraceDays, _ = p.integer(d.v, "disputes.grace_days", 0, 3650)
+			for _, d := range p.mapping(e.Value, "disputes", []string{"grace_days"}) {
+				pol.Disputes.GraceDays, _ = p.integer(d.Value, "disputes.grace_days", 0, 3650)
 			}
 		case "reversals":
-			for _, r := range p.mapping(e.v, "reversals", []string{"resume_stage"}) {
-				pol.Reversals.ResumeStage, _ = p.nonEmpty(r.v, "reversals.resume_stage")
-				p.ref("reversals.resume_stage", r.v)
+			for _, r := range p.mapping(e.Value, "reversals", []string{"resume_stage"}) {
+				pol.Reversals.ResumeStage, _ = p.nonEmpty(r.Value, "reversals.resume_stage")
+				p.ref("reversals.resume_stage", r.Value)
 			}
 		case "exemptions":
-			pol.Exemptions = p.exemptions(e.v)
+			pol.Exemptions = p.exemptions(e.Value)
 		case "gl":
-			p.gl(e.v, &pol.GL)
+			p.gl(e.Value, &pol.GL)
 		}
 	}
 	for _, req := range []string{"name", "selection", "min_overdue", "stages"} {
 		if have[req] == nil {
-			p.errf(root, req, "is required")
+			p.Errorf(root, req, "is required")
 		}
 	}
 	p.crossCheck(pol, root, have, curLines)
@@ -145,33 +143,33 @@ func (p *parser) selection(n *yaml.Node) Selection {
 	var s Selection
 	var segNode *yaml.Node
 	for _, e := range p.mapping(n, "selection", []string{"segments", "credit_classes", "risk_tiers", "priority"}) {
-		field := join("selection", e.key)
-		switch e.key {
+		field := strictyaml.Join("selection", e.Key)
+		switch e.Key {
 		case "segments":
-			segNode = e.v
-			for i, c := range p.sequence(e.v, field) {
-				v, ok := p.str(c, index(field, i))
+			segNode = e.Value
+			for i, c := range p.sequence(e.Value, field) {
+				v, ok := p.str(c, strictyaml.Index(field, i))
 				if !ok {
 					continue
 				}
 				if seg := event.Segment(v); seg.Valid() {
 					s.Segments = append(s.Segments, seg)
 				} else {
-					p.errf(c, index(field, i), "unknown segment %q (want prepaid, postpaid, corporate or wholesale)", v)
+					p.Errorf(c, strictyaml.Index(field, i), "unknown segment %q (want prepaid, postpaid, corporate or wholesale)", v)
 				}
 			}
 		case "credit_classes":
-			s.CreditClasses = p.strings(e.v, field)
+			s.CreditClasses = p.strings(e.Value, field)
 		case "risk_tiers":
-			s.RiskTiers = p.strings(e.v, field)
+			s.RiskTiers = p.strings(e.Value, field)
 		case "priority":
-			s.Priority, _ = p.integer(e.v, field, -1000000, 1000000)
+			s.Priority, _ = p.integer(e.Value, field, -1000000, 1000000)
 		}
 	}
-	if segNode == nil && deref(n) != nil && deref(n).Kind == yaml.MappingNode {
-		p.errf(n, "selection.segments", "is required")
+	if segNode == nil && strictyaml.Deref(n) != nil && strictyaml.Deref(n).Kind == yaml.MappingNode {
+		p.Errorf(n, "selection.segments", "is required")
 	} else if segNode != nil && len(s.Segments) == 0 && len(p.sequence(segNode, "selection.segments")) == 0 {
-		p.errf(segNode, "selection.segments", "needs at least one segment")
+		p.Errorf(segNode, "selection.segments", "needs at least one segment")
 	}
 	return s
 }
@@ -179,17 +177,17 @@ func (p *parser) selection(n *yaml.Node) Selection {
 func (p *parser) arrangements(n *yaml.Node) ArrangementRules {
 	var a ArrangementRules
 	for _, e := range p.mapping(n, "arrangements", []string{"grace_days", "resume_stage", "restore_on_plan", "restore_on_promise"}) {
-		field := join("arrangements", e.key)
-		switch e.key {
+		field := strictyaml.Join("arrangements", e.Key)
+		switch e.Key {
 		case "grace_days":
-			a.GraceDays, _ = p.integer(e.v, field, 0, 3650)
+			a.GraceDays, _ = p.integer(e.Value, field, 0, 3650)
 		case "resume_stage":
-			a.ResumeStage, _ = p.nonEmpty(e.v, field)
-			p.ref(field, e.v)
+			a.ResumeStage, _ = p.nonEmpty(e.Value, field)
+			p.ref(field, e.Value)
 		case "restore_on_plan":
-			a.RestoreOnPlan, _ = p.boolean(e.v, field)
+			a.RestoreOnPlan, _ = p.boolean(e.Value, field)
 		case "restore_on_promise":
-			a.RestoreOnPromise, _ = p.boolean(e.v, field)
+			a.RestoreOnPromise, _ = p.boolean(e.Value, field)
 		}
 	}
 	return a
@@ -198,12 +196,12 @@ func (p *parser) arrangements(n *yaml.Node) ArrangementRules {
 func (p *parser) exemptions(n *yaml.Node) ExemptionRules {
 	x := ExemptionRules{Queue: "manual_review"}
 	for _, e := range p.mapping(n, "exemptions", []string{"flags", "queue"}) {
-		field := join("exemptions", e.key)
-		switch e.key {
+		field := strictyaml.Join("exemptions", e.Key)
+		switch e.Key {
 		case "flags":
-			x.Flags = p.strings(e.v, field)
+			x.Flags = p.strings(e.Value, field)
 		case "queue":
-			x.Queue, _ = p.nonEmpty(e.v, field)
+			x.Queue, _ = p.nonEmpty(e.Value, field)
 		}
 	}
 	return x
@@ -211,12 +209,12 @@ func (p *parser) exemptions(n *yaml.Node) ExemptionRules {
 
 func (p *parser) gl(n *yaml.Node, g *GLAccounts) {
 	for _, e := range p.mapping(n, "gl", []string{"receivables", "fee_income", "bad_debt"}) {
-		field := join("gl", e.key)
-		v, ok := p.nonEmpty(e.v, field)
+		field := strictyaml.Join("gl", e.Key)
+		v, ok := p.nonEmpty(e.Value, field)
 		if !ok {
 			continue
 		}
-		switch e.key {
+		switch e.Key {
 		case "receivables":
 			g.Receivables = v
 		case "fee_income":
@@ -232,7 +230,7 @@ func (p *parser) gl(n *yaml.Node, g *GLAccounts) {
 func (p *parser) crossCheck(pol *Policy, root *yaml.Node, have map[string]*yaml.Node, curLines map[event.Currency]*yaml.Node) {
 	ref := func(name, field string) {
 		if name != "" && pol.StageIndex(name) < 0 {
-			p.errf(p.refs[field], field, "unknown stage %q", name)
+			p.Errorf(p.refs[field], field, "unknown stage %q", name)
 		}
 	}
 	ref(pol.Arrangements.ResumeStage, "arrangements.resume_stage")
@@ -243,9 +241,8 @@ func (p *parser) crossCheck(pol *Policy, root *yaml.Node, have map[string]*yaml.
 	for i, st := range pol.Stages {
 		for _, c := range sortedCurrencies(st.MinOverdue) {
 			if _, ok := pol.MinOverdue[c]; !ok {
-				p.errs = append(p.errs, &ConfigError{File: p.file, Line: st.Line,
-					Field: join(index("stages", i), "min_overdue."+string(c)),
-					Msg:   "currency " + string(c) + " has no threshold in min_overdue"})
+				p.ErrorfAt(st.Line, strictyaml.Index("stages", i)+".min_overdue."+string(c),
+					"currency %s has no threshold in min_overdue", c)
 			}
 		}
 		for j, a := range st.Actions {
@@ -253,9 +250,8 @@ func (p *parser) crossCheck(pol *Policy, root *yaml.Node, have map[string]*yaml.
 				continue
 			}
 			if _, ok := pol.MinOverdue[a.Currency]; a.Currency != "" && !ok {
-				p.errs = append(p.errs, &ConfigError{File: p.file, Line: st.Line,
-					Field: join(index(index("stages", i)+".actions", j), "currency"),
-					Msg:   "fee currency " + string(a.Currency) + " has no threshold in min_overdue"})
+				p.ErrorfAt(st.Line, strictyaml.Index(strictyaml.Index("stages", i)+".actions", j)+".currency",
+					"fee currency %s has no threshold in min_overdue", a.Currency)
 			}
 		}
 	}

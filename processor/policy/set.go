@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/arrears/arrears/processor/event"
@@ -92,18 +93,18 @@ func (s *Set) Select(segment event.Segment, creditClass, riskTier string) *Polic
 	bestSpec := -1
 	for _, p := range s.policies { // name order: the first of equals wins
 		sel := &p.Selection
-		if !hasSegment(sel.Segments, segment) {
+		if !slices.Contains(sel.Segments, segment) {
 			continue
 		}
 		spec := 0
 		if len(sel.CreditClasses) > 0 {
-			if !contains(sel.CreditClasses, creditClass) {
+			if !slices.Contains(sel.CreditClasses, creditClass) {
 				continue
 			}
 			spec++
 		}
 		if len(sel.RiskTiers) > 0 {
-			if !contains(sel.RiskTiers, riskTier) {
+			if !slices.Contains(sel.RiskTiers, riskTier) {
 				continue
 			}
 			spec++
@@ -121,13 +122,4 @@ func (s *Set) Require(segment event.Segment, creditClass, riskTier string) (*Pol
 		return p, nil
 	}
 	return nil, fmt.Errorf("segment %q credit class %q risk tier %q: %w", segment, creditClass, riskTier, ErrNoPolicy)
-}
-
-func hasSegment(list []event.Segment, s event.Segment) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

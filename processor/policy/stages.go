@@ -6,6 +6,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/strictyaml"
 )
 
 // actionTypes maps the YAML action names to event action types.
@@ -39,25 +40,25 @@ var stageFields = []string{"name", "days_past_due", "min_overdue", "min_invoices
 func (p *parser) stages(n *yaml.Node) []Stage {
 	items := p.sequence(n, "stages")
 	if len(items) == 0 {
-		p.errf(n, "stages", "needs at least one stage")
+		p.Errorf(n, "stages", "needs at least one stage")
 		return nil
 	}
 	out := make([]Stage, 0, len(items))
 	seen := map[string]int{}
 	prevDPD, prevName := -1, ""
 	for i, item := range items {
-		field := index("stages", i)
+		field := strictyaml.Index("stages", i)
 		st, dpdNode := p.stage(item, field)
 		if st.Name != "" {
 			if first, dup := seen[st.Name]; dup {
-				p.errf(item, join(field, "name"), "duplicate stage name %q (first at stages[%d])", st.Name, first)
+				p.Errorf(item, strictyaml.Join(field, "name"), "duplicate stage name %q (first at stages[%d])", st.Name, first)
 			} else {
 				seen[st.Name] = i
 			}
 		}
 		if dpdNode != nil {
 			if st.DaysPastDue < prevDPD {
-				p.errf(dpdNode, join(field, "days_past_due"),
+				p.Errorf(dpdNode, strictyaml.Join(field, "days_past_due"),
 					"stages out of order: %d is before stage %q at %d (days past due must not decrease)",
 					st.DaysPastDue, prevName, prevDPD)
 			}
@@ -73,37 +74,37 @@ func (p *parser) stage(n *yaml.Node, field string) (Stage, *yaml.Node) {
 	var dpdNode *yaml.Node
 	have := map[string]bool{}
 	for _, e := range p.mapping(n, field, stageFields) {
-		sub := join(field, e.key)
-		have[e.key] = true
-		switch e.key {
+		sub := strictyaml.Join(field, e.Key)
+		have[e.Key] = true
+		switch e.Key {
 		case "name":
-			st.Name, _ = p.nonEmpty(e.v, sub)
+			st.Name, _ = p.nonEmpty(e.Value, sub)
 		case "days_past_due":
-			if v, ok := p.integer(e.v, sub, 0, 36500); ok {
-				st.DaysPastDue, dpdNode = v, e.v
+			if v, ok := p.integer(e.Value, sub, 0, 36500); ok {
+				st.DaysPastDue, dpdNode = v, e.Value
 			}
 		case "min_overdue":
-			st.MinOverdue = p.amounts(e.v, sub, nil)
+			st.MinOverdue = p.amounts(e.Value, sub, nil)
 		case "min_invoices":
-			st.MinInvoices, _ = p.integer(e.v, sub, 0, 1000000)
+			st.MinInvoices, _ = p.integer(e.Value, sub, 0, 1000000)
 		case "risk_tiers":
-			st.RiskTiers = p.strings(e.v, sub)
+			st.RiskTiers = p.strings(e.Value, sub)
 		case "actions":
-			items := p.sequence(e.v, sub)
+			items := p.sequence(e.Value, sub)
 			if len(items) == 0 {
-				p.errf(e.v, sub, "needs at least one action")
+				p.Errorf(e.Value, sub, "needs at least one action")
 			}
 			for j, a := range items {
-				if act, ok := p.action(a, index(sub, j)); ok {
+				if act, ok := p.action(a, strictyaml.Index(sub, j)); ok {
 					st.Actions = append(st.Actions, act)
 				}
 			}
 		}
 	}
-	if deref(n) != nil && deref(n).Kind == yaml.MappingNode {
+	if strictyaml.Deref(n) != nil && strictyaml.Deref(n).Kind == yaml.MappingNode {
 		for _, req := range []string{"name", "days_past_due", "actions"} {
 			if !have[req] {
-				p.errf(n, join(field, req), "is required")
+				p.Errorf(n, strictyaml.Join(field, req), "is required")
 			}
 		}
 	}
@@ -112,29 +113,29 @@ func (p *parser) stage(n *yaml.Node, field string) (Stage, *yaml.Node) {
 
 func (p *parser) action(n *yaml.Node, field string) (Action, bool) {
 	var a Action
-	n = deref(n)
+	n = strictyaml.Deref(n)
 	if n == nil || n.Kind != yaml.MappingNode {
-		p.errf(n, field, "must be a mapping with a type")
+		p.Errorf(n, field, "must be a mapping with a type")
 		return a, false
 	}
 	// Find the type first so the other fields can be checked against it.
 	var typeNode *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if deref(n.Content[i]).Value == "type" {
-			typeNode = deref(n.Content[i+1])
+		if strictyaml.Deref(n.Content[i]).Value == "type" {
+			typeNode = strictyaml.Deref(n.Content[i+1])
 		}
 	}
 	if typeNode == nil {
-		p.errf(n, join(field, "type"), "is required (one of %s)", actionTypeList)
+		p.Errorf(n, strictyaml.Join(field, "type"), "is required (one of %s)", actionTypeList)
 		return a, false
 	}
-	name, ok := p.str(typeNode, join(field, "type"))
+	name, ok := p.str(typeNode, strictyaml.Join(field, "type"))
 	if !ok {
 		return a, false
 	}
 	t, ok := actionTypes[strings.ToLower(name)]
 	if !ok {
-		p.errf(typeNode, join(field, "type"), "unknown action type %q (want one of %s)", name, actionTypeList)
+		p.Errorf(typeNode, strictyaml.Join(field, "type"), "unknown action type %q (want one of %s)", name, actionTypeList)
 		return a, false
 	}
 	a.Type = t
@@ -142,35 +143,35 @@ func (p *parser) action(n *yaml.Node, field string) (Action, bool) {
 	allowed := append([]string{"type"}, actionFields[t]...)
 	have := map[string]bool{}
 	for _, e := range p.mapping(n, field, allowed) {
-		sub := join(field, e.key)
-		have[e.key] = true
+		sub := strictyaml.Join(field, e.Key)
+		have[e.Key] = true
 		var ok bool
-		switch e.key {
+		switch e.Key {
 		case "type":
 			ok = true
 		case "channel":
-			a.Channel, ok = p.channel(e.v, sub)
+			a.Channel, ok = p.channel(e.Value, sub)
 		case "template":
-			a.Template, ok = p.nonEmpty(e.v, sub)
+			a.Template, ok = p.nonEmpty(e.Value, sub)
 		case "fallback":
-			a.Fallback = p.channels(e.v, sub)
+			a.Fallback = p.channels(e.Value, sub)
 			ok = true
 		case "queue":
-			a.Queue, ok = p.nonEmpty(e.v, sub)
+			a.Queue, ok = p.nonEmpty(e.Value, sub)
 		case "priority":
 			var v int
-			v, ok = p.integer(e.v, sub, 0, 1000)
+			v, ok = p.integer(e.Value, sub, 0, 1000)
 			a.Priority = int32(v)
 		case "agency":
-			a.Agency, ok = p.nonEmpty(e.v, sub)
+			a.Agency, ok = p.nonEmpty(e.Value, sub)
 		case "amount":
-			a.Amount, ok = p.amount(e.v, sub)
+			a.Amount, ok = p.amount(e.Value, sub)
 			if ok && a.Amount == 0 {
-				p.errf(e.v, sub, "fee amount must be > 0")
+				p.Errorf(e.Value, sub, "fee amount must be > 0")
 				ok = false
 			}
 		case "currency":
-			a.Currency, ok = p.currency(e.v, sub)
+			a.Currency, ok = p.currency(e.Value, sub)
 		}
 		good = good && ok
 	}
@@ -187,13 +188,13 @@ func (p *parser) action(n *yaml.Node, field string) (Action, bool) {
 	}
 	for _, r := range required {
 		if !have[r] {
-			p.errf(n, join(field, r), "is required for %s", strings.ToLower(name))
+			p.Errorf(n, strictyaml.Join(field, r), "is required for %s", strings.ToLower(name))
 			good = false
 		}
 	}
 	for i, fb := range a.Fallback {
 		if fb == a.Channel {
-			p.errf(n, index(join(field, "fallback"), i), "fallback %q repeats the channel", fb)
+			p.Errorf(n, strictyaml.Index(strictyaml.Join(field, "fallback"), i), "fallback %q repeats the channel", fb)
 			good = false
 		}
 	}

@@ -2,32 +2,15 @@ package risk
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/arrears/arrears/processor/strictyaml"
 )
 
-// ConfigError is a scorecard YAML that failed to load. Field is the dotted
-// path of the offending value ("features.reversals.bins[2].lower"), Line its
-// line in the file (0 when unknown).
-type ConfigError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *ConfigError) Error() string {
-	loc := e.File
-	if loc == "" {
-		loc = "scorecard"
-	}
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", loc, e.Line)
-	}
-	if e.Field == "" {
-		return loc + ": " + e.Msg
-	}
-	return loc + ": " + e.Field + ": " + e.Msg
-}
+// ConfigError is a scorecard YAML that failed to load: the loading kit's
+// one error type (see strictyaml.ConfigError). Field is the dotted path of
+// the offending value ("features.reversals.bins[2].lower"), Line its line in
+// the file (0 when unknown).
+type ConfigError = strictyaml.ConfigError
 
 // Errors returned by State.UnmarshalBinary and Config.Validate.
 var (

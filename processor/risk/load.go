@@ -3,11 +3,12 @@ package risk
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/arrears/arrears/processor/strictyaml"
 )
 
 // Load parses and validates a scorecard YAML; name is used in errors (a file
@@ -42,166 +43,100 @@ import (
 // Features not listed contribute 0. Values outside the first and last bin
 // take the nearest end bin.
 func Load(data []byte, name string) (*Scorecard, error) {
-	p := &parser{file: name}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &ConfigError{File: name, Msg: err.Error()}
+	if name == "" {
+		name = "scorecard"
 	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, &ConfigError{File: name, Msg: "empty document"}
+	root, err := strictyaml.Parse(data, name)
+	if err != nil {
+		return nil, err
 	}
 	sum := sha256.Sum256(data)
 	s := &Scorecard{
 		version: hex.EncodeToString(sum[:8]),
 		points:  points{base: 600, baseOdds: 50, pdo: 20, min: 0, max: 1000},
 	}
-	if err := p.scorecard(doc.Content[0], s); err != nil {
+	p := &parser{strictyaml.Reader{File: name}}
+	if err := p.scorecard(root, s); err != nil {
 		return nil, err
 	}
 	s.points.scale()
 	return s, nil
 }
 
-type parser struct{ file string }
-
-func (p *parser) errf(n *yaml.Node, field, format string, args ...any) error {
-	line := 0
-	if n != nil {
-		line = n.Line
-	}
-	return &ConfigError{File: p.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
-}
-
-type entry struct {
-	key   string
-	kn, v *yaml.Node
-}
-
-func deref(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	return n
-}
-
-// mapping returns the entries of a mapping node, rejecting duplicates and,
-// when allowed is not nil, keys not in it.
-func (p *parser) mapping(n *yaml.Node, field string, allowed []string) ([]entry, error) {
-	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil, p.errf(n, field, "must be a mapping")
-	}
-	seen := make(map[string]bool, len(n.Content)/2)
-	out := make([]entry, 0, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), deref(n.Content[i+1])
-		if k == nil || k.Kind != yaml.ScalarNode {
-			return nil, p.errf(k, field, "keys must be scalars")
-		}
-		sub := join(field, k.Value)
-		if seen[k.Value] {
-			return nil, p.errf(k, sub, "defined twice")
-		}
-		seen[k.Value] = true
-		if allowed != nil && !contains(allowed, k.Value) {
-			return nil, p.errf(k, sub, "unknown field (want one of %s)", strings.Join(allowed, ", "))
-		}
-		out = append(out, entry{key: k.Value, kn: k, v: v})
-	}
-	return out, nil
-}
-
-func (p *parser) float(n *yaml.Node, field string) (float64, error) {
-	if n == nil || n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
-		return 0, p.errf(n, field, "must be a number")
-	}
-	var v float64
-	if err := n.Decode(&v); err != nil {
-		return 0, p.errf(n, field, "must be a number: %v", err)
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, p.errf(n, field, "must be finite")
-	}
-	return v, nil
-}
-
-func (p *parser) str(n *yaml.Node, field string) (string, error) {
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		return "", p.errf(n, field, "must be a string")
-	}
-	return n.Value, nil
-}
+// parser reads a scorecard and stops at its first problem: the returned
+// error is that *ConfigError.
+type parser struct{ strictyaml.Reader }
 
 func (p *parser) scorecard(root *yaml.Node, s *Scorecard) error {
-	es, err := p.mapping(root, "", []string{"name", "description", "intercept", "features", "segments", "tiers", "points"})
+	es, err := p.Mapping(root, "", []string{"name", "description", "intercept", "features", "segments", "tiers", "points"})
 	if err != nil {
 		return err
 	}
 	var haveIntercept, haveTiers bool
 	for _, e := range es {
-		switch e.key {
+		switch e.Key {
 		case "name":
-			if s.name, err = p.str(e.v, "name"); err != nil {
+			if s.name, err = p.Str(e.Value, "name"); err != nil {
 				return err
 			}
 			if !validName(s.name) {
-				return p.errf(e.v, "name", "%q: use letters, digits, '_', '-' and '.' (1-64)", s.name)
+				return p.Errorf(e.Value, "name", "%q: use letters, digits, '_', '-' and '.' (1-64)", s.name)
 			}
 		case "description":
-			if s.description, err = p.str(e.v, "description"); err != nil {
+			if s.description, err = p.Str(e.Value, "description"); err != nil {
 				return err
 			}
 		case "intercept":
-			if s.intercept, err = p.float(e.v, "intercept"); err != nil {
+			if s.intercept, err = p.Float(e.Value, "intercept"); err != nil {
 				return err
 			}
 			haveIntercept = true
 		case "features":
-			if err = p.features(e.v, s); err != nil {
+			if err = p.features(e.Value, s); err != nil {
 				return err
 			}
 		case "segments":
-			if err = p.segments(e.v, s); err != nil {
+			if err = p.segments(e.Value, s); err != nil {
 				return err
 			}
 		case "tiers":
-			if err = p.tiers(e.v, s); err != nil {
+			if err = p.tiers(e.Value, s); err != nil {
 				return err
 			}
 			haveTiers = true
 		case "points":
-			if err = p.points(e.v, s); err != nil {
+			if err = p.points(e.Value, s); err != nil {
 				return err
 			}
 		}
 	}
 	switch {
 	case s.name == "":
-		return p.errf(root, "name", "is required")
+		return p.Errorf(root, "name", "is required")
 	case !haveIntercept:
-		return p.errf(root, "intercept", "is required")
+		return p.Errorf(root, "intercept", "is required")
 	case !haveTiers:
-		return p.errf(root, "tiers", "is required")
+		return p.Errorf(root, "tiers", "is required")
 	}
 	return nil
 }
 
 func (p *parser) features(n *yaml.Node, s *Scorecard) error {
-	es, err := p.mapping(n, "features", nil)
+	es, err := p.Mapping(n, "features", nil)
 	if err != nil {
 		return err
 	}
 	for _, e := range es {
-		field := join("features", e.key)
-		f, ok := ParseFeature(e.key)
+		field := strictyaml.Join("features", e.Key)
+		f, ok := ParseFeature(e.Key)
 		if !ok {
 			names := make([]string, NumFeatures)
 			for i := range names {
 				names[i] = Feature(i).String()
 			}
-			return p.errf(e.kn, field, "unknown feature (want one of %s)", strings.Join(names, ", "))
+			return p.Errorf(e.KeyNode, field, "unknown feature (want one of %s)", strings.Join(names, ", "))
 		}
-		if err := p.term(e.v, field, &s.terms[f]); err != nil {
+		if err := p.term(e.Value, field, &s.terms[f]); err != nil {
 			return err
 		}
 	}
@@ -209,7 +144,7 @@ func (p *parser) features(n *yaml.Node, s *Scorecard) error {
 }
 
 func (p *parser) term(n *yaml.Node, field string, t *term) error {
-	es, err := p.mapping(n, field, []string{"weight", "center", "transform", "min", "max", "bins", "monotone"})
+	es, err := p.Mapping(n, field, []string{"weight", "center", "transform", "min", "max", "bins", "monotone"})
 	if err != nil {
 		return err
 	}
@@ -217,76 +152,76 @@ func (p *parser) term(n *yaml.Node, field string, t *term) error {
 	var haveWeight, haveLinearKey bool
 	var binsNode *yaml.Node
 	for _, e := range es {
-		sub := join(field, e.key)
-		switch e.key {
+		sub := strictyaml.Join(field, e.Key)
+		switch e.Key {
 		case "weight":
-			t.weight, err = p.float(e.v, sub)
+			t.weight, err = p.Float(e.Value, sub)
 			haveWeight = true
 		case "center":
-			t.center, err = p.float(e.v, sub)
+			t.center, err = p.Float(e.Value, sub)
 			haveLinearKey = true
 		case "min":
-			t.min, err = p.float(e.v, sub)
+			t.min, err = p.Float(e.Value, sub)
 			haveLinearKey = true
 		case "max":
-			t.max, err = p.float(e.v, sub)
+			t.max, err = p.Float(e.Value, sub)
 			haveLinearKey = true
 		case "transform":
 			var v string
-			if v, err = p.str(e.v, sub); err == nil {
+			if v, err = p.Str(e.Value, sub); err == nil {
 				t.transform = Transform(v)
 				if !t.transform.Valid() {
-					err = p.errf(e.v, sub, "unknown transform %q (want identity or log1p)", v)
+					err = p.Errorf(e.Value, sub, "unknown transform %q (want identity or log1p)", v)
 				}
 			}
 			haveLinearKey = true
 		case "monotone":
 			var v string
-			if v, err = p.str(e.v, sub); err == nil {
+			if v, err = p.Str(e.Value, sub); err == nil {
 				switch v {
 				case "increasing":
 					t.monotone = 1
 				case "decreasing":
 					t.monotone = -1
 				default:
-					err = p.errf(e.v, sub, "%q: want increasing or decreasing", v)
+					err = p.Errorf(e.Value, sub, "%q: want increasing or decreasing", v)
 				}
 			}
 		case "bins":
-			binsNode = e.v
+			binsNode = e.Value
 		}
 		if err != nil {
 			return err
 		}
 	}
-	mono := join(field, "monotone")
+	mono := strictyaml.Join(field, "monotone")
 	switch {
 	case binsNode != nil && (haveWeight || haveLinearKey):
-		return p.errf(n, field, "has both bins and linear fields (weight, center, transform, min, max)")
+		return p.Errorf(n, field, "has both bins and linear fields (weight, center, transform, min, max)")
 	case binsNode != nil:
 		t.kind = termBins
-		if err := p.bins(binsNode, join(field, "bins"), t); err != nil {
+		if err := p.bins(binsNode, strictyaml.Join(field, "bins"), t); err != nil {
 			return err
 		}
 		for i := 1; i < len(t.bins); i++ {
 			d := t.bins[i].weight - t.bins[i-1].weight
 			if float64(t.monotone)*d < 0 {
-				return p.errf(n, mono, "bin weights are not %s (bins[%d] %g after %g)",
+				return p.Errorf(n, mono, "bin weights are not %s (bins[%d] %g after %g)",
 					monoName(t.monotone), i, t.bins[i].weight, t.bins[i-1].weight)
 			}
 		}
 	case !haveWeight:
-		return p.errf(n, join(field, "weight"), "is required (or give bins)")
+		return p.Errorf(n, strictyaml.Join(field, "weight"), "is required (or give bins)")
 	default:
 		t.kind = termLinear
 		if t.min < 0 {
-			return p.errf(n, join(field, "min"), "must be >= 0 (feature values are never negative)")
+			return p.Errorf(n, strictyaml.Join(field, "min"), "must be >= 0 (feature values are never negative)")
 		}
 		if !(t.min < t.max) {
-			return p.errf(n, join(field, "max"), "must be above min %g", t.min)
+			return p.Errorf(n, strictyaml.Join(field, "max"), "must be above min %g", t.min)
 		}
 		if float64(t.monotone)*t.weight < 0 {
-			return p.errf(n, mono, "weight %g contradicts monotone %s", t.weight, monoName(t.monotone))
+			return p.Errorf(n, mono, "weight %g contradicts monotone %s", t.weight, monoName(t.monotone))
 		}
 	}
 	return nil
@@ -300,30 +235,30 @@ func monoName(m int8) string {
 }
 
 func (p *parser) bins(n *yaml.Node, field string, t *term) error {
-	n = deref(n)
+	n = strictyaml.Deref(n)
 	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		return p.errf(n, field, "must be a non-empty list")
+		return p.Errorf(n, field, "must be a non-empty list")
 	}
 	t.bins = make([]bin, 0, len(n.Content))
 	for i, bn := range n.Content {
-		bf := fmt.Sprintf("%s[%d]", field, i)
-		es, err := p.mapping(bn, bf, []string{"lower", "upper", "weight"})
+		bf := strictyaml.Index(field, i)
+		es, err := p.Mapping(bn, bf, []string{"lower", "upper", "weight"})
 		if err != nil {
 			return err
 		}
 		b := bin{lower: math.NaN(), upper: math.Inf(1), weight: math.NaN()}
 		var upperNode *yaml.Node
 		for _, e := range es {
-			sub := join(bf, e.key)
+			sub := strictyaml.Join(bf, e.Key)
 			var v float64
-			if v, err = p.float(e.v, sub); err != nil {
+			if v, err = p.Float(e.Value, sub); err != nil {
 				return err
 			}
-			switch e.key {
+			switch e.Key {
 			case "lower":
 				b.lower = v
 			case "upper":
-				b.upper, upperNode = v, e.v
+				b.upper, upperNode = v, e.Value
 			case "weight":
 				b.weight = v
 			}
@@ -331,13 +266,13 @@ func (p *parser) bins(n *yaml.Node, field string, t *term) error {
 		last := i == len(n.Content)-1
 		switch {
 		case math.IsNaN(b.lower):
-			return p.errf(bn, join(bf, "lower"), "is required")
+			return p.Errorf(bn, strictyaml.Join(bf, "lower"), "is required")
 		case math.IsNaN(b.weight):
-			return p.errf(bn, join(bf, "weight"), "is required")
+			return p.Errorf(bn, strictyaml.Join(bf, "weight"), "is required")
 		case upperNode == nil && !last:
-			return p.errf(bn, join(bf, "upper"), "is required except on the last bin")
+			return p.Errorf(bn, strictyaml.Join(bf, "upper"), "is required except on the last bin")
 		case !(b.lower < b.upper):
-			return p.errf(bn, join(bf, "upper"), "must be above lower %g", b.lower)
+			return p.Errorf(bn, strictyaml.Join(bf, "upper"), "must be above lower %g", b.lower)
 		}
 		if last {
 			b.upper = math.Inf(1) // values at or above the last bound take the last bin
@@ -346,11 +281,11 @@ func (p *parser) bins(n *yaml.Node, field string, t *term) error {
 			prev := t.bins[i-1]
 			switch {
 			case b.lower < prev.lower:
-				return p.errf(bn, join(bf, "lower"), "bins are not sorted (%g after [%g, %g))", b.lower, prev.lower, prev.upper)
+				return p.Errorf(bn, strictyaml.Join(bf, "lower"), "bins are not sorted (%g after [%g, %g))", b.lower, prev.lower, prev.upper)
 			case b.lower < prev.upper:
-				return p.errf(bn, join(bf, "lower"), "overlaps previous bin [%g, %g)", prev.lower, prev.upper)
+				return p.Errorf(bn, strictyaml.Join(bf, "lower"), "overlaps previous bin [%g, %g)", prev.lower, prev.upper)
 			case b.lower > prev.upper:
-				return p.errf(bn, join(bf, "lower"), "leaves a gap after previous bin [%g, %g)", prev.lower, prev.upper)
+				return p.Errorf(bn, strictyaml.Join(bf, "lower"), "leaves a gap after previous bin [%g, %g)", prev.lower, prev.upper)
 			}
 		}
 		t.bins = append(t.bins, b)
@@ -359,17 +294,17 @@ func (p *parser) bins(n *yaml.Node, field string, t *term) error {
 }
 
 func (p *parser) segments(n *yaml.Node, s *Scorecard) error {
-	es, err := p.mapping(n, "segments", []string{"prepaid", "postpaid", "corporate", "wholesale"})
+	es, err := p.Mapping(n, "segments", []string{"prepaid", "postpaid", "corporate", "wholesale"})
 	if err != nil {
 		return err
 	}
 	for _, e := range es {
-		v, err := p.float(e.v, join("segments", e.key))
+		v, err := p.Float(e.Value, strictyaml.Join("segments", e.Key))
 		if err != nil {
 			return err
 		}
 		for i, seg := range segments {
-			if string(seg) == e.key {
+			if string(seg) == e.Key {
 				s.segment[i] = v
 			}
 		}
@@ -378,47 +313,47 @@ func (p *parser) segments(n *yaml.Node, s *Scorecard) error {
 }
 
 func (p *parser) tiers(n *yaml.Node, s *Scorecard) error {
-	n = deref(n)
+	n = strictyaml.Deref(n)
 	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) < 2 {
-		return p.errf(n, "tiers", "must list at least two tiers")
+		return p.Errorf(n, "tiers", "must list at least two tiers")
 	}
 	seen := map[string]bool{}
 	for i, tn := range n.Content {
-		tf := fmt.Sprintf("tiers[%d]", i)
-		es, err := p.mapping(tn, tf, []string{"name", "below"})
+		tf := strictyaml.Index("tiers", i)
+		es, err := p.Mapping(tn, tf, []string{"name", "below"})
 		if err != nil {
 			return err
 		}
 		t := tier{below: math.Inf(1)}
 		var belowNode *yaml.Node
 		for _, e := range es {
-			sub := join(tf, e.key)
-			switch e.key {
+			sub := strictyaml.Join(tf, e.Key)
+			switch e.Key {
 			case "name":
-				if t.name, err = p.str(e.v, sub); err != nil {
+				if t.name, err = p.Str(e.Value, sub); err != nil {
 					return err
 				}
 			case "below":
-				if t.below, err = p.float(e.v, sub); err != nil {
+				if t.below, err = p.Float(e.Value, sub); err != nil {
 					return err
 				}
-				belowNode = e.v
+				belowNode = e.Value
 			}
 		}
 		last := i == len(n.Content)-1
 		switch {
 		case !validTier(t.name):
-			return p.errf(tn, join(tf, "name"), "%q: use 1-32 letters, digits and '_'", t.name)
+			return p.Errorf(tn, strictyaml.Join(tf, "name"), "%q: use 1-32 letters, digits and '_'", t.name)
 		case seen[t.name]:
-			return p.errf(tn, join(tf, "name"), "%q is used twice", t.name)
+			return p.Errorf(tn, strictyaml.Join(tf, "name"), "%q is used twice", t.name)
 		case last && belowNode != nil:
-			return p.errf(belowNode, join(tf, "below"), "the last tier takes every PD above the previous cut-off; remove below")
+			return p.Errorf(belowNode, strictyaml.Join(tf, "below"), "the last tier takes every PD above the previous cut-off; remove below")
 		case !last && belowNode == nil:
-			return p.errf(tn, join(tf, "below"), "is required except on the last tier")
+			return p.Errorf(tn, strictyaml.Join(tf, "below"), "is required except on the last tier")
 		case !last && !(t.below > 0 && t.below < 1):
-			return p.errf(belowNode, join(tf, "below"), "must be a PD in (0, 1), got %g", t.below)
+			return p.Errorf(belowNode, strictyaml.Join(tf, "below"), "must be a PD in (0, 1), got %g", t.below)
 		case i > 0 && !last && !(t.below > s.tiers[i-1].below):
-			return p.errf(belowNode, join(tf, "below"), "cut-offs must increase (%g after %g)", t.below, s.tiers[i-1].below)
+			return p.Errorf(belowNode, strictyaml.Join(tf, "below"), "cut-offs must increase (%g after %g)", t.below, s.tiers[i-1].below)
 		}
 		seen[t.name] = true
 		s.tiers = append(s.tiers, t)
@@ -427,28 +362,28 @@ func (p *parser) tiers(n *yaml.Node, s *Scorecard) error {
 }
 
 func (p *parser) points(n *yaml.Node, s *Scorecard) error {
-	es, err := p.mapping(n, "points", []string{"base", "base_odds", "pdo", "min", "max"})
+	es, err := p.Mapping(n, "points", []string{"base", "base_odds", "pdo", "min", "max"})
 	if err != nil {
 		return err
 	}
 	pt := &s.points
 	for _, e := range es {
-		sub := join("points", e.key)
-		v, err := p.float(e.v, sub)
+		sub := strictyaml.Join("points", e.Key)
+		v, err := p.Float(e.Value, sub)
 		if err != nil {
 			return err
 		}
-		switch e.key {
+		switch e.Key {
 		case "base":
 			pt.base = v
 		case "base_odds":
 			if !(v > 0) {
-				return p.errf(e.v, sub, "must be > 0")
+				return p.Errorf(e.Value, sub, "must be > 0")
 			}
 			pt.baseOdds = v
 		case "pdo":
 			if !(v > 0) {
-				return p.errf(e.v, sub, "must be > 0")
+				return p.Errorf(e.Value, sub, "must be > 0")
 			}
 			pt.pdo = v
 		case "min":
@@ -460,9 +395,9 @@ func (p *parser) points(n *yaml.Node, s *Scorecard) error {
 	const lim = 1e9
 	switch {
 	case math.Abs(pt.min) > lim || math.Abs(pt.max) > lim:
-		return p.errf(n, "points", "min and max must be within ±1e9")
+		return p.Errorf(n, "points", "min and max must be within ±1e9")
 	case !(pt.min < pt.max):
-		return p.errf(n, "points.max", "must be above min %g", pt.min)
+		return p.Errorf(n, "points.max", "must be above min %g", pt.min)
 	}
 	return nil
 }
@@ -471,22 +406,6 @@ func (p *parser) points(n *yaml.Node, s *Scorecard) error {
 func (pt *points) scale() {
 	pt.factor = pt.pdo / math.Ln2
 	pt.offset = pt.base - pt.factor*math.Log(pt.baseOdds)
-}
-
-func join(field, key string) string {
-	if field == "" {
-		return key
-	}
-	return field + "." + key
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func validName(s string) bool {
