@@ -1,7 +1,6 @@
 package core
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/arrears/arrears/processor/dunning"
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/internal/varint"
 	"github.com/arrears/arrears/processor/ledger"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/processor/risk"
@@ -289,8 +289,7 @@ func (st *State) features(now time.Time) risk.Features {
 func (st *State) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 1, 256)
 	b[0] = stateVersion
-	b = binary.AppendUvarint(b, uint64(len(st.Account)))
-	b = append(b, st.Account...)
+	b = varint.AppendString(b, st.Account)
 	var err error
 	if b, err = appendPart(b, st.Ledger.MarshalBinary); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
@@ -309,14 +308,15 @@ func (st *State) UnmarshalBinary(b []byte) error {
 	if len(b) == 0 || b[0] != stateVersion {
 		return errCorrupt
 	}
-	r := reader{b: b[1:]}
-	acct := string(r.bytes(int(r.uvarint())))
+	r := varint.NewReader(b[1:])
+	acct := r.Str("account")
 	parts := [3][]byte{}
-	for i := range parts {
-		parts[i] = r.bytes(int(r.uvarint()))
+	for i, what := range [...]string{"ledger part", "dunning part", "risk part"} {
+		parts[i] = r.Bytes(what)
 	}
-	if r.err != nil {
-		return r.err
+	r.End()
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	*st = State{Account: acct}
 	if err := st.Ledger.UnmarshalBinary(parts[0]); err != nil {

@@ -1,11 +1,12 @@
 package dunning
 
 import (
-	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/internal/varint"
 )
 
 // stateVersion is the first byte of an encoded State.
@@ -19,7 +20,7 @@ const maxList = 4096
 func (s State) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 64)
 	b = append(b, stateVersion)
-	b = binary.AppendUvarint(b, uint64(s.Episode))
+	b = varint.AppendUvarint(b, uint64(s.Episode))
 	flags := byte(0)
 	if s.InEpisode {
 		flags |= 1
@@ -30,7 +31,7 @@ func (s State) MarshalBinary() ([]byte, error) {
 	b = append(b, flags, byte(s.Service))
 	b = appendString(b, s.Stage)
 	b = appendTime(b, s.StageEntered)
-	b = binary.AppendUvarint(b, uint64(len(s.Actioned)))
+	b = varint.AppendUvarint(b, uint64(len(s.Actioned)))
 	for _, a := range s.Actioned {
 		b = appendString(b, a)
 	}
@@ -39,36 +40,36 @@ func (s State) MarshalBinary() ([]byte, error) {
 		b = append(b, byte(a.Type))
 		b = appendString(b, string(a.Currency))
 		b = appendTime(b, a.Created)
-		b = binary.AppendUvarint(b, uint64(len(a.Installments)))
+		b = varint.AppendUvarint(b, uint64(len(a.Installments)))
 		for _, in := range a.Installments {
-			b = binary.AppendVarint(b, int64(in.DueDate))
-			b = binary.AppendVarint(b, int64(in.Amount))
+			b = varint.AppendVarint(b, int64(in.DueDate))
+			b = varint.AppendVarint(b, int64(in.Amount))
 		}
-		b = binary.AppendVarint(b, int64(a.Paid))
-		b = binary.AppendUvarint(b, uint64(len(a.Payments)))
+		b = varint.AppendVarint(b, int64(a.Paid))
+		b = varint.AppendUvarint(b, uint64(len(a.Payments)))
 		for _, p := range a.Payments {
 			b = appendString(b, p.ID)
-			b = binary.AppendVarint(b, int64(p.Amount))
+			b = varint.AppendVarint(b, int64(p.Amount))
 		}
-		b = binary.AppendUvarint(b, uint64(a.Met))
+		b = varint.AppendUvarint(b, uint64(a.Met))
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.Holds)))
+	b = varint.AppendUvarint(b, uint64(len(s.Holds)))
 	for _, h := range s.Holds {
 		b = appendString(b, h.ID)
 		b = appendTime(b, h.Until)
 	}
 	b = appendTime(b, s.DisputeGraceUntil)
 	b = appendString(b, s.Resume)
-	b = binary.AppendVarint(b, int64(s.ShiftDays))
+	b = varint.AppendVarint(b, int64(s.ShiftDays))
 	b = appendTime(b, s.PausedSince)
-	b = binary.AppendUvarint(b, uint64(len(s.Deferred)))
+	b = varint.AppendUvarint(b, uint64(len(s.Deferred)))
 	for _, d := range s.Deferred {
 		b = appendString(b, d.Stage)
-		b = binary.AppendUvarint(b, uint64(d.Index))
+		b = varint.AppendUvarint(b, uint64(d.Index))
 		b = appendString(b, string(d.Channel))
 		b = appendTime(b, d.At)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.Contacts)))
+	b = varint.AppendUvarint(b, uint64(len(s.Contacts)))
 	for _, c := range s.Contacts {
 		b = appendTime(b, c)
 	}
@@ -77,7 +78,7 @@ func (s State) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes what MarshalBinary produced. On error s is
-// unchanged.
+// unchanged. Every list is bounded by maxList and by the bytes left.
 func (s *State) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return fmt.Errorf("decode state: empty: %w", ErrStateCorrupt)
@@ -85,135 +86,83 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	if data[0] != stateVersion {
 		return fmt.Errorf("decode state: version %d: %w", data[0], ErrStateVersion)
 	}
-	r := reader{b: data[1:]}
+	r := reader{varint.NewReader(data[1:])}
 	var n State
-	n.Episode = uint32(r.uvarint())
-	flags := r.byte()
+	n.Episode = uint32(r.Uint("episode", math.MaxUint32))
+	flags := r.Byte("flags")
 	n.InEpisode = flags&1 != 0
-	n.Service = ServiceState(r.byte())
-	n.Stage = r.string()
-	n.StageEntered = r.time()
-	for i, c := 0, r.count(); i < c; i++ {
-		n.Actioned = append(n.Actioned, r.string())
+	n.Service = ServiceState(r.Byte("service"))
+	n.Stage = r.Str("stage")
+	n.StageEntered = r.time("stage entered")
+	for i, c := 0, r.count("actioned"); i < c; i++ {
+		n.Actioned = append(n.Actioned, r.Str("actioned"))
 	}
 	if flags&2 != 0 {
 		a := &Arrangement{}
-		a.ID = r.string()
-		a.Type = event.ArrangementType(r.byte())
-		a.Currency = event.Currency(r.string())
-		a.Created = r.time()
-		for i, c := 0, r.count(); i < c; i++ {
-			a.Installments = append(a.Installments, event.Installment{DueDate: event.Date(r.varint()), Amount: event.Amount(r.varint())})
+		a.ID = r.Str("arrangement id")
+		a.Type = event.ArrangementType(r.Byte("arrangement type"))
+		a.Currency = event.Currency(r.Str("arrangement currency"))
+		a.Created = r.time("arrangement created")
+		for i, c := 0, r.count("installments"); i < c; i++ {
+			a.Installments = append(a.Installments, event.Installment{
+				DueDate: event.Date(r.Int("installment due", math.MinInt32, math.MaxInt32)), Amount: r.amount("installment amount")})
 		}
-		a.Paid = event.Amount(r.varint())
-		for i, c := 0, r.count(); i < c; i++ {
-			a.Payments = append(a.Payments, Payment{ID: r.string(), Amount: event.Amount(r.varint())})
+		a.Paid = r.amount("arrangement paid")
+		for i, c := 0, r.count("arrangement payments"); i < c; i++ {
+			a.Payments = append(a.Payments, Payment{ID: r.Str("payment id"), Amount: r.amount("payment amount")})
 		}
-		a.Met = int(r.uvarint() & 0xffff)
+		a.Met = int(r.Uint("installments met", uint64(len(a.Installments))))
 		n.Arrangement = a
 	}
-	for i, c := 0, r.count(); i < c; i++ {
-		n.Holds = append(n.Holds, Hold{ID: r.string(), Until: r.time()})
+	for i, c := 0, r.count("holds"); i < c; i++ {
+		n.Holds = append(n.Holds, Hold{ID: r.Str("hold id"), Until: r.time("hold until")})
 	}
-	n.DisputeGraceUntil = r.time()
-	n.Resume = r.string()
-	n.ShiftDays = int32(r.varint())
-	n.PausedSince = r.time()
-	for i, c := 0, r.count(); i < c; i++ {
-		n.Deferred = append(n.Deferred, Deferred{Stage: r.string(), Index: int(r.uvarint() & 0xffff), Channel: event.Channel(r.string()), At: r.time()})
+	n.DisputeGraceUntil = r.time("dispute grace")
+	n.Resume = r.Str("resume")
+	n.ShiftDays = int32(r.Int("shift days", math.MinInt32, math.MaxInt32))
+	n.PausedSince = r.time("paused since")
+	for i, c := 0, r.count("deferred"); i < c; i++ {
+		n.Deferred = append(n.Deferred, Deferred{Stage: r.Str("deferred stage"), Index: int(r.Uint("deferred index", 0xffff)),
+			Channel: event.Channel(r.Str("deferred channel")), At: r.time("deferred at")})
 	}
-	for i, c := 0, r.count(); i < c; i++ {
-		n.Contacts = append(n.Contacts, r.time())
+	for i, c := 0, r.count("contacts"); i < c; i++ {
+		n.Contacts = append(n.Contacts, r.time("contact"))
 	}
-	n.NextWake = r.time()
-	if r.err != nil {
-		return fmt.Errorf("decode state: %w", r.err)
-	}
-	if len(r.b) != 0 {
-		return fmt.Errorf("decode state: %d trailing bytes: %w", len(r.b), ErrStateCorrupt)
+	n.NextWake = r.time("next wake")
+	r.End()
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("decode state: %w: %w", ErrStateCorrupt, err)
 	}
 	*s = n
 	return nil
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
+func appendString(b []byte, s string) []byte { return varint.AppendString(b, s) }
 
 func appendTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return binary.AppendVarint(b, 0)
+		return varint.AppendVarint(b, 0)
 	}
-	return binary.AppendVarint(b, t.UnixMilli())
+	return varint.AppendVarint(b, t.UnixMilli())
 }
 
-// reader decodes with sticky errors: after the first error every read
-// returns zero values.
-type reader struct {
-	b   []byte
-	err error
+// reader adds dunning's value types to the bounded varint reader.
+type reader struct{ *varint.Reader[[]byte] }
+
+func (r reader) count(what string) int { return r.Count(what, maxList, 1) }
+
+// maxAmount bounds decoded amounts (far above what a valid state holds).
+const maxAmount = 1 << 56
+
+func (r reader) amount(what string) event.Amount {
+	return event.Amount(r.Int(what, -maxAmount, maxAmount))
 }
 
-func (r *reader) fail() {
-	if r.err == nil {
-		r.err = ErrStateCorrupt
-	}
-	r.b = nil
-}
+// maxMillis bounds decoded instants to year 9999.
+const maxMillis = 253402300799999
 
-func (r *reader) byte() byte {
-	if len(r.b) < 1 {
-		r.fail()
-		return 0
-	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *reader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) count() int {
-	v := r.uvarint()
-	if v > maxList || v > uint64(len(r.b)) {
-		r.fail()
-		return 0
-	}
-	return int(v)
-}
-
-func (r *reader) string() string {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
-func (r *reader) time() time.Time {
-	ms := r.varint()
+func (r reader) time(what string) time.Time {
+	ms := r.Int(what, -maxMillis, maxMillis)
 	if ms == 0 {
 		return time.Time{}
 	}

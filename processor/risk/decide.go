@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/internal/varint"
 )
 
 // Config tunes when a score becomes a risk event.
@@ -69,10 +70,10 @@ func riskEventID(account, model, trigger string, seq uint32) string {
 	h := sha256.New()
 	var n [binary.MaxVarintLen64]byte
 	for _, s := range [...]string{"risk", account, model, trigger} {
-		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+		h.Write(varint.AppendUvarint(n[:0], uint64(len(s))))
 		h.Write([]byte(s))
 	}
-	h.Write(n[:binary.PutUvarint(n[:], uint64(seq))])
+	h.Write(varint.AppendUvarint(n[:0], uint64(seq)))
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }

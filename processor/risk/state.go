@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/arrears/arrears/processor/internal/varint"
 )
 
 // stateVersion is the first byte of an encoded State.
@@ -25,16 +27,20 @@ type State struct {
 // PD as 8 bytes (IEEE 754, little endian), Seq as a uvarint. A state is
 // 11 bytes plus the tier name.
 func (s State) MarshalBinary() ([]byte, error) {
-	if len(s.Tier) > 255 {
+	if len(s.Tier) > maxTier {
 		return nil, fmt.Errorf("risk: marshal state: tier name of %d bytes is too long", len(s.Tier))
 	}
 	b := make([]byte, 0, 2+len(s.Tier)+8+binary.MaxVarintLen32)
-	b = append(b, stateVersion, byte(len(s.Tier)))
-	b = append(b, s.Tier...)
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s.PD))
-	b = binary.AppendUvarint(b, uint64(s.Seq))
+	b = append(b, stateVersion)
+	b = varint.AppendString(b, s.Tier)
+	b = varint.AppendU64(b, math.Float64bits(s.PD))
+	b = varint.AppendUvarint(b, uint64(s.Seq))
 	return b, nil
 }
+
+// maxTier bounds a tier name; below 128 its length is one byte, as in the
+// first encoding.
+const maxTier = 127
 
 // UnmarshalBinary decodes what MarshalBinary produced. It fails with
 // ErrStateVersion or ErrStateCorrupt and leaves s unchanged on error.
@@ -45,20 +51,16 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	if b[0] != stateVersion {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
-	if len(b) < 2 {
-		return fmt.Errorf("%w: truncated", ErrStateCorrupt)
+	r := varint.NewReader(b[1:])
+	tier := r.Str("tier")
+	if len(tier) > maxTier {
+		r.Fail("tier")
 	}
-	n := int(b[1])
-	rest := b[2:]
-	if len(rest) < n+8 {
-		return fmt.Errorf("%w: truncated", ErrStateCorrupt)
-	}
-	tier := string(rest[:n])
-	pd := math.Float64frombits(binary.LittleEndian.Uint64(rest[n : n+8]))
-	rest = rest[n+8:]
-	seq, k := binary.Uvarint(rest)
-	if k <= 0 || seq > math.MaxUint32 || k != len(rest) {
-		return fmt.Errorf("%w: bad sequence", ErrStateCorrupt)
+	pd := math.Float64frombits(r.U64("pd"))
+	seq := r.Uint("sequence", math.MaxUint32)
+	r.End()
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrStateCorrupt, err)
 	}
 	if math.IsNaN(pd) || pd < 0 || pd > 1 {
 		return fmt.Errorf("%w: pd %v out of range", ErrStateCorrupt, pd)
