@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 	"github.com/arrears/arrears/sinks/redisstore"
@@ -34,11 +35,11 @@ import (
 type benchStack struct {
 	id  string
 	o   benchOptions
-	cfg Config // the children's configuration, as they see it
+	cfg config.Config // the children's configuration, as they see it
 	env []string
 }
 
-func newBenchStack(base Config, o benchOptions, id string) *benchStack {
+func newBenchStack(base config.Config, o benchOptions, id string) *benchStack {
 	c := base
 	c.Kafka.Topics = kafkax.PrefixedTopics(id)
 	c.Kafka.Partitions = o.Partitions
@@ -49,7 +50,7 @@ func newBenchStack(base Config, o benchOptions, id string) *benchStack {
 	env := []string{
 		"ARREARS_KAFKA_TOPICS_EVENTS=" + c.Kafka.Topics.Events, "ARREARS_KAFKA_TOPICS_ACTIONS=" + c.Kafka.Topics.Actions,
 		"ARREARS_KAFKA_TOPICS_RISK=" + c.Kafka.Topics.Risk, "ARREARS_KAFKA_TOPICS_STATUS=" + c.Kafka.Topics.Status,
-		"ARREARS_KAFKA_TOPICS_GL=" + c.Kafka.Topics.GL, "ARREARS_KAFKA_TOPICS_DLQ=" + c.Kafka.Topics.DLQ,
+		"ARREARS_KAFKA_TOPICS_GL=" + c.Kafka.Topics.GL, "ARREARS_KAFKA_TOPICS_ACCEPTED=" + c.Kafka.Topics.Accepted, "ARREARS_KAFKA_TOPICS_DLQ=" + c.Kafka.Topics.DLQ,
 		"ARREARS_KAFKA_PARTITIONS=" + strconv.Itoa(o.Partitions), "ARREARS_REDIS_PREFIX=" + id,
 		"ARREARS_PROCESSOR_GROUP_ID=" + id, "ARREARS_PROCESSOR_TRANSACTIONAL_ID=" + id + "-1",
 		"ARREARS_SINK_GROUP_ID=" + id + "-sink", "ARREARS_CLICKHOUSE_DATABASE=" + id,

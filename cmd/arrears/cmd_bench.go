@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/workload"
 	"github.com/arrears/arrears/schemas"
@@ -110,7 +111,7 @@ func cmdBench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.WorkDir, "dir", "", "directory for the children's logs (default: a temporary one)")
 	fs.StringVar(&o.Profile, "profile", "", "save CPU profiles of run and sink and run's heap from the throughput phase in DIR")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 15, "length of the CPU profiles")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func cmdBench(ctx context.Context, args []string) error {
 
 // runBench is the whole benchmark: generate, throughput phase, ceilings,
 // latency phase, cleanup. Progress goes to logw.
-func runBench(ctx context.Context, cfg Config, o benchOptions, logw io.Writer) (*benchResult, error) {
+func runBench(ctx context.Context, cfg config.Config, o benchOptions, logw io.Writer) (*benchResult, error) {
 	if o.Accounts < 1 || o.Months < 1 || o.Partitions < 1 {
 		return nil, fmt.Errorf("--accounts, --months and --partitions must be >= 1")
 	}

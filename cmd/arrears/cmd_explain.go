@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/sinks/redisstore"
@@ -35,7 +36,7 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		acct, args = args[0], args[1:]
 	}
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return core.Explanation{}, err
 	}
@@ -90,7 +91,7 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 
 // partitionOf is the input partition of an account: Kafka's default
 // (murmur2) key hash over the events topic's partition count.
-func partitionOf(ctx context.Context, cfg Config, acct string) (int32, int, error) {
+func partitionOf(ctx context.Context, cfg config.Config, acct string) (int32, int, error) {
 	cl, err := kgo.NewClient(cfg.Kafka.ClientOpts()...)
 	if err != nil {
 		return 0, 0, err

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/workload"
 	"github.com/arrears/arrears/schemas"
@@ -29,7 +30,7 @@ func cmdGen(ctx context.Context, args []string) error {
 	out := fs.String("out", "", "write Avro-JSON lines to FILE (- for stdout) instead of Kafka")
 	parts := fs.Int("partitions", 0, "partitions to tick (default: the events topic's)")
 	tick := fs.Duration("tick", time.Hour, "simulated time between ClockTicks")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
 	}
@@ -171,7 +172,7 @@ func bar(d time.Duration) string {
 }
 
 // partitionCount is the events topic's partition count.
-func partitionCount(ctx context.Context, cfg Config) (int, error) {
+func partitionCount(ctx context.Context, cfg config.Config) (int, error) {
 	_, n, err := partitionOf(ctx, cfg, "")
 	return n, err
 }

@@ -6,13 +6,14 @@ import (
 	"fmt"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/config"
 )
 
 // cmdMigrate: `arrears migrate [-status]`, the ClickHouse schema.
 func cmdMigrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	status := fs.Bool("status", false, "only list applied and pending migrations")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
 	}

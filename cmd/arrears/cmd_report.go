@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/config"
 )
 
 // cmdReport: `arrears report NAME [-as-of YYYY-MM-DD] [-segment S]
@@ -38,7 +39,7 @@ func cmdReport(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Limit, "limit", 0, "timeline history rows (default 200)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	onlySQL := fs.Bool("sql", false, "print the SQL instead of running it")
-	cfg, err := loadConfig(fs, args[1:])
+	cfg, err := config.Load(fs, args[1:])
 	if err != nil {
 		return err
 	}

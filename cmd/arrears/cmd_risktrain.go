@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/risk/train"
 )
 
@@ -32,7 +33,7 @@ func cmdRiskTrain(ctx context.Context, args []string) error {
 	name := fs.String("name", "trained", "scorecard name")
 	out := fs.String("out", "scorecard.yaml", "write the scorecard YAML here (- for stdout)")
 	metricsOut := fs.String("metrics", "", "also write the held-out metrics as JSON here")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
 	}

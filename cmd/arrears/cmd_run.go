@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
@@ -17,7 +18,7 @@ import (
 
 // cmdRun: `arrears run`, the collections processor.
 func cmdRun(ctx context.Context, args []string) error {
-	cfg, err := loadConfig(flag.NewFlagSet("run", flag.ContinueOnError), args)
+	cfg, err := config.Load(flag.NewFlagSet("run", flag.ContinueOnError), args)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/analytics/dashboard"
+	"github.com/arrears/arrears/cmd/arrears/config"
 )
 
 // cmdServe: `arrears serve [-listen ADDR]` serves the collections dashboard
@@ -16,7 +17,7 @@ import (
 func cmdServe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "", "dashboard address (default: http.listen, 127.0.0.1:9464)")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
 	}

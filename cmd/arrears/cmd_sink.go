@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/schemas"
 	chsink "github.com/arrears/arrears/sinks/clickhouse"
 )
@@ -14,7 +15,7 @@ import (
 // cmdSink: `arrears sink`, lands ar.events and the output topics in
 // ClickHouse (own consumer group, read_committed).
 func cmdSink(ctx context.Context, args []string) error {
-	cfg, err := loadConfig(flag.NewFlagSet("sink", flag.ContinueOnError), args)
+	cfg, err := config.Load(flag.NewFlagSet("sink", flag.ContinueOnError), args)
 	if err != nil {
 		return err
 	}
@@ -24,9 +25,7 @@ func cmdSink(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("codec: %w", err)
 	}
-	scfg := cfg.Sink
-	scfg.ClickHouse = cfg.ClickHouse
-	s, err := chsink.New(ctx, scfg, cfg.Kafka, codec, reg, log)
+	s, err := chsink.New(ctx, cfg.SinkConfig(), cfg.Kafka, codec, reg, log)
 	if err != nil {
 		return err
 	}

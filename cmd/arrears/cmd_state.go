@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/schemas"
 	"github.com/arrears/arrears/sinks/redisstore"
@@ -23,7 +24,7 @@ func cmdState(ctx context.Context, args []string) error {
 	}
 	fs := flag.NewFlagSet("state restore", flag.ContinueOnError)
 	list := fs.String("partitions", "", "comma-separated partitions (default: all)")
-	cfg, err := loadConfig(fs, args[1:])
+	cfg, err := config.Load(fs, args[1:])
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/kafkax"
 )
 
@@ -20,7 +21,7 @@ func cmdTopics(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("topics "+args[0], flag.ContinueOnError)
 	parts := fs.Int("partitions", 0, "partition count for created topics (default: kafka.partitions, 12)")
 	yes := fs.Bool("yes", false, "confirm `topics delete` (it deletes every arrears topic and its data)")
-	cfg, err := loadConfig(fs, args[1:])
+	cfg, err := config.Load(fs, args[1:])
 	if err != nil {
 		return err
 	}

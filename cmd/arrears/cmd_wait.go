@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/kafkax"
 )
 
@@ -22,7 +23,7 @@ func cmdWait(ctx context.Context, args []string) error {
 	var groups listFlag
 	fs.Var(&groups, "group", "consumer group to wait for (repeatable; default processor.group_id)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
 	}

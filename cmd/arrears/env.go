@@ -6,6 +6,7 @@ import (
 	"time"
 	_ "time/tzdata" // account time zones resolve even without a system zone database
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/ledger"
 	"github.com/arrears/arrears/processor/policy"
@@ -13,7 +14,7 @@ import (
 )
 
 // loadEnv builds the pure core's environment from the core section.
-func loadEnv(cfg Config) (*core.Env, error) {
+func loadEnv(cfg config.Config) (*core.Env, error) {
 	c := cfg.Core
 	env := &core.Env{
 		Rules: ledger.Rules{RequireAccount: c.RequireAccount, ReversalWindowDays: c.ReversalWindowDays},

@@ -12,10 +12,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/arrears/arrears/cmd/arrears/config"
 )
 
 // newLogger builds the process logger from the log section.
-func newLogger(c LogConfig) *slog.Logger {
+func newLogger(c config.Log) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: lvl}
@@ -41,7 +43,7 @@ type check struct {
 // serveOps serves /metrics, /healthz (the process is alive) and /readyz (every
 // check passes) until ctx ends. extra handlers (the admin API, the dashboard)
 // are mounted on the same server.
-func serveOps(ctx context.Context, hc HTTPConfig, reg *prometheus.Registry, log *slog.Logger, checks []check, extra map[string]http.Handler) error {
+func serveOps(ctx context.Context, hc config.HTTP, reg *prometheus.Registry, log *slog.Logger, checks []check, extra map[string]http.Handler) error {
 	addr := hc.Listen
 	if addr == "" {
 		<-ctx.Done()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/schemas"
 )
@@ -17,7 +18,7 @@ import (
 // dunning timers fire in production even when no other input arrives. With
 // several instances each ticks its own partitions. Ticks are ordinary input:
 // replaying them replays time.
-func runTicker(ctx context.Context, cfg Config, codec *schemas.Codec, owned func() []int32, log *slog.Logger) error {
+func runTicker(ctx context.Context, cfg config.Config, codec *schemas.Codec, owned func() []int32, log *slog.Logger) error {
 	topic := cfg.Kafka.Topics.Events
 	cl, err := kgo.NewClient(append(cfg.Kafka.ClientOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	if err != nil {
@@ -34,7 +35,7 @@ func runTicker(ctx context.Context, cfg Config, codec *schemas.Codec, owned func
 			for _, p := range owned() {
 				ev := event.Event{
 					ID:   fmt.Sprintf("tick-%d-%d", p, now.UnixMilli()),
-					Time: now.UTC(), Source: "arrears-ticker", Body: &event.ClockTick{Partition: p},
+					Time: now.UTC(), Source: cfg.Processor.TickSource, Body: &event.ClockTick{Partition: p},
 				}
 				v, err := codec.EncodeEvent(ctx, topic, ev)
 				if err != nil {

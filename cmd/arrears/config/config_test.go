@@ -1,12 +1,17 @@
-package main
+package config
 
 import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/arrears/arrears/processor/event"
 )
 
 func TestConfigFileAndEnv(t *testing.T) {
@@ -19,7 +24,7 @@ func TestConfigFileAndEnv(t *testing.T) {
 	t.Setenv("ARREARS_KAFKA_BROKERS", "a:9092, b:9092")
 	t.Setenv("ARREARS_REDIS_TIMEOUT", "250ms")
 	t.Setenv("ARREARS_KAFKA_TOPICS_DLQ", "ops.dlq")
-	cfg, err := loadConfig(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-config", path})
+	cfg, err := Load(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-config", path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,20 +52,92 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"log:\n  level: loud\n":                   "log.level",
 		"kafka:\n  brokerz: [\"a:1\"]\n":          "brokerz",
 		"core:\n  risk_pd_delta: 2\n":             "core.risk_pd_delta",
+		"dlq:\n  max_payload_bytes: 0\n":          "dlq.max_payload_bytes",
+		"dlq:\n  max_payload_bytes: 2000000\n":    "dlq.max_payload_bytes",
 	}
 	for yaml, field := range cases {
 		path := filepath.Join(t.TempDir(), "c.yaml")
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := loadConfig(flag.NewFlagSet("x", flag.ContinueOnError), []string{"-config", path})
+		_, err := Read(path, nil)
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("config %q: error %v does not name %s", yaml, err, field)
 		}
 	}
-	t.Setenv("ARREARS_PROCESSOR_MAX_POLL_RECORDS", "many")
-	_, err := loadConfig(flag.NewFlagSet("x", flag.ContinueOnError), nil)
+	_, err := Read("", []string{"ARREARS_PROCESSOR_MAX_POLL_RECORDS=many"})
 	if err == nil || !strings.Contains(err.Error(), "ARREARS_PROCESSOR_MAX_POLL_RECORDS") {
 		t.Errorf("bad env value: error %v does not name the variable", err)
 	}
+}
+
+// TestDLQSection: dlq.max_payload_bytes defaults to the dead letter's own
+// default, is read from file and environment, and reaches the processor.
+func TestDLQSection(t *testing.T) {
+	if got := Defaults().DLQ.MaxPayloadBytes; got != event.DefaultMaxDeadLetterPayload {
+		t.Errorf("default dlq.max_payload_bytes = %d, want %d", got, event.DefaultMaxDeadLetterPayload)
+	}
+	cfg, err := Read("", []string{"ARREARS_DLQ_MAX_PAYLOAD_BYTES=1024"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DLQ.MaxPayloadBytes != 1024 {
+		t.Errorf("dlq.max_payload_bytes = %d, want 1024", cfg.DLQ.MaxPayloadBytes)
+	}
+	if !EnvNames()["ARREARS_DLQ_MAX_PAYLOAD_BYTES"] {
+		t.Error("EnvNames lacks ARREARS_DLQ_MAX_PAYLOAD_BYTES")
+	}
+}
+
+// TestWriteFileRoundTrip: a Config written for a child reads back equal,
+// with the secrets out of the file and in the returned environment.
+func TestWriteFileRoundTrip(t *testing.T) {
+	c := Defaults()
+	c.Kafka.Topics.Events, c.Kafka.Partitions, c.Redis.Prefix = "x.events", 3, "x"
+	c.Processor.TickInterval, c.HTTP.Listen, c.Log.Level = time.Second, "127.0.0.1:1234", "warn"
+	c.Sink.FlushInterval, c.DLQ.MaxPayloadBytes = 1500*time.Millisecond, 4096
+	c.Redis.Password, c.ClickHouse.Password = "r-secret", "ch-secret"
+	path := filepath.Join(t.TempDir(), "child.yaml")
+	env, err := c.WriteFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "secret") {
+		t.Errorf("a secret is in the file:\n%s", b)
+	}
+	slices.Sort(env)
+	if want := []string{"ARREARS_CLICKHOUSE_PASSWORD=ch-secret", "ARREARS_REDIS_PASSWORD=r-secret"}; !slices.Equal(env, want) {
+		t.Errorf("secret env = %v, want %v", env, want)
+	}
+	got, err := Read(path, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// compared as YAML: an empty list or map reads back empty, not nil
+	if g, w := mustYAML(t, got), mustYAML(t, c); g != w {
+		t.Errorf("read back\n%s\nwant\n%s", g, w)
+	}
+	if c.Redis.Password != "r-secret" {
+		t.Error("WriteFile changed its receiver's secrets")
+	}
+}
+
+func TestChildEnv(t *testing.T) {
+	got := ChildEnv([]string{"PATH=/bin", "ARREARS_KAFKA_BROKERS=a:1", "ARREARS_CONFIG=x.yaml", "HOME=/h"})
+	if want := []string{"PATH=/bin", "HOME=/h"}; !slices.Equal(got, want) {
+		t.Errorf("ChildEnv = %v, want %v", got, want)
+	}
+}
+
+func mustYAML(t *testing.T, c Config) string {
+	t.Helper()
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
