@@ -16,7 +16,10 @@ import (
 type avroReader struct {
 	b    []byte
 	path string // enclosing record, for messages
-	err  error
+	// maxItems bounds each array (max_items); 0 means bounded only by
+	// the bytes left.
+	maxItems int
+	err      error
 }
 
 func (r *avroReader) fail(field, format string, args ...any) {
@@ -139,9 +142,11 @@ func (r *avroReader) decimal(field string) event.Amount {
 }
 
 // blocks reads an array's blocks, calling item for each element until an
-// error. Counts are bounded by the bytes left, so a forged count cannot
-// make a huge allocation or a long loop.
+// error. Counts are bounded by the bytes left (every item takes at least
+// one byte) and in total by maxItems, so a forged count cannot make a huge
+// allocation or a long loop.
 func (r *avroReader) blocks(field string, item func()) {
+	total := int64(0)
 	for r.err == nil {
 		n := r.long(field)
 		if n == 0 || r.err != nil {
@@ -157,6 +162,10 @@ func (r *avroReader) blocks(field string, item func()) {
 		}
 		if n > int64(len(r.b)) {
 			r.fail(field, "block of %d items with %d bytes left", n, len(r.b))
+			return
+		}
+		if total += n; r.maxItems > 0 && total > int64(r.maxItems) {
+			r.err = invalid(r.path, field, CodeTooManyItems, "%d items, at most %d", total, r.maxItems)
 			return
 		}
 		for i := int64(0); i < n && r.err == nil; i++ {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +24,10 @@ const (
 // Codec encodes and decodes arrears records. It is safe for concurrent use;
 // parsed schemas, registry ids and subject ids are cached for its lifetime.
 type Codec struct {
-	cfg Config
-	reg *sr.Client // nil without a registry
+	cfg   Config
+	lim   limits
+	zones zoneCache
+	reg   *sr.Client // nil without a registry
 
 	// byFingerprint resolves single-object encoding; immutable after New.
 	byFingerprint map[uint64]*schema
@@ -47,8 +48,13 @@ func New(cfg Config) (*Codec, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	lim, err := cfg.limits()
+	if err != nil {
+		return nil, err
+	}
 	c := &Codec{
 		cfg:           cfg,
+		lim:           lim,
 		byFingerprint: make(map[uint64]*schema),
 		byID:          make(map[int]*schema),
 		unknown:       make(map[int]time.Time),
@@ -69,13 +75,14 @@ func New(cfg Config) (*Codec, error) {
 		}
 	}
 	if cfg.RegistryURL != "" {
-		urls := strings.Split(cfg.RegistryURL, ",")
-		for i := range urls {
-			urls[i] = strings.TrimSpace(urls[i])
+		urls, auth, err := cfg.registry()
+		if err != nil {
+			return nil, err
 		}
 		opts := []sr.ClientOpt{sr.URLs(urls...), sr.UserAgent("arrears")}
-		if cfg.RegistryUser != "" {
-			opts = append(opts, sr.BasicAuth(cfg.RegistryUser, cfg.RegistryPassword))
+		if auth != nil {
+			pw, _ := auth.Password()
+			opts = append(opts, sr.BasicAuth(auth.Username(), pw))
 		}
 		reg, err := sr.NewClient(opts...)
 		if err != nil {

@@ -36,45 +36,132 @@ type Config struct {
 	// registry: a value is either the full name of an owned schema
 	// ("arrears.ArEvent") or a complete .avsc text.
 	KnownIDs map[int]string `yaml:"known_ids"`
+
+	// Bounds of inbound events (ar.events). A record outside them is
+	// refused by DecodeEvent with a FieldError naming the field; see
+	// limits.go for exactly what each bounds.
+
+	// MinTime and MaxTime bound every instant and calendar day of an event
+	// (event_time, Hold.until, issue and due dates, installment due dates):
+	// min_time <= t < max_time. RFC 3339 or YYYY-MM-DD (midnight UTC).
+	// Defaults 2000-01-01 and 2100-01-01. This is a sanity range, not the
+	// clock-skew check against the wall clock (the processor's).
+	MinTime string `yaml:"min_time"`
+	MaxTime string `yaml:"max_time"`
+	// MaxAmount bounds the magnitude of every event amount, as a decimal
+	// string. Default "100000000000" (10^11, ledger.MaxAmount, so what the
+	// ledger would refuse is refused at decoding with INVALID_AMOUNT); at
+	// most "99999999999999.9999", what decimal(18,4) holds.
+	MaxAmount string `yaml:"max_amount"`
+	// MaxIDBytes bounds every id (event_id, account_id, invoice, payment,
+	// refund, dispute, arrangement, hold, adjustment and parent ids) in
+	// bytes. Default 128.
+	MaxIDBytes int `yaml:"max_id_bytes"`
+	// MaxTextBytes bounds every other string of an event (source, reason,
+	// method, bill_cycle, credit_class, timezone, exemptions) in bytes.
+	// Default 1024.
+	MaxTextBytes int `yaml:"max_text_bytes"`
+	// MaxItems bounds every array of an event (invoice_ids, installments,
+	// consents, exemptions). Default 1000.
+	MaxItems int `yaml:"max_items"`
 }
 
 // Defaults for the zero fields of Config.
 const (
 	DefaultRegistryTimeout = 5 * time.Second
 	DefaultUnknownIDTTL    = 30 * time.Second
+	DefaultMinTime         = "2000-01-01"
+	DefaultMaxTime         = "2100-01-01"
+	DefaultMaxAmount       = "100000000000"
+	DefaultMaxIDBytes      = 128
+	DefaultMaxTextBytes    = 1024
+	DefaultMaxItems        = 1000
 )
 
-// Validate reports the first invalid field.
+// Validate reports the first invalid field, by its yaml key. Messages
+// never carry credentials (see RedactURL).
 func (c Config) Validate() error {
-	if c.RegistryURL != "" {
-		for _, raw := range strings.Split(c.RegistryURL, ",") {
-			u, err := url.Parse(strings.TrimSpace(raw))
-			if err != nil {
-				return fmt.Errorf("schemas: RegistryURL: %w", err)
-			}
-			if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				return fmt.Errorf("schemas: RegistryURL %q: want http(s)://host[:port]", raw)
-			}
-		}
+	if _, _, err := c.registry(); err != nil {
+		return err
 	}
 	if c.RegistryPassword != "" && c.RegistryUser == "" {
-		return errors.New("schemas: RegistryPassword set without RegistryUser")
+		return errors.New("schemas: registry_password set without registry_user")
 	}
 	if c.RegistryTimeout < 0 {
-		return fmt.Errorf("schemas: RegistryTimeout %v is negative", c.RegistryTimeout)
+		return fmt.Errorf("schemas: registry_timeout %v is negative", c.RegistryTimeout)
 	}
 	if c.UnknownIDTTL < 0 {
-		return fmt.Errorf("schemas: UnknownIDTTL %v is negative", c.UnknownIDTTL)
+		return fmt.Errorf("schemas: unknown_id_ttl %v is negative", c.UnknownIDTTL)
 	}
 	for id, s := range c.KnownIDs {
 		if id <= 0 {
-			return fmt.Errorf("schemas: KnownIDs: id %d is not positive", id)
+			return fmt.Errorf("schemas: known_ids: id %d is not positive", id)
 		}
 		if _, err := resolveKnown(s); err != nil {
-			return fmt.Errorf("schemas: KnownIDs[%d]: %w", id, err)
+			return fmt.Errorf("schemas: known_ids[%d]: %w", id, err)
 		}
 	}
-	return nil
+	_, err := c.withDefaults().limits()
+	return err
+}
+
+// registry splits RegistryURL into URLs without credentials and returns
+// the basic-auth user and password: RegistryUser and RegistryPassword, or
+// those one of the URLs carried (https://user:pass@host). New hands them to
+// the client as basic auth, so no request URL, and so no error message or
+// log line, ever holds them.
+func (c Config) registry() (urls []string, auth *url.Userinfo, err error) {
+	if c.RegistryUser != "" {
+		auth = url.UserPassword(c.RegistryUser, c.RegistryPassword)
+	}
+	if c.RegistryURL == "" {
+		return nil, auth, nil
+	}
+	var creds *url.Userinfo
+	for _, raw := range strings.Split(c.RegistryURL, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("schemas: registry_url %q: want http(s)://host[:port]", RedactURL(raw))
+		}
+		if u.User != nil {
+			if creds != nil && creds.String() != u.User.String() {
+				return nil, nil, errors.New("schemas: registry_url: the URLs carry different credentials")
+			}
+			if c.RegistryUser != "" {
+				return nil, nil, errors.New("schemas: registry_url carries credentials and registry_user is set: give them once")
+			}
+			creds, u.User = u.User, nil
+		}
+		urls = append(urls, u.String())
+	}
+	if creds != nil {
+		auth = creds
+	}
+	return urls, auth, nil
+}
+
+// RedactURL replaces the user information of every URL in s (a URL, or
+// several separated by commas) with "***", so s can be logged:
+// "https://user:pass@host:8081/x" becomes "https://***@host:8081/x". It
+// works on text that does not parse as a URL, too.
+func RedactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		scheme := strings.Index(p, "://")
+		if scheme < 0 {
+			continue
+		}
+		rest := p[scheme+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			parts[i] = p[:scheme+3] + "***" + rest[at:]
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // resolveKnown turns a KnownIDs value into a parsed schema.
@@ -102,6 +189,24 @@ func (c Config) withDefaults() Config {
 	if c.UnknownIDTTL == 0 {
 		c.UnknownIDTTL = DefaultUnknownIDTTL
 	}
+	if c.MinTime == "" {
+		c.MinTime = DefaultMinTime
+	}
+	if c.MaxTime == "" {
+		c.MaxTime = DefaultMaxTime
+	}
+	if c.MaxAmount == "" {
+		c.MaxAmount = DefaultMaxAmount
+	}
+	if c.MaxIDBytes == 0 {
+		c.MaxIDBytes = DefaultMaxIDBytes
+	}
+	if c.MaxTextBytes == 0 {
+		c.MaxTextBytes = DefaultMaxTextBytes
+	}
+	if c.MaxItems == 0 {
+		c.MaxItems = DefaultMaxItems
+	}
 	return c
 }
 
@@ -112,11 +217,14 @@ func (c Config) LogValue() slog.Value {
 		pw = "REDACTED"
 	}
 	return slog.GroupValue(
-		slog.String("registry_url", c.RegistryURL),
+		slog.String("registry_url", RedactURL(c.RegistryURL)),
 		slog.String("registry_user", c.RegistryUser),
 		slog.String("registry_password", pw),
 		slog.Duration("registry_timeout", c.RegistryTimeout),
 		slog.Bool("disable_auto_register", c.DisableAutoRegister),
 		slog.Int("known_ids", len(c.KnownIDs)),
+		slog.String("min_time", c.MinTime), slog.String("max_time", c.MaxTime),
+		slog.String("max_amount", c.MaxAmount), slog.Int("max_id_bytes", c.MaxIDBytes),
+		slog.Int("max_text_bytes", c.MaxTextBytes), slog.Int("max_items", c.MaxItems),
 	)
 }

@@ -39,14 +39,33 @@
 // # JSON for humans
 //
 // To make kcat integration easy, Avro JSON input is read leniently:
-// decimals may be JSON numbers (12.5), decimal strings ("12.50") or the
-// standard Avro-JSON bytes string (a string that reads as a plain decimal
-// number is always taken as one); dates may be day numbers or "YYYY-MM-DD";
+// decimals may be JSON numbers (12.5) or decimal strings ("12.50", "-3"),
+// never exponents, and not the standard Avro-JSON bytes string, whose
+// reading was ambiguous ("12,50" read as bytes is 21,129,515.5504); dates
+// may be day numbers or "YYYY-MM-DD";
 // timestamps may be epoch millis or RFC 3339 strings; unions may use the full
 // name ({"arrears.InvoiceIssued": {...}}) or the short one
 // ({"InvoiceIssued": {...}}); an optional field may be given bare ("reason":
 // "x") or wrapped ({"string": "x"}), and may be left out. EncodeEventJSON
 // writes decimals as decimal strings so its output is unambiguous.
+//
+// # Bounds
+//
+// No input can make a decoder allocate beyond a small multiple of its own
+// size: goavro's MaxBlockCount and MaxBlockSize are set at init
+// (limits.go), and the hand-written reader bounds every length and count
+// by the bytes left and arrays by max_items. DecodeEvent then checks the
+// event against Config's bounds (limits.go, checker): ids non-empty, valid
+// UTF-8 and at most max_id_bytes; other strings valid UTF-8 and at most
+// max_text_bytes (invalid UTF-8 in JSON is caught before encoding/json
+// replaces it); currencies active ISO 4217 codes (event.Currency.Known);
+// amounts within max_amount with at most the currency's minor units;
+// instants and days within min_time..max_time; time zones resolvable
+// (time/tzdata is linked in); a ClockTick without account. Each refusal is
+// a FieldError naming the field, and Code(err) gives its dead-letter code.
+// The output decoders (status, actions, risk, GL, dead letters) are bounded
+// in memory the same way but do not apply the event bounds: they read what
+// arrears itself wrote.
 //
 // # Performance
 //

@@ -71,6 +71,9 @@ type FieldError struct {
 	Field  string
 	Err    error // ErrMissingField, ErrWrongType or ErrInvalidField
 	Detail string
+	// Code refines Err for dead letters (CodeInvalidAmount, ...); empty
+	// means Code(err) derives it from Err.
+	Code string
 }
 
 func (e *FieldError) Error() string {
@@ -89,6 +92,61 @@ func (e *FieldError) Error() string {
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// Dead-letter codes returned by Code: stable, upper case, bounded (safe as
+// metric labels). The specific INVALID_* codes all refine ErrInvalidField.
+const (
+	CodeMalformed       = "MALFORMED"            // ErrMalformed
+	CodeUnknownSchema   = "UNKNOWN_SCHEMA"       // ErrUnknownSchema
+	CodeWrongSchema     = "WRONG_SCHEMA"         // ErrWrongSchema
+	CodeMissingField    = "MISSING_FIELD"        // ErrMissingField
+	CodeWrongType       = "WRONG_TYPE"           // ErrWrongType
+	CodeInvalidField    = "INVALID_FIELD"        // ErrInvalidField, no finer code
+	CodeInvalidAmount   = "INVALID_AMOUNT"       // not a decimal, too many decimals for the currency, beyond max_amount
+	CodeUnknownCurrency = "UNKNOWN_CURRENCY"     // not an active ISO 4217 code
+	CodeInvalidTime     = "INVALID_TIME"         // instant or date unparsable or outside min_time..max_time
+	CodeInvalidID       = "INVALID_ID"           // id empty, not UTF-8 or longer than max_id_bytes
+	CodeInvalidText     = "INVALID_TEXT"         // free text or code not UTF-8 or longer than max_text_bytes
+	CodeInvalidTimezone = "INVALID_TIMEZONE"     // not an IANA zone time.LoadLocation knows
+	CodeTooManyItems    = "TOO_MANY_ITEMS"       // an array longer than max_items
+	CodeTickAccount     = "TICK_WITH_ACCOUNT"    // a ClockTick carrying an account_id
+	CodeRegistry        = "REGISTRY_UNAVAILABLE" // ErrRegistry (transient: never dead-lettered)
+	CodeEncode          = "ENCODE"               // ErrEncode
+)
+
+// Code maps an error of this package to its dead-letter code (the Code*
+// constants): the FieldError's own Code when set, else the code of the
+// sentinel it wraps. It returns "" for nil and for errors that wrap no
+// sentinel of this package, so a caller can choose its own code for them.
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) && fe.Code != "" {
+		return fe.Code
+	}
+	for _, s := range sentinelCodes {
+		if errors.Is(err, s.err) {
+			return s.code
+		}
+	}
+	return ""
+}
+
+var sentinelCodes = []struct {
+	err  error
+	code string
+}{
+	{ErrMalformed, CodeMalformed}, {ErrUnknownSchema, CodeUnknownSchema}, {ErrWrongSchema, CodeWrongSchema},
+	{ErrMissingField, CodeMissingField}, {ErrWrongType, CodeWrongType}, {ErrInvalidField, CodeInvalidField},
+	{ErrRegistry, CodeRegistry}, {ErrEncode, CodeEncode},
+}
+
+// invalid is a FieldError of ErrInvalidField with a dead-letter code.
+func invalid(path, field, code, format string, args ...any) *FieldError {
+	return &FieldError{Path: path, Field: field, Err: ErrInvalidField, Code: code, Detail: fmt.Sprintf(format, args...)}
+}
 
 // malformed wraps ErrMalformed with a reason.
 func malformed(format string, args ...any) error {

@@ -10,8 +10,8 @@ import (
 // record arrears and its generator write; any other writer schema goes
 // through goavro and eventFromNative. The fuzz target checks both paths
 // agree. Keep in step with ar_event.avsc: field order matters here.
-func decodeEventFast(b []byte) (event.Event, error) {
-	r := &avroReader{b: b}
+func decodeEventFast(b []byte, maxItems int) (event.Event, error) {
+	r := &avroReader{b: b, maxItems: maxItems}
 	ev := event.Event{
 		ID:      r.str("event_id"),
 		Time:    r.timestamp("event_time"),

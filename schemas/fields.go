@@ -42,6 +42,13 @@ func (f *fields) fail(name string, kind error, format string, args ...any) {
 	}
 }
 
+// failCode is fail for ErrInvalidField with a finer dead-letter code.
+func (f *fields) failCode(name, code, format string, args ...any) {
+	if f.err == nil {
+		f.err = invalid(f.path, name, code, format, args...)
+	}
+}
+
 func (f *fields) wrongType(name, want string, v any) {
 	f.fail(name, ErrWrongType, "want %s, got %s", want, typeName(v))
 }
@@ -117,7 +124,7 @@ func (f *fields) symbol(name string, v any, ok bool, symbols ...string) string {
 			return s
 		}
 	}
-	f.fail(name, ErrInvalidField, "unknown symbol %q (want one of %s)", s, strings.Join(symbols, ", "))
+	f.fail(name, ErrInvalidField, "unknown symbol %s (want one of %s)", quoteInput(s), strings.Join(symbols, ", "))
 	return ""
 }
 
@@ -156,19 +163,32 @@ func (f *fields) asAmount(name string, v any, ok bool) event.Amount {
 	case json.Number:
 		a, err = event.ParseAmount(string(x))
 	case string:
-		if isDecimalString(x) {
-			a, err = event.ParseAmount(x)
+		if !isDecimalString(x) {
+			// Not the Avro-JSON bytes form: "12,50" or "NaN" read as bytes
+			// were silently wrong amounts.
+			err = fmt.Errorf("%s is not a decimal such as \"12.50\" or -3", quoteInput(x))
 		} else {
-			a, err = bytesStringAmount(x)
+			a, err = event.ParseAmount(x)
 		}
 	default:
 		f.wrongType(name, "decimal", v)
 		return 0
 	}
-	if err != nil {
-		f.fail(name, ErrInvalidField, "%v", err)
+	if err == nil && (a > event.MaxDecimal || a < -event.MaxDecimal) {
+		err = fmt.Errorf("%s does not fit decimal(18,4)", a)
+	}
+	if err != nil && f.err == nil {
+		f.err = invalid(f.path, name, CodeInvalidAmount, "%v", err)
 	}
 	return a
+}
+
+// quoteInput quotes an input value for an error message, cut to 32 bytes.
+func quoteInput(s string) string {
+	if len(s) > 32 {
+		return strconv.Quote(s[:32]) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // ratAmount converts goavro's decimal; the common case (denominator divides
@@ -189,7 +209,7 @@ func ratAmount(r *big.Rat) (event.Amount, error) {
 }
 
 // isDecimalString reports whether s reads as a plain decimal number
-// ([+-]digits[.digits]), which wins over the Avro-JSON bytes reading.
+// ([+-]digits[.digits], no exponent): the only strings an amount may be.
 func isDecimalString(s string) bool {
 	s = strings.TrimSpace(s)
 	if s != "" && (s[0] == '+' || s[0] == '-') {
@@ -207,34 +227,6 @@ func isDecimalString(s string) bool {
 		}
 	}
 	return digits > 0 && dots <= 1
-}
-
-// bytesStringAmount reads the Avro-JSON form of a decimal: a string whose
-// code points 0-255 are the bytes of the big-endian two's complement
-// unscaled value.
-func bytesStringAmount(s string) (event.Amount, error) {
-	b, err := bytesString(s)
-	if err != nil {
-		return 0, err
-	}
-	if len(b) == 0 {
-		return 0, nil
-	}
-	// Drop redundant sign-extension bytes, then it must fit an int64.
-	for len(b) > 1 && ((b[0] == 0 && b[1] < 0x80) || (b[0] == 0xFF && b[1] >= 0x80)) {
-		b = b[1:]
-	}
-	if len(b) > 8 {
-		return 0, fmt.Errorf("decimal of %d bytes out of range", len(b))
-	}
-	var u uint64
-	if b[0] >= 0x80 {
-		u = math.MaxUint64
-	}
-	for _, c := range b {
-		u = u<<8 | uint64(c)
-	}
-	return event.Amount(int64(u)), nil
 }
 
 // bytesString decodes the Avro-JSON representation of bytes.
@@ -272,13 +264,13 @@ func (f *fields) asDate(name string, v any, ok bool) event.Date {
 	case json.Number:
 		n, err := strconv.ParseInt(string(x), 10, 32)
 		if err != nil {
-			f.fail(name, ErrInvalidField, "date %s: want days since 1970-01-01 as a 32-bit integer", x)
+			f.failCode(name, CodeInvalidTime, "date %s: want days since 1970-01-01 as a 32-bit integer", x)
 		}
 		return event.Date(n)
 	case string:
 		d, err := event.ParseDate(x)
 		if err != nil {
-			f.fail(name, ErrInvalidField, "date %q: want YYYY-MM-DD", x)
+			f.failCode(name, CodeInvalidTime, "date %s: want YYYY-MM-DD", quoteInput(x))
 		}
 		return d
 	}
@@ -299,13 +291,13 @@ func (f *fields) timestamp(name string) time.Time {
 	case json.Number:
 		ms, err := strconv.ParseInt(string(x), 10, 64)
 		if err != nil {
-			f.fail(name, ErrInvalidField, "timestamp %s: want epoch milliseconds as an integer", x)
+			f.failCode(name, CodeInvalidTime, "timestamp %s: want epoch milliseconds as an integer", x)
 		}
 		return time.UnixMilli(ms).UTC()
 	case string:
 		t, err := time.Parse(time.RFC3339Nano, x)
 		if err != nil {
-			f.fail(name, ErrInvalidField, "timestamp %q: want epoch milliseconds or RFC 3339", x)
+			f.failCode(name, CodeInvalidTime, "timestamp %s: want epoch milliseconds or RFC 3339", quoteInput(x))
 		}
 		return t.UTC()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/arrears/arrears/processor/event"
 	"github.com/linkedin/goavro/v2"
@@ -19,26 +20,52 @@ var (
 	arrangementSymbols = []string{event.Promise.String(), event.InstallmentPlan.String()}
 )
 
-// DecodeEvent decodes one ar.events record in any accepted wire format.
-// Errors wrap one of the package's sentinels; only ErrRegistry is transient.
+// DecodeEvent decodes one ar.events record in any accepted wire format and
+// checks it against the Config's bounds (limits.go). Errors wrap one of the
+// package's sentinels; only ErrRegistry is transient.
 func (c *Codec) DecodeEvent(ctx context.Context, b []byte) (event.Event, error) {
+	return c.decodeEvent(ctx, b, true)
+}
+
+// decodeEvent takes the hand-written path for records of exactly our schema
+// when fast, goavro otherwise (the fuzz target compares the two).
+func (c *Codec) decodeEvent(ctx context.Context, b []byte, fast bool) (event.Event, error) {
 	s, body, err := c.frame(ctx, b)
 	if err != nil {
 		return event.Event{}, err
 	}
-	if s == builtins()[EventSchema] {
-		return decodeEventFast(body)
-	}
-	var m map[string]any
-	if s == nil {
-		m, err = decodeJSON(body)
+	var (
+		ev       event.Event
+		replaced bool
+	)
+	if fast && s == builtins()[EventSchema] {
+		ev, err = decodeEventFast(body, c.lim.maxItems)
 	} else {
-		m, err = s.native(body, EventSchema)
+		var m map[string]any
+		switch {
+		case s == nil:
+			// encoding/json replaces invalid UTF-8 with U+FFFD; note it
+			// before it does, so the checker can refuse the field.
+			replaced = !utf8.Valid(body)
+			m, err = decodeJSON(body)
+		default:
+			m, err = s.native(body, EventSchema)
+		}
+		if err == nil {
+			ev, err = eventFromNative(m)
+		}
 	}
 	if err != nil {
 		return event.Event{}, err
 	}
-	return eventFromNative(m)
+	k := checker{l: &c.lim, zones: &c.zones, replaced: replaced}
+	if err := k.checkEvent(&ev); err != nil {
+		return event.Event{}, err
+	}
+	if replaced {
+		return event.Event{}, malformed("JSON text is not valid UTF-8")
+	}
+	return ev, nil
 }
 
 // EncodeEvent encodes ev for topic: Confluent wire format under
