@@ -13,7 +13,9 @@ import (
 	"github.com/arrears/arrears/processor/kafkax"
 )
 
-// cmdTopics: `arrears topics create|check [-partitions N]`.
+// cmdTopics: `arrears topics create|check|delete [-partitions N] [-yes]`:
+// create the topics, verify that inputs and changelog are co-partitioned, or
+// delete every arrears topic (only with -yes).
 func cmdTopics(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "check" && args[0] != "delete") {
 		return fmt.Errorf("%w: arrears topics create|check|delete [-config FILE] [-partitions N] [-yes]", errUsage)

@@ -21,9 +21,9 @@ type command struct {
 var commands = map[string]command{
 	"run":     {"run the collections processor (consume ar.events, emit actions, keep state in Redis)", cmdRun},
 	"gen":     {"gen --seed S --accounts N --months M: write a synthetic telecom book to ar.events", cmdGen},
-	"topics":  {"topics create|check: create or verify the arrears topics", cmdTopics},
+	"topics":  {"topics create|check|delete [-partitions N] [-yes]: create, verify or delete the arrears topics", cmdTopics},
 	"version": {"print the version", cmdVersion},
-	"sink":    {"land ar.events and the output topics in ClickHouse (own consumer group)", cmdSink},
+	"sink":    {"land the accepted events (ar.events.accepted) and the output topics in ClickHouse (own consumer group)", cmdSink},
 	"migrate": {"migrate [-status]: create or upgrade the ClickHouse schema", cmdMigrate},
 	"report":  {"report NAME -as-of DATE [-segment S] [-format table|csv|json]: collections analytics", cmdReport},
 	"explain": {"explain ACCOUNT: stage, open items, next action, when and why (from Redis)", cmdExplain},
