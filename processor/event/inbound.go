@@ -41,6 +41,7 @@ const (
 	KindHold
 	KindRelease
 	KindClockTick
+	KindAccountReopened
 	kindCount
 )
 
@@ -48,6 +49,7 @@ var kindNames = [...]string{
 	"Unknown", "InvoiceIssued", "InvoiceAdjusted", "InvoiceCancelled", "PaymentReceived",
 	"PaymentReversed", "Refund", "AccountUpserted", "AccountClosed", "DisputeOpened",
 	"DisputeResolved", "ArrangementCreated", "ArrangementCancelled", "Hold", "Release", "ClockTick",
+	"AccountReopened",
 }
 
 func (k Kind) String() string {
@@ -193,8 +195,12 @@ type AccountUpserted struct {
 	Exemptions []string
 }
 
-// AccountClosed closes an account; further payments on it are rejected.
+// AccountClosed closes an account; further payments and new invoices on it
+// are rejected until an AccountReopened.
 type AccountClosed struct{ Reason string }
+
+// AccountReopened opens a closed account again (a no-op on an open one).
+type AccountReopened struct{ Reason string }
 
 // DisputeOpened puts (part of) an invoice in dispute.
 type DisputeOpened struct {
@@ -306,3 +312,4 @@ func (*ArrangementCancelled) Kind() Kind { return KindArrangementCancelled }
 func (*Hold) Kind() Kind                 { return KindHold }
 func (*Release) Kind() Kind              { return KindRelease }
 func (*ClockTick) Kind() Kind            { return KindClockTick }
+func (*AccountReopened) Kind() Kind      { return KindAccountReopened }

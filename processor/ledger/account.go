@@ -27,9 +27,9 @@ type Account struct {
 	// was pruned). It is used before any payment's credit.
 	pool []money
 
-	// recent is a ring of event-id hashes; next is the slot to overwrite.
-	recent []uint64
-	next   uint8
+	// events and gone are the idempotence logs (dedupe.go).
+	events []stamp
+	gone   []stamp
 }
 
 // Master is an account's master data from AccountUpserted. Its slices are
@@ -95,7 +95,15 @@ func (it *Item) disputedOpen() event.Amount { return min(it.Disputed, it.Open) }
 // paid is what payments and credit settled on the item.
 func (it *Item) paid() event.Amount { return it.Amount - it.Open }
 
-func (it *Item) hasAdj(h uint64) bool { return slices.Contains(it.adj, h) }
+// adjIndex returns the item an adjustment id hash was applied to, or -1.
+func (a *Account) adjIndex(h uint64) int {
+	for i := range a.items {
+		if slices.Contains(a.items[i].adj, h) {
+			return i
+		}
+	}
+	return -1
+}
 
 // payment is a payment's allocation record and credit lot.
 type payment struct {
@@ -289,6 +297,7 @@ func (a *Account) Clone() *Account {
 		c.pays[i].parts = slices.Clone(c.pays[i].parts)
 	}
 	c.pool = slices.Clone(a.pool)
-	c.recent = slices.Clone(a.recent)
+	c.events = slices.Clone(a.events)
+	c.gone = slices.Clone(a.gone)
 	return &c
 }

@@ -9,8 +9,11 @@ import (
 // Allocation rules (DESIGN.md "Receivables ledger"):
 //
 //   - A payment first settles the invoices it names, in the order named, in
-//     full (disputed part included); names of unknown, settled, cancelled or
-//     other-currency invoices are skipped.
+//     full (disputed part included); names of settled, cancelled or
+//     other-currency invoices are skipped. A name the account does not hold
+//     is not silent: it is listed in Result.UnknownInvoices and counted in
+//     Counters.UnknownInvoiceRefs (the status carries the count), and the
+//     cash it meant goes the oldest-due-first way below (then credit).
 //   - The rest settles the items of the payment's currency in allocation
 //     order (due date, issue date, invoice id), in two passes: the
 //     undisputed open amounts first, then the disputed ones.
@@ -30,6 +33,8 @@ type allocator struct {
 	a   *Account
 	day event.Date // the event's day: settlement date
 	res *Result
+	// goneCut is the oldest day of the gone log's window.
+	goneCut event.Date
 }
 
 // settle applies amt of the given source (pay index, -1 for the pool) to
@@ -81,14 +86,16 @@ func (al *allocator) payment(pi int, named []string) {
 	a := al.a
 	p := &a.pays[pi]
 	for k, id := range named {
-		if p.unapplied == 0 {
-			return
-		}
 		if slices.Contains(named[:k], id) {
 			continue
 		}
 		i := a.itemIndex(id)
 		if i < 0 {
+			al.res.UnknownInvoices = append(al.res.UnknownInvoices, id)
+			a.counters.UnknownInvoiceRefs = sat32(a.counters.UnknownInvoiceRefs)
+			continue
+		}
+		if p.unapplied == 0 {
 			continue
 		}
 		it := &a.items[i]

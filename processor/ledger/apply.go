@@ -10,12 +10,15 @@ import (
 type Result struct {
 	// Kind is the event's kind.
 	Kind event.Kind
-	// Duplicate: the event was applied before (same event id in the recent
-	// ring, or an entity id the account holds); nothing changed.
+	// Duplicate: the event was applied before (its event id was accepted
+	// within Rules.DedupeDays, or it repeats an entity id the account
+	// knows with the same content); nothing changed.
 	Duplicate bool
 	// Changed: the account changed and must be stored (and its status
-	// emitted). False for duplicates, no-ops and kinds the ledger does not
-	// handle (arrangements, holds, clock ticks: dunning's business).
+	// emitted). An accepted event with an id always changes the account
+	// (its id is remembered). False for duplicates, id-less no-ops and
+	// kinds the ledger does not handle (arrangements, holds, clock ticks:
+	// dunning's business).
 	Changed bool
 	// Currency is the currency the event moved money in ("" for master data).
 	Currency event.Currency
@@ -32,6 +35,10 @@ type Result struct {
 	// PaidInvoices lists the invoices a payment or credit settled in full
 	// (nil when none; allocated only then).
 	PaidInvoices []string
+	// UnknownInvoices lists the invoice ids a payment named that the
+	// account does not hold (nil when none); the payment's cash went oldest
+	// due first instead, and Counters.UnknownInvoiceRefs counts them.
+	UnknownInvoices []string
 }
 
 // FullyPaid reports that Currency had an open amount before the event and
@@ -64,13 +71,13 @@ func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, erro
 	switch res.Kind {
 	case event.KindInvoiceIssued, event.KindInvoiceAdjusted, event.KindInvoiceCancelled,
 		event.KindPaymentReceived, event.KindPaymentReversed, event.KindRefund,
-		event.KindAccountUpserted, event.KindAccountClosed,
+		event.KindAccountUpserted, event.KindAccountClosed, event.KindAccountReopened,
 		event.KindDisputeOpened, event.KindDisputeResolved:
 	default:
 		return res, nil
 	}
-	h := hashID(ev.ID)
-	if ev.ID != "" && acc.seen(h) {
+	today := dateOf(now)
+	if rules.SeenEvent(acc, ev.ID, now) {
 		res.Duplicate = true
 		return res, nil
 	}
@@ -82,7 +89,7 @@ func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, erro
 	if !ev.Time.IsZero() {
 		day = dateOf(ev.Time)
 	}
-	al := allocator{a: acc, day: day, res: &res}
+	al := allocator{a: acc, day: day, res: &res, goneCut: today - event.Date(rules.TombstoneDays)}
 	var err error
 	switch b := ev.Body.(type) {
 	case *event.InvoiceIssued:
@@ -106,6 +113,11 @@ func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, erro
 			acc.closed = true
 			res.Changed = true
 		}
+	case *event.AccountReopened:
+		if acc.closed {
+			acc.closed = false
+			res.Changed = true
+		}
 	case *event.DisputeOpened:
 		err = openDispute(&al, b)
 	case *event.DisputeResolved:
@@ -114,20 +126,27 @@ func (r *Rules) Apply(acc *Account, ev event.Event, now time.Time) (Result, erro
 	if err != nil {
 		return Result{Kind: res.Kind}, err
 	}
-	if res.Duplicate || !res.Changed {
+	if res.Duplicate {
 		return res, nil
 	}
-	if ev.ID != "" && ringKind(res.Kind) {
-		acc.remember(h, rules.RecentEvents)
+	if ev.ID != "" {
+		// Accepted: the id is remembered even when nothing else changed, so
+		// a later copy with another payload is still a duplicate.
+		acc.events = logAdd(acc.events, hashID(ev.ID), today)
+		res.Changed = true
+	}
+	if !res.Changed {
+		return res, nil
 	}
 	if rf, ok := ev.Body.(*event.Refund); ok {
-		acc.remember(refundKey(rf.RefundID), rules.RecentEvents)
+		acc.RememberEntity(EntityRefund, rf.RefundID, today)
 	}
 	if acc.counters.FirstSeen == 0 || day < acc.counters.FirstSeen {
 		acc.counters.FirstSeen = day
 	}
 	acc.Observe(now)
-	acc.prune(dateOf(now), &rules)
+	acc.prune(today, &rules)
+	acc.pruneLogs(today, &rules)
 	if res.Currency != "" {
 		res.OpenAfter = acc.openIn(res.Currency)
 		res.UnappliedAfter = acc.Unapplied(res.Currency)
@@ -141,59 +160,4 @@ func (al *allocator) begin(c event.Currency) {
 	al.res.OpenBefore = al.a.openIn(c)
 	al.res.UnappliedBefore = al.a.Unapplied(c)
 	al.res.Changed = true
-}
-
-// ringKind reports whether an applied event of kind k goes into the ring of
-// recent event ids. Invoices, payments, adjustments, reversals and opened
-// disputes are recognised by their entity id for as long as the account
-// keeps the entity, so only the kinds without a kept entity id use the ring:
-// it then covers the last RecentEvents of those instead of being flushed by
-// every payment.
-func ringKind(k event.Kind) bool {
-	switch k {
-	case event.KindAccountUpserted, event.KindAccountClosed, event.KindInvoiceCancelled,
-		event.KindRefund, event.KindDisputeResolved:
-		return true
-	}
-	return false
-}
-
-// refundKey is the ring entry of a refund id: refunds leave no entity to
-// recognise them by, so their ids share the ring with event ids.
-func refundKey(id string) uint64 { return hashID("\x00refund\x00" + id) }
-
-// hashID is 64-bit FNV-1a.
-func hashID(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
-
-func (a *Account) seen(h uint64) bool {
-	for _, x := range a.recent {
-		if x == h {
-			return true
-		}
-	}
-	return false
-}
-
-// remember puts h in the ring of size n.
-func (a *Account) remember(h uint64, n int) {
-	if len(a.recent) > n { // the ring was shrunk by configuration
-		a.recent = append(a.recent[:0], a.recent[len(a.recent)-n:]...)
-		a.next = 0
-	}
-	if len(a.recent) < n {
-		a.recent = append(a.recent, h)
-		return
-	}
-	if int(a.next) >= n {
-		a.next = 0
-	}
-	a.recent[a.next] = h
-	a.next++
 }

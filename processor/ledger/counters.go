@@ -34,6 +34,10 @@ type Counters struct {
 	// MaxDaysPastDue is the largest days past due of an undisputed open item
 	// seen at any Apply or Observe.
 	MaxDaysPastDue int32
+	// UnknownInvoiceRefs counts the invoice ids payments named that the
+	// account did not hold (allocation.go: the cash went oldest due first
+	// instead).
+	UnknownInvoiceRefs uint32
 
 	// months holds the rare counters per calendar month for the last 12
 	// months, oldest first, only months with something in them.

@@ -2,86 +2,112 @@ package ledger
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/internal/varint"
 )
 
-// UnmarshalBinary decodes what MarshalBinary produced. It fails with
-// ErrStateVersion or ErrStateCorrupt (never panics) and leaves a unchanged
-// on error.
+// UnmarshalBinary decodes what MarshalBinary produced, in this version or
+// version 1. It fails with ErrStateVersion or ErrStateCorrupt (never
+// panics, never allocates beyond what the input's length allows) and
+// leaves a unchanged on error.
+//
+// A version-1 account's ring of recent event-id hashes becomes its event
+// log, stamped with the account's latest day; the refund ids that shared
+// the ring then guard against a repeat of the refund's event id only.
 func (a *Account) UnmarshalBinary(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty", ErrStateCorrupt)
 	}
-	if b[0] != stateVersion {
+	ver := b[0]
+	if ver != stateVersion && ver != stateVersionV1 {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
-	d := decoder{s: string(b[1:])}
+	v1 := ver == stateVersionV1
+	d := decoder{varint.NewReader(string(b[1:]))}
 	var n Account
-	flags := d.uvarint("flags")
+	flags := d.Uvarint("flags")
 	n.known, n.closed = flags&1 != 0, flags&2 != 0
 	base := d.day("base day", 0)
 	n.counters.FirstSeen = base
 
 	if n.known {
 		m := &n.master
-		code := d.byte1("segment")
+		code := d.Byte("segment")
 		switch {
 		case int(code) < len(segmentCodes):
 			m.Segment = segmentCodes[code]
 		case code == 5:
-			m.Segment = event.Segment(d.str("segment"))
+			m.Segment = event.Segment(d.Str("segment"))
 		default:
-			d.fail("segment")
+			d.Fail("segment")
 		}
-		m.ParentID = d.str("parent id")
-		m.CreditClass = d.str("credit class")
-		m.Currency = event.Currency(d.str("currency"))
-		m.Timezone = d.str("timezone")
+		m.ParentID = d.Str("parent id")
+		m.CreditClass = d.Str("credit class")
+		m.Currency = event.Currency(d.Str("currency"))
+		switch zone := 0; {
+		case v1:
+			m.Timezone = d.Str("timezone")
+		default:
+			zone = int(d.Byte("zone"))
+			switch {
+			case zone == 0:
+				m.Timezone = d.Str("timezone")
+			case zone <= len(zoneCodes):
+				m.Timezone = zoneCodes[zone-1]
+			default:
+				d.Fail("zone")
+			}
+		}
 		m.CreditLimit = d.amount("credit limit")
-		if k := d.count("consents", 1<<16, 1); k > 0 {
+		if k := d.Count("consents", 1<<16, 1); k > 0 {
 			m.Consents = make([]event.Channel, k)
 			for i := range m.Consents {
-				code := d.byte1("consent")
+				code := d.Byte("consent")
 				switch {
 				case code == 0:
-					m.Consents[i] = event.Channel(d.str("consent"))
+					m.Consents[i] = event.Channel(d.Str("consent"))
 				case int(code) < len(channelCodes):
 					m.Consents[i] = channelCodes[code]
 				default:
-					d.fail("consent")
+					d.Fail("consent")
 				}
 			}
 		}
-		if k := d.count("exemptions", 1<<16, 1); k > 0 {
+		if k := d.Count("exemptions", 1<<16, 1); k > 0 {
 			m.Exemptions = make([]string, k)
 			for i := range m.Exemptions {
-				m.Exemptions[i] = d.str("exemption")
+				m.Exemptions[i] = d.Str("exemption")
 			}
 		}
 	}
 
 	var curBuf [4]event.Currency
 	curs := curBuf[:0]
-	for k := d.count("currencies", 1<<16, 1); k > 0; k-- {
-		curs = append(curs, event.Currency(d.str("currency")))
+	for k := d.Count("currencies", 1<<16, 1); k > 0; k-- {
+		c := event.Currency(d.Str("currency"))
+		if c == "" && !v1 {
+			c = n.master.Currency
+		}
+		curs = append(curs, c)
 	}
 	cur := func(what string) event.Currency {
-		i := d.uvarint(what)
+		i := d.Uvarint(what)
 		if i >= uint64(len(curs)) {
-			d.fail(what)
+			d.Fail(what)
 			return ""
 		}
 		return curs[i]
 	}
-	if k := d.count("pool", 1<<16, 2); k > 0 {
+	if k := d.Count("pool", 1<<16, 2); k > 0 {
 		n.pool = make([]money, k)
 		for i := range n.pool {
 			n.pool[i] = money{cur("pool currency"), d.amount("pool amount")}
 		}
 	}
 
-	if k := d.count("items", 1<<20, 8); k > 0 {
+	if k := d.Count("items", 1<<20, 8); k > 0 {
 		n.items = make([]Item, k)
 		for i := range n.items {
 			it := &n.items[i]
@@ -90,7 +116,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 				prev = n.items[i-1].InvoiceID
 			}
 			it.InvoiceID = d.delta("invoice id", prev)
-			f := d.uvarint("item flags")
+			f := d.Uvarint("item flags")
 			it.Currency = cur("item currency")
 			it.Amount = d.amount("item amount")
 			switch {
@@ -111,27 +137,27 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 				it.credit = d.amount("item credit")
 			}
 			if f&itemDisputes != 0 {
-				it.Disputes = make([]Dispute, d.count("disputes", 1<<16, 3))
+				it.Disputes = make([]Dispute, d.Count("disputes", 1<<16, 3))
 				for k := range it.Disputes {
 					dp := &it.Disputes[k]
-					dp.ID = d.str("dispute id")
+					dp.ID = d.Str("dispute id")
 					dp.Amount = d.amount("dispute amount")
-					dp.Resolved = d.byte1("dispute resolved") != 0
+					dp.Resolved = d.Byte("dispute resolved") != 0
 					if !dp.Resolved {
 						it.Disputed += dp.Amount
 					}
 				}
 			}
 			if f&itemAdj != 0 {
-				it.adj = make([]uint64, d.count("adjustments", 1<<16, 8))
+				it.adj = make([]uint64, d.Count("adjustments", 1<<16, 8))
 				for k := range it.adj {
-					it.adj[k] = d.u64("adjustment")
+					it.adj[k] = d.U64("adjustment")
 				}
 			}
 		}
 	}
 
-	if k := d.count("payments", 1<<20, 8); k > 0 {
+	if k := d.Count("payments", 1<<20, 8); k > 0 {
 		n.pays = make([]payment, k)
 		for i := range n.pays {
 			p := &n.pays[i]
@@ -140,7 +166,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 				prev = n.pays[i-1].id
 			}
 			p.id = d.delta("payment id", prev)
-			f := d.uvarint("payment flags")
+			f := d.Uvarint("payment flags")
 			p.reversed = f&payReversed != 0
 			p.cur = cur("payment currency")
 			p.amount = d.amount("payment amount")
@@ -151,15 +177,21 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 			if f&payRefunded != 0 {
 				p.refunded = d.amount("refunded")
 			}
-			if k := d.count("parts", 1<<20, 2); k > 0 {
+			if k := d.Count("parts", 1<<20, 2); k > 0 {
 				p.parts = make([]part, k)
+				left := p.amount - p.unapplied - p.refunded
 				for j := range p.parts {
-					x := d.uvarint("part item")
+					x := d.Uvarint("part item")
 					if x >= uint64(len(n.items)) {
-						d.fail("part item")
+						d.Fail("part item")
 						break
 					}
-					p.parts[j] = part{n.items[x].InvoiceID, d.amount("part amount")}
+					amt := d.amount("part amount")
+					if j == k-1 && !v1 {
+						amt += left
+					}
+					left -= amt
+					p.parts[j] = part{n.items[x].InvoiceID, amt}
 				}
 			}
 		}
@@ -170,38 +202,112 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		&c.DisputesOpened, &c.BrokenPromises, &c.SettledItems} {
 		*v = d.u32("counter")
 	}
-	c.DaysToPaySum = d.varint("days to pay")
+	c.DaysToPaySum = d.Varint("days to pay")
 	c.LastPayment = d.day("last payment", base)
 	c.MaxDaysPastDue = int32(d.day("max days past due", 0))
-	if k := d.count("months", 64, 5); k > 0 {
+	if !v1 {
+		c.UnknownInvoiceRefs = d.u32("unknown invoice refs")
+	}
+	if k := d.Count("months", 64, 5); k > 0 {
 		c.months = make([]monthCount, k)
 		prev := int64(0)
 		for i := range c.months {
-			prev += d.varint("month")
-			c.months[i] = monthCount{month: int32(prev), late: u16(&d), reversals: u16(&d), disputes: u16(&d), broken: u16(&d)}
+			prev += d.Varint("month")
+			c.months[i] = monthCount{month: int32(prev), late: u16(d), reversals: u16(d), disputes: u16(d), broken: u16(d)}
 		}
 	}
-	if k := d.count("recent", 64, 8); k > 0 {
-		n.next = d.byte1("recent next")
-		n.recent = make([]uint64, k)
-		for i := range n.recent {
-			n.recent[i] = d.u64("recent")
+	if v1 {
+		if k := d.Count("recent", 64, 8); k > 0 {
+			d.Byte("recent next")
+			last := n.lastDay()
+			n.events = make([]stamp, k)
+			for i := range n.events {
+				n.events[i] = stamp{d.U64("recent"), last}
+			}
 		}
+	} else {
+		n.events = d.log("event log", base)
+		n.gone = d.log("gone log", base)
 	}
-	if d.err == nil && len(d.s) != 0 {
-		d.fail("trailing bytes")
-	}
-	if d.err != nil {
-		return d.err
+	d.End()
+	if err := d.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrStateCorrupt, err)
 	}
 	*a = n
 	return nil
 }
 
-func u16(d *decoder) uint16 {
-	v := d.uvarint("month counter")
+// lastDay is the latest day an account records (a version-1 ring's stamp).
+func (a *Account) lastDay() event.Date {
+	d := max(a.counters.FirstSeen, a.counters.LastPayment)
+	for i := range a.items {
+		d = max(d, a.items[i].IssueDate, a.items[i].SettledOn)
+	}
+	for i := range a.pays {
+		d = max(d, a.pays[i].day)
+	}
+	return d
+}
+
+// decoder adds the ledger's value types to the bounded varint reader.
+// Strings are substrings of one copy of the input, so decoding allocates
+// little.
+type decoder struct{ *varint.Reader[string] }
+
+func (d decoder) u32(what string) uint32 { return uint32(d.Uint(what, math.MaxUint32)) }
+
+// delta reads what appendDelta wrote.
+func (d decoder) delta(what, prev string) string {
+	p, q := d.Uvarint(what), d.Uvarint(what)
+	mid := d.Str(what)
+	if p > uint64(len(prev)) || q > uint64(len(prev))-p {
+		d.Fail(what)
+		return ""
+	}
+	if p == 0 && q == 0 {
+		return mid
+	}
+	return prev[:p] + mid + prev[uint64(len(prev))-q:]
+}
+
+func (d decoder) amount(what string) event.Amount {
+	return event.Amount(d.Int(what, -maxCredit, maxCredit))
+}
+
+func (d decoder) day(what string, base event.Date) event.Date {
+	v := d.Varint(what)
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.Fail(what)
+		return 0
+	}
+	v += int64(base)
+	if v < math.MinInt32 || v > math.MaxInt32 {
+		d.Fail(what)
+		return 0
+	}
+	return event.Date(v)
+}
+
+// log reads what appendLog wrote.
+func (d decoder) log(what string, base event.Date) []stamp {
+	k := d.Count(what, maxLog, 9)
+	if k == 0 {
+		return nil
+	}
+	l := make([]stamp, k)
+	prev := base
+	for i := range l {
+		l[i].h = d.U64(what)
+		l[i].day = d.day(what, prev)
+		prev = l[i].day
+	}
+	return l
+}
+
+func u16(d decoder) uint16 {
+	v := d.Uvarint("month counter")
 	if v > 1<<16-1 {
-		d.fail("month counter")
+		d.Fail("month counter")
 	}
 	return uint16(v)
 }

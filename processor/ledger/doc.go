@@ -19,32 +19,53 @@
 //   - disputes: DisputeOpened marks part of an item disputed (not overdue,
 //     still aged), DisputeResolved clears it;
 //   - balances and aging as of an instant (aging.go), counters (counters.go);
-//   - duplicates: a repeated event id (ring of recent ids) or a known entity
-//     id (invoice, payment, adjustment, dispute) is a Duplicate, not an error;
+//   - duplicates: a repeated event id or a known entity id is a Duplicate,
+//     not an error; a known entity id with other content is rejected
+//     (id_conflict);
+//   - closing: AccountClosed refuses payments and new invoices
+//     (closed_account) until AccountReopened;
 //   - bounded growth: settled items and old payment records are pruned
 //     after Rules.ReversalWindowDays (prune.go).
 //
-// Duplicates and their limits. An event is a Duplicate when:
-//   - its id is in the account's ring of recent event-id hashes (64-bit
-//     FNV-1a, Rules.RecentEvents slots, default 8). Only the kinds without
-//     a kept entity id enter the ring (AccountUpserted, AccountClosed,
-//     InvoiceCancelled, Refund, DisputeResolved), so it covers the last 8 of
-//     those whatever the payment traffic; a refund also puts its refund id
-//     there (refunds leave no entity), so a refund re-sent under a new
-//     event id is caught while it is in the ring;
-//   - or its entity is known: an invoice id the account holds, a payment id
-//     with a kept allocation record (reversed or not), an adjustment id
-//     already applied to its invoice, a dispute id opened (or resolved) on a
-//     kept item, a cancellation of a cancelled invoice, a close of a closed
-//     account. First write wins: a known id with different content is still
-//     a Duplicate.
+// Idempotence (dedupe.go). An event is a Duplicate when:
+//   - its event id was accepted by the account within Rules.DedupeDays
+//     (default 35) partition days, whatever its payload: every accepted
+//     event's id is kept as a 64-bit FNV-1a hash with its day (9-10 bytes
+//     an event) and pruned by the partition clock. Dunning's kinds
+//     (arrangements, holds) are recorded by the core through NoteEvent;
+//   - or it repeats an entity the account holds with the same content: an
+//     invoice (same currency, issue and due date, and amount unless the
+//     invoice was adjusted or cancelled since), a payment (same currency
+//     and amount), an adjustment applied to the same invoice, a dispute
+//     (same invoice and amount), a cancellation of a cancelled invoice, a
+//     reversal of a reversed payment, a resolution of a resolved dispute, a
+//     close of a closed account. The same id with other content is a
+//     *RejectError with reason id_conflict: the first write stands;
+//   - or it repeats an entity the account no longer holds, within
+//     Rules.TombstoneDays (default 400) of its leaving: pruned invoices,
+//     cancelled invoices, payments, reversed payments, adjustments and
+//     disputes leave a hash of their id in the gone log when pruned;
+//     refunds (which leave no entity) when applied; arrangements (the
+//     core's RememberEntity) until their last installment's due date plus
+//     the window. Content is gone with the entity, so any repeat is a
+//     Duplicate.
 //
-// After pruning (Rules.ReversalWindowDays, default 120 days) the ledger
-// forgets settled items and old payments: a repeat of them would be applied
-// again, and so would a refund, upsert or resolution that has left the ring.
-// The processor's per-partition applied-offset check covers
-// redelivery; these limits only matter for producers re-publishing old
-// facts under new event ids.
+// Each log holds at most 4096 entries (the oldest go first). Hash
+// collisions are the only inexactness: with 64-bit hashes and a few dozen
+// entries an account, a wrong Duplicate is about 1 in 10^17 events.
+// The processor's per-partition applied-offset check covers redelivery;
+// these rules cover producers re-publishing facts under the same or new
+// event ids.
+//
+// Unknown invoices. A payment that names invoices the account does not
+// hold is still applied: the cash settles the named invoices it can, then
+// oldest due first, then stays as unapplied credit (allocation.go); the
+// unknown names are listed in Result.UnknownInvoices and counted in
+// Counters.UnknownInvoiceRefs, which the account status carries.
+//
+// Rejections carry a Reason (a bounded snake_case metric label) and a
+// stable machine code, Reason.Code (the label upper-cased: ID_CONFLICT,
+// CLOSED_ACCOUNT, ...), used as the dead-letter code.
 //
 // Time. The event's day (ev.Time) dates payments, settlements and counters;
 // the partition clock (now) drives pruning and MaxDaysPastDue. Balance,

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"reflect"
 	"testing"
 	"time"
 
@@ -72,8 +74,8 @@ func TestEncodedSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("typical account (6 bills, 5 payments, 120-day window: %d items, %d payment records, %d ring ids): %d bytes",
-		len(acc.items), len(acc.pays), len(acc.recent), len(enc))
+	t.Logf("typical account (6 bills, 5 payments, 120-day window: %d items, %d payment records, %d event ids): %d bytes",
+		len(acc.items), len(acc.pays), len(acc.events), len(enc))
 	brief := briefAccount(t)
 	enc2, _ := brief.MarshalBinary()
 	t.Logf("brief's typical account (master, 3 items of which 2 open, 3 payments): %d bytes", len(enc2))
@@ -158,4 +160,47 @@ func FuzzUnmarshal(f *testing.F) {
 		_, _ = Apply(&a, event.Event{ID: "f", Time: now, Body: pay("PX", "3")}, now)
 		_, _ = Apply(&a, event.Event{ID: "g", Time: now, Body: &event.PaymentReversed{PaymentID: "P1"}}, now)
 	})
+}
+
+// TestDecodeVersion1 reads an account encoded by the version-1 codec
+// (testdata/account_v1.bin: typicalAccount plus an upsert to a zone
+// outside zoneCodes): the same items, payments, master data and counters
+// as the same events give today, and its ring of event ids becomes the
+// event log.
+func TestDecodeVersion1(t *testing.T) {
+	b, err := os.ReadFile("testdata/account_v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != stateVersionV1 {
+		t.Fatalf("fixture version %d", b[0])
+	}
+	var old Account
+	if err := old.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	acc, now := typicalAccount(t)
+	if _, err := Apply(acc, event.Event{ID: "setup-1", Time: t0, Body: &event.AccountUpserted{Segment: event.Corporate, Currency: "EUR",
+		Timezone: "Asia/Kathmandu"}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(old.items, acc.items) || !reflect.DeepEqual(old.pays, acc.pays) || !reflect.DeepEqual(old.master, acc.master) ||
+		!reflect.DeepEqual(old.counters, acc.counters) || !reflect.DeepEqual(old.pool, acc.pool) {
+		t.Fatalf("version 1 decodes to\n%+v\nwant\n%+v", old, *acc)
+	}
+	r := DefaultRules()
+	for _, id := range []string{"0b8f2c1e-5d4a-4e1b-9c7a-000000000001", "setup-1"} {
+		if !r.SeenEvent(&old, id, now) {
+			t.Errorf("ring id %s not in the event log", id)
+		}
+	}
+	enc, err := old.MarshalBinary()
+	if err != nil || enc[0] != stateVersion {
+		t.Fatalf("re-encode: %v", err)
+	}
+	var back Account
+	if err := back.UnmarshalBinary(enc); err != nil || !reflect.DeepEqual(back, old) {
+		t.Fatalf("version 2 round trip: %v", err)
+	}
+	t.Logf("version 1: %d bytes, version 2: %d bytes", len(b), len(enc))
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Reason is why the ledger rejected an event. The set is closed and small,
@@ -33,7 +34,8 @@ const (
 	// ReasonUnknownAccount is an event for an account without master data
 	// while Rules.RequireAccount is set.
 	ReasonUnknownAccount
-	// ReasonClosedAccount is a payment on a closed account.
+	// ReasonClosedAccount is a payment or a new invoice on a closed account
+	// (AccountReopened opens it again).
 	ReasonClosedAccount
 	// ReasonRefundExceedsCredit is a refund above the unapplied credit.
 	ReasonRefundExceedsCredit
@@ -50,6 +52,10 @@ const (
 	// ReasonTooManyItems would take the account past Rules.MaxItems open
 	// items or Rules.MaxPayments allocation records.
 	ReasonTooManyItems
+	// ReasonIDConflict repeats an entity id the account knows (invoice,
+	// payment, adjustment, dispute) with different content: the first
+	// write stands and the repeat goes to the dead-letter topic.
+	ReasonIDConflict
 	reasonCount
 )
 
@@ -71,6 +77,7 @@ var reasonNames = [...]string{
 	"invoice_cancelled",
 	"invalid_dates",
 	"too_many_items",
+	"id_conflict",
 }
 
 // String returns the reason's metric label, e.g. "refund_exceeds_credit".
@@ -80,6 +87,10 @@ func (r Reason) String() string {
 	}
 	return "unknown"
 }
+
+// Code is the reason's stable machine code, its String upper-cased (e.g.
+// "REFUND_EXCEEDS_CREDIT"): the dead-letter code of a rejection.
+func (r Reason) Code() string { return strings.ToUpper(r.String()) }
 
 // Reasons lists every rejection reason, for pre-registering metric labels.
 func Reasons() []Reason {
@@ -100,6 +111,9 @@ type RejectError struct {
 }
 
 func (e *RejectError) Error() string { return e.Reason.String() + ": " + e.Detail }
+
+// Code is the rejection's stable machine code (Reason.Code).
+func (e *RejectError) Code() string { return e.Reason.Code() }
 
 // Is makes errors.Is(err, &RejectError{Reason: r}) match any rejection with
 // reason r.

@@ -48,9 +48,22 @@ func (r *Rules) issue(al *allocator, b *event.InvoiceIssued) error {
 		return reject(ReasonInvalidDates, "invoice %s issued %s due %s: due date must not precede the issue date, both after 1970-01-01",
 			b.InvoiceID, b.IssueDate, b.DueDate)
 	}
-	if a.itemIndex(b.InvoiceID) >= 0 {
+	if i := a.itemIndex(b.InvoiceID); i >= 0 {
+		it := &a.items[i]
+		if it.Currency != b.Currency || it.IssueDate != b.IssueDate || it.DueDate != b.DueDate ||
+			(len(it.adj) == 0 && !it.Cancelled && it.Amount != b.Amount) {
+			return reject(ReasonIDConflict, "invoice %s is held with other content (%s %s issued %s due %s)",
+				b.InvoiceID, it.Amount, it.Currency, it.IssueDate, it.DueDate)
+		}
 		al.res.Duplicate = true
 		return nil
+	}
+	if al.known(EntityInvoice, b.InvoiceID) || al.known(EntityCancelled, b.InvoiceID) {
+		al.res.Duplicate = true // pruned: content no longer comparable
+		return nil
+	}
+	if a.closed {
+		return reject(ReasonClosedAccount, "invoice %s of %s %s on a closed account", b.InvoiceID, b.Amount, b.Currency)
 	}
 	if len(a.items) >= r.MaxItems {
 		return reject(ReasonTooManyItems, "invoice %s: the account already holds %d items", b.InvoiceID, len(a.items))
@@ -96,16 +109,24 @@ func adjust(al *allocator, b *event.InvoiceAdjusted) error {
 	if err := checkAmount("adjustment", b.AdjustmentID, b.Amount); err != nil {
 		return err
 	}
+	h := hashID(b.AdjustmentID)
+	if j := a.adjIndex(h); j >= 0 {
+		if a.items[j].InvoiceID != b.InvoiceID {
+			return reject(ReasonIDConflict, "adjustment %s names invoice %s but was applied to invoice %s",
+				b.AdjustmentID, b.InvoiceID, a.items[j].InvoiceID)
+		}
+		al.res.Duplicate = true
+		return nil
+	}
+	if al.known(EntityAdjustment, b.AdjustmentID) {
+		al.res.Duplicate = true
+		return nil
+	}
 	i, err := lookItem(a, "adjustment", b.AdjustmentID, b.InvoiceID, b.Currency)
 	if err != nil {
 		return err
 	}
 	it := &a.items[i]
-	h := hashID(b.AdjustmentID)
-	if it.hasAdj(h) {
-		al.res.Duplicate = true
-		return nil
-	}
 	if it.Cancelled {
 		return reject(ReasonInvoiceCancelled, "adjustment %s: invoice %s is cancelled", b.AdjustmentID, b.InvoiceID)
 	}
@@ -136,6 +157,10 @@ func cancel(al *allocator, b *event.InvoiceCancelled) error {
 		return err
 	}
 	i := a.itemIndex(b.InvoiceID)
+	if i < 0 && al.known(EntityCancelled, b.InvoiceID) {
+		al.res.Duplicate = true
+		return nil
+	}
 	if i < 0 {
 		return reject(ReasonUnknownInvoice, "cancellation names invoice %s, which the account does not hold", b.InvoiceID)
 	}
@@ -169,7 +194,14 @@ func (r *Rules) pay(al *allocator, b *event.PaymentReceived) error {
 	if err := checkAmount("payment", b.PaymentID, b.Amount); err != nil {
 		return err
 	}
-	if a.payIndex(b.PaymentID) >= 0 {
+	if pi := a.payIndex(b.PaymentID); pi >= 0 {
+		if p := &a.pays[pi]; p.cur != b.Currency || p.amount != b.Amount {
+			return reject(ReasonIDConflict, "payment %s is held as %s %s", b.PaymentID, p.amount, p.cur)
+		}
+		al.res.Duplicate = true
+		return nil
+	}
+	if al.known(EntityPayment, b.PaymentID) || al.known(EntityReversed, b.PaymentID) {
 		al.res.Duplicate = true
 		return nil
 	}
@@ -201,6 +233,10 @@ func (r *Rules) reversePayment(al *allocator, b *event.PaymentReversed) error {
 		return err
 	}
 	pi := a.payIndex(b.PaymentID)
+	if pi < 0 && al.known(EntityReversed, b.PaymentID) {
+		al.res.Duplicate = true
+		return nil
+	}
 	if pi < 0 {
 		return reject(ReasonUnknownPayment, "reversal of payment %s, which the account does not hold (never received, or older than the %d-day reversal window)",
 			b.PaymentID, r.ReversalWindowDays)
@@ -247,7 +283,7 @@ func refund(al *allocator, b *event.Refund) error {
 	if err := checkAmount("refund", b.RefundID, b.Amount); err != nil {
 		return err
 	}
-	if a.seen(refundKey(b.RefundID)) {
+	if al.known(EntityRefund, b.RefundID) {
 		al.res.Duplicate = true
 		return nil
 	}
@@ -345,7 +381,14 @@ func openDispute(al *allocator, b *event.DisputeOpened) error {
 	if err := checkAmount("dispute", b.DisputeID, b.Amount); err != nil {
 		return err
 	}
-	if i, _ := a.findDispute(b.DisputeID); i >= 0 {
+	if i, k := a.findDispute(b.DisputeID); i >= 0 {
+		if d := a.items[i].Disputes[k]; a.items[i].InvoiceID != b.InvoiceID || d.Amount != b.Amount {
+			return reject(ReasonIDConflict, "dispute %s is held on invoice %s for %s", b.DisputeID, a.items[i].InvoiceID, d.Amount)
+		}
+		al.res.Duplicate = true
+		return nil
+	}
+	if al.known(EntityDispute, b.DisputeID) {
 		al.res.Duplicate = true
 		return nil
 	}
@@ -381,6 +424,10 @@ func resolveDispute(al *allocator, b *event.DisputeResolved) error {
 		return reject(ReasonNonPositiveAmount, "dispute %s credit amount %s must not be negative", b.DisputeID, b.CreditAmount)
 	}
 	i, k := a.findDispute(b.DisputeID)
+	if i < 0 && al.known(EntityDispute, b.DisputeID) {
+		al.res.Duplicate = true // pruned, so it was resolved
+		return nil
+	}
 	if i < 0 {
 		return reject(ReasonUnknownDispute, "resolution of dispute %s, which was never opened on the account", b.DisputeID)
 	}

@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"slices"
 	"sort"
 
 	"github.com/arrears/arrears/processor/event"
@@ -20,12 +19,15 @@ type model struct {
 	pays    []*mPay
 	entries map[mKey]event.Amount // (source, invoice) -> settled; source -1 = pool
 	pool    map[event.Currency]event.Amount
-	recent  []string
+	applied map[string]event.Date // event id -> partition day accepted
+	refunds map[string]bool
+	unknown int // invoice ids payments named that the account did not hold
 	disp    map[string]*mDispute
 	dispOrd []string
 	counts  struct{ issued, payments, reversals, disputes int }
-	// eventDay is the day of the event being applied.
-	eventDay event.Date
+	// eventDay is the day of the event being applied, today the
+	// partition's day.
+	eventDay, today event.Date
 }
 
 type mItem struct {
@@ -58,7 +60,8 @@ type mDispute struct {
 
 func newModel(r Rules) *model {
 	return &model{rules: r.withDefaults(), items: map[string]*mItem{}, entries: map[mKey]event.Amount{},
-		pool: map[event.Currency]event.Amount{}, disp: map[string]*mDispute{}}
+		pool: map[event.Currency]event.Amount{}, disp: map[string]*mDispute{},
+		applied: map[string]event.Date{}, refunds: map[string]bool{}}
 }
 
 func (m *model) paid(inv string) event.Amount {
@@ -213,6 +216,9 @@ func (m *model) payIndex(id string) int {
 func (m *model) findDispute(id string) *mDispute { return m.disp[id] }
 
 func ledgerKind(k event.Kind) bool {
+	if k == event.KindAccountReopened {
+		return true
+	}
 	switch k {
 	case event.KindInvoiceIssued, event.KindInvoiceAdjusted, event.KindInvoiceCancelled,
 		event.KindPaymentReceived, event.KindPaymentReversed, event.KindRefund,
@@ -239,32 +245,30 @@ func (m *model) apply(ev event.Event) (bool, bool, Reason) {
 	if !ledgerKind(k) {
 		return false, false, 0
 	}
-	if ev.ID != "" && slices.Contains(m.recent, ev.ID) {
+	if d, ok := m.applied[ev.ID]; ok && ev.ID != "" && d >= m.today-event.Date(m.rules.DedupeDays) {
 		return false, true, 0
 	}
 	if m.rules.RequireAccount && !m.known && k != event.KindAccountUpserted {
 		return false, false, ReasonUnknownAccount
 	}
 	changed, dup, r := m.body(ev.Body)
-	if r != 0 || dup || !changed {
+	if r != 0 || dup {
 		return changed, dup, r
 	}
-	switch k {
-	case event.KindAccountUpserted, event.KindAccountClosed, event.KindInvoiceCancelled,
-		event.KindRefund, event.KindDisputeResolved:
-	default:
-		return true, false, 0
-	}
 	if ev.ID != "" {
-		m.recent = append(m.recent, ev.ID)
+		m.applied[ev.ID] = m.today
+		changed = true
 	}
-	if rf, ok := ev.Body.(*event.Refund); ok {
-		m.recent = append(m.recent, "\x00refund\x00"+rf.RefundID)
+	if rf, ok := ev.Body.(*event.Refund); ok && changed {
+		m.refunds[rf.RefundID] = true
 	}
-	for len(m.recent) > m.rules.RecentEvents {
-		m.recent = m.recent[1:]
-	}
-	return true, false, 0
+	return changed, false, 0
+}
+
+// sameInvoice is the ledger's content check of a repeated invoice id.
+func sameInvoice(it *mItem, b *event.InvoiceIssued) bool {
+	return it.cur == b.Currency && it.issue == b.IssueDate && it.due == b.DueDate &&
+		(len(it.adj) > 0 || it.cancelled || it.amount == b.Amount)
 }
 
 func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
@@ -279,8 +283,12 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 			return false, false, amountBad(b.Amount)
 		case b.IssueDate <= 0 || b.DueDate < b.IssueDate:
 			return false, false, ReasonInvalidDates
-		case m.items[b.InvoiceID] != nil:
+		case m.items[b.InvoiceID] != nil && sameInvoice(m.items[b.InvoiceID], b):
 			return false, true, 0
+		case m.items[b.InvoiceID] != nil:
+			return false, false, ReasonIDConflict
+		case m.closed:
+			return false, false, ReasonClosedAccount
 		}
 		m.items[b.InvoiceID] = &mItem{id: b.InvoiceID, cur: b.Currency, amount: b.Amount, issue: b.IssueDate, due: b.DueDate}
 		m.counts.issued++
@@ -294,14 +302,20 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 		case amountBad(b.Amount) != 0:
 			return false, false, amountBad(b.Amount)
 		}
+		for id, other := range m.items {
+			if other.adj[b.AdjustmentID] {
+				if id != b.InvoiceID {
+					return false, false, ReasonIDConflict
+				}
+				return false, true, 0
+			}
+		}
 		it := m.items[b.InvoiceID]
 		switch {
 		case it == nil:
 			return false, false, ReasonUnknownInvoice
 		case it.cur != b.Currency:
 			return false, false, ReasonCurrencyMismatch
-		case it.adj[b.AdjustmentID]:
-			return false, true, 0
 		case it.cancelled:
 			return false, false, ReasonInvoiceCancelled
 		case b.Type == event.Credit && b.Amount > it.amount:
@@ -342,6 +356,8 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 			return false, false, ReasonUnknownCurrency
 		case amountBad(b.Amount) != 0:
 			return false, false, amountBad(b.Amount)
+		case m.payIndex(b.PaymentID) >= 0 && (m.pays[m.payIndex(b.PaymentID)].cur != b.Currency || m.pays[m.payIndex(b.PaymentID)].amount != b.Amount):
+			return false, false, ReasonIDConflict
 		case m.payIndex(b.PaymentID) >= 0:
 			return false, true, 0
 		case m.closed:
@@ -353,7 +369,11 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 		seen := map[string]bool{}
 		for _, id := range b.InvoiceIDs {
 			it := m.items[id]
+			if !seen[id] && it == nil {
+				m.unknown++
+			}
 			if seen[id] || it == nil || it.cur != b.Currency {
+				seen[id] = true
 				continue
 			}
 			seen[id] = true
@@ -399,7 +419,7 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 		case amountBad(b.Amount) != 0:
 			return false, false, amountBad(b.Amount)
 		}
-		if slices.Contains(m.recent, "\x00refund\x00"+b.RefundID) {
+		if m.refunds[b.RefundID] {
 			return false, true, 0
 		}
 		named := -1
@@ -451,6 +471,11 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 			return false, true, 0
 		}
 		m.closed = true
+	case *event.AccountReopened:
+		if !m.closed {
+			return false, false, 0
+		}
+		m.closed = false
 	case *event.DisputeOpened:
 		switch {
 		case b.DisputeID == "" || b.InvoiceID == "":
@@ -459,6 +484,8 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 			return false, false, ReasonUnknownCurrency
 		case amountBad(b.Amount) != 0:
 			return false, false, amountBad(b.Amount)
+		case m.disp[b.DisputeID] != nil && (m.disp[b.DisputeID].inv != b.InvoiceID || m.disp[b.DisputeID].amount != b.Amount):
+			return false, false, ReasonIDConflict
 		case m.disp[b.DisputeID] != nil:
 			return false, true, 0
 		}

@@ -154,6 +154,8 @@ func (g *gen) next() event.Event {
 	case k < 94:
 		if g.r.IntN(4) == 0 {
 			ev.Body = &event.AccountClosed{Reason: "churn"}
+		} else if g.r.IntN(3) == 0 {
+			ev.Body = &event.AccountReopened{}
 		} else {
 			ev.Body = &event.Hold{HoldID: "h"}
 		}
@@ -193,7 +195,11 @@ func runSequence(t *testing.T, seed uint64, rules Rules, steps int) {
 	t.Helper()
 	g := &gen{r: rand.New(rand.NewPCG(seed, 0x1ed9e4)), clock: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
 	acc := &Account{}
-	var log []event.Event
+	type logged struct {
+		ev  event.Event
+		now time.Time
+	}
+	var log []logged
 	g.m = newModel(rules)
 	roundTrip := seed%2 == 1
 	for step := range steps {
@@ -209,10 +215,10 @@ func runSequence(t *testing.T, seed uint64, rules Rules, steps int) {
 		// Rebuild the model from the accepted log, then apply ev to it.
 		m := newModel(rules)
 		for _, e := range log {
-			m.eventDay = dayOf(e, now)
-			m.apply(e)
+			m.eventDay, m.today = dayOf(e.ev, e.now), event.DateOf(e.now)
+			m.apply(e.ev)
 		}
-		m.eventDay = dayOf(ev, now)
+		m.eventDay, m.today = dayOf(ev, now), event.DateOf(now)
 		changed, dup, reason := m.apply(ev)
 		g.m = m
 		stats[statKey(ev, res, err)]++
@@ -231,7 +237,7 @@ func runSequence(t *testing.T, seed uint64, rules Rules, steps int) {
 			t.Fatalf("%s: duplicate=%v changed=%v, model %v %v", ctx, res.Duplicate, res.Changed, dup, changed)
 		}
 		if changed {
-			log = append(log, ev)
+			log = append(log, logged{ev, now})
 		}
 		compare(t, ctx, acc, m, now)
 		if res.Currency != "" && res.FullyPaid() && acc.openIn(res.Currency) != 0 {
@@ -357,6 +363,9 @@ func compare(t *testing.T, ctx string, acc *Account, m *model, now time.Time) {
 		t.Fatalf("%s: balances not sorted", ctx)
 	}
 	c := acc.counters
+	if int(c.UnknownInvoiceRefs) != m.unknown {
+		t.Fatalf("%s: unknown invoice refs %d, model %d", ctx, c.UnknownInvoiceRefs, m.unknown)
+	}
 	if int(c.InvoicesIssued) != m.counts.issued || int(c.Payments) != m.counts.payments ||
 		int(c.Reversals) != m.counts.reversals || int(c.DisputesOpened) != m.counts.disputes {
 		t.Fatalf("%s: counters %+v, model %+v", ctx, c, m.counts)

@@ -8,13 +8,16 @@ import "github.com/arrears/arrears/processor/event"
 //   - a payment record dated before cutoff is dropped: what it settled
 //     stays settled (it becomes irrevocable credit on the item), its
 //     unapplied credit moves to the currency's anonymous pool, and a later
-//     reversal of it is rejected as unknown_payment (a repeat of it is no
-//     longer recognised by payment id);
+//     reversal of it is rejected as unknown_payment (a repeated reversal of
+//     a reversed one is a duplicate);
 //   - a settled or cancelled item with nothing open, no open dispute, no
 //     kept payment record referring to it and settled before cutoff is
-//     dropped (a repeat of its InvoiceIssued is then no longer recognised,
-//     and a resolution of one of its disputes is rejected as
-//     unknown_dispute).
+//     dropped.
+//
+// What is dropped leaves its ids in the gone log (dedupe.go) for
+// Rules.TombstoneDays: a repeat of the payment, the invoice, its
+// cancellation, its adjustments or its disputes (opened or resolved) is a
+// Duplicate then, whatever its content (the content is gone).
 //
 // The rare-counter months older than 12 months are dropped as they are
 // bumped (counters.go).
@@ -30,6 +33,7 @@ func (a *Account) prune(today event.Date, r *Rules) {
 			keep = append(keep, *p)
 			continue
 		}
+		a.bury(entityKey(pick(p.reversed, EntityReversed, EntityPayment), p.id), today)
 		for _, pt := range p.parts {
 			if j := a.itemIndex(pt.invoice); j >= 0 {
 				a.items[j].credit += pt.amount
@@ -45,6 +49,14 @@ func (a *Account) prune(today event.Date, r *Rules) {
 		it := &a.items[i]
 		if !it.prunable(cutoff) || a.referenced(it.InvoiceID) {
 			items = append(items, *it)
+			continue
+		}
+		a.bury(entityKey(pick(it.Cancelled, EntityCancelled, EntityInvoice), it.InvoiceID), today)
+		for _, h := range it.adj {
+			a.bury(kindKey(EntityAdjustment, h), today)
+		}
+		for _, d := range it.Disputes {
+			a.bury(entityKey(EntityDispute, d.ID), today)
 		}
 	}
 	clear(a.items[len(items):])
@@ -88,4 +100,11 @@ func (a *Account) referenced(invoice string) bool {
 		}
 	}
 	return false
+}
+
+func pick(c bool, yes, no Entity) Entity {
+	if c {
+		return yes
+	}
+	return no
 }

@@ -174,7 +174,7 @@ func TestRulesValidate(t *testing.T) {
 	if err := (Rules{}).Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []Rules{{ReversalWindowDays: -1}, {RecentEvents: 65}, {MaxItems: 5000}, {MaxPayments: -2}} {
+	for _, r := range []Rules{{ReversalWindowDays: -1}, {DedupeDays: 4000}, {TombstoneDays: -1}, {MaxItems: 5000}, {MaxPayments: -2}} {
 		if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "ledger: invalid rules") {
 			t.Fatalf("%+v: %v", r, err)
 		}

@@ -27,9 +27,15 @@ type Rules struct {
 	// unknown_payment. Fully settled or cancelled items are kept as long, and
 	// as long as a kept record refers to them. Default 120.
 	ReversalWindowDays int
-	// RecentEvents is the size of the ring of recent event-id hashes used to
-	// drop re-sent events that carry no entity id. Default 8, at most 64.
-	RecentEvents int
+	// DedupeDays is how long, counted in partition days from its
+	// acceptance, an event id is remembered: a repeat within it is a
+	// Duplicate whatever its payload. Default 35, at least 1.
+	DedupeDays int
+	// TombstoneDays is how long the id of an entity the account no longer
+	// holds (a pruned invoice, payment, adjustment or dispute; a refund; an
+	// ended arrangement) is remembered after it left: a repeat within it is
+	// a Duplicate. Default 400.
+	TombstoneDays int
 	// MaxItems bounds the items (open, or settled and kept) of an account;
 	// an invoice beyond it is rejected as too_many_items. Default 1000.
 	MaxItems int
@@ -41,7 +47,8 @@ type Rules struct {
 // Defaults of Rules.
 const (
 	DefaultReversalWindowDays = 120
-	DefaultRecentEvents       = 8
+	DefaultDedupeDays         = 35
+	DefaultTombstoneDays      = 400
 	DefaultMaxItems           = 1000
 	DefaultMaxPayments        = 1000
 )
@@ -50,7 +57,8 @@ const (
 func DefaultRules() Rules {
 	return Rules{
 		ReversalWindowDays: DefaultReversalWindowDays,
-		RecentEvents:       DefaultRecentEvents,
+		DedupeDays:         DefaultDedupeDays,
+		TombstoneDays:      DefaultTombstoneDays,
 		MaxItems:           DefaultMaxItems,
 		MaxPayments:        DefaultMaxPayments,
 	}
@@ -61,8 +69,10 @@ func (r Rules) Validate() error {
 	switch {
 	case r.ReversalWindowDays < 0 || r.ReversalWindowDays > 36500:
 		return fmt.Errorf("%w: reversal_window_days %d not in [0, 36500]", ErrInvalidRules, r.ReversalWindowDays)
-	case r.RecentEvents < 0 || r.RecentEvents > 64:
-		return fmt.Errorf("%w: recent_events %d not in [0, 64]", ErrInvalidRules, r.RecentEvents)
+	case r.DedupeDays < 0 || r.DedupeDays > 3660:
+		return fmt.Errorf("%w: dedupe_days %d not in [0, 3660]", ErrInvalidRules, r.DedupeDays)
+	case r.TombstoneDays < 0 || r.TombstoneDays > 36500:
+		return fmt.Errorf("%w: tombstone_days %d not in [0, 36500]", ErrInvalidRules, r.TombstoneDays)
 	case r.MaxItems < 0 || r.MaxItems > 1000:
 		return fmt.Errorf("%w: max_items %d not in [0, 1000]", ErrInvalidRules, r.MaxItems)
 	case r.MaxPayments < 0 || r.MaxPayments > 1000:
@@ -76,8 +86,11 @@ func (r Rules) withDefaults() Rules {
 	if r.ReversalWindowDays == 0 {
 		r.ReversalWindowDays = DefaultReversalWindowDays
 	}
-	if r.RecentEvents == 0 {
-		r.RecentEvents = DefaultRecentEvents
+	if r.DedupeDays == 0 {
+		r.DedupeDays = DefaultDedupeDays
+	}
+	if r.TombstoneDays == 0 {
+		r.TombstoneDays = DefaultTombstoneDays
 	}
 	if r.MaxItems == 0 {
 		r.MaxItems = DefaultMaxItems
