@@ -232,15 +232,5 @@ func (c *ContactRules) NextAllowed(t time.Time, ch event.Channel, loc *time.Loca
 }
 
 func (c *ContactRules) closedOn(d event.Date, wd time.Weekday, ch event.Channel) bool {
-	for _, h := range c.Holidays {
-		if h == d {
-			return true
-		}
-	}
-	for _, x := range c.ClosedWeekdays[ch] {
-		if x == wd {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Holidays, d) || slices.Contains(c.ClosedWeekdays[ch], wd)
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 
@@ -48,9 +49,7 @@ import (
 //	exemptions: {flags: [VIP, GOVERNMENT], queue: manual_review}
 //	gl: {receivables: "1200", fee_income: "4100", bad_debt: "6800"}
 func Load(data []byte, file string) (*Policy, error) {
-	if file == "" {
-		file = "policy"
-	}
+	file = cmp.Or(file, "policy")
 	root, err := strictyaml.Parse(data, file)
 	if err != nil {
 		return nil, Errors{err.(*ConfigError)}

@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
@@ -43,20 +44,17 @@ import (
 // Features not listed contribute 0. Values outside the first and last bin
 // take the nearest end bin.
 func Load(data []byte, name string) (*Scorecard, error) {
-	if name == "" {
-		name = "scorecard"
-	}
-	root, err := strictyaml.Parse(data, name)
-	if err != nil {
-		return nil, err
-	}
 	sum := sha256.Sum256(data)
 	s := &Scorecard{
 		version: hex.EncodeToString(sum[:8]),
 		points:  points{base: 600, baseOdds: 50, pdo: 20, min: 0, max: 1000},
 	}
-	p := &parser{strictyaml.Reader{File: name}}
-	if err := p.scorecard(root, s); err != nil {
+	p := &parser{strictyaml.Reader{File: cmp.Or(name, "scorecard")}}
+	root, err := strictyaml.Parse(data, p.File)
+	if err == nil {
+		err = p.scorecard(root, s)
+	}
+	if err != nil {
 		return nil, err
 	}
 	s.points.scale()

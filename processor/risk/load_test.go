@@ -2,6 +2,9 @@ package risk
 
 import (
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -128,18 +131,30 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-func FuzzLoad(f *testing.F) {
+// FuzzScorecardLoad feeds arbitrary bytes to Load: it must never panic or
+// hang, every failure must be a *ConfigError naming the file, and whatever
+// loads must score to a tier with a finite logit. Regression inputs live in
+// testdata/fuzz/FuzzScorecardLoad.
+func FuzzScorecardLoad(f *testing.F) {
 	f.Add([]byte(binned))
 	f.Add([]byte(minimal))
 	f.Add([]byte(minimal + "features:\n  reversals: {weight: 1, max: 3}\n"))
+	f.Add([]byte(minimal + "features:\n  reversals: &w {weight: 0.5}\n  broken_promises: *w\n"))
+	if b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "risk", "scorecard.yaml")); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := Load(data, "fuzz.yaml")
 		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.File != "fuzz.yaml" || ce.Msg == "" {
+				t.Fatalf("error is not a *ConfigError naming the file: %v", err)
+			}
 			return
 		}
 		r := sc.Score(Features{DaysPastDue: 30, Reversals: 2, TenureDays: 100, Segment: "prepaid"})
-		if r.Tier == "" {
-			t.Fatalf("loaded scorecard gave no tier")
+		if r.Tier == "" || math.IsNaN(r.Logit) || math.IsInf(r.Logit, 0) {
+			t.Fatalf("loaded scorecard gave tier %q logit %g", r.Tier, r.Logit)
 		}
 	})
 }
