@@ -4,6 +4,8 @@
 // reads a policy file and passes its bytes and name to Load (or several to
 // LoadSet); Load validates everything at once and returns every problem as
 // a *ConfigError with the file, line and field path, joined in Errors.
+// Parsing and those errors come from processor/strictyaml, which also
+// bounds the input (size, nesting, aliases expanded).
 //
 // A policy is YAML: who it applies to (selection: segments, optional credit
 // classes and risk tiers, priority), the minimum overdue amount per currency

@@ -14,7 +14,9 @@
 // exactly intercept + segment offset + the sum of the feature
 // contributions, and the features with the largest positive contributions
 // are the reason codes (DPD_HIGH, REVERSALS, BROKEN_PROMISES, ...). The
-// version is a hash of the YAML.
+// version is a hash of the YAML. Load parses with processor/strictyaml
+// (bounded input, known fields only) and stops at the first problem, a
+// *ConfigError naming file, line and field.
 //
 // Subpackages: train fits a scorecard from labelled history (pure; the
 // caller reads ClickHouse), synth generates synthetic labelled history for
