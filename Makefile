@@ -42,7 +42,9 @@ test-unit:
 	$(GO) test -short $(TESTFLAGS) $(PKGS)
 
 fuzz:
-	$(GO) test ./schemas -run '^$$' -fuzz FuzzDecodeEvent -fuzztime 60s
+	FUZZTIME=$(or $(FUZZTIME),30s) bash .ci/fuzz.sh
+fuzz-long:
+	FUZZTIME=10m bash .ci/fuzz.sh
 
 vet:
 	$(GO) vet ./...
