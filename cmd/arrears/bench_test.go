@@ -8,14 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/arrears/arrears/cmd/arrears/bench"
 	"github.com/arrears/arrears/processor/testkit"
 )
 
 // TestMain lets the test binary stand in for the arrears binary: bench
 // starts its `run` and `sink` children from os.Executable(), which under
-// `go test` is this binary, marked by benchChildEnv.
+// `go test` is this binary, marked by bench.ChildMarker.
 func TestMain(m *testing.M) {
-	if os.Getenv(benchChildEnv) == "1" {
+	if os.Getenv(bench.ChildMarker) == "1" {
 		os.Exit(runMain(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -13,6 +13,7 @@ import (
 
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
@@ -89,8 +90,8 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 	return core.Explain(&st, now, env), nil
 }
 
-// partitionOf is the input partition of an account: Kafka's default
-// (murmur2) key hash over the events topic's partition count.
+// partitionOf is the input partition of an account: kafkax.PartitionFor
+// over the events topic's partition count.
 func partitionOf(ctx context.Context, cfg config.Config, acct string) (int32, int, error) {
 	cl, err := kgo.NewClient(cfg.Kafka.ClientOpts()...)
 	if err != nil {
@@ -106,8 +107,7 @@ func partitionOf(ctx context.Context, cfg config.Config, acct string) (int32, in
 		return 0, 0, fmt.Errorf("topic %s not found", cfg.Kafka.Topics.Events)
 	}
 	n := len(t.Partitions)
-	tp := kgo.StickyKeyPartitioner(nil).ForTopic(cfg.Kafka.Topics.Events)
-	return int32(tp.Partition(&kgo.Record{Key: []byte(acct)}, n)), n, nil
+	return kafkax.PartitionFor([]byte(acct), int32(n)), n, nil
 }
 
 // cmdPolicy: `arrears policy check FILE...` validates policies and prints

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/cmd/arrears/feed"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/workload"
 	"github.com/arrears/arrears/schemas"
@@ -69,7 +70,7 @@ func cmdGen(ctx context.Context, args []string) error {
 		}
 		bw := bufio.NewWriterSize(w, 1<<20)
 		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
-			rec, err := eventRecord(ctx, codec, cfg.Kafka.Topics.Events, ev, true)
+			rec, err := feed.Record(ctx, codec, cfg.Kafka.Topics.Events, ev, true)
 			if err != nil {
 				return err
 			}
@@ -82,22 +83,22 @@ func cmdGen(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		pr, err := newProducer(cfg.Kafka, *rate, &sent)
+		pr, err := feed.New(cfg.Kafka, *rate, &sent)
 		if err != nil {
 			return err
 		}
-		defer pr.close()
+		defer pr.Close()
 		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
-			rec, err := eventRecord(ctx, codec, cfg.Kafka.Topics.Events, ev, *format == "json")
+			rec, err := feed.Record(ctx, codec, cfg.Kafka.Topics.Events, ev, *format == "json")
 			if err != nil {
 				return err
 			}
 			kinds[ev.Body.Kind()]++
-			if _, err := pr.send(ctx, rec); err != nil {
+			if _, err := pr.Send(ctx, rec); err != nil {
 				return err
 			}
 		}
-		if err := pr.flush(ctx); err != nil {
+		if err := pr.Flush(ctx); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/processor/event"
 )
 
 // Config configures the sink. Defaults returns the documented defaults.
@@ -38,6 +39,15 @@ type Config struct {
 	// FetchMaxBytes caps one fetch response, hence the memory the client
 	// holds while the sink is paused (default 16 MiB).
 	FetchMaxBytes int32 `yaml:"fetch_max_bytes"`
+	// StallTimeout: Stalled reports true (and /readyz turns unready, and
+	// arrears_sink_stalled is 1) when records are waiting and no flush has
+	// been committed for this long (default 60s, at least 1s).
+	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// DLQMaxPayload is how much of a record's value the sink's own dead
+	// letters copy (event.NewDeadLetter). Like the processor's, it is set
+	// from the top-level dlq.max_payload_bytes, not from the sink section
+	// (default event.DefaultMaxDeadLetterPayload).
+	DLQMaxPayload int `yaml:"-"`
 }
 
 // Defaults returns the documented defaults.
@@ -53,6 +63,8 @@ func Defaults() Config {
 		ShutdownTimeout: 15 * time.Second,
 		Migrate:         true,
 		FetchMaxBytes:   16 << 20,
+		StallTimeout:    60 * time.Second,
+		DLQMaxPayload:   event.DefaultMaxDeadLetterPayload,
 	}
 }
 
@@ -80,6 +92,12 @@ func (c Config) Validate() error {
 	}
 	if c.FetchMaxBytes < 1<<10 {
 		errs = append(errs, fmt.Errorf("sink.fetch_max_bytes: %d must be >= 1024", c.FetchMaxBytes))
+	}
+	if c.StallTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("sink.stall_timeout: %s must be >= 1s", c.StallTimeout))
+	}
+	if c.DLQMaxPayload < 1 {
+		errs = append(errs, fmt.Errorf("dlq.max_payload_bytes: %d must be >= 1", c.DLQMaxPayload))
 	}
 	if err := c.ClickHouse.Validate(); err != nil {
 		errs = append(errs, err)

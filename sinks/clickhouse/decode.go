@@ -3,6 +3,8 @@ package chsink
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -26,13 +28,56 @@ const (
 	kindDLQ
 )
 
-// topicKinds maps every consumed topic to its record type.
+// topicKinds maps every consumed topic to its record type. Facts come from
+// the accepted-events topic, never from the raw inputs: the processor
+// copies there, in its transaction, exactly the input records it applied,
+// so a record it rejected (and dead-lettered) can never reach analytics.
 func topicKinds(t kafkax.Topics) map[string]topicKind {
-	m := map[string]topicKind{t.Actions: kindActions, t.Risk: kindRisk, t.Status: kindStatus, t.GL: kindGL, t.DLQ: kindDLQ}
-	for _, in := range t.Inputs() {
-		m[in] = kindEvents
+	return map[string]topicKind{t.Accepted: kindEvents, t.Actions: kindActions, t.Risk: kindRisk, t.Status: kindStatus,
+		t.GL: kindGL, t.DLQ: kindDLQ}
+}
+
+// The headers the processor puts on every accepted record: the input
+// record's coordinates, the partition and offset in ASCII decimal.
+const (
+	headerSrcTopic     = "src_topic"
+	headerSrcPartition = "src_partition"
+	headerSrcOffset    = "src_offset"
+)
+
+// source is where rec's facts come from: for an accepted record, the input
+// record named by its src_* headers (so events rows and the timeline point
+// at the original input offset); otherwise, or when a header is missing or
+// unreadable (ok false), rec itself.
+func (d *decoder) source(rec *kgo.Record) (src analytics.Source, ok bool) {
+	own := analytics.Source{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+	if d.kinds[rec.Topic] != kindEvents {
+		return own, true
 	}
-	return m
+	var seen int
+	for _, h := range rec.Headers {
+		switch h.Key {
+		case headerSrcTopic:
+			if len(h.Value) > 0 && len(h.Value) <= 255 {
+				src.Topic = string(h.Value)
+				seen |= 1
+			}
+		case headerSrcPartition:
+			if p, err := strconv.ParseInt(string(h.Value), 10, 32); err == nil && p >= 0 {
+				src.Partition = int32(p)
+				seen |= 2
+			}
+		case headerSrcOffset:
+			if o, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil && o >= 0 {
+				src.Offset = o
+				seen |= 4
+			}
+		}
+	}
+	if seen != 7 {
+		return own, false
+	}
+	return src, true
 }
 
 // decoder turns records into analytics rows.
@@ -42,7 +87,7 @@ type decoder struct {
 	keepTicks bool
 }
 
-// rows decodes rec. A tombstone (nil value, e.g. on the compacted status
+// rows decodes rec. A record of a topic the sink does not consume, a tombstone (nil value, e.g. on the compacted status
 // topic) and, unless keepTicks, a ClockTick give no rows. Errors are the
 // codec's: schemas.Transient ones may succeed on retry, others are the
 // record's fault.
@@ -50,7 +95,7 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 	if rec.Value == nil {
 		return nil, nil
 	}
-	src := analytics.Source{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+	src, _ := d.source(rec)
 	switch d.kinds[rec.Topic] {
 	case kindEvents:
 		ev, err := d.codec.DecodeEvent(ctx, rec.Value)
@@ -58,7 +103,7 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 			return nil, fmt.Errorf("decode event: %w", err)
 		}
 		if ev.Body == nil {
-			return nil, fmt.Errorf("decode event %s: no payload", ev.ID)
+			return nil, fmt.Errorf("decode event: %w", errNoPayload)
 		}
 		if ev.Body.Kind() == event.KindClockTick && !d.keepTicks {
 			return nil, nil
@@ -103,20 +148,16 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		}
 		return []analytics.Row{analytics.DeadLetterRow(&dl, src, now)}, nil
 	}
-	return nil, fmt.Errorf("topic %q is not consumed by the sink", rec.Topic)
+	// not a topic of the sink's: it lands nothing from it
+	return nil, nil
 }
 
-// Decoder turns records of the sink's topics into analytics rows exactly as
-// the sink does; `arrears bench` uses it to measure ClickHouse's insert rate
-// on the very rows the sink inserted.
-type Decoder struct{ d decoder }
-
-// NewDecoder decodes the records of t's input and output topics.
-func NewDecoder(codec *schemas.Codec, t kafkax.Topics, keepTicks bool) *Decoder {
-	return &Decoder{decoder{codec: codec, kinds: topicKinds(t), keepTicks: keepTicks}}
-}
-
-// Rows decodes rec as the sink would at time now.
-func (d *Decoder) Rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]analytics.Row, error) {
-	return d.d.rows(ctx, rec, now)
+// topics lists the consumed topics, sorted.
+func (d *decoder) topics() []string {
+	ts := make([]string, 0, len(d.kinds))
+	for t := range d.kinds {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
 }

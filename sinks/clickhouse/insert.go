@@ -53,7 +53,9 @@ func (in *inserter) insert(ctx context.Context, t *analytics.TableSpec, rows []p
 			rej = append(rej, rejectedRow{rows[re.Index], err})
 			rest := make([]pendingRow, 0, len(rows)-1)
 			rows = append(append(rest, rows[:re.Index]...), rows[re.Index+1:]...)
-		case !retryable(err):
+		case classify(err) == fatal:
+			return rej, fmt.Errorf("insert into %s: %w", t.Name, err)
+		case classify(err) == deadLetter:
 			// The server refused the block for its data: find the rows by bisection.
 			if len(rows) == 1 {
 				return append(rej, rejectedRow{rows[0], err}), nil

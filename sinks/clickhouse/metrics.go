@@ -1,6 +1,8 @@
 package chsink
 
 import (
+	"sync/atomic"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -10,14 +12,19 @@ type Metrics struct {
 	RowsInserted    *prometheus.CounterVec   // table
 	BatchesInserted *prometheus.CounterVec   // table
 	InsertSeconds   *prometheus.HistogramVec // table
-	Retries         *prometheus.CounterVec   // table ("dlq" for DLQ produce retries)
+	Retries         *prometheus.CounterVec   // table ("dlq": DLQ produce, "decode": transient decode errors)
 	DeadLettered    *prometheus.CounterVec   // topic, class: decode, reject, dropped
+	NoSource        prometheus.Counter       // accepted records without usable src_* headers
 	Consumed        *prometheus.CounterVec   // topic
 	BufferedRows    prometheus.Gauge         // rows waiting for the next flush
 	BufferedRecords prometheus.Gauge         // records waiting for their commit
 	Lag             *prometheus.GaugeVec     // topic: records behind the high watermark
 	Paused          prometheus.Gauge         // 1 while fetching is paused on a failing insert
 	CommitSeconds   prometheus.Histogram
+
+	// stalled is the sink's Stalled, read by the arrears_sink_stalled gauge
+	// (0 until a sink sets it).
+	stalled atomic.Pointer[func() bool]
 }
 
 // NewMetrics builds and registers the collectors on reg (nil: a private
@@ -36,10 +43,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "insert_seconds", Help: "Latency of successful batch inserts, by table.",
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14)}, []string{"table"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "retries_total", Help: "Failed attempts that were retried, by table (dlq: DLQ produce)."}, []string{"table"}),
+			Name: "retries_total", Help: "Failed attempts that were retried, by table (dlq: DLQ produce; decode: transient decode errors)."}, []string{"table"}),
 		DeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "dead_lettered_total", Help: "Records sent to the DLQ (decode, reject) or dropped (records of the DLQ topic itself), by source topic."},
 			[]string{"topic", "class"}),
+		NoSource: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "accepted_without_source_total", Help: "Accepted records without usable src_topic/src_partition/src_offset headers (landed with their own coordinates)."}),
 		Consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "records_consumed_total", Help: "Records polled, by topic."}, []string{"topic"}),
 		BufferedRows: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
@@ -55,7 +64,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "commit_seconds", Help: "Latency of offset commits after a flush.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 	}
-	reg.MustRegister(m.RowsInserted, m.BatchesInserted, m.InsertSeconds, m.Retries, m.DeadLettered, m.Consumed,
-		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds)
+	stalled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+		Name: "stalled", Help: "1 while records have waited longer than sink.stall_timeout without a committed flush."},
+		func() float64 {
+			if f := m.stalled.Load(); f != nil && (*f)() {
+				return 1
+			}
+			return 0
+		})
+	reg.MustRegister(m.RowsInserted, m.BatchesInserted, m.InsertSeconds, m.Retries, m.DeadLettered, m.NoSource, m.Consumed,
+		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds, stalled)
 	return m
 }

@@ -104,7 +104,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	if value(h.m.Paused) != 0 {
 		t.Errorf("sink still paused after draining")
 	}
-	if got, want := value(h.m.DeadLettered.WithLabelValues(h.kcfg.Topics.Events, "reject")), float64(w1.rejected+w2.rejected); got != want {
+	if got, want := value(h.m.DeadLettered.WithLabelValues(h.kcfg.Topics.Actions, "reject")), float64(w1.rejected+w2.rejected); got != want {
 		t.Errorf("%v rows dead-lettered as rejected, want the workload's %v: an outage must be retried, never dead-lettered", got, want)
 	}
 }

@@ -12,13 +12,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/analytics"
-	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 )
 
 // Sink lands arrears topics in ClickHouse. Build it with New, drive it with
-// Run; it is not safe for concurrent use except Ready.
+// Run; it is not safe for concurrent use except Ready, Stalled and Ping.
 type Sink struct {
 	cfg   Config
 	kcfg  kafkax.Config
@@ -30,6 +29,10 @@ type Sink struct {
 	m     *Metrics
 	log   *slog.Logger
 	ready atomic.Bool
+	// waitingSince is when records started waiting for a commit (the
+	// first record of the buffer, or a decode retry with an empty buffer),
+	// as Unix nanoseconds; 0 while nothing waits. Stalled reads it.
+	waitingSince atomic.Int64
 
 	buf buffer
 	lag map[string]map[int32]int64
@@ -45,20 +48,14 @@ type buffer struct {
 	firstAt time.Time
 }
 
+// deadRecord is a record to dead-letter: why (code, err) and the
+// coordinates its dead letter names (src: the input record for an
+// accepted record, else rec's own).
 type deadRecord struct {
-	rec *kgo.Record
-	err error
-}
-
-// Run builds a sink, runs it until ctx ends, then flushes what it holds,
-// commits and closes. It returns nil on a clean shutdown.
-func Run(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Codec, reg prometheus.Registerer, log *slog.Logger) error {
-	s, err := New(ctx, cfg, kcfg, codec, reg, log)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return s.Run(ctx)
+	rec  *kgo.Record
+	src  analytics.Source
+	code string
+	err  error
 }
 
 // New connects to ClickHouse (applying the migrations unless disabled) and
@@ -88,15 +85,13 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 			return nil, fmt.Errorf("chsink: %w", err)
 		}
 	}
-	kinds := topicKinds(kcfg.Topics)
-	topics := make([]string, 0, len(kinds))
-	for t := range kinds {
-		topics = append(topics, t)
-	}
 	m := NewMetrics(reg)
 	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, codec: codec, m: m, log: log,
-		dec: decoder{codec: codec, kinds: kinds, keepTicks: cfg.KeepClockTicks},
+		dec: decoder{codec: codec, kinds: topicKinds(kcfg.Topics), keepTicks: cfg.KeepClockTicks},
 		lag: map[string]map[int32]int64{}}
+	topics := s.dec.topics()
+	stalled := s.Stalled
+	m.stalled.Store(&stalled)
 	s.ins = &inserter{conn: conn, cfg: cfg, m: m, log: log, paused: s.setPaused}
 	opts := append(kcfg.ClientOpts(),
 		kgo.ConsumerGroup(cfg.GroupID),
@@ -125,6 +120,18 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 
 // Ready reports whether the sink has joined its group.
 func (s *Sink) Ready() bool { return s.ready.Load() }
+
+// Stalled reports whether records have been waiting longer than
+// Config.StallTimeout without a committed flush: ClickHouse, Kafka or the
+// schema registry failing for that long, or a dead letter that cannot be
+// sent. It is safe to call from any goroutine (for /readyz).
+func (s *Sink) Stalled() bool {
+	since := s.waitingSince.Load()
+	return since != 0 && time.Since(time.Unix(0, since)) > s.cfg.StallTimeout
+}
+
+// waiting marks records as waiting (from now, unless they already were).
+func (s *Sink) waiting() { s.waitingSince.CompareAndSwap(0, time.Now().UnixNano()) }
 
 // Ping checks ClickHouse, for readiness probes.
 func (s *Sink) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
@@ -213,15 +220,22 @@ func (s *Sink) add(ctx context.Context, fetches kgo.Fetches) error {
 
 func (s *Sink) addRecord(ctx context.Context, rec *kgo.Record, now time.Time) error {
 	rows, err := s.dec.rows(ctx, rec, now)
-	for delay := s.cfg.RetryInitial; err != nil && schemas.Transient(err); delay = min(2*delay, s.cfg.RetryMax) {
-		s.log.Warn("schema registry unavailable, retrying decode", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "err", err)
+	for delay := s.cfg.RetryInitial; err != nil && classify(err) == retry; delay = min(2*delay, s.cfg.RetryMax) {
+		s.waiting()
+		s.m.Retries.WithLabelValues("decode").Inc()
+		s.log.Warn("decode failed transiently (schema registry?), retrying", "topic", rec.Topic, "partition", rec.Partition,
+			"offset", rec.Offset, "retry_in", delay, "err", err)
 		if serr := sleep(ctx, jitter(delay)); serr != nil {
 			return serr
 		}
 		rows, err = s.dec.rows(ctx, rec, now)
 	}
+	if err != nil && classify(err) == fatal {
+		return fmt.Errorf("decode %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
+	}
 	if s.buf.nrecs == 0 {
 		s.buf.firstAt = time.Now()
+		s.waiting()
 	}
 	s.buf.nrecs++
 	tp := s.buf.last[rec.Topic]
@@ -233,8 +247,14 @@ func (s *Sink) addRecord(ctx context.Context, rec *kgo.Record, now time.Time) er
 		tp[rec.Partition] = rec
 	}
 	if err != nil {
-		s.buf.dead = append(s.buf.dead, deadRecord{rec, err})
+		src, _ := s.dec.source(rec)
+		s.buf.dead = append(s.buf.dead, deadRecord{rec: rec, src: src, code: CodeSinkDecode, err: err})
 		return nil
+	}
+	if _, ok := s.dec.source(rec); !ok {
+		s.m.NoSource.Inc()
+		s.log.Debug("accepted record without src_* headers: rows name its own coordinates",
+			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset)
 	}
 	for _, r := range rows {
 		s.buf.rows[r.Table] = append(s.buf.rows[r.Table], pendingRow{values: r.Values, rec: rec})
@@ -255,7 +275,9 @@ func (s *Sink) flush(ctx context.Context) error {
 		}
 		rej, err := s.ins.insert(ctx, t, rows)
 		for _, r := range rej {
-			rejected = append(rejected, deadRecord{r.row.rec, fmt.Errorf("clickhouse rejected %s row: %w", t.Name, r.err)})
+			src, _ := s.dec.source(r.row.rec)
+			rejected = append(rejected, deadRecord{rec: r.row.rec, src: src, code: CodeSinkRejected,
+				err: fmt.Errorf("clickhouse rejected %s row: %w", t.Name, r.err)})
 		}
 		if err != nil {
 			return err
@@ -264,7 +286,7 @@ func (s *Sink) flush(ctx context.Context) error {
 		delete(s.buf.rows, t)
 	}
 	for _, d := range s.buf.dead {
-		if err := s.deadLetter(ctx, d.rec, "decode", d.err); err != nil {
+		if err := s.deadLetter(ctx, d, "decode"); err != nil {
 			return err
 		}
 	}
@@ -275,7 +297,7 @@ func (s *Sink) flush(ctx context.Context) error {
 			continue
 		}
 		seen[d.rec] = true
-		if err := s.deadLetter(ctx, d.rec, "reject", d.err); err != nil {
+		if err := s.deadLetter(ctx, d, "reject"); err != nil {
 			return err
 		}
 	}
@@ -301,44 +323,6 @@ func (s *Sink) flush(ctx context.Context) error {
 	return nil
 }
 
-// deadLetter produces rec to the DLQ topic with the reason, retrying until
-// Kafka accepts it. Records of the DLQ topic itself are only logged.
-func (s *Sink) deadLetter(ctx context.Context, rec *kgo.Record, class string, cause error) error {
-	if rec.Topic == s.kcfg.Topics.DLQ {
-		s.m.DeadLettered.WithLabelValues(rec.Topic, "dropped").Inc()
-		s.log.Error("dropping unusable dead letter", "partition", rec.Partition, "offset", rec.Offset, "err", cause)
-		return nil
-	}
-	dl := &event.DeadLetter{Reason: cause.Error(), ErrorClass: "sink", Topic: rec.Topic, Partition: rec.Partition,
-		Offset: rec.Offset, Key: rec.Key, Value: rec.Value, Time: time.Now().UTC()}
-	if dl.Value == nil {
-		dl.Value = []byte{}
-	}
-	b, err := s.codec.EncodeDeadLetter(ctx, s.kcfg.Topics.DLQ, dl)
-	for delay := s.cfg.RetryInitial; err != nil || s.produce(ctx, rec.Key, b) != nil; delay = min(2*delay, s.cfg.RetryMax) {
-		if err != nil && !schemas.Transient(err) {
-			return fmt.Errorf("encode dead letter for %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, err)
-		}
-		s.m.Retries.WithLabelValues("dlq").Inc()
-		s.log.Warn("dead-letter produce failed, retrying", "topic", rec.Topic, "retry_in", delay)
-		if serr := sleep(ctx, jitter(delay)); serr != nil {
-			return fmt.Errorf("dead-letter %s/%d@%d: %w", rec.Topic, rec.Partition, rec.Offset, serr)
-		}
-		if err != nil {
-			b, err = s.codec.EncodeDeadLetter(ctx, s.kcfg.Topics.DLQ, dl)
-		}
-	}
-	s.m.DeadLettered.WithLabelValues(rec.Topic, class).Inc()
-	s.log.Warn("record dead-lettered", "topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "class", class, "err", cause)
-	return nil
-}
-
-func (s *Sink) produce(ctx context.Context, key, value []byte) error {
-	pctx, cancel := context.WithTimeout(ctx, s.cfg.InsertTimeout)
-	defer cancel()
-	return s.cl.ProduceSync(pctx, &kgo.Record{Topic: s.kcfg.Topics.DLQ, Key: key, Value: value}).FirstErr()
-}
-
 // shutdown flushes and commits what is buffered within ShutdownTimeout.
 func (s *Sink) shutdown() error {
 	if s.buf.nrecs == 0 {
@@ -354,10 +338,7 @@ func (s *Sink) shutdown() error {
 }
 
 func (s *Sink) setPaused(p bool) {
-	topics := make([]string, 0, len(s.dec.kinds))
-	for t := range s.dec.kinds {
-		topics = append(topics, t)
-	}
+	topics := s.dec.topics()
 	if p {
 		s.cl.PauseFetchTopics(topics...)
 		s.m.Paused.Set(1)
@@ -371,4 +352,5 @@ func (s *Sink) resetBuffer() {
 	s.buf = buffer{rows: map[*analytics.TableSpec][]pendingRow{}, last: map[string]map[int32]*kgo.Record{}}
 	s.m.BufferedRows.Set(0)
 	s.m.BufferedRecords.Set(0)
+	s.waitingSince.Store(0)
 }

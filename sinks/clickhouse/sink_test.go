@@ -30,6 +30,14 @@ type harness struct {
 	conn  *analytics.Conn
 	reg   *prometheus.Registry
 	m     *Metrics
+	src   int64 // the last input offset handed out by nextSrc
+}
+
+// nextSrc hands out input offsets (for src_offset headers and the
+// processor's dead letters), unique across the harness's workloads.
+func (h *harness) nextSrc() int64 {
+	h.src++
+	return h.src
 }
 
 func newHarness(t *testing.T) *harness {
@@ -102,6 +110,7 @@ type workload struct {
 	want     map[string]uint64 // table -> distinct rows under FINAL
 	garbage  int               // undecodable records (dead-lettered by the sink)
 	rejected int               // decodable records ClickHouse cannot hold (dead-lettered by the sink)
+	refused  int               // raw inputs the processor rejected (on ar.events and ar.dlq only)
 }
 
 // buildWorkload makes n accounts' worth of records of every topic. Event ids
@@ -117,6 +126,14 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 		}
 		w.records = append(w.records, &kgo.Record{Topic: topic, Key: []byte(key), Value: b})
 	}
+	// accept is what the processor does with an input it applied: a copy
+	// on the accepted topic naming the input's coordinates.
+	accept := func(key string, b []byte, err error) {
+		add(tp.Accepted, key, b, err)
+		src := h.nextSrc()
+		w.records[len(w.records)-1].Headers = []kgo.RecordHeader{{Key: "src_topic", Value: []byte(tp.Events)},
+			{Key: "src_partition", Value: []byte("2")}, {Key: "src_offset", Value: []byte(fmt.Sprint(src))}}
+	}
 	t0 := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {
 		acct := fmt.Sprintf("%s-A%04d", tag, i)
@@ -124,7 +141,7 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 		d := event.DateOf(at)
 		evs := []event.Body{
 			&event.AccountUpserted{Segment: event.Postpaid, Currency: "EUR"},
-			&event.InvoiceIssued{InvoiceID: acct + "-I1", Currency: "EUR", Amount: event.Amount(100000 + i), IssueDate: d, DueDate: d + 14},
+			&event.InvoiceIssued{InvoiceID: acct + "-I1", Currency: "EUR", Amount: event.Amount(100000 + 100*i), IssueDate: d, DueDate: d + 14},
 			&event.PaymentReceived{PaymentID: acct + "-P1", Currency: "EUR", Amount: event.Amount(50000)},
 		}
 		w.want["accounts"]++
@@ -133,10 +150,10 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 		for j, b := range evs {
 			ev := event.Event{ID: fmt.Sprintf("%s-e%d", acct, j), Time: at.Add(time.Duration(j) * time.Second), Source: "test", Account: acct, Body: b}
 			bs, err := h.codec.EncodeEvent(ctx, tp.Events, ev)
-			add(tp.Events, acct, bs, err)
+			accept(acct, bs, err)
 			w.want["events"]++
 			if j == 1 && i%10 == 0 { // a re-delivered duplicate: same event id
-				add(tp.Events, acct, bs, err)
+				accept(acct, bs, err)
 			}
 		}
 		bs, err := h.codec.EncodeAction(ctx, tp.Actions, &event.DunningAction{ActionID: acct + "-X1", Account: acct, Time: at, Stage: "reminder",
@@ -158,21 +175,31 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 			w.want["gl_entries"]++
 		}
 		if i%100 == 0 { // decodes, but DateTime cannot hold 1800: rejected, dead-lettered
-			bs, err := h.codec.EncodeEvent(ctx, tp.Events, event.Event{ID: acct + "-old", Time: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC),
-				Source: "test", Account: acct, Body: &event.PaymentReversed{PaymentID: acct + "-P1"}})
-			add(tp.Events, acct, bs, err)
+			bs, err := h.codec.EncodeAction(ctx, tp.Actions, &event.DunningAction{ActionID: acct + "-old", Account: acct,
+				Time: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), Stage: "reminder", Type: event.ActionNotify, Channel: event.Email})
+			add(tp.Actions, acct, bs, err)
 			w.rejected++
 		}
+		if i%25 == 0 { // refused by the processor: on the raw input and the DLQ, never on the accepted topic
+			bs, err := h.codec.EncodeEvent(ctx, tp.Events, event.Event{ID: acct + "-huge", Time: at, Source: "test", Account: acct,
+				Body: &event.InvoiceIssued{InvoiceID: acct + "-IX", Currency: "EUR", Amount: 5_290_000_000_000_000_000, IssueDate: d, DueDate: d + 14}})
+			add(tp.Events, acct, bs, err)
+			dl := event.NewDeadLetter(tp.Events, 1, h.nextSrc(), []byte(acct), bs, "ledger", "AMOUNT_OUT_OF_RANGE", "amount exceeds the maximum", at, 0)
+			bs, err = h.codec.EncodeDeadLetter(ctx, tp.DLQ, dl)
+			add(tp.DLQ, acct, bs, err)
+			w.refused++
+		}
 		if i%50 == 0 {
-			add(tp.Events, acct, []byte("this is not avro"), nil)
+			accept(acct, []byte("this is not avro"), nil)
 			w.garbage++
 			bs, err = h.codec.EncodeDeadLetter(ctx, tp.DLQ, &event.DeadLetter{Reason: "ledger: unknown currency", ErrorClass: "ledger",
 				Topic: "upstream-" + tag, Partition: 0, Offset: int64(1_000_000 + i), Value: []byte("x"), Time: at})
 			add(tp.DLQ, acct, bs, err)
 		}
 	}
-	// The processor's own dead letters plus the sink's (one per garbage record).
-	w.want["dead_letters"] = uint64(w.garbage)*2 + uint64(w.rejected)
+	// The processor's own dead letters plus the sink's (one per garbage
+	// record); a refused input has its processor dead letter only.
+	w.want["dead_letters"] = uint64(w.garbage)*2 + uint64(w.rejected) + uint64(w.refused)
 	return w
 }
 
@@ -259,12 +286,12 @@ func TestSinkEndToEnd(t *testing.T) {
 	// What Kafka holds (read_committed) equals what ClickHouse holds.
 	tp := h.kcfg.Topics
 	kafka := map[string]int{}
-	for _, topic := range []string{tp.Events, tp.Actions, tp.Risk, tp.Status, tp.GL} {
+	for _, topic := range []string{tp.Accepted, tp.Actions, tp.Risk, tp.Status, tp.GL} {
 		kafka[topic] = len(testkit.Consume(t, h.kcfg.Brokers, topic, 1<<30, 3*time.Second))
 	}
 	final, raw := h.counts()
-	distinctEvents := kafka[tp.Events] - w.garbage - w.rejected - 40 // 40 re-delivered duplicates (every 10th invoice)
-	for table, k := range map[string]int{"events": distinctEvents, "dunning_actions": kafka[tp.Actions],
+	distinctEvents := kafka[tp.Accepted] - w.garbage - 40 // 40 re-delivered duplicates (every 10th invoice)
+	for table, k := range map[string]int{"events": distinctEvents, "dunning_actions": kafka[tp.Actions] - w.rejected,
 		"risk_events": kafka[tp.Risk], "account_status": kafka[tp.Status], "gl_entries": kafka[tp.GL]} {
 		if final[table] != uint64(k) {
 			t.Errorf("%s: %d rows under FINAL, Kafka holds %d distinct records", table, final[table], k)
@@ -282,8 +309,37 @@ func TestSinkEndToEnd(t *testing.T) {
 		t.Errorf("%d event ids duplicated under FINAL", dupes)
 	}
 
+	// Only accepted facts land, each events row names its input (the src_*
+	// headers), and each rejection is one dead_letters row: the refused
+	// inputs have the processor's only, the sink's own have the sink's.
+	for what, c := range map[string]struct {
+		sql  string
+		want uint64
+	}{
+		"refused invoices landed": {"SELECT count() FROM " + h.conn.Table("invoices") + " FINAL WHERE invoice_id LIKE '%-IX'", 0},
+		"refused events landed":   {"SELECT count() FROM " + h.conn.Table("events") + " FINAL WHERE event_id LIKE '%-huge'", 0},
+		"events rows not naming their input": {"SELECT count() FROM " + h.conn.Table("events") + " FINAL WHERE kafka_topic != '" +
+			tp.Events + "' OR kafka_partition != 2 OR kafka_offset < 1", 0},
+		"processor dead letters": {"SELECT count() FROM " + h.conn.Table("dead_letters") + " FINAL WHERE error_class = 'ledger' AND source_topic = '" +
+			tp.Events + "'", uint64(w.refused)},
+		"sink dead letters of accepted records": {"SELECT count() FROM " + h.conn.Table("dead_letters") +
+			" FINAL WHERE error_class = 'sink' AND source_topic = '" + tp.Events + "'", uint64(w.garbage)},
+		"sink dead letters of actions": {"SELECT count() FROM " + h.conn.Table("dead_letters") +
+			" FINAL WHERE error_class = 'sink' AND source_topic = '" + tp.Actions + "'", uint64(w.rejected)},
+		"inputs with two dead letters": {"SELECT count() FROM (SELECT count() AS n FROM " + h.conn.Table("dead_letters") +
+			" FINAL GROUP BY source_topic, source_partition, source_offset HAVING n > 1)", 0},
+	} {
+		var got uint64
+		if err := h.conn.QueryRow(context.Background(), c.sql).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: %d, want %d", what, got, c.want)
+		}
+	}
+
 	// The sink dead-lettered every garbage record with its coordinates.
-	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, 2*w.garbage+w.rejected, 10*time.Second)
+	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, 2*w.garbage+w.rejected+w.refused, 10*time.Second)
 	var fromSink, rejected int
 	for _, r := range dlq {
 		d, err := h.codec.DecodeDeadLetter(context.Background(), r.Value)
@@ -293,13 +349,14 @@ func TestSinkEndToEnd(t *testing.T) {
 		if d.ErrorClass == "sink" {
 			if string(d.Value) != "this is not avro" {
 				rejected++
-				if !strings.Contains(d.Reason, "DateTime range") {
+				if !strings.Contains(d.Reason, "DateTime range") || d.Code != CodeSinkRejected || d.Topic != tp.Actions {
 					t.Errorf("rejected row's reason %q", d.Reason)
 				}
 				continue
 			}
 			fromSink++
-			if d.Topic != tp.Events || d.Reason == "" || d.Offset < 0 {
+			if d.Topic != tp.Events || d.Partition != 2 || d.Reason == "" || d.Offset < 1 || d.Code != CodeSinkDecode ||
+				d.ValueSize != int64(len("this is not avro")) || len(d.ValueSHA256) != 32 || d.Truncated {
 				t.Errorf("sink dead letter %+v", d)
 			}
 		}
@@ -307,10 +364,10 @@ func TestSinkEndToEnd(t *testing.T) {
 	if fromSink != w.garbage || rejected != w.rejected {
 		t.Errorf("sink dead-lettered %d undecodable and %d rejected records, want %d and %d", fromSink, rejected, w.garbage, w.rejected)
 	}
-	if got := value(h.m.DeadLettered.WithLabelValues(tp.Events, "reject")); got != float64(w.rejected) {
+	if got := value(h.m.DeadLettered.WithLabelValues(tp.Actions, "reject")); got != float64(w.rejected) {
 		t.Errorf("dead_lettered_total{reject} = %v, want %d", got, w.rejected)
 	}
-	if got := value(h.m.DeadLettered.WithLabelValues(tp.Events, "decode")); got != float64(w.garbage) {
+	if got := value(h.m.DeadLettered.WithLabelValues(tp.Accepted, "decode")); got != float64(w.garbage) {
 		t.Errorf("dead_lettered_total{decode} = %v, want %d", got, w.garbage)
 	}
 	if got := value(h.m.RowsInserted.WithLabelValues("invoices")); got < float64(w.want["invoices"]) {

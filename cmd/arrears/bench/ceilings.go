@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 //   - clickhouse_insert: every row the sink inserted (decoded as the sink
 //     decodes) inserted again into a scratch database in the sink's batch
 //     size, from one writer as the sink does.
-func (s *benchStack) ceilings(ctx context.Context, codec *schemas.Codec, res *benchResult, say func(string, ...any)) error {
+func (s *stack) ceilings(ctx context.Context, codec *schemas.Codec, res *Result, say func(string, ...any)) error {
 	n := float64(res.Events)
 	k := s.cfg.Kafka
 
@@ -196,7 +196,7 @@ func (sb *stateBatcher) done() [][]*processor.Batch {
 
 // replayStates writes the batches to a scratch prefix, one goroutine per
 // partition, and returns the wall time.
-func (s *benchStack) replayStates(ctx context.Context, batches [][]*processor.Batch) (time.Duration, error) {
+func (s *stack) replayStates(ctx context.Context, batches [][]*processor.Batch) (time.Duration, error) {
 	rdb := redisstore.NewClient(s.cfg.Redis)
 	defer rdb.Close()
 	st := redisstore.New(rdb, s.cfg.Redis.Prefix+"ceil")
@@ -239,7 +239,7 @@ type rowInserter struct {
 	took time.Duration
 }
 
-func (s *benchStack) newRowInserter(ctx context.Context) (*rowInserter, error) {
+func (s *stack) newRowInserter(ctx context.Context) (*rowInserter, error) {
 	cfg := s.cfg.ClickHouse
 	cfg.Database += "_ceil"
 	conn, err := analytics.Open(ctx, cfg)

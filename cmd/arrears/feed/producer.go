@@ -1,4 +1,4 @@
-package main
+package feed
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 	"github.com/arrears/arrears/schemas"
 )
 
-// producer is the bulk producer of gen and bench: paced, asynchronous,
+// Producer is the bulk producer of gen and bench: paced, asynchronous,
 // counting what the broker acknowledged and keeping the first failure.
 // Records keyed by account go where Kafka's default (murmur2) partitioner
 // puts them, ClockTicks to their explicit partition; LZ4, 1 MiB batches, a
 // deep buffer.
-type producer struct {
+type Producer struct {
 	cl     *kgo.Client
 	pace   *pacer
 	acked  *atomic.Int64
@@ -26,9 +26,9 @@ type producer struct {
 	first  atomic.Value
 }
 
-// newProducer produces to k's events topic at rate records/s (0: as fast
+// New produces to k's events topic at rate records/s (0: as fast
 // as the broker takes them), adding each acknowledged record to acked.
-func newProducer(k kafkax.Config, rate int, acked *atomic.Int64) (*producer, error) {
+func New(k kafkax.Config, rate int, acked *atomic.Int64) (*Producer, error) {
 	cl, err := kgo.NewClient(append(k.ClientOpts(),
 		kgo.DefaultProduceTopic(k.Topics.Events),
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit()),
@@ -43,12 +43,12 @@ func newProducer(k kafkax.Config, rate int, acked *atomic.Int64) (*producer, err
 	if acked == nil {
 		acked = new(atomic.Int64)
 	}
-	return &producer{cl: cl, pace: newPacer(rate), acked: acked}, nil
+	return &Producer{cl: cl, pace: newPacer(rate), acked: acked}, nil
 }
 
-// send waits for its turn at the rate and hands r to the client; it
+// Send waits for its turn at the rate and hands r to the client; it
 // returns when it did.
-func (p *producer) send(ctx context.Context, r *kgo.Record) (time.Time, error) {
+func (p *Producer) Send(ctx context.Context, r *kgo.Record) (time.Time, error) {
 	if err := p.pace.wait(ctx); err != nil {
 		return time.Time{}, err
 	}
@@ -64,8 +64,8 @@ func (p *producer) send(ctx context.Context, r *kgo.Record) (time.Time, error) {
 	return at, nil
 }
 
-// flush waits for every record sent and reports failed ones.
-func (p *producer) flush(ctx context.Context) error {
+// Flush waits for every record sent and reports failed ones.
+func (p *Producer) Flush(ctx context.Context) error {
 	if err := p.cl.Flush(ctx); err != nil {
 		return err
 	}
@@ -75,14 +75,16 @@ func (p *producer) flush(ctx context.Context) error {
 	return nil
 }
 
-func (p *producer) close() {
+// Close stops the pacer and closes the client (call Flush first to wait
+// for what was sent).
+func (p *Producer) Close() {
 	p.pace.stop()
 	p.cl.Close()
 }
 
-// eventRecord encodes ev for the events topic (Avro JSON when json is set):
+// Record encodes ev for the events topic (Avro JSON when json is set):
 // keyed by account, or, for a ClockTick, unkeyed to the tick's partition.
-func eventRecord(ctx context.Context, codec *schemas.Codec, topic string, ev event.Event, json bool) (*kgo.Record, error) {
+func Record(ctx context.Context, codec *schemas.Codec, topic string, ev event.Event, json bool) (*kgo.Record, error) {
 	var b []byte
 	var err error
 	if json {

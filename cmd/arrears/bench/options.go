@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"errors"
+	"flag"
+)
+
+// Options are `arrears bench`'s flags.
+type Options struct {
+	Accounts   int
+	Months     int
+	Seed       uint64
+	Partitions int
+	// LatencyEvents caps the events replayed at half rate for the latency
+	// phase (0: the whole workload).
+	LatencyEvents int
+	// JSON, when set, is where the command also writes the Result as JSON.
+	JSON string
+	// Keep keeps the bench topics, Redis keys and ClickHouse databases.
+	Keep bool
+	// Bin is the arrears binary started as `run` and `sink` (default: this one).
+	Bin string
+	// WorkDir holds the children's config files and logs (default: a
+	// temporary directory).
+	WorkDir string
+	// Profile, when set, is where the throughput phase saves CPU profiles
+	// of run and sink (ProfileSeconds from the first produce) and run's heap
+	// at the end of the phase.
+	Profile        string
+	ProfileSeconds int
+}
+
+// Flags registers the options on fs with their defaults and returns them;
+// they hold the parsed values once fs is parsed.
+func Flags(fs *flag.FlagSet) *Options {
+	o := &Options{}
+	fs.IntVar(&o.Accounts, "accounts", 100000, "accounts in the generated book")
+	fs.IntVar(&o.Months, "months", 3, "simulated months")
+	fs.Uint64Var(&o.Seed, "seed", 7, "workload seed")
+	fs.IntVar(&o.Partitions, "partitions", 12, "partitions of the bench topics")
+	fs.IntVar(&o.LatencyEvents, "latency-events", 0, "events replayed at half rate for the latency phase (0: all)")
+	fs.StringVar(&o.JSON, "json", "", "also write the result as JSON to FILE")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the bench topics, Redis keys and ClickHouse databases")
+	fs.StringVar(&o.Bin, "bin", "", "arrears binary to start as run and sink (default: this one)")
+	fs.StringVar(&o.WorkDir, "dir", "", "directory for the children's configs and logs (default: a temporary one)")
+	fs.StringVar(&o.Profile, "profile", "", "save CPU profiles of run and sink and run's heap from the throughput phase in DIR")
+	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 15, "length of the CPU profiles")
+	return o
+}
+
+// Validate refuses sizes the bench cannot run, naming the flag.
+func (o Options) Validate() error {
+	if o.Accounts < 1 || o.Months < 1 || o.Partitions < 1 {
+		return errors.New("--accounts, --months and --partitions must be >= 1")
+	}
+	if o.LatencyEvents < 0 || o.ProfileSeconds < 1 {
+		return errors.New("--latency-events must be >= 0 and --profile-seconds >= 1")
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// Result is what `arrears bench` prints and writes as JSON.
+type Result struct {
+	Accounts   int `json:"accounts"`
+	Months     int `json:"months"`
+	Partitions int `json:"partitions"`
+	Events     int `json:"events"`
+	// EventsPerSec: events / (first produce -> processor caught up and the
+	// sink caught up, i.e. the last output committed and the last row in
+	// ClickHouse).
+	EventsPerSec float64 `json:"events_per_sec"`
+	// ProcessorEventsPerSec stops the clock when the processor caught up.
+	ProcessorEventsPerSec float64 `json:"processor_events_per_sec"`
+	ProduceEventsPerSec   float64 `json:"produce_events_per_sec"`
+	// Ceilings are the parts' own rates on the same data in the same run,
+	// as input events per second.
+	Ceilings            map[string]float64 `json:"ceilings_events_per_sec"`
+	CeilingEventsPerSec float64            `json:"ceiling_events_per_sec"`
+	Bottleneck          string             `json:"bottleneck"`
+	Ratio               float64            `json:"ratio"`
+	// The latency phase replays the workload at half of EventsPerSec and
+	// times each payment to the dunning action decided on it.
+	LatencyRate    float64  `json:"latency_rate_events_per_sec"`
+	LatencyEvents  int      `json:"latency_events"`
+	LatencySamples int      `json:"latency_samples"`
+	P50Ms          *float64 `json:"p50_ms"`
+	P99Ms          *float64 `json:"p99_ms"`
+	MaxMs          *float64 `json:"max_ms"`
+
+	RedisBytesPerAccount float64 `json:"redis_bytes_per_account"`
+	RedisAccounts        int64   `json:"redis_accounts"`
+	RSSMB                float64 `json:"rss_mb"`
+	SinkRSSMB            float64 `json:"sink_rss_mb"`
+	StateWrites          int     `json:"state_writes"`
+	ClickHouseRows       int     `json:"clickhouse_rows"`
+	// Seconds are the phases' wall times.
+	Seconds map[string]float64 `json:"seconds"`
+	// Loop is the processor's own account of its batches in the
+	// throughput phase.
+	Loop *LoopStats `json:"processor_loop,omitempty"`
+}
+
+// LoopStats are averages over the processor's transactions, from its
+// histograms.
+type LoopStats struct {
+	Batches       int     `json:"transactions"`
+	RecordsPerTxn float64 `json:"records_per_transaction"`
+	BatchMs       float64 `json:"batch_ms"`
+	CommitMs      float64 `json:"commit_ms"`
+	StoreMs       float64 `json:"store_call_ms"`
+}
+
+// slowest sets the ceiling, the bottleneck and the ratio from Ceilings.
+func (r *Result) slowest() {
+	r.CeilingEventsPerSec = math.Inf(1)
+	for _, n := range slices.Sorted(maps.Keys(r.Ceilings)) {
+		if v := r.Ceilings[n]; v < r.CeilingEventsPerSec {
+			r.CeilingEventsPerSec, r.Bottleneck = v, n
+		}
+	}
+	r.Ratio = r.EventsPerSec / r.CeilingEventsPerSec
+}
+
+// setLatency sets the latency figures from the samples (ms).
+func (r *Result) setLatency(ms []float64) {
+	r.LatencySamples = len(ms)
+	if len(ms) == 0 {
+		return
+	}
+	slices.Sort(ms)
+	p50, p99, mx := quantile(ms, 0.50), quantile(ms, 0.99), ms[len(ms)-1]
+	r.P50Ms, r.P99Ms, r.MaxMs = &p50, &p99, &mx
+}
+
+// quantile of sorted values (nearest rank).
+func quantile(sorted []float64, q float64) float64 {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// WriteTable writes the result as a table.
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	f0 := func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	ms := func(v *float64) string {
+		if v == nil {
+			return "n/a (no payment decided an action)"
+		}
+		return fmt.Sprintf("%.1f", *v)
+	}
+	row("workload", fmt.Sprintf("%d events, %d accounts, %d months, %d partitions", r.Events, r.Accounts, r.Months, r.Partitions))
+	row("end to end (events/s)", f0(r.EventsPerSec))
+	row("processor only (events/s)", f0(r.ProcessorEventsPerSec))
+	row("produce (events/s)", f0(r.ProduceEventsPerSec))
+	for _, n := range slices.Sorted(maps.Keys(r.Ceilings)) {
+		row("ceiling "+strings.ReplaceAll(n, "_", " ")+" (events/s)", f0(r.Ceilings[n]))
+	}
+	row("slowest part", fmt.Sprintf("%s, %.0f events/s", r.Bottleneck, r.CeilingEventsPerSec))
+	row("ratio to the slowest part", fmt.Sprintf("%.2f", r.Ratio))
+	row("latency load (events/s)", f0(r.LatencyRate))
+	row("payment -> action samples", fmt.Sprint(r.LatencySamples))
+	row("payment -> action p50 (ms)", ms(r.P50Ms))
+	row("payment -> action p99 (ms)", ms(r.P99Ms))
+	if l := r.Loop; l != nil {
+		row("processor transactions", fmt.Sprintf("%d, %.0f records each, %.1f ms each (commit %.1f ms, Redis call %.1f ms)",
+			l.Batches, l.RecordsPerTxn, l.BatchMs, l.CommitMs, l.StoreMs))
+	}
+	row("Redis bytes per account", fmt.Sprintf("%.0f (%d accounts)", r.RedisBytesPerAccount, r.RedisAccounts))
+	row("processor peak RSS (MB)", fmt.Sprintf("%.0f", r.RSSMB))
+	row("sink peak RSS (MB)", fmt.Sprintf("%.0f", r.SinkRSSMB))
+	return tw.Flush()
+}

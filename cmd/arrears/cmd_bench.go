@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+
+	"github.com/arrears/arrears/cmd/arrears/bench"
+	"github.com/arrears/arrears/cmd/arrears/config"
+)
+
+// cmdBench: `arrears bench [--accounts N] [--months M] [--json FILE]` runs a
+// generated workload through the real stack and measures it against the
+// ceilings of its parts; see package bench and docs/bench.md.
+func cmdBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	o := bench.Flags(fs)
+	cfg, err := config.Load(fs, args)
+	if err != nil {
+		return err
+	}
+	res, err := bench.Run(ctx, cfg, *o, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTable(os.Stdout); err != nil {
+		return err
+	}
+	if o.JSON == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeOut(o.JSON, append(b, '\n'))
+}
