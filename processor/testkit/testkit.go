@@ -94,19 +94,24 @@ func KafkaConfig(t testing.TB, partitions int) kafkax.Config {
 // this test; the test's keys are deleted at the end.
 func Redis(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	Integration(t, "redis")
-	rdb := redis.NewClient(&redis.Options{Addr: RedisAddr})
-	prefix := "t" + ID()
-	t.Cleanup(func() { DeletePrefix(rdb, prefix); rdb.Close() })
-	return rdb, prefix
+	return scoped(t, "redis", func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: RedisAddr}) })
 }
 
 // RedisClusterClient returns a client for the 3-master test cluster
 // (`make redis-cluster-up`) and a unique key prefix.
 func RedisClusterClient(t testing.TB) (redis.UniversalClient, string) {
 	t.Helper()
-	Integration(t, "redis-cluster")
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: RedisCluster})
+	return scoped(t, "redis-cluster", func() redis.UniversalClient {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: RedisCluster})
+	})
+}
+
+// scoped checks that service is up, then opens a client and picks a unique
+// key prefix; the prefix's keys are deleted and the client closed at the end.
+func scoped(t testing.TB, service string, open func() redis.UniversalClient) (redis.UniversalClient, string) {
+	t.Helper()
+	Integration(t, service)
+	rdb := open()
 	prefix := "t" + ID()
 	t.Cleanup(func() { DeletePrefix(rdb, prefix); rdb.Close() })
 	return rdb, prefix
