@@ -52,7 +52,7 @@ func Load(data []byte, file string) (*Policy, error) {
 	file = cmp.Or(file, "policy")
 	root, err := strictyaml.Parse(data, file)
 	if err != nil {
-		return nil, Errors{err.(*ConfigError)}
+		return nil, Errors{err.(*ConfigError)} // Parse fails only with a *ConfigError
 	}
 	p := &parser{Reader: strictyaml.Reader{File: file}}
 	pol := p.policy(strictyaml.Deref(root))
