@@ -2,8 +2,10 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +48,19 @@ func FuzzPolicyLoad(f *testing.F) {
 			t.Fatalf("reload: version %v, err %v", again, err)
 		}
 	})
+}
+
+// TestLoadRefusesAliasBomb: nine levels of ten aliases (10^9 values when
+// expanded) in a valid-looking policy are refused by the parser's bound,
+// before anything walks or decodes them.
+func TestLoadRefusesAliasBomb(t *testing.T) {
+	doc := "a0: &a0 [reminder]\n"
+	for i := 1; i <= 9; i++ {
+		doc += fmt.Sprintf("a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d,", i-1), 10), ","))
+	}
+	_, err := Load([]byte(doc), "bomb.yaml")
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || !strings.Contains(es[0].Error(), "bomb.yaml:") || !strings.Contains(es[0].Msg, "aliases expanded") {
+		t.Fatalf("err = %v, want one problem naming the alias bound", err)
+	}
 }

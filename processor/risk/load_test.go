@@ -2,6 +2,7 @@ package risk
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -157,4 +158,18 @@ func FuzzScorecardLoad(f *testing.F) {
 			t.Fatalf("loaded scorecard gave tier %q logit %g", r.Tier, r.Logit)
 		}
 	})
+}
+
+// TestLoadRefusesAliasBomb: an alias bomb where the tiers go is refused by
+// the parser's bound, before anything walks it.
+func TestLoadRefusesAliasBomb(t *testing.T) {
+	doc := "name: x\nintercept: 0\nt0: &t0 [{name: A, below: 0.1}, {name: B}]\n"
+	for i := 1; i <= 9; i++ {
+		doc += fmt.Sprintf("t%d: &t%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*t%d,", i-1), 10), ","))
+	}
+	_, err := Load([]byte(doc+"tiers: *t9\n"), "bomb.yaml")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.File != "bomb.yaml" || !strings.Contains(ce.Msg, "aliases expanded") {
+		t.Fatalf("err = %v, want the alias bound", err)
+	}
 }
