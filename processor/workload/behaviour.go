@@ -39,8 +39,8 @@ func (g *Generator) bill(a *Account, day time.Time, out *[]event.Event) {
 	// Occasional credit note (billing correction) or dispute.
 	if g.r.Float64() < 0.02 {
 		g.later(event.Event{ID: g.id("cn"), Time: at.Add(time.Duration(1+g.r.IntN(5)) * 24 * time.Hour), Source: "billing", Account: a.ID,
-			Body: &event.InvoiceAdjusted{AdjustmentID: g.id("adj"), InvoiceID: invoiceID, Type: event.Credit, Currency: a.Currency, Amount: amt / 10, Reason: "billing correction"}})
-		amt -= amt / 10
+			Body: &event.InvoiceAdjusted{AdjustmentID: g.id("adj"), InvoiceID: invoiceID, Type: event.Credit, Currency: a.Currency, Amount: amt / 1000 * 100, Reason: "billing correction"}})
+		amt -= amt / 1000 * 100 // a tenth, in whole cents
 	}
 	if g.r.Float64() < 0.02+0.03*risk {
 		g.dispute(a, invoiceID, amt, at)

@@ -211,5 +211,5 @@ func (g *Generator) upsert(a *Account, at time.Time) event.Event {
 	class := []string{"A", "B", "B", "C"}[g.r.IntN(4)]
 	return event.Event{ID: g.id("up"), Time: at, Source: "crm", Account: a.ID, Body: &event.AccountUpserted{
 		Segment: a.Segment, ParentID: a.Parent, CreditClass: class, Currency: a.Currency, Timezone: a.Timezone,
-		CreditLimit: a.MeanBill * 3, Consents: consents, Exemptions: ex}}
+		CreditLimit: a.MeanBill * 3 / 100 * 100, Consents: consents, Exemptions: ex}}
 }
