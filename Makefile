@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build browser demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy
+.PHONY: all build browser demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults
 
 all: build
 
@@ -40,6 +40,14 @@ test: up redis-cluster-up browser
 ## Unit tests only (no services needed).
 test-unit:
 	$(GO) test -short $(TESTFLAGS) $(PKGS)
+
+## Churn and network-fault suite at full size (2 min of churn, toxiproxy on Kafka,
+## Redis and ClickHouse, a private broker SIGKILLed): summary rows in bin/faults.md.
+## `go test ./processor/faults/` runs a reduced one (also part of `make test`).
+faults: up
+	@mkdir -p bin && rm -f bin/faults.md
+	ARREARS_FAULTS=full ARREARS_FAULTS_REPORT=$(CURDIR)/bin/faults.md $(GO) test -count=1 -timeout 40m -v ./processor/faults/; \
+	  rc=$$?; cat bin/faults.md 2>/dev/null; exit $$rc
 
 fuzz:
 	FUZZTIME=$(or $(FUZZTIME),30s) bash .ci/fuzz.sh

@@ -12,12 +12,13 @@ import (
 // started runs the stack's input through instances and waits for their
 // first commit, so faults hit a running pipeline. It returns the progress
 // watch and a function waiting for the whole input to be acknowledged.
-func started(t *testing.T, s *Stack, seed uint64, sz Size, over time.Duration, procs ...*Proc) (*Progress, func()) {
+func started(t *testing.T, s *Stack, seed uint64, sz Size, burst float64, over time.Duration, procs ...*Proc) (*Progress, func()) {
 	t.Helper()
 	recs := s.Input(seed, sz.Accounts, sz.Months)
-	t.Logf("%d input records over %s", len(recs), over)
+	n := int(burst * float64(len(recs)))
+	t.Logf("%d input records: %d at once, the rest over %s", len(recs), n, over)
 	prog := s.Watch(s.Group, s.Kafka.Topics.Events)
-	wait := s.Produce(recs, over)
+	wait := s.Produce(recs, n, over)
 	if !poll(90*time.Second, func() bool { c, _ := prog.Committed(); return c > 0 }) {
 		t.Fatalf("no commit within 90 s of the start\n%s", procs[0].LogTail(30))
 	}
@@ -29,7 +30,7 @@ func started(t *testing.T, s *Stack, seed uint64, sz Size, over time.Duration, p
 func finish(t *testing.T, s *Stack, prog *Progress, wait func(), procs ...*Proc) Diff {
 	t.Helper()
 	wait()
-	if !s.WaitCaughtUp(s.Group, s.Kafka.Topics.Events, 120*time.Second) {
+	if !s.WaitCaughtUp(s.Group, 120*time.Second, s.Kafka.Topics.Events) {
 		c, e := prog.Committed()
 		for _, p := range procs {
 			t.Log(p.LogTail(25))
@@ -39,7 +40,7 @@ func finish(t *testing.T, s *Stack, prog *Progress, wait func(), procs ...*Proc)
 			p.Kill()
 			p.Respawn()
 		}
-		if !s.WaitCaughtUp(s.Group, s.Kafka.Topics.Events, 120*time.Second) {
+		if !s.WaitCaughtUp(s.Group, 120*time.Second, s.Kafka.Topics.Events) {
 			t.Fatalf("not caught up 120 s after a manual restart either")
 		}
 	}
@@ -59,7 +60,7 @@ func TestChurn(t *testing.T) {
 	sz := SizeFromEnv(t)
 	s := NewStack(t, []string{testkit.KafkaAddr}, 6)
 	procs := []*Proc{s.Run("a", RunOpts{}), s.Run("b", RunOpts{}), s.Run("c", RunOpts{})}
-	prog, wait := started(t, s, 1, sz, sz.Churn+15*time.Second, procs...)
+	prog, wait := started(t, s, 1, sz, 0, sz.Churn+15*time.Second, procs...)
 	begin, last, kills, restarts := time.Now(), time.Now(), 0, 0
 	for i := 0; time.Since(begin) < sz.Churn; i++ {
 		time.Sleep(sz.ChurnEvery)
@@ -136,7 +137,7 @@ func TestKafkaFaults(t *testing.T) {
 	b := StartBroker(t, true)
 	s := NewStack(t, []string{b.Addr}, 6)
 	p := s.Run("a", RunOpts{Brokers: []string{b.Proxy.Addr}})
-	prog, wait := started(t, s, 3, sz, faultedInput(sz), p)
+	prog, wait := started(t, s, 3, sz, 0, faultedInput(sz), p)
 	inject(t, "Kafka", b.Proxy, prog, sz, func() Diff { return finish(t, s, prog, wait, p) })
 }
 
@@ -148,14 +149,15 @@ func TestRedisFaults(t *testing.T) {
 	s := NewStack(t, []string{testkit.KafkaAddr}, 6)
 	px := NewProxy(t, "redis-"+s.Group, "127.0.0.1:0", testkit.RedisAddr)
 	p := s.Run("a", RunOpts{Redis: px.Addr})
-	prog, wait := started(t, s, 4, sz, faultedInput(sz), p)
+	prog, wait := started(t, s, 4, sz, 0, faultedInput(sz), p)
 	inject(t, "Redis", px, prog, sz, func() Diff { return finish(t, s, prog, wait, p) })
 }
 
 // TestBrokerRestart: the private broker the processor uses is SIGKILLed
-// mid-run and started again after BrokerDown. Processing resumes by itself
-// within 30 s of the broker's return; /readyz is unready while the
-// processor is stuck; outputs equal an undisturbed run's.
+// mid-run and started again after BrokerDown (BrokerKills times). After
+// each, processing resumes by itself within 30 s of the broker's return;
+// /readyz is unready while the processor is stuck; outputs equal an
+// undisturbed run's.
 func TestBrokerRestart(t *testing.T) {
 	t.Parallel()
 	testkit.Integration(t, "redis")
@@ -163,40 +165,66 @@ func TestBrokerRestart(t *testing.T) {
 	b := StartBroker(t, false)
 	s := NewStack(t, []string{b.Addr}, 6)
 	p := s.Run("a", RunOpts{})
-	prog, wait := started(t, s, 2, sz, sz.BrokerDown+45*time.Second, p)
-	time.Sleep(3 * time.Second)
-
+	// Half the input at once, so the broker dies while the processor works
+	// through a backlog (inside a transaction), the rest while it is down
+	// and after.
+	prog, wait := started(t, s, 2, sz, 0.5, time.Duration(sz.BrokerKills)*(sz.BrokerDown+40*time.Second), p)
 	rz := watchReadyz(p)
-	b.Kill()
-	killed := time.Now()
-	time.Sleep(sz.BrokerDown)
-	b.Restart()
-	back := time.Now()
-	t.Logf("broker down for %s (restart took %s)", back.Sub(killed).Round(100*time.Millisecond), since(back.Sub(killed)-sz.BrokerDown))
-	ok := poll(30*time.Second, func() bool { _, ok := prog.ResumedAfter(back); return ok })
-	if !ok {
-		c, e := prog.Committed()
-		t.Errorf("processing did not resume within 30 s of the broker's return (committed %d of %d)\n%s", c, e, p.LogTail(30))
-	}
-	stuckEnd := time.Now()
-	if d, ok := prog.ResumedAfter(back); ok {
-		stuckEnd = back.Add(d)
-	}
-	// Unready at some point while stuck (after a stall timeout's worth of
-	// the outage), and still unready at the end if it never resumed.
-	codes := rz.between(killed.Add(10*time.Second), stuckEnd)
-	if !containsNon200(codes) {
-		t.Errorf("/readyz answered %v from 10 s into the outage until processing resumed: want unready (non-200) while stuck", summarize(codes))
-	}
-	if !ok {
-		if c := p.Readyz(); c == 200 {
-			t.Errorf("/readyz answers 200 while processing is stuck")
+	var resumes []string
+	var backs []time.Time
+	for k := 0; k < sz.BrokerKills; k++ {
+		back, resume := brokerOutage(t, b, p, prog, rz, sz.BrokerDown)
+		resumes, backs = append(resumes, resume), append(backs, back)
+		if k+1 < sz.BrokerKills {
+			time.Sleep(5 * time.Second)
 		}
 	}
 	rz.stop()
 	d := finish(t, s, prog, wait, p)
-	Report(t, Row{Fault: fmt.Sprintf("Kafka broker SIGKILLed, restarted after %s", sz.BrokerDown),
-		Resumed: resumed(prog, back), CaughtUp: caughtUp(prog, back), Lost: d.Lost, Duplicated: d.Duplicated})
+	for k, back := range backs {
+		Report(t, Row{Fault: fmt.Sprintf("Kafka broker SIGKILLed, restarted after %s (outage %d of %d)", sz.BrokerDown, k+1, sz.BrokerKills),
+			Resumed: resumes[k], CaughtUp: caughtUp(prog, back), Lost: d.Lost, Duplicated: d.Duplicated})
+	}
+}
+
+// brokerOutage SIGKILLs b, restarts it after down and checks that p resumes
+// within 30 s of its return and that /readyz was unready while p was stuck.
+// It returns when the broker was back and how soon p resumed.
+func brokerOutage(t *testing.T, b *Broker, p *Proc, prog *Progress, rz *readyz, down time.Duration) (back time.Time, resume string) {
+	t.Helper()
+	c0, e0 := prog.Committed()
+	b.Kill()
+	killed := time.Now()
+	t.Logf("broker SIGKILLed with %d of %d input records committed", c0, e0)
+	time.Sleep(down)
+	b.Restart()
+	back = time.Now()
+	t.Logf("broker down for %s (its restart took %s)", since(back.Sub(killed)), since(back.Sub(killed)-down))
+	// No commit is possible while the broker is down: the first after the
+	// kill is the resumption (it may come before the restart script saw
+	// the broker ready).
+	ok := poll(30*time.Second, func() bool {
+		d, ok := prog.ResumedAfter(killed)
+		return ok && killed.Add(d).Before(back.Add(30*time.Second))
+	})
+	if !ok {
+		c, e := prog.Committed()
+		t.Errorf("processing did not resume within 30 s of the broker's return (committed %d of %d)\n%s", c, e, p.LogTail(40))
+	}
+	stuckEnd, resume := time.Now(), "never"
+	if d, ok := prog.ResumedAfter(killed); ok {
+		stuckEnd = killed.Add(d)
+		resume = since(max(0, stuckEnd.Sub(back)))
+	}
+	// Unready at some point while stuck (after a stall timeout's worth of
+	// the outage), and still unready at the end if it never resumed.
+	if codes := rz.between(killed.Add(10*time.Second), stuckEnd); !containsNon200(codes) {
+		t.Errorf("/readyz answered %v from 10 s into the outage until processing resumed: want unready (non-200) while stuck", summarize(codes))
+	}
+	if c := p.Readyz(); !ok && c == 200 {
+		t.Errorf("/readyz answers 200 while processing is stuck")
+	}
+	return back, resume
 }
 
 // readyz samples a process's /readyz every 500 ms.
@@ -274,4 +302,44 @@ func summarize(codes []int) string {
 		return "nothing (no samples)"
 	}
 	return s
+}
+
+// TestClickHouseFaults: the sink reaches ClickHouse through a fault proxy
+// (the processor runs undisturbed). Afterwards ClickHouse holds every
+// action, risk event and GL entry the processor committed, each once after
+// ReplacingMergeTree's collapsing; raw duplicate rows are logged.
+func TestClickHouseFaults(t *testing.T) {
+	t.Parallel()
+	testkit.Integration(t, "kafka", "redis", "clickhouse")
+	sz := SizeFromEnv(t)
+	s := NewStack(t, []string{testkit.KafkaAddr}, 6)
+	px := NewProxy(t, "clickhouse-"+s.Group, "127.0.0.1:0", testkit.ClickHouseAddr)
+	db := "faults_" + s.Group
+	p := s.Run("a", RunOpts{})
+	sink := s.Sink("sink", px.Addr, db)
+	_, wait := started(t, s, 5, sz, 0, faultedInput(sz), p)
+	group := s.Group + "-sink"
+	sprog := s.Watch(group, s.Kafka.Topics.Events)
+	if !poll(60*time.Second, func() bool { c, _ := sprog.Committed(); return c > 0 }) {
+		t.Fatalf("the sink committed nothing within 60 s\n%s", sink.LogTail(30))
+	}
+	inject(t, "ClickHouse (sink)", px, sprog, sz, func() Diff {
+		wait()
+		tp := s.Kafka.Topics
+		if !s.WaitCaughtUp(s.Group, 120*time.Second, tp.Events) {
+			t.Fatalf("the processor did not catch up\n%s", p.LogTail(30))
+		}
+		if !s.WaitCaughtUp(group, 120*time.Second, tp.Events, tp.Actions, tp.Risk, tp.GL) {
+			t.Errorf("the sink did not catch up within 120 s\n%s", sink.LogTail(30))
+		}
+		sink.Stop()
+		p.Stop()
+		want := s.Collect(tp, s.Prefix)
+		raw := Landed(t, db, false)
+		got := Landed(t, db, true)
+		got.States = want.States
+		rawDup := Compare(raw, want).Duplicated
+		t.Logf("raw rows (before ReplacingMergeTree collapses them): %d ids landed more than once", rawDup)
+		return Check(t, got, want)
+	})
 }

@@ -88,18 +88,23 @@ func NewStack(t testing.TB, brokers []string, partitions int) *Stack {
 	t.Helper()
 	testkit.Integration(t, "redis")
 	id := testkit.ID()
-	s := &Stack{t: t, Bin: Binary(t), Group: "f" + id, dir: t.TempDir()}
+	// Child logs outlive the test: a failure's evidence.
+	dir, err := os.MkdirTemp("", "arrears-faults-"+strings.ReplaceAll(t.Name(), "/", "_")+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("child logs in %s", dir)
+	s := &Stack{t: t, Bin: Binary(t), Group: "f" + id, dir: dir}
 	s.Kafka = kafkax.Defaults()
 	s.Kafka.Brokers = brokers
 	s.Kafka.Partitions = partitions
 	s.Kafka.Topics = topics("f" + id)
 	s.createTopics(s.Kafka)
 	s.Redis, s.Prefix = testkit.Redis(t)
-	codec, err := schemas.New(schemas.Config{})
+	s.Codec, err = schemas.New(schemas.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Codec = codec
 	return s
 }
 

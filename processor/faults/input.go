@@ -61,11 +61,11 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// Produce writes recs to the events topic spread evenly over `over` (in 100
-// chunks), in the background; the returned function waits for the last
-// acknowledgement. The producer retries without limit, so a broker that is
-// down only delays it.
-func (s *Stack) Produce(recs []*kgo.Record, over time.Duration) (wait func()) {
+// Produce writes recs to the events topic in the background: the first
+// burst records at once (a backlog), the rest spread evenly over `over` (in
+// 100 chunks); the returned function waits for the last acknowledgement. The
+// producer retries without limit, so a broker that is down only delays it.
+func (s *Stack) Produce(recs []*kgo.Record, burst int, over time.Duration) (wait func()) {
 	s.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Kafka.Brokers...), kgo.DefaultProduceTopic(s.Kafka.Topics.Events),
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit()), kgo.ProducerLinger(5*time.Millisecond))
@@ -75,6 +75,14 @@ func (s *Stack) Produce(recs []*kgo.Record, over time.Duration) (wait func()) {
 	errc := make(chan error, 1)
 	go func() {
 		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		err := cl.ProduceSync(ctx, recs[:burst]...).FirstErr()
+		cancel()
+		if err != nil {
+			errc <- err
+			return
+		}
+		recs := recs[burst:]
 		const chunks = 100
 		started := time.Now()
 		for i := 0; i < chunks; i++ {
@@ -215,16 +223,13 @@ func (p *Progress) Committed() (committed, end int64) {
 	return s.committed, s.end
 }
 
-// WaitCaughtUp waits until group has committed every record of topic.
-func (s *Stack) WaitCaughtUp(group, topic string, timeout time.Duration) bool {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Kafka.Brokers...))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+// WaitCaughtUp waits until group has consumed every record of topics
+// (kafkax.Lag: transaction markers at the end do not count).
+func (s *Stack) WaitCaughtUp(group string, timeout time.Duration, topics ...string) bool {
 	return poll(timeout, func() bool {
-		c, e, ok := committed(context.Background(), adm, group, topic)
-		return ok && e > 0 && c >= e
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n, err := kafkax.Lag(ctx, s.Kafka, group, topics...)
+		return err == nil && n == 0
 	})
 }

@@ -11,15 +11,16 @@ import (
 // Size is the suite's scale: reduced (the default, run by `go test ./...` and
 // CI) or full (ARREARS_FAULTS=full, run by `make faults`).
 type Size struct {
-	Full       bool
-	Accounts   int
-	Months     int
-	Produce    time.Duration // the input is produced evenly over this long
-	Churn      time.Duration // how long instances are killed/restarted
-	ChurnEvery time.Duration
-	Phase      time.Duration // how long latency and resets each last
-	Blackhole  time.Duration
-	BrokerDown time.Duration
+	Full        bool
+	Accounts    int
+	Months      int
+	Produce     time.Duration // the input is produced evenly over this long
+	Churn       time.Duration // how long instances are killed/restarted
+	ChurnEvery  time.Duration
+	Phase       time.Duration // how long latency and resets each last
+	Blackhole   time.Duration
+	BrokerDown  time.Duration
+	BrokerKills int // how many times the broker is SIGKILLed
 }
 
 // SizeFromEnv reads ARREARS_FAULTS (full or empty).
@@ -27,10 +28,10 @@ func SizeFromEnv(t testing.TB) Size {
 	switch v := os.Getenv("ARREARS_FAULTS"); v {
 	case "full":
 		return Size{Full: true, Accounts: 5000, Months: 4, Produce: 150 * time.Second, Churn: 2 * time.Minute, ChurnEvery: 10 * time.Second,
-			Phase: 15 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second}
+			Phase: 15 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second, BrokerKills: 2}
 	case "", "reduced":
 		return Size{Accounts: 400, Months: 3, Produce: 45 * time.Second, Churn: 30 * time.Second, ChurnEvery: 10 * time.Second,
-			Phase: 5 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second}
+			Phase: 5 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second, BrokerKills: 1}
 	default:
 		t.Fatalf("ARREARS_FAULTS=%q: want full or empty", v)
 		return Size{}
