@@ -126,8 +126,7 @@ func (r *avroReader) decimal(field string) event.Amount {
 	}
 	if len(b) > 8 {
 		if r.err == nil {
-			r.err = &FieldError{Path: r.path, Field: field, Err: ErrInvalidField,
-				Detail: fmt.Sprintf("decimal of %d bytes out of range", len(b))}
+			r.err = invalid(r.path, field, CodeInvalidAmount, "decimal of %d bytes out of range", len(b))
 		}
 		return 0
 	}

@@ -270,6 +270,8 @@ func (k *checker) checkEvent(ev *event.Event) error {
 		}
 	case *event.AccountClosed:
 		k.text("reason", b.Reason)
+	case *event.AccountReopened:
+		k.text("reason", b.Reason)
 	case *event.DisputeOpened:
 		k.id("dispute_id", b.DisputeID)
 		k.id("invoice_id", b.InvoiceID)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/ledger"
+	"github.com/arrears/arrears/processor/workload"
 )
 
 // jsonEvent is an Avro-JSON event with envelope fields overridable.
@@ -215,5 +216,28 @@ func TestCode(t *testing.T) {
 	}
 	if Transient(invalid("", "a", CodeInvalidID, "x")) || !Transient(fmt.Errorf("%w: x", ErrRegistry)) {
 		t.Error("ErrRegistry must be the only transient error")
+	}
+}
+
+// TestWorkloadDecodes: the generator behind gen, demo and bench writes only
+// events the strict decoder accepts (whole cents, known zones), so none of
+// its traffic is dead-lettered.
+func TestWorkloadDecodes(t *testing.T) {
+	ctx := context.Background()
+	c := newCodec(t, Config{})
+	g := workload.New(workload.Options{Seed: 7, Accounts: 500, Months: 2})
+	n := 0
+	for ev, ok := g.Next(); ok; ev, ok = g.Next() {
+		n++
+		b, err := c.EncodeEvent(ctx, "t", ev)
+		if err == nil {
+			_, err = c.DecodeEvent(ctx, b)
+		}
+		if err != nil {
+			t.Fatalf("event %d (%s): %v", n, ev.Body.Kind(), err)
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d events generated", n)
 	}
 }
