@@ -183,12 +183,15 @@ func (f *fields) asAmount(name string, v any, ok bool) event.Amount {
 	return a
 }
 
-// quoteInput quotes an input value for an error message, cut to 32 bytes.
-func quoteInput(s string) string {
+// quoteInput quotes an input string for an error message, cut to 32 bytes.
+func quoteInput(s string) string { return strconv.Quote(cutInput(s)) }
+
+// cutInput cuts an input value to 32 bytes for an error message.
+func cutInput(s string) string {
 	if len(s) > 32 {
-		return strconv.Quote(s[:32]) + "..."
+		return s[:32] + "..."
 	}
-	return strconv.Quote(s)
+	return s
 }
 
 // ratAmount converts goavro's decimal; the common case (denominator divides
@@ -264,7 +267,7 @@ func (f *fields) asDate(name string, v any, ok bool) event.Date {
 	case json.Number:
 		n, err := strconv.ParseInt(string(x), 10, 32)
 		if err != nil {
-			f.failCode(name, CodeInvalidTime, "date %s: want days since 1970-01-01 as a 32-bit integer", x)
+			f.failCode(name, CodeInvalidTime, "date %s: want days since 1970-01-01 as a 32-bit integer", cutInput(string(x)))
 		}
 		return event.Date(n)
 	case string:
@@ -291,7 +294,7 @@ func (f *fields) timestamp(name string) time.Time {
 	case json.Number:
 		ms, err := strconv.ParseInt(string(x), 10, 64)
 		if err != nil {
-			f.failCode(name, CodeInvalidTime, "timestamp %s: want epoch milliseconds as an integer", x)
+			f.failCode(name, CodeInvalidTime, "timestamp %s: want epoch milliseconds as an integer", cutInput(string(x)))
 		}
 		return time.UnixMilli(ms).UTC()
 	case string:
@@ -343,7 +346,7 @@ func (f *fields) asInt(name string, v any, ok bool, bits int) int64 {
 	case json.Number:
 		n, err := strconv.ParseInt(string(x), 10, bits)
 		if err != nil {
-			f.fail(name, ErrInvalidField, "%s is not a %d-bit integer", x, bits)
+			f.fail(name, ErrInvalidField, "%s is not a %d-bit integer", cutInput(string(x)), bits)
 		}
 		return n
 	}
@@ -371,7 +374,7 @@ func (f *fields) asFloat(name string, v any, ok bool) float64 {
 	case json.Number:
 		n, err := strconv.ParseFloat(string(x), 64)
 		if err != nil {
-			f.fail(name, ErrInvalidField, "%s is not a number", x)
+			f.fail(name, ErrInvalidField, "%s is not a number", cutInput(string(x)))
 		}
 		return n
 	case string: // Avro JSON spells NaN and infinities as strings

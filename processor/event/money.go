@@ -38,15 +38,15 @@ func ParseAmount(s string) (Amount, error) {
 	}
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if whole == "" && (!hasDot || frac == "") {
-		return 0, fmt.Errorf("amount %q: no digits", s)
+		return 0, fmt.Errorf("amount %s: no digits", quoted(s))
 	}
 	if len(frac) > Scale {
-		return 0, fmt.Errorf("amount %q: more than %d decimal places", s, Scale)
+		return 0, fmt.Errorf("amount %s: more than %d decimal places", quoted(s), Scale)
 	}
 	for _, part := range []string{whole, frac} {
 		for _, c := range part {
 			if c < '0' || c > '9' {
-				return 0, fmt.Errorf("amount %q: not a decimal number", s)
+				return 0, fmt.Errorf("amount %s: not a decimal number", quoted(s))
 			}
 		}
 	}
@@ -54,7 +54,7 @@ func ParseAmount(s string) (Amount, error) {
 	if whole != "" {
 		var err error
 		if w, err = strconv.ParseInt(whole, 10, 64); err != nil || w > math.MaxInt64/unit-1 {
-			return 0, fmt.Errorf("amount %q: out of range", s)
+			return 0, fmt.Errorf("amount %s: out of range", quoted(s))
 		}
 	}
 	f := int64(0)
@@ -67,6 +67,15 @@ func ParseAmount(s string) (Amount, error) {
 		a = -a
 	}
 	return a, nil
+}
+
+// quoted quotes an input for an error message, cut to 32 bytes so that a
+// hostile megabyte never ends up in a reason.
+func quoted(s string) string {
+	if len(s) > 32 {
+		return strconv.Quote(s[:32]) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // MustAmount is ParseAmount for literals in tests and examples; it panics on
