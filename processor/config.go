@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/arrears/arrears/processor/event"
 )
 
 // Config tunes the processing loop.
@@ -30,7 +32,40 @@ type Config struct {
 	// partition at this interval of wall time (default 0: off; set it in
 	// production, leave it off in replays and simulations).
 	TickInterval time.Duration `yaml:"tick_interval"`
+	// TickSource is the event source of the built-in ticker's ClockTicks
+	// (default "arrears-ticker"). In live time only ClockTicks from this
+	// source move the clock; others are dead-lettered (CLOCKTICK_SOURCE).
+	TickSource string `yaml:"tick_source"`
+	// Time is "live" (default: production) or "simulated" (gen, demo, bench,
+	// tests). In live time an event whose event_time is more than
+	// MaxClockSkew ahead of the wall clock is dead-lettered
+	// (FUTURE_EVENT_TIME) and never moves the partition clock; in simulated
+	// time every event and tick moves the clock as fast as they come.
+	Time string `yaml:"time"`
+	// MaxClockSkew bounds how far ahead of the wall clock an event or tick
+	// may be in live time (default 10m).
+	MaxClockSkew time.Duration `yaml:"max_clock_skew"`
+	// StallTimeout: /readyz turns unready and arrears_processor_stalled
+	// goes to 1 when input is waiting and no batch committed for this long
+	// (default 60s).
+	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// RetryMax caps the backoff between retries of a failing partition or
+	// session (default 10s; the first retry waits 100 ms).
+	RetryMax time.Duration `yaml:"retry_max"`
+	// MaxStatusBytes bounds one status (changelog) record (default 900000,
+	// under Kafka's default 1 MB record limit). An event that would make
+	// its account's status larger is dead-lettered (STATUS_TOO_LARGE).
+	MaxStatusBytes int `yaml:"max_status_bytes"`
+	// DLQMaxPayload is how much of a rejected value a dead letter copies
+	// (set from dlq.max_payload_bytes; default event.DefaultMaxDeadLetterPayload).
+	DLQMaxPayload int `yaml:"-"`
 }
+
+// Time modes.
+const (
+	TimeLive      = "live"
+	TimeSimulated = "simulated"
+)
 
 // Defaults returns the documented defaults.
 func Defaults() Config {
@@ -45,6 +80,13 @@ func Defaults() Config {
 		CacheAccounts:      2000,
 		TransactionTimeout: 60 * time.Second,
 		SessionTimeout:     45 * time.Second,
+		TickSource:         "arrears-ticker",
+		Time:               TimeLive,
+		MaxClockSkew:       10 * time.Minute,
+		StallTimeout:       60 * time.Second,
+		RetryMax:           10 * time.Second,
+		MaxStatusBytes:     900_000,
+		DLQMaxPayload:      event.DefaultMaxDeadLetterPayload,
 	}
 }
 
@@ -71,6 +113,27 @@ func (c Config) Validate() error {
 	}
 	if c.TickInterval < 0 {
 		errs = append(errs, fmt.Errorf("processor.tick_interval: %s must be >= 0", c.TickInterval))
+	}
+	if c.Time != TimeLive && c.Time != TimeSimulated {
+		errs = append(errs, fmt.Errorf("processor.time: %q is not live or simulated", c.Time))
+	}
+	if c.Time == TimeLive && c.TickSource == "" {
+		errs = append(errs, errors.New("processor.tick_source: must not be empty in live time"))
+	}
+	if c.MaxClockSkew <= 0 {
+		errs = append(errs, fmt.Errorf("processor.max_clock_skew: %s must be > 0", c.MaxClockSkew))
+	}
+	if c.StallTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("processor.stall_timeout: %s must be >= 1s", c.StallTimeout))
+	}
+	if c.RetryMax < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("processor.retry_max: %s must be >= 100ms", c.RetryMax))
+	}
+	if c.MaxStatusBytes < 4096 {
+		errs = append(errs, fmt.Errorf("processor.max_status_bytes: %d must be >= 4096", c.MaxStatusBytes))
+	}
+	if c.DLQMaxPayload < 0 {
+		errs = append(errs, fmt.Errorf("dlq.max_payload_bytes: %d must be >= 0", c.DLQMaxPayload))
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,13 @@
 // (Redis) in one fenced, idempotent call per partition. It does IO through
 // franz-go and the small Store and Codec interfaces it declares.
 //
+// loop.go holds the whole loop, each step a named call:
+// fetch -> decode -> fire timers -> apply -> emit -> commit -> store.
+// partition.go holds the per-partition steps, admit.go the envelope rules
+// and the live-time clock guard, errors.go the one classifier (retry,
+// dead-letter, fatal), emitter.go the transaction's outputs, watch.go the
+// stall detection behind /readyz, restore.go the changelog catch-up.
+//
 // Processing model (DESIGN.md "Processing model"):
 //   - one consumer group session (franz-go GroupTransactSession); each poll is
 //     split by input partition, and one goroutine per partition applies that

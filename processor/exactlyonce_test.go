@@ -171,10 +171,8 @@ func (h *harness) referenceRun() refResult {
 	ref := *h
 	ref.group = h.group + "-ref"
 	ref.pref = h.pref + "ref"
-	ref.kcfg.Topics = h.kcfg.Topics
-	id := testkit.ID()
-	ref.kcfg.Topics.Actions, ref.kcfg.Topics.Risk, ref.kcfg.Topics.Status, ref.kcfg.Topics.GL, ref.kcfg.Topics.DLQ =
-		"r"+id+".actions", "r"+id+".risk", "r"+id+".status", "r"+id+".gl", "r"+id+".dlq"
+	ref.kcfg.Topics = kafkax.PrefixedTopics("r" + testkit.ID())
+	ref.kcfg.Topics.Events, ref.kcfg.Topics.ExtraInputs = h.kcfg.Topics.Events, h.kcfg.Topics.ExtraInputs
 	createTopics(h.t, ref.kcfg)
 	h.t.Cleanup(func() { testkit.DeletePrefix(h.rdb, ref.pref) })
 	stop := ref.start("ref")
@@ -428,6 +426,8 @@ func TestCrashSIGKILL(t *testing.T) {
 		"ARREARS_KAFKA_TOPICS_STATUS="+h.kcfg.Topics.Status,
 		"ARREARS_KAFKA_TOPICS_GL="+h.kcfg.Topics.GL,
 		"ARREARS_KAFKA_TOPICS_DLQ="+h.kcfg.Topics.DLQ,
+		"ARREARS_KAFKA_TOPICS_ACCEPTED="+h.kcfg.Topics.Accepted,
+		"ARREARS_PROCESSOR_TIME=simulated",
 		"ARREARS_REDIS_ADDRS="+testkit.RedisAddr,
 		"ARREARS_REDIS_PREFIX="+h.pref,
 		"ARREARS_PROCESSOR_GROUP_ID="+h.group,

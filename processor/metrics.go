@@ -7,19 +7,23 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct{ m *metrics }
 
 type metrics struct {
-	events        *prometheus.CounterVec
-	actions       *prometheus.CounterVec
-	deadLetters   *prometheus.CounterVec
-	lag           *prometheus.GaugeVec
-	batchRecords  prometheus.Histogram
-	batchSeconds  prometheus.Histogram
-	commitSeconds prometheus.Histogram
-	storeSeconds  prometheus.Histogram
-	aborted       prometheus.Counter
-	storeRetries  prometheus.Counter
-	restores      prometheus.Counter
-	restored      prometheus.Counter
-	failures      prometheus.Counter
+	events          *prometheus.CounterVec
+	actions         *prometheus.CounterVec
+	deadLetters     *prometheus.CounterVec
+	lag             *prometheus.GaugeVec
+	batchRecords    prometheus.Histogram
+	batchSeconds    prometheus.Histogram
+	commitSeconds   prometheus.Histogram
+	storeSeconds    prometheus.Histogram
+	aborted         prometheus.Counter
+	storeRetries    prometheus.Counter
+	restores        prometheus.Counter
+	restored        prometheus.Counter
+	failures        prometheus.Counter
+	retries         *prometheus.CounterVec
+	paused          prometheus.Gauge
+	stalled         prometheus.Gauge
+	sessionRestarts prometheus.Counter
 }
 
 // NewMetrics registers the processor's collectors on reg.
@@ -68,10 +72,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_batch_failures_total", Help: "Batches that failed (store, changelog or Kafka errors) and were retried after a backoff.",
 		}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arrears_processor_retries_total", Help: "Retries after a transient failure, by scope: partition (its fetch paused with a backoff), transaction, session.",
+		}, []string{"scope"}),
+		paused: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "arrears_processor_paused_partitions", Help: "Input partitions whose fetch is paused for a retry backoff.",
+		}),
+		stalled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "arrears_processor_stalled", Help: "1 while input is waiting and nothing committed for processor.stall_timeout (/readyz is unready).",
+		}),
+		sessionRestarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "arrears_processor_session_restarts_total", Help: "Kafka transaction sessions closed after a fatal error and built anew.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.events, m.actions, m.deadLetters, m.lag, m.batchRecords, m.batchSeconds,
-			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures)
+			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures,
+			m.retries, m.paused, m.stalled, m.sessionRestarts)
 	}
 	return &Metrics{m: m}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"time"
@@ -12,36 +13,55 @@ import (
 
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
 )
+
+// deps is what a partition needs, built once by New (or Restore) and
+// shared read-only by every partition.
+type deps struct {
+	cfg   Config
+	kcfg  kafkax.Config
+	store Store
+	codec Codec
+	env   *core.Env
+	m     *metrics
+	log   *slog.Logger
+	now   func() time.Time // wall clock, for the live-time guard
+}
 
 // partition is the state of one owned input partition. Only the goroutine
 // processing the partition's records touches it.
 type partition struct {
 	id    int32
-	p     *Processor
+	d     *deps
 	label string // partition number as a metric label
 
 	inited bool
 	epoch  int64
 	clock  int64 // partition clock, unix ms
 	cache  map[string]*core.State
+	sizes  map[string]int // last encoded state size, for the status bound
 	timers *timerSet
+
+	// retry bookkeeping (the loop's goroutine only)
+	failures int
 
 	// the batch being built
 	dirty     map[string]bool
 	applied   map[string]int64
-	changelog int64 // next changelog offset after this batch's status records
+	changelog int64 // next changelog offset after the committed status records
 	batch     *Batch
 }
 
-func newPartition(id int32, p *Processor) *partition {
-	return &partition{id: id, p: p, label: strconv.Itoa(int(id))}
+func newPartition(id int32, d *deps) *partition {
+	return &partition{id: id, d: d, label: strconv.Itoa(int(id))}
 }
 
 // reset forgets everything in memory; the next batch re-reads the store.
 func (pt *partition) reset() {
 	pt.inited = false
 	pt.cache = nil
+	pt.sizes = nil
 	pt.timers = nil
 	pt.batch = nil
 }
@@ -51,32 +71,41 @@ func (pt *partition) reset() {
 // committed status records to the partition, is where the catch-up must get
 // to at least.
 func (pt *partition) init(ctx context.Context) error {
-	meta, err := pt.p.store.Claim(ctx, pt.id)
+	meta, err := pt.d.store.Claim(ctx, pt.id)
 	if err != nil {
-		return err
+		return fmt.Errorf("claim: %w", err)
 	}
-	committed := pt.changelog
 	pt.epoch = meta.Epoch
-	pt.clock = meta.Clock
-	pt.changelog = meta.Changelog
-	if err := pt.restore(ctx, meta, committed); err != nil {
+	res, err := restorePartition(ctx, pt.d, pt.id, meta, pt.changelog)
+	if err != nil {
 		return fmt.Errorf("restore from changelog: %w", err)
 	}
-	tm, err := pt.p.store.Timers(ctx, pt.id)
+	pt.clock, pt.changelog = res.clock, res.changelog
+	tm, err := pt.d.store.Timers(ctx, pt.id)
 	if err != nil {
-		return err
+		return fmt.Errorf("load timers: %w", err)
 	}
 	pt.timers = newTimerSet()
 	for a, w := range tm {
 		pt.timers.set(a, w)
 	}
 	pt.cache = make(map[string]*core.State)
+	pt.sizes = make(map[string]int)
 	pt.inited = true
 	return nil
 }
 
-// process applies a micro-batch of this partition's records, producing the
-// outputs into the open transaction.
+// input is one polled record with what decoding and admission made of it.
+type input struct {
+	rec *kgo.Record
+	ev  event.Event
+	err error // a RecordError: the record goes to the DLQ
+}
+
+// process runs one micro-batch of this partition's records into the open
+// transaction: decode -> load -> (fire timers -> apply -> emit) per record
+// -> status records. A returned error aborts the transaction; records
+// refused for their own sake are dead-lettered instead.
 func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitter) error {
 	if !pt.inited {
 		if err := pt.init(ctx); err != nil {
@@ -86,11 +115,23 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
 
-	// decode everything first, then load in one call the accounts not
-	// cached: those of the events and those whose timers the batch's clock
-	// will pass
-	evs := make([]event.Event, len(recs))
-	derr := make([]error, len(recs))
+	ins, err := pt.decode(ctx, recs)
+	if err != nil {
+		return err
+	}
+	for i := range ins {
+		if err := pt.step(ctx, &ins[i], em); err != nil {
+			return err
+		}
+	}
+	return pt.finish(ctx, em)
+}
+
+// decode decodes and admits every record, then loads in one store call the
+// accounts not cached: those of the events and those whose timers the
+// batch's clock will pass.
+func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, error) {
+	ins := make([]input, len(recs))
 	var missing []string
 	seen := map[string]bool{}
 	need := func(a string) {
@@ -101,59 +142,77 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	}
 	clock := pt.clock
 	for i, r := range recs {
-		evs[i], derr[i] = pt.p.codec.DecodeEvent(ctx, r.Value)
-		if derr[i] == nil {
-			need(evs[i].Account)
-			clock = max(clock, evs[i].Time.UnixMilli())
+		in := input{rec: r}
+		ev, err := pt.d.codec.DecodeEvent(ctx, r.Value)
+		if err != nil {
+			err = decodeError(err)
+			if classify(err) == Retry {
+				return nil, err // registry trouble: retry the batch, never dead-letter
+			}
+		} else {
+			err = pt.d.admit(r, &ev)
 		}
+		in.ev, in.err = ev, err
+		if err == nil {
+			need(ev.Account)
+			clock = max(clock, ev.Time.UnixMilli())
+		}
+		ins[i] = in
 	}
 	pt.timers.eachDue(clock, need)
 	if err := pt.load(ctx, missing); err != nil {
+		return nil, err
+	}
+	return ins, nil
+}
+
+// step applies one admitted record, or dead-letters a refused one.
+func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
+	r := in.rec
+	pt.applied[r.Topic] = r.Offset
+	if in.err != nil {
+		pt.deadLetter(em, r, in.ev.Body, in.err)
+		return nil
+	}
+	ev := in.ev
+	if ms := ev.Time.UnixMilli(); ms > pt.clock {
+		pt.clock = ms
+	}
+	if err := pt.fire(ctx, em); err != nil {
 		return err
 	}
-
-	for i, r := range recs {
-		pt.applied[r.Topic] = r.Offset
-		if derr[i] != nil {
-			pt.deadLetter(ctx, em, r, "decode", derr[i].Error())
-			pt.p.m.events.WithLabelValues("Unknown", "dead_letter").Inc()
-			continue
-		}
-		ev := evs[i]
-		kind := ev.Body.Kind().String()
-		if ms := ev.Time.UnixMilli(); ms > pt.clock {
-			pt.clock = ms
-		}
-		if err := pt.fire(ctx, em); err != nil {
-			return err
-		}
-		if ev.Body.Kind() == event.KindClockTick {
-			pt.p.m.events.WithLabelValues(kind, "applied").Inc()
-			continue
-		}
-		if ev.Account == "" {
-			pt.deadLetter(ctx, em, r, "validation", kind+": missing account_id")
-			pt.p.m.events.WithLabelValues(kind, "dead_letter").Inc()
-			continue
-		}
-		st, err := pt.get(ctx, ev.Account)
-		if err != nil {
-			return err
-		}
-		out, err := core.Apply(st, ev, time.UnixMilli(pt.clock).UTC(), pt.p.env)
-		if err != nil {
-			var rej *core.RejectError
-			if !errors.As(err, &rej) {
-				return fmt.Errorf("apply %s %s: %w", kind, ev.ID, err)
-			}
-			pt.deadLetter(ctx, em, r, "ledger", fmt.Sprintf("%s %s rejected: %s", kind, ev.ID, rej.Error()))
-			pt.p.m.events.WithLabelValues(kind, "rejected").Inc()
-			continue
-		}
-		pt.p.m.events.WithLabelValues(kind, "applied").Inc()
-		pt.effects(ctx, em, ev.Account, st, out)
+	kind := ev.Body.Kind().String()
+	if ev.Body.Kind() == event.KindClockTick {
+		pt.d.m.events.WithLabelValues(kind, "applied").Inc()
+		return nil
 	}
-	return pt.finish(ctx, em)
+	if ev.Account == "" {
+		pt.deadLetter(em, r, ev.Body, rejectf("MISSING_ACCOUNT", "%s: missing account_id", kind))
+		return nil
+	}
+	st, err := pt.get(ctx, ev.Account)
+	if err != nil {
+		return err
+	}
+	snapshot, err := pt.snapshot(ev.Account, st)
+	if err != nil {
+		return err
+	}
+	out, err := core.Apply(st, ev, time.UnixMilli(pt.clock).UTC(), pt.d.env)
+	if err == nil {
+		err = pt.checkSize(ctx, ev.Account, snapshot)
+	}
+	if err != nil {
+		if classify(err) != DeadLetter {
+			return fmt.Errorf("apply %s: %w", kind, err)
+		}
+		pt.deadLetter(em, r, ev.Body, err)
+		return nil
+	}
+	pt.d.m.events.WithLabelValues(kind, "applied").Inc()
+	pt.effects(ctx, em, ev.Account, out)
+	pt.accepted(em, r)
+	return nil
 }
 
 // fire wakes, in (time, account) order, every account whose timer the clock passed.
@@ -168,29 +227,30 @@ func (pt *partition) fire(ctx context.Context, em *emitter) error {
 			return err
 		}
 		pt.dirty[acct] = true // the timer is cleared at least
-		out, err := core.Wake(st, acct, time.UnixMilli(at).UTC(), pt.p.env)
+		out, err := core.Wake(st, acct, time.UnixMilli(at).UTC(), pt.d.env)
 		if err != nil {
-			return fmt.Errorf("wake %s: %w", acct, err)
+			return fmt.Errorf("wake: %w", err)
 		}
-		pt.effects(ctx, em, acct, st, out)
+		pt.effects(ctx, em, acct, out)
 	}
 }
 
 // effects emits one step's outputs and records the account as changed.
-func (pt *partition) effects(ctx context.Context, em *emitter, acct string, st *core.State, out core.Output) {
-	topics := pt.p.kcfg.Topics
+func (pt *partition) effects(ctx context.Context, em *emitter, acct string, out core.Output) {
+	topics := pt.d.kcfg.Topics
+	codec := pt.d.codec
 	for i := range out.Actions {
 		a := &out.Actions[i]
-		pt.emit(ctx, em, topics.Actions, acct, func() ([]byte, error) { return pt.p.codec.EncodeAction(ctx, topics.Actions, a) })
-		pt.p.m.actions.WithLabelValues(string(a.Type)).Inc()
+		pt.emit(em, topics.Actions, acct, func() ([]byte, error) { return codec.EncodeAction(ctx, topics.Actions, a) })
+		pt.d.m.actions.WithLabelValues(string(a.Type)).Inc()
 	}
 	for i := range out.Risk {
 		r := &out.Risk[i]
-		pt.emit(ctx, em, topics.Risk, acct, func() ([]byte, error) { return pt.p.codec.EncodeRisk(ctx, topics.Risk, r) })
+		pt.emit(em, topics.Risk, acct, func() ([]byte, error) { return codec.EncodeRisk(ctx, topics.Risk, r) })
 	}
 	for i := range out.GL {
 		g := &out.GL[i]
-		pt.emit(ctx, em, topics.GL, acct, func() ([]byte, error) { return pt.p.codec.EncodeGL(ctx, topics.GL, g) })
+		pt.emit(em, topics.GL, acct, func() ([]byte, error) { return codec.EncodeGL(ctx, topics.GL, g) })
 	}
 	if out.Changed || len(out.Actions)+len(out.Risk)+len(out.GL) > 0 {
 		pt.dirty[acct] = true
@@ -205,19 +265,30 @@ func (pt *partition) effects(ctx context.Context, em *emitter, acct string, st *
 	}
 }
 
-// emit encodes and produces one output record; an encoding failure is a bug
-// in our own output, so it aborts the transaction.
-func (pt *partition) emit(ctx context.Context, em *emitter, topic, key string, enc func() ([]byte, error)) {
+// emit encodes and produces one output record; an encoding failure aborts
+// the transaction (classified Retry: a registry outage, or a bug in our
+// own output that must never lose the input).
+func (pt *partition) emit(em *emitter, topic, key string, enc func() ([]byte, error)) {
 	v, err := enc()
 	if err != nil {
-		em.mu.Lock()
-		if em.err == nil {
-			em.err = fmt.Errorf("encode %s record for %s: %w", topic, key, err)
-		}
-		em.mu.Unlock()
+		em.fail(fmt.Errorf("%w: %s record: %w", errEncode, topic, err))
 		return
 	}
-	em.produce(&kgo.Record{Topic: topic, Key: []byte(key), Value: v}, nil)
+	em.produce(&kgo.Record{Topic: topic, Key: []byte(key), Value: v})
+}
+
+// accepted copies an applied input record, value unchanged, to the
+// accepted-events topic on the same partition: the sink lands facts from
+// there, so analytics only ever sees what the processor accepted.
+func (pt *partition) accepted(em *emitter, r *kgo.Record) {
+	em.produce(&kgo.Record{
+		Topic: pt.d.kcfg.Topics.Accepted, Partition: pt.id, Key: r.Key, Value: r.Value,
+		Headers: []kgo.RecordHeader{
+			{Key: "src_topic", Value: []byte(r.Topic)},
+			{Key: "src_partition", Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
+			{Key: "src_offset", Value: strconv.AppendInt(nil, r.Offset, 10)},
+		},
+	})
 }
 
 // finish writes a status (changelog) record for every changed account and
@@ -229,75 +300,104 @@ func (pt *partition) finish(ctx context.Context, em *emitter) error {
 		accts = append(accts, a)
 	}
 	sort.Strings(accts)
-	now := time.UnixMilli(pt.clock).UTC()
 	for _, a := range accts {
-		st := pt.cache[a]
-		state, err := st.MarshalBinary()
+		state, v, err := pt.encodeStatus(ctx, a)
 		if err != nil {
-			return fmt.Errorf("encode state of %s: %w", a, err)
+			return err
 		}
-		status := st.Status(now)
-		status.Account = a
-		status.SourcePartition = pt.id
-		status.State = state
-		v, err := pt.p.codec.EncodeStatus(ctx, pt.p.kcfg.Topics.Status, &status)
-		if err != nil {
-			return fmt.Errorf("encode status of %s: %w", a, err)
+		if len(v) > pt.d.cfg.MaxStatusBytes {
+			// checkSize keeps this from happening; never produce it.
+			return fmt.Errorf("status record of %d bytes exceeds processor.max_status_bytes %d", len(v), pt.d.cfg.MaxStatusBytes)
 		}
+		pt.sizes[a] = len(state)
 		b.Put[a] = state
 		b.Timers[a] = pt.timers.get(a)
-		em.produce(&kgo.Record{Topic: pt.p.kcfg.Topics.Status, Partition: pt.id, Key: []byte(a), Value: v}, func(r *kgo.Record) {
-			em.mu.Lock()
-			if r.Offset+1 > pt.changelog {
-				pt.changelog = r.Offset + 1
-			}
-			em.mu.Unlock()
-		})
+		em.produceStatus(&kgo.Record{Topic: pt.d.kcfg.Topics.Status, Partition: pt.id, Key: []byte(a), Value: v})
 	}
 	pt.batch = b
 	pt.evict()
 	return nil
 }
 
+// encodeStatus encodes account a's state and its status record.
+func (pt *partition) encodeStatus(ctx context.Context, a string) (state, value []byte, err error) {
+	st := pt.cache[a]
+	state, err = st.MarshalBinary()
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode state: %w", err)
+	}
+	status := st.Status(time.UnixMilli(pt.clock).UTC())
+	status.Account = a
+	status.SourcePartition = pt.id
+	status.State = state
+	value, err = pt.d.codec.EncodeStatus(ctx, pt.d.kcfg.Topics.Status, &status)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: status record: %w", errEncode, err)
+	}
+	return state, value, nil
+}
+
+// snapshot keeps the encoded state of an account that is already large
+// (over half of the status bound), so that an event that would push its
+// status record past the bound can be undone; other accounts cost nothing.
+func (pt *partition) snapshot(acct string, st *core.State) ([]byte, error) {
+	if pt.sizes[acct] <= pt.d.cfg.MaxStatusBytes/2 {
+		return nil, nil
+	}
+	b, err := st.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return b, nil
+}
+
+// checkSize refuses (STATUS_TOO_LARGE) the event just applied to a large
+// account when its status record would exceed the bound, restoring the
+// state from before it.
+func (pt *partition) checkSize(ctx context.Context, acct string, snapshot []byte) error {
+	if snapshot == nil {
+		return nil
+	}
+	_, v, err := pt.encodeStatus(ctx, acct)
+	if err != nil {
+		return err
+	}
+	if len(v) <= pt.d.cfg.MaxStatusBytes {
+		return nil
+	}
+	st := &core.State{}
+	if err := st.UnmarshalBinary(snapshot); err != nil {
+		return fmt.Errorf("restore state snapshot: %w", err)
+	}
+	pt.cache[acct] = st
+	return rejectf("STATUS_TOO_LARGE", "the account's status record would be %d bytes, over processor.max_status_bytes %d", len(v), pt.d.cfg.MaxStatusBytes)
+}
+
 // persist writes the committed batch to the store, retrying transient
 // failures; a flushed store is restored from the changelog.
-func (pt *partition) persist(ctx context.Context) error {
+func (pt *partition) persist(ctx context.Context, changelog int64, wrote bool) error {
+	if wrote {
+		pt.changelog = changelog
+	}
 	b := pt.batch
 	if b == nil {
 		return nil
 	}
 	pt.batch = nil
 	b.Changelog = pt.changelog
-	backoff := 100 * time.Millisecond
-	for {
-		start := time.Now()
-		err := pt.p.store.Apply(ctx, pt.id, pt.epoch, b)
-		pt.p.m.storeSeconds.Observe(time.Since(start).Seconds())
-		switch {
-		case err == nil, errors.Is(err, ErrStale):
-			return nil
-		case errors.Is(err, ErrFenced):
-			return fmt.Errorf("partition %d: %w", pt.id, err)
-		case errors.Is(err, ErrLost):
-			pt.p.log.Warn("partition state missing in the store; restoring from the changelog", "partition", pt.id)
-			pt.p.m.restores.Inc()
-			pt.reset()
-			return pt.init(ctx)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		pt.p.log.Warn("store write failed; retrying", "partition", pt.id, "err", err, "backoff", backoff)
-		pt.p.m.storeRetries.Inc()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		if backoff < 5*time.Second {
-			backoff *= 2
-		}
+	start := time.Now()
+	err := pt.d.store.Apply(ctx, pt.id, pt.epoch, b)
+	pt.d.m.storeSeconds.Observe(time.Since(start).Seconds())
+	switch {
+	case err == nil, errors.Is(err, ErrStale):
+		return nil
+	case errors.Is(err, ErrLost):
+		pt.d.log.Warn("partition state missing in the store; restoring from the changelog", "partition", pt.id)
+		pt.d.m.restores.Inc()
+		pt.reset()
+		return pt.init(ctx)
 	}
+	return fmt.Errorf("store batch: %w", err)
 }
 
 // get returns the account's state from the cache or the store (new if absent).
@@ -315,16 +415,17 @@ func (pt *partition) load(ctx context.Context, accts []string) error {
 	if len(accts) == 0 {
 		return nil
 	}
-	vals, err := pt.p.store.Load(ctx, pt.id, pt.epoch, accts)
+	vals, err := pt.d.store.Load(ctx, pt.id, pt.epoch, accts)
 	if err != nil {
-		return err
+		return fmt.Errorf("load accounts: %w", err)
 	}
 	for _, a := range accts {
 		st := &core.State{}
 		if v, ok := vals[a]; ok {
 			if err := st.UnmarshalBinary(v); err != nil {
-				return fmt.Errorf("decode stored state of %s: %w", a, err)
+				return fmt.Errorf("decode stored state: %w", err)
 			}
+			pt.sizes[a] = len(v)
 		}
 		pt.cache[a] = st
 	}
@@ -333,7 +434,7 @@ func (pt *partition) load(ctx context.Context, accts []string) error {
 
 // evict keeps the cache bounded by dropping clean entries.
 func (pt *partition) evict() {
-	limit := pt.p.cfg.CacheAccounts
+	limit := pt.d.cfg.CacheAccounts
 	if len(pt.cache) <= limit {
 		return
 	}
@@ -343,18 +444,34 @@ func (pt *partition) evict() {
 		}
 		if !pt.dirty[a] {
 			delete(pt.cache, a)
+			delete(pt.sizes, a)
 		}
 	}
 }
 
-// deadLetter produces a rejected input record to the DLQ with its reason and
-// coordinates, inside the transaction (so it is exactly once too).
-func (pt *partition) deadLetter(ctx context.Context, em *emitter, r *kgo.Record, class, reason string) {
-	d := &event.DeadLetter{
-		Reason: reason, ErrorClass: class, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
-		Key: r.Key, Value: r.Value, Time: time.UnixMilli(pt.clock).UTC(),
+// deadLetter produces a refused input record to the DLQ with its reason
+// and coordinates, inside the transaction (so it is exactly once too). The
+// dead letter carries at most dlq.max_payload_bytes of the value, with the
+// whole value's size and SHA-256.
+func (pt *partition) deadLetter(em *emitter, r *kgo.Record, body event.Body, cause error) {
+	kind, outcome := "Unknown", "dead_letter"
+	if body != nil {
+		kind = body.Kind().String()
 	}
-	pt.p.m.deadLetters.WithLabelValues(class).Inc()
-	pt.p.log.Debug("dead letter", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
-	pt.emit(ctx, em, pt.p.kcfg.Topics.DLQ, string(r.Key), func() ([]byte, error) { return pt.p.codec.EncodeDeadLetter(ctx, pt.p.kcfg.Topics.DLQ, d) })
+	code, class := "REJECTED", "ledger"
+	var rec *RecordError
+	var rej *core.RejectError
+	switch {
+	case errors.As(cause, &rec):
+		code, class = rec.Code, rec.Class
+	case errors.As(cause, &rej):
+		code, outcome = rejectCode(rej), "rejected"
+	}
+	d := event.NewDeadLetter(r.Topic, r.Partition, r.Offset, r.Key, r.Value, class, code, cause.Error(),
+		time.UnixMilli(pt.clock).UTC(), pt.d.cfg.DLQMaxPayload)
+	pt.d.m.deadLetters.WithLabelValues(class).Inc()
+	pt.d.m.events.WithLabelValues(kind, outcome).Inc()
+	pt.d.log.Debug("dead letter", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "code", code, "reason", d.Reason)
+	dlq := pt.d.kcfg.Topics.DLQ
+	pt.emit(em, dlq, string(d.Key), func() ([]byte, error) { return pt.d.codec.EncodeDeadLetter(em.ctx, dlq, d) })
 }

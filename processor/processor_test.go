@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor"
@@ -33,6 +34,13 @@ type harness struct {
 	group string
 	env   *core.Env
 	poll  int // max records per poll (default 2000)
+	// tune adjusts each instance's config (default: simulated time, as the
+	// workloads are).
+	tune func(*processor.Config)
+	// codecFor builds each instance's codec (default: h.codec).
+	codecFor func() processor.Codec
+	// reg, when set, receives the instances' metrics.
+	reg prometheus.Registerer
 }
 
 func newHarness(t testing.TB, partitions int) *harness {
@@ -56,12 +64,20 @@ func (h *harness) start(name string) (stop func()) {
 		cfg.MaxPollRecords = h.poll
 	}
 	cfg.SessionTimeout = 6 * time.Second
+	cfg.Time = processor.TimeSimulated
+	if h.tune != nil {
+		h.tune(&cfg)
+	}
+	var codec processor.Codec = h.codec
+	if h.codecFor != nil {
+		codec = h.codecFor()
+	}
 	store := redisstore.New(h.rdb, h.pref)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	p, err := processor.New(cfg, h.kcfg, store, h.codec, h.env, processor.NewMetrics(nil), log)
+	p, err := processor.New(cfg, h.kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log)
 	if err != nil {
 		h.t.Fatal(err)
 	}

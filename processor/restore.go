@@ -17,90 +17,100 @@ import (
 // restoreChunk is how many accounts one store write carries while restoring.
 const restoreChunk = 2000
 
-// restore brings the store up to the changelog: it reads the partition's
-// status records from meta.Changelog to the last stable offset and writes
-// each account's latest state and timer. After a crash between a Kafka
-// commit and the store write it replays the missing batch's states; after
-// Redis lost everything (meta.Fresh) it rebuilds the partition from scratch.
+// restored is where a partition stands after restorePartition.
+type restored struct {
+	clock     int64 // partition clock, unix ms
+	changelog int64 // next changelog offset reflected in the store
+}
+
+// restorePartition brings the store up to the changelog: it reads the
+// partition's status records from meta.Changelog to the last stable offset
+// and writes each account's latest state and timer. After a crash between
+// a Kafka commit and the store write it replays the missing batch's
+// states; after Redis lost everything (meta.Fresh) it rebuilds the
+// partition from scratch.
 //
 // A committed transaction's records count below the last stable offset
 // only once the broker wrote its markers, which it does after the commit
 // returned. So restore first waits for the stable offset to reach
 // committed (the end of this process's own last committed status records)
 // or, when the process has none, the high watermark (a previous owner's).
-func (pt *partition) restore(ctx context.Context, meta Meta, committed int64) error {
-	topic := pt.p.kcfg.Topics.Status
-	cl, err := kgo.NewClient(append(pt.p.kcfg.ClientOpts(),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {pt.id: kgo.NewOffset().At(meta.Changelog)}}),
+func restorePartition(ctx context.Context, d *deps, id int32, meta Meta, committed int64) (restored, error) {
+	res := restored{clock: meta.Clock, changelog: meta.Changelog}
+	topic := d.kcfg.Topics.Status
+	cl, err := kgo.NewClient(append(d.kcfg.ClientOpts(),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {id: kgo.NewOffset().At(meta.Changelog)}}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
 		kgo.FetchMaxWait(200*time.Millisecond),
 	)...)
 	if err != nil {
-		return err
+		return res, err
 	}
 	defer cl.Close()
-	end, err := stableEnd(ctx, kadm.NewClient(cl), topic, pt.id, committed)
+	end, err := stableEnd(ctx, kadm.NewClient(cl), topic, id, committed)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if end.Offset < committed {
-		return fmt.Errorf("changelog %s[%d]: stable offset %d is below the committed %d", topic, pt.id, end.Offset, committed)
+		return res, fmt.Errorf("changelog %s[%d]: stable offset %d is below the committed %d", topic, id, end.Offset, committed)
 	}
 	if end.Offset <= meta.Changelog {
-		return nil
+		return res, nil
 	}
 	start := time.Now()
-	pt.p.log.Info("catching up from the changelog", "partition", pt.id, "from", meta.Changelog, "to", end.Offset, "fresh", meta.Fresh)
+	d.log.Info("catching up from the changelog", "partition", id, "from", meta.Changelog, "to", end.Offset, "fresh", meta.Fresh)
 
-	b := &Batch{Put: map[string][]byte{}, Timers: map[string]int64{}, Applied: map[string]int64{}}
+	b := newBatch()
 	n := 0
 	flush := func(next int64) error {
 		b.Changelog = next
-		b.Clock = pt.clock
-		if err := pt.p.store.Apply(ctx, pt.id, pt.epoch, b); err != nil {
+		b.Clock = res.clock
+		if err := d.store.Apply(ctx, id, meta.Epoch, b); err != nil {
 			return err
 		}
-		pt.changelog = next
-		b = &Batch{Put: map[string][]byte{}, Timers: map[string]int64{}, Applied: map[string]int64{}}
+		res.changelog = next
+		b = newBatch()
 		return nil
 	}
 	next := meta.Changelog
 	for next < end.Offset {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return res, ctx.Err()
 		}
 		if err := fs.Err(); err != nil {
-			return fmt.Errorf("read changelog: %w", err)
+			return res, fmt.Errorf("read changelog: %w", err)
 		}
 		for _, r := range fs.Records() {
 			next = r.Offset + 1
 			if r.Attrs.IsControl() {
 				continue
 			}
-			e, err := DecodeChangelog(ctx, pt.p.codec, r.Value)
+			e, err := DecodeChangelog(ctx, d.codec, r.Value)
 			if err != nil {
-				return fmt.Errorf("changelog offset %d: %w", r.Offset, err)
+				return res, fmt.Errorf("changelog offset %d: %w", r.Offset, err)
 			}
 			b.Add(e)
-			if ms := e.Time.UnixMilli(); ms > pt.clock {
-				pt.clock = ms
-			}
+			res.clock = max(res.clock, e.Time.UnixMilli())
 			n++
 			if len(b.Put) >= restoreChunk {
 				if err := flush(next); err != nil {
-					return err
+					return res, err
 				}
 			}
 		}
 	}
 	if err := flush(next); err != nil {
-		return err
+		return res, err
 	}
-	pt.p.m.restored.Add(float64(n))
-	pt.p.log.Info("caught up from the changelog", "partition", pt.id, "records", n, "took", time.Since(start).String())
-	return nil
+	d.m.restored.Add(float64(n))
+	d.log.Info("caught up from the changelog", "partition", id, "records", n, "took", time.Since(start).String())
+	return res, nil
+}
+
+func newBatch() *Batch {
+	return &Batch{Put: map[string][]byte{}, Timers: map[string]int64{}, Applied: map[string]int64{}}
 }
 
 // ChangelogEntry is what one status (changelog) record puts back in the
@@ -191,7 +201,7 @@ func stableEnd(ctx context.Context, adm *kadm.Client, topic string, id int32, ta
 // writes every account state and timer newer than the store's changelog
 // offset; on an empty store that is the whole compacted changelog.
 func Restore(ctx context.Context, kcfg kafkax.Config, store Store, codec Codec, log *slog.Logger, partitions []int32) (int, error) {
-	p := &Processor{kcfg: kcfg, store: store, codec: codec, log: log, m: NewMetrics(nil).m}
+	d := &deps{kcfg: kcfg, store: store, codec: codec, log: log, m: NewMetrics(nil).m, now: time.Now}
 	if len(partitions) == 0 {
 		n, err := partitionCount(ctx, kcfg)
 		if err != nil {
@@ -202,7 +212,11 @@ func Restore(ctx context.Context, kcfg kafkax.Config, store Store, codec Codec, 
 		}
 	}
 	for _, id := range partitions {
-		if err := newPartition(id, p).init(ctx); err != nil {
+		meta, err := store.Claim(ctx, id)
+		if err != nil {
+			return 0, fmt.Errorf("partition %d: claim: %w", id, err)
+		}
+		if _, err := restorePartition(ctx, d, id, meta, 0); err != nil {
 			return 0, fmt.Errorf("partition %d: %w", id, err)
 		}
 	}

@@ -1,9 +1,6 @@
 package processor
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // Store is what the processor needs from the state store (Redis). Every call
 // concerns one partition, whose keys share the hash tag {p<N>} so each write
@@ -62,13 +59,3 @@ func (b *Batch) Add(e ChangelogEntry) {
 	b.Put[e.Account] = e.State
 	b.Timers[e.Account] = e.Wake
 }
-
-// Errors returned by Store.Apply.
-var (
-	// ErrFenced: another process claimed the partition since our Claim.
-	ErrFenced = errors.New("partition owner epoch changed: this process is fenced")
-	// ErrLost: the partition's metadata vanished (Redis flushed or lost).
-	ErrLost = errors.New("partition state missing in store")
-	// ErrStale: the batch was already applied.
-	ErrStale = errors.New("batch already applied")
-)

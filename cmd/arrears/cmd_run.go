@@ -52,8 +52,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	env.Quiet = true // the live path never reads decisions' explanations
-	proc, err := processor.New(cfg.Processor, cfg.Kafka, store, codec, env, processor.NewMetrics(reg), log)
+	env.SkipExplanations = true // the live path never reads decisions' explanations
+	proc, err := processor.New(cfg.ProcessorConfig(), cfg.Kafka, store, codec, env, processor.NewMetrics(reg), log)
 	if err != nil {
 		return err
 	}
@@ -67,6 +67,9 @@ func cmdRun(ctx context.Context, args []string) error {
 		return serveOps(gctx, cfg.HTTP, reg, log, []check{
 			{"redis", store.Ping},
 			{"kafka", func(context.Context) error {
+				if proc.Stalled() {
+					return fmt.Errorf("stalled: input waiting and nothing committed for processor.stall_timeout")
+				}
 				if !proc.Ready() {
 					return fmt.Errorf("not joined yet")
 				}

@@ -43,7 +43,9 @@ func PrefixedTopics(prefix string) Topics {
 func (t Topics) Inputs() []string { return append([]string{t.Events}, t.ExtraInputs...) }
 
 // Outputs lists every output topic.
-func (t Topics) Outputs() []string { return []string{t.Actions, t.Risk, t.Status, t.GL, t.DLQ, t.Accepted} }
+func (t Topics) Outputs() []string {
+	return []string{t.Actions, t.Risk, t.Status, t.GL, t.DLQ, t.Accepted}
+}
 
 // Config is how arrears reaches Kafka.
 type Config struct {

@@ -1,0 +1,257 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// This file is the whole data path. Each poll is one Kafka transaction:
+//
+//	fetch -> decode -> fire timers -> apply -> emit -> commit -> store
+//
+// Run keeps a consumer-group transaction session alive (a new one after a
+// fatal error); loop polls; transact runs one transaction over every
+// partition of a poll; partition.go holds the per-partition steps. Every
+// error goes through classify (errors.go): Retry pauses the failing
+// partitions (or the whole loop) with a backoff and re-reads from the
+// committed offsets, DeadLetter was handled inside the transaction, Fatal
+// ends the session.
+
+// Run consumes until ctx is cancelled. It returns nil on a clean shutdown.
+func (p *Processor) Run(ctx context.Context) error {
+	go p.watch(ctx)
+	for {
+		sess, err := kgo.NewGroupTransactSession(p.sessionOpts()...)
+		if err != nil {
+			return fmt.Errorf("kafka session: %w", err) // bad options: configuration
+		}
+		p.d.log.Info("processor started", "group", p.d.cfg.GroupID, "transactional_id", p.d.cfg.TransactionalID, "inputs", p.d.kcfg.Topics.Inputs())
+		err = p.loop(ctx, sess)
+		sess.Close()
+		p.dropAll()
+		if ctx.Err() != nil {
+			p.d.log.Info("processor stopping")
+			return nil
+		}
+		// Fatal for this session: a new one rejoins the group, fetches the
+		// committed offsets and claims its partitions again.
+		p.d.m.sessionRestarts.Inc()
+		p.d.log.Error("kafka session ended; starting a new one", "err", err)
+		p.pause(ctx, "session")
+	}
+}
+
+// loop polls and runs one transaction per poll until the session is unusable.
+func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) error {
+	for {
+		byPart, err := p.fetch(ctx, sess)
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+		if len(byPart) == 0 {
+			continue
+		}
+		failed, err := p.transact(ctx, sess, byPart)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil:
+			p.failures = 0
+			p.progressed()
+		case classify(err) == Fatal:
+			return err
+		case len(failed) > 0:
+			p.d.log.Warn("partitions failed; retrying them from the committed offsets", "partitions", len(failed), "err", err)
+			p.pausePartitions(sess, failed)
+		default:
+			p.d.log.Warn("transaction aborted; retrying from the committed offsets", "err", err)
+			p.pause(ctx, "transaction")
+		}
+	}
+}
+
+// fetch polls the next records, split by input partition.
+func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession) (map[int32][]*kgo.Record, error) {
+	fetches := sess.PollRecords(ctx, p.d.cfg.MaxPollRecords)
+	if fetches.IsClientClosed() {
+		return nil, fmt.Errorf("poll: %w", kgo.ErrClientClosed)
+	}
+	fetches.EachError(func(t string, part int32, err error) {
+		if !errors.Is(err, context.Canceled) {
+			p.d.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
+		}
+	})
+	byPart := map[int32][]*kgo.Record{}
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) > 0 {
+			byPart[fp.Partition] = append(byPart[fp.Partition], fp.Records...)
+		}
+	})
+	return byPart, nil
+}
+
+// transact runs one transaction over all partitions of a poll. It returns
+// the partitions whose own step failed (to pause) and the error; on any
+// error nothing was committed and the session is back at the committed
+// offsets.
+func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession, byPart map[int32][]*kgo.Record) ([]*partition, error) {
+	start := time.Now()
+	if err := sess.Begin(); err != nil {
+		return nil, fmt.Errorf("%w: begin transaction: %w", errSession, err)
+	}
+	em := newEmitter(ctx, sess.Client())
+	parts, failed, err := p.apply(ctx, byPart, em)
+	if err == nil {
+		err = em.wait(ctx) // every output acknowledged before deciding
+	}
+	if endErr := p.commit(ctx, sess, err == nil); endErr != nil && (err == nil || classify(endErr) == Fatal) {
+		err = endErr
+	}
+	if err != nil {
+		for _, part := range parts {
+			part.reset()
+		}
+		return failed, err
+	}
+	if failed, err := p.store(ctx, parts, em); err != nil {
+		return failed, err
+	}
+	for _, part := range parts {
+		part.failures = 0
+	}
+	n := 0
+	for _, recs := range byPart {
+		n += len(recs)
+	}
+	p.d.m.batchRecords.Observe(float64(n))
+	p.d.m.batchSeconds.Observe(time.Since(start).Seconds())
+	return nil, nil
+}
+
+// apply runs decode -> fire timers -> apply -> emit for every partition of
+// the poll, one goroutine per partition.
+func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, em *emitter) (parts, failed []*partition, err error) {
+	return p.eachPartition(p.partitionsOf(byPart), func(part *partition) error {
+		return part.process(ctx, byPart[part.id], em)
+	})
+}
+
+// commit ends the transaction: commit when ok, else abort. An End error
+// leaves the session in a state franz-go says not to retry, so it is
+// Fatal for the session; an abort returns errAborted.
+func (p *Processor) commit(ctx context.Context, sess *kgo.GroupTransactSession, ok bool) error {
+	how := kgo.TryCommit
+	if !ok {
+		how = kgo.TryAbort
+	}
+	start := time.Now()
+	committed, err := sess.End(ctx, how)
+	p.d.m.commitSeconds.Observe(time.Since(start).Seconds())
+	switch {
+	case err != nil:
+		p.d.m.aborted.Inc()
+		return fmt.Errorf("%w: end transaction: %w", errSession, err)
+	case !committed:
+		p.d.m.aborted.Inc()
+		return errAborted // asked to abort, or a rebalance or a failed offset commit
+	}
+	return nil
+}
+
+// errAborted: the transaction was aborted and will be retried.
+var errAborted = errors.New("transaction aborted")
+
+// store writes the committed state, one atomic fenced call per partition
+// (partitions in parallel). A partition whose write fails is reset: its
+// next batch catches the store up from the changelog, which holds what
+// this batch committed.
+func (p *Processor) store(ctx context.Context, parts []*partition, em *emitter) ([]*partition, error) {
+	_, failed, err := p.eachPartition(parts, func(part *partition) error {
+		end, wrote := em.changelogEnd(part.id)
+		if err := part.persist(ctx, end, wrote); err != nil {
+			p.d.m.storeRetries.Inc()
+			part.reset()
+			return err
+		}
+		return nil
+	})
+	return failed, err
+}
+
+// eachPartition runs f on every partition concurrently and joins the errors.
+func (p *Processor) eachPartition(parts []*partition, f func(*partition) error) (all, failed []*partition, err error) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for _, part := range parts {
+		wg.Add(1)
+		go func(part *partition) {
+			defer wg.Done()
+			if err := f(part); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("partition %d: %w", part.id, err))
+				failed = append(failed, part)
+				mu.Unlock()
+			}
+		}(part)
+	}
+	wg.Wait()
+	return parts, failed, errors.Join(errs...)
+}
+
+// partitionsOf returns the workers of the poll's partitions.
+func (p *Processor) partitionsOf(byPart map[int32][]*kgo.Record) []*partition {
+	parts := make([]*partition, 0, len(byPart))
+	for id := range byPart {
+		parts = append(parts, p.partition(id))
+	}
+	return parts
+}
+
+// backoff is the wait after the n-th consecutive failure: 100 ms doubling
+// up to processor.retry_max.
+func (p *Processor) backoff(n int) time.Duration {
+	return min(100*time.Millisecond<<min(n, 10), p.d.cfg.RetryMax)
+}
+
+// pause waits out a failure of the whole loop (an aborted transaction, a
+// lost session) with a growing backoff.
+func (p *Processor) pause(ctx context.Context, stage string) {
+	wait := p.backoff(p.failures)
+	p.failures++
+	p.d.m.failures.Inc()
+	p.d.m.retries.WithLabelValues(stage).Inc()
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
+	}
+}
+
+// pausePartitions stops fetching the failed partitions for their backoff;
+// the others go on at once. The aborted transaction already rewound every
+// partition to its committed offsets.
+func (p *Processor) pausePartitions(sess *kgo.GroupTransactSession, failed []*partition) {
+	cl := sess.Client()
+	topics := p.d.kcfg.Topics.Inputs()
+	p.d.m.failures.Inc()
+	for _, part := range failed {
+		wait := p.backoff(part.failures)
+		part.failures++
+		p.d.m.retries.WithLabelValues("partition").Inc()
+		ps := map[string][]int32{}
+		for _, t := range topics {
+			ps[t] = []int32{part.id}
+		}
+		cl.PauseFetchPartitions(ps)
+		p.d.m.paused.Inc()
+		time.AfterFunc(wait, func() {
+			cl.ResumeFetchPartitions(ps)
+			p.d.m.paused.Dec()
+		})
+	}
+}
