@@ -64,6 +64,11 @@ func New(cfg Config) (*Codec, error) {
 	for _, s := range builtins() {
 		c.byFingerprint[s.codec.Rabin] = s
 	}
+	for _, s := range historicSchemas { // history.go
+		if _, ok := c.byFingerprint[s.codec.Rabin]; !ok {
+			c.byFingerprint[s.codec.Rabin] = s
+		}
+	}
 	for id, text := range cfg.KnownIDs {
 		s, err := resolveKnown(text)
 		if err != nil {

@@ -89,6 +89,8 @@ func writeEvent(w *avroWriter, ev *event.Event) {
 		w.str(b.HoldID)
 	case *event.ClockTick:
 		w.int(b.Partition)
+	case *event.AccountReopened:
+		w.optStr(b.Reason)
 	default:
 		if w.err == nil {
 			w.err = fmt.Errorf("%w: unsupported body %T", ErrEncode, ev.Body)
@@ -175,6 +177,7 @@ func writeStatus(w *avroWriter, s *event.AccountStatus) {
 	w.int(s.SourcePartition)
 	w.long(s.SourceOffset)
 	w.bytes(s.State)
+	w.int(s.UnknownInvoiceRefs)
 }
 
 func writeGL(w *avroWriter, g *event.GLEntry) {

@@ -18,7 +18,7 @@ func decodeEventFast(b []byte, maxItems int) (event.Event, error) {
 		Source:  r.str("source"),
 		Account: r.str("account_id"),
 	}
-	kind := event.Kind(r.index("payload", int(event.KindClockTick)) + 1)
+	kind := event.Kind(r.index("payload", int(event.KindAccountReopened)) + 1)
 	if r.err != nil {
 		return event.Event{}, r.err
 	}
@@ -111,6 +111,8 @@ func decodeEventFast(b []byte, maxItems int) (event.Event, error) {
 		ev.Body = &event.Release{HoldID: r.str("hold_id")}
 	case event.KindClockTick:
 		ev.Body = &event.ClockTick{Partition: r.int("partition")}
+	case event.KindAccountReopened:
+		ev.Body = &event.AccountReopened{Reason: r.optStr("reason")}
 	}
 	if r.err != nil {
 		return event.Event{}, r.err

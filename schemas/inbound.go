@@ -218,6 +218,8 @@ func bodyFromNative(kind event.Kind, f *fields) (event.Body, error) {
 		b = &event.Release{HoldID: f.str("hold_id")}
 	case event.KindClockTick:
 		b = &event.ClockTick{Partition: f.int32Or("partition", -1)}
+	case event.KindAccountReopened:
+		b = &event.AccountReopened{Reason: f.optStr("reason")}
 	}
 	if f.err != nil {
 		return nil, f.err
@@ -351,6 +353,8 @@ func bodyToNative(body event.Body) (map[string]any, error) {
 		return map[string]any{"hold_id": b.HoldID}, nil
 	case *event.ClockTick:
 		return map[string]any{"partition": b.Partition}, nil
+	case *event.AccountReopened:
+		return map[string]any{"reason": opt(b.Reason)}, nil
 	}
 	return nil, fmt.Errorf("%w: unsupported body %T", ErrEncode, body)
 }

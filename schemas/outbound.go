@@ -160,6 +160,7 @@ func statusNative(s *event.AccountStatus) map[string]any {
 		"days_past_due": s.DaysPastDue, "stage": opt(s.Stage), "service_state": opt(s.ServiceState),
 		"risk_tier": opt(s.RiskTier), "pd": s.PD, "arrangement_id": opt(s.Arrangement), "on_hold": s.OnHold,
 		"source_partition": s.SourcePartition, "source_offset": s.SourceOffset, "state": state,
+		"unknown_invoice_refs": s.UnknownInvoiceRefs,
 	}
 }
 
@@ -187,6 +188,8 @@ func (c *Codec) DecodeStatus(ctx context.Context, b []byte) (event.AccountStatus
 		SourcePartition: f.int32("source_partition"),
 		SourceOffset:    f.int64("source_offset"),
 		State:           f.bytes("state"),
+
+		UnknownInvoiceRefs: f.int32Or("unknown_invoice_refs", 0),
 	}
 	f.records("balances", func(_ int, r *fields) {
 		cb := event.CurrencyBalance{

@@ -53,6 +53,7 @@ func sampleEvents() map[string]event.Event {
 		"hold":                  env("ev-13", &event.Hold{HoldID: "H-1", Until: t0.Add(72 * time.Hour), Reason: "complaint"}),
 		"release":               env("ev-14", &event.Release{HoldID: "H-1"}),
 		"clock_tick":            env("ev-15", &event.ClockTick{Partition: 7}),
+		"account_reopened":      env("ev-16", &event.AccountReopened{Reason: "won back"}),
 	}
 }
 
@@ -78,7 +79,7 @@ func sampleStatus() *event.AccountStatus {
 			Disputed: event.MustAmount("10"), Unapplied: event.MustAmount("0.01"),
 			Aging: [6]event.Amount{event.MustAmount("79.5"), event.MustAmount("120.5"), 0, 0, 0, 1}}},
 		OpenItems: 2, OldestDueDate: d("2025-03-01"), DaysPastDue: 13, Stage: "reminder", ServiceState: "ACTIVE",
-		RiskTier: "HIGH", PD: 0.137, Arrangement: "AR-1", OnHold: true, SourcePartition: 3, SourceOffset: 1 << 40,
+		RiskTier: "HIGH", PD: 0.137, Arrangement: "AR-1", OnHold: true, UnknownInvoiceRefs: 2, SourcePartition: 3, SourceOffset: 1 << 40,
 		State: []byte{0, 1, 2, 0xff}}
 }
 

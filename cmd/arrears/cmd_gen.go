@@ -22,15 +22,12 @@ import (
 // writes a synthetic telecom receivables book to the events topic (or a file).
 func cmdGen(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same events")
-	accounts := fs.Int("accounts", 10000, "number of accounts")
-	months := fs.Int("months", 3, "simulated months")
+	wo := workload.Options{Seed: 1, Accounts: 10000, Months: 3, TickEvery: time.Hour}
+	feed.WorkloadFlags(fs, &wo, "partitions to tick (default: the events topic's)")
 	start := fs.String("start", "2026-01-01", "first simulated day (YYYY-MM-DD)")
 	rate := fs.Int("rate", 0, "events per second (0: as fast as the broker takes them)")
 	format := fs.String("format", "avro", "avro (single-object encoding, or Confluent with a registry) or json (Avro JSON)")
 	out := fs.String("out", "", "write Avro-JSON lines to FILE (- for stdout) instead of Kafka")
-	parts := fs.Int("partitions", 0, "partitions to tick (default: the events topic's)")
-	tick := fs.Duration("tick", time.Hour, "simulated time between ClockTicks")
 	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err
@@ -39,15 +36,17 @@ func cmdGen(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-start: %w", err)
 	}
+	wo.Start = day.Time()
 	if *format != "avro" && *format != "json" {
 		return fmt.Errorf("-format: %q is not avro or json", *format)
 	}
-	if *parts <= 0 && *out == "" {
-		if *parts, err = partitionCount(ctx, cfg); err != nil {
+	if wo.Partitions <= 0 && *out == "" {
+		if wo.Partitions, err = partitionCount(ctx, cfg); err != nil {
 			return err
 		}
 	}
-	g := workload.New(workload.Options{Seed: *seed, Accounts: *accounts, Months: *months, Start: day.Time(), Partitions: max(*parts, 1), TickEvery: *tick})
+	wo.Partitions = max(wo.Partitions, 1)
+	g := workload.New(wo)
 	codec, err := schemas.New(cfg.Codec)
 	if err != nil {
 		return err
@@ -112,7 +111,7 @@ func cmdGen(ctx context.Context, args []string) error {
 	}
 	sort.Strings(names)
 	fmt.Fprintf(os.Stderr, "generated %d events for %d accounts over %d months (seed %d) in %s: %.0f events/s\n",
-		sent.Load(), *accounts, *months, *seed, el.Round(time.Millisecond), float64(sent.Load())/el.Seconds())
+		sent.Load(), wo.Accounts, wo.Months, wo.Seed, el.Round(time.Millisecond), float64(sent.Load())/el.Seconds())
 	for _, n := range names {
 		fmt.Fprintf(os.Stderr, "  %-22s %d\n", n, byName[n])
 	}

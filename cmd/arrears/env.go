@@ -8,7 +8,6 @@ import (
 
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/core"
-	"github.com/arrears/arrears/processor/ledger"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/processor/risk"
 )
@@ -17,9 +16,9 @@ import (
 func loadEnv(cfg config.Config) (*core.Env, error) {
 	c := cfg.Core
 	env := &core.Env{
-		Rules: ledger.Rules{RequireAccount: c.RequireAccount, ReversalWindowDays: c.ReversalWindowDays},
-		Risk:  risk.Config{PDDelta: c.RiskPDDelta},
-		Zone:  core.CachedZones(time.LoadLocation),
+		Rules: c.Rules(), Limits: c.Limits(),
+		Risk: risk.Config{PDDelta: c.RiskPDDelta},
+		Zone: core.CachedZones(time.LoadLocation),
 	}
 	var err error
 	if env.Policies, err = policy.LoadFS(os.DirFS(c.PolicyDir)); err != nil {

@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,8 +27,12 @@ type State struct {
 // Env is the configuration a step needs. It is read-only and shared by all
 // partitions.
 type Env struct {
-	// Rules are the ledger's validation rules.
+	// Rules are the ledger's validation and idempotence rules
+	// (Config.Rules).
 	Rules ledger.Rules
+	// Limits bound holds and arrangements (Config.Limits; zero fields take
+	// dunning's defaults).
+	Limits dunning.Limits
 	// Policies select the dunning policy per account (nil: no dunning).
 	Policies *policy.Set
 	// Scorecard scores risk (nil: no scoring).
@@ -37,15 +42,20 @@ type Env struct {
 	// Zone resolves an IANA time zone name; nil or an unknown name means UTC.
 	// The shell loads the zone database; the core never touches files.
 	Zone func(name string) *time.Location
-	// Quiet leaves Output.Explanation empty: set for live processing, which
-	// never reads it; explain and dry runs leave it false.
-	Quiet bool
+	// SkipExplanations leaves Output.Explanation empty (it has nothing to
+	// do with quiet hours): set for live processing, which never reads it;
+	// explain and dry runs leave it false.
+	SkipExplanations bool
 }
 
 // Output is what one step decided.
 type Output struct {
 	// Changed reports that the state changed (a status record is due).
 	Changed bool
+	// Duplicate reports an event the account had already taken (same event
+	// id within the dedupe window, or a known entity with the same
+	// content): nothing changed and nothing is emitted.
+	Duplicate bool
 	// Actions, Risk and GL are effects to emit.
 	Actions []event.DunningAction
 	Risk    []event.RiskEvent
@@ -57,14 +67,58 @@ type Output struct {
 }
 
 // RejectError is an event the account cannot take; it goes to the DLQ and
-// the account is untouched.
+// the account is untouched. Reason is one of the ledger's reasons
+// (ledger.Reasons) or of the dunning reasons below; the list with codes is
+// in docs/processing.md "Rejections".
 type RejectError struct {
-	// Reason is bounded and safe as a metric label.
+	// Reason is bounded and safe as a metric label (snake_case).
 	Reason string
 	Detail string
 }
 
 func (e *RejectError) Error() string { return e.Reason + ": " + e.Detail }
+
+// Code is the rejection's stable machine code, Reason upper-cased (e.g.
+// ID_CONFLICT, CLOSED_ACCOUNT, HOLD_TOO_LONG): the dead-letter code.
+func (e *RejectError) Code() string { return strings.ToUpper(e.Reason) }
+
+// Reasons of the dunning kinds (arrangements, holds).
+const (
+	ReasonInvalidArrangement = "invalid_arrangement"
+	ReasonArrangementTooLong = "arrangement_too_long"
+	ReasonUnknownArrangement = "unknown_arrangement"
+	ReasonInvalidHold        = "invalid_hold"
+	ReasonHoldTooLong        = "hold_too_long"
+	ReasonUnknownHold        = "unknown_hold"
+	ReasonIDConflict         = "id_conflict"
+	ReasonInvalidDispute     = "invalid_dispute"
+	ReasonUnknownAccount     = "unknown_account"
+)
+
+// DunningReasons lists the reasons above, for pre-registering metric labels.
+func DunningReasons() []string {
+	return []string{ReasonInvalidArrangement, ReasonArrangementTooLong, ReasonUnknownArrangement, ReasonInvalidHold,
+		ReasonHoldTooLong, ReasonUnknownHold, ReasonInvalidDispute}
+}
+
+// dunningReason maps a dunning.ApplyEvent error to its reason.
+func dunningReason(err error) string {
+	switch {
+	case errors.Is(err, dunning.ErrArrangementTooLong):
+		return ReasonArrangementTooLong
+	case errors.Is(err, dunning.ErrArrangementConflict):
+		return ReasonIDConflict
+	case errors.Is(err, dunning.ErrUnknownArrangement):
+		return ReasonUnknownArrangement
+	case errors.Is(err, dunning.ErrHoldTooLong):
+		return ReasonHoldTooLong
+	case errors.Is(err, dunning.ErrUnknownHold):
+		return ReasonUnknownHold
+	case errors.Is(err, dunning.ErrInvalidHold):
+		return ReasonInvalidHold
+	}
+	return ReasonInvalidArrangement
+}
 
 // Apply applies ev to st at partition time now: the ledger (or dunning, for
 // arrangements and holds) takes the event, then dunning evaluates the
@@ -76,16 +130,24 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 	pol := env.policy(st)
 	trig := dunning.Trigger{Kind: ev.Body.Kind(), EventID: ev.ID}
 	changed := false
+	var unknownInvoices []string
 	switch b := ev.Body.(type) {
 	case *event.ArrangementCreated, *event.ArrangementCancelled, *event.Hold, *event.Release:
-		if !st.Ledger.Known() && env.Rules.RequireAccount {
-			return Output{}, &RejectError{"unknown_account", fmt.Sprintf("%s for account %s that was never upserted", ev.Body.Kind(), ev.Account)}
+		if env.Rules.SeenEvent(&st.Ledger, ev.ID, now) || env.knownArrangement(st, b, now) {
+			return Output{Duplicate: true}, nil
 		}
-		ds, err := dunning.ApplyEvent(st.Dunning, ev, pol, now)
+		if !st.Ledger.Known() && env.Rules.RequireAccount {
+			return Output{}, &RejectError{ReasonUnknownAccount, fmt.Sprintf("%s for account %s that was never upserted", ev.Body.Kind(), ev.Account)}
+		}
+		ds, err := env.Limits.ApplyEvent(st.Dunning, ev, pol, now)
 		if err != nil {
-			return Output{}, &RejectError{"invalid_" + kindLabel(ev.Body.Kind()), err.Error()}
+			return Output{}, &RejectError{dunningReason(err), err.Error()}
 		}
 		st.Dunning = ds
+		env.Rules.NoteEvent(&st.Ledger, ev.ID, now)
+		if a, ok := b.(*event.ArrangementCreated); ok {
+			st.Ledger.RememberEntity(ledger.EntityArrangement, a.ArrangementID, max(event.DateOf(now), dunning.LastDue(a)))
+		}
 		changed = true
 	default:
 		res, err := env.Rules.Apply(&st.Ledger, ev, now)
@@ -97,14 +159,14 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 			return Output{}, err
 		}
 		if res.Duplicate {
-			return Output{}, nil
+			return Output{Duplicate: true}, nil
 		}
 		changed = res.Changed
-		if dr, ok := b.(*event.DisputeResolved); ok {
-			_ = dr
-			ds, err := dunning.ApplyEvent(st.Dunning, ev, pol, now)
+		unknownInvoices = res.UnknownInvoices
+		if _, ok := b.(*event.DisputeResolved); ok {
+			ds, err := env.Limits.ApplyEvent(st.Dunning, ev, pol, now)
 			if err != nil {
-				return Output{}, &RejectError{"invalid_dispute", err.Error()}
+				return Output{}, &RejectError{ReasonInvalidDispute, err.Error()}
 			}
 			st.Dunning = ds
 		}
@@ -117,7 +179,25 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 	}
 	out := evaluate(st, trig, now, env, pol)
 	out.Changed = out.Changed || changed
+	if len(unknownInvoices) > 0 {
+		p := ev.Body.(*event.PaymentReceived)
+		note := fmt.Sprintf("payment %s names %s, which the account does not hold: allocated oldest due first",
+			p.PaymentID, strings.Join(unknownInvoices, ", "))
+		out.Explanation = strings.TrimSuffix(note+"; "+out.Explanation, "; ")
+	}
 	return out, nil
+}
+
+// knownArrangement reports an ArrangementCreated whose id the account
+// remembers (an ended arrangement, or one replaced since) while it is not
+// the active one: a repeat, dropped as a duplicate. A repeat of the active
+// one is dunning's to judge (same content: no-op; other: id_conflict).
+func (env *Env) knownArrangement(st *State, b event.Body, now time.Time) bool {
+	a, ok := b.(*event.ArrangementCreated)
+	if !ok || (st.Dunning.Arrangement != nil && st.Dunning.Arrangement.ID == a.ArrangementID) {
+		return false
+	}
+	return env.Rules.EntityKnown(&st.Ledger, ledger.EntityArrangement, a.ArrangementID, now)
 }
 
 // Wake runs the account's timer that fired at now.
@@ -132,16 +212,6 @@ func Wake(st *State, account string, now time.Time, env *Env) (Output, error) {
 
 // WakeAt is when the account's timer is due (zero: none).
 func (st *State) WakeAt() time.Time { return st.Dunning.NextWake }
-
-func kindLabel(k event.Kind) string {
-	switch k {
-	case event.KindArrangementCreated, event.KindArrangementCancelled:
-		return "arrangement"
-	case event.KindHold, event.KindRelease:
-		return "hold"
-	}
-	return "event"
-}
 
 // policy selects the account's dunning policy.
 func (env *Env) policy(st *State) *policy.Policy {
@@ -183,7 +253,7 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 	m := st.Ledger.Master()
 	in := dunning.Input{
 		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier,
-		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig, Quiet: env != nil && env.Quiet,
+		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig, SkipExplanation: env != nil && env.SkipExplanations,
 	}
 	st.Ledger.EachOpen(func(it ledger.Item) {
 		d := min(it.Disputed, it.Open)

@@ -24,6 +24,8 @@ func (st *State) Status(now time.Time) event.AccountStatus {
 		RiskTier:     st.Risk.Tier,
 		PD:           st.Risk.PD,
 		OnHold:       len(st.Dunning.Holds) > 0,
+
+		UnknownInvoiceRefs: int32(min(l.Counters().UnknownInvoiceRefs, 1<<31-1)),
 	}
 	if d, ok := l.OldestOverdue(now); ok {
 		s.OldestDueDate = d

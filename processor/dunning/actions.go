@@ -11,10 +11,10 @@ import (
 	"github.com/arrears/arrears/processor/policy"
 )
 
-// ActionID is the deterministic id of an action: a hash of the account,
+// actionID is the deterministic id of an action: a hash of the account,
 // policy version, episode, stage (or a label such as "restore" or
 // "arrangement:<id>"), action index and scheduled instant.
-func ActionID(account, policyVersion string, episode uint32, stage string, index int, at time.Time) string {
+func actionID(account, policyVersion string, episode uint32, stage string, index int, at time.Time) string {
 	h := sha256.New()
 	var buf [8]byte
 	for _, s := range []string{account, policyVersion, stage} {
@@ -36,7 +36,7 @@ func (e *evaluator) policyRef() string { return e.pol.Name + "@" + e.pol.Version
 // action builds an action with the account's current facts.
 func (e *evaluator) action(stage string, index int, at time.Time, t event.ActionType, conds []event.Condition, reason string) event.DunningAction {
 	a := event.DunningAction{
-		ActionID:      ActionID(e.in.Account, e.pol.Version, e.st.Episode, stage, index, at),
+		ActionID:      actionID(e.in.Account, e.pol.Version, e.st.Episode, stage, index, at),
 		Account:       e.in.Account,
 		Time:          e.now,
 		PolicyName:    e.pol.Name,

@@ -26,6 +26,11 @@
 // episode, stage, action index and scheduled instant, so replaying the same
 // input yields the same ids.
 //
-// Sim drives one account through time with a ticking clock; tests, the
-// processor's replay checks and the simulate command use it.
+// Sim drives one account through time with a ticking clock (sim.go), the
+// way the processor does, for the golden timelines and the simulation; it
+// is the package's only export that production code does not call.
+//
+// Limits (limits.go) bound holds (MaxHoldDays) and arrangements
+// (MaxArrangementDays, MaxInstallments); the core passes the configured
+// ones, ApplyEvent uses the defaults.
 package dunning

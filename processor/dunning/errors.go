@@ -12,8 +12,17 @@ var (
 	// ErrUnknownArrangement is a cancellation of an arrangement that is not
 	// the account's active one.
 	ErrUnknownArrangement = errors.New("dunning: unknown arrangement")
+	// ErrArrangementTooLong is an arrangement beyond Limits: more
+	// installments than MaxInstallments, or one due beyond
+	// MaxArrangementDays.
+	ErrArrangementTooLong = errors.New("dunning: arrangement beyond the limits")
+	// ErrArrangementConflict repeats the active arrangement's id with other
+	// installments, type or currency.
+	ErrArrangementConflict = errors.New("dunning: arrangement id repeated with other content")
 	// ErrInvalidHold is a Hold without an id.
 	ErrInvalidHold = errors.New("dunning: invalid hold")
+	// ErrHoldTooLong is a Hold ending more than Limits.MaxHoldDays ahead.
+	ErrHoldTooLong = errors.New("dunning: hold beyond the limit")
 	// ErrUnknownHold is a Release of a hold the account does not have.
 	ErrUnknownHold = errors.New("dunning: unknown hold")
 	// ErrStateVersion is an encoded state with an unknown version byte.

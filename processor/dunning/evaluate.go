@@ -36,7 +36,7 @@ func Evaluate(st State, in Input, pol *policy.Policy, now time.Time, loc *time.L
 	}
 	e.st.NextWake = e.wake
 	e.d.NextWake = e.wake
-	if !in.Quiet {
+	if !in.SkipExplanation {
 		e.d.Explanation = strings.Join(e.notes, "; ")
 	}
 	return e.st, e.d
@@ -63,7 +63,7 @@ type evaluator struct {
 }
 
 func (e *evaluator) note(format string, args ...any) {
-	if e.in.Quiet {
+	if e.in.SkipExplanation {
 		return
 	}
 	e.notes = append(e.notes, fmt.Sprintf(format, args...))

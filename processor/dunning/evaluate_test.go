@@ -263,13 +263,13 @@ func TestEvaluateRules(t *testing.T) {
 	})
 }
 
-// TestQuietDecidesTheSame: Quiet only drops the explanation; state, actions
+// TestQuietDecidesTheSame: SkipExplanation only drops the explanation; state, actions
 // (with their reasons), wake-ups and effects are identical at every day of
 // the ladder.
 func TestQuietDecidesTheSame(t *testing.T) {
 	in := Input{Account: "A", Segment: event.Postpaid, Consents: allChannels}
 	quiet := in
-	quiet.Quiet = true
+	quiet.SkipExplanation = true
 	var st, qst State
 	for dpd := 0; dpd <= 60; dpd++ {
 		var d, qd Decision
@@ -282,5 +282,57 @@ func TestQuietDecidesTheSame(t *testing.T) {
 		if !reflect.DeepEqual(st, qst) || !reflect.DeepEqual(d, qd) {
 			t.Fatalf("day %d: quiet decided differently:\n%+v\n%+v", dpd, d, qd)
 		}
+	}
+}
+
+// TestLimits: a hold until 9999, an arrangement past the horizon or with
+// too many installments are refused (issue 11: a hold until 9999 was
+// accepted); within the limits they are taken; a repeat of the active
+// arrangement with other installments is a conflict.
+func TestLimits(t *testing.T) {
+	now := time.Date(2024, 8, 1, 0, 0, 0, 0, time.UTC)
+	today := event.DateOf(now)
+	plan := func(id string, n int, step event.Date) *event.ArrangementCreated {
+		a := &event.ArrangementCreated{ArrangementID: id, Type: event.InstallmentPlan, Currency: "EUR"}
+		for i := range n {
+			a.Installments = append(a.Installments, event.Installment{DueDate: today + event.Date(i+1)*step, Amount: usd("10")})
+		}
+		return a
+	}
+	tests := []struct {
+		name string
+		lim  Limits
+		body event.Body
+		want error
+	}{
+		{"hold until 9999", Limits{}, &event.Hold{HoldID: "H", Until: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)}, ErrHoldTooLong},
+		{"hold of 91 days", Limits{}, &event.Hold{HoldID: "H", Until: now.AddDate(0, 0, 91)}, ErrHoldTooLong},
+		{"hold of 90 days", Limits{}, &event.Hold{HoldID: "H", Until: now.AddDate(0, 0, 90)}, nil},
+		{"hold of 10 days, max 5", Limits{MaxHoldDays: 5}, &event.Hold{HoldID: "H", Until: now.AddDate(0, 0, 10)}, ErrHoldTooLong},
+		{"plan past the horizon", Limits{}, plan("A", 13, 30), ErrArrangementTooLong},
+		{"plan within the horizon", Limits{}, plan("A", 12, 30), nil},
+		{"too many installments", Limits{}, plan("A", 53, 6), ErrArrangementTooLong},
+		{"52 installments", Limits{}, plan("A", 52, 7), nil},
+		{"4 installments, max 3", Limits{MaxInstallments: 3}, plan("A", 4, 7), ErrArrangementTooLong},
+		{"installment due in 1970", Limits{}, &event.ArrangementCreated{ArrangementID: "A", Type: event.Promise, Currency: "EUR",
+			Installments: []event.Installment{{DueDate: 1, Amount: 1}}}, ErrArrangementTooLong},
+		{"installment above the maximum amount", Limits{}, &event.ArrangementCreated{ArrangementID: "A", Type: event.Promise, Currency: "EUR",
+			Installments: []event.Installment{{DueDate: today + 1, Amount: 1 << 61}}}, ErrInvalidArrangement},
+	}
+	for _, tc := range tests {
+		_, err := tc.lim.ApplyEvent(State{}, event.Event{ID: "e", Body: tc.body}, nil, now)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	st, err := ApplyEvent(State{}, event.Event{ID: "e", Body: plan("A", 3, 30)}, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ApplyEvent(st, event.Event{ID: "f", Body: plan("A", 3, 30)}, nil, now); err != nil {
+		t.Errorf("identical repeat: %v", err)
+	}
+	if _, err := ApplyEvent(st, event.Event{ID: "f", Body: plan("A", 2, 30)}, nil, now); !errors.Is(err, ErrArrangementConflict) {
+		t.Errorf("repeat with other installments: %v", err)
 	}
 }

@@ -14,8 +14,17 @@ import (
 // unchanged with a nil error, so the processor may pass every event. Call
 // Evaluate after it: that is where the consequences (restoring service for
 // a new plan, resuming escalation) are decided. On error the returned state
-// is st unchanged. pol may be nil (no dispute grace then).
+// is st unchanged. pol may be nil (no dispute grace then). Holds and
+// arrangements are bounded by the default Limits (Limits.ApplyEvent for
+// others).
+//
+// A repeat of the active arrangement (same id) with the same content is a
+// no-op; with other content it is ErrArrangementConflict.
 func ApplyEvent(st State, ev event.Event, pol *policy.Policy, now time.Time) (State, error) {
+	return Limits{}.ApplyEvent(st, ev, pol, now)
+}
+
+func applyEvent(st State, ev event.Event, pol *policy.Policy, now time.Time) (State, error) {
 	now = norm(now)
 	switch b := ev.Body.(type) {
 	case *event.ArrangementCreated:
@@ -23,6 +32,9 @@ func ApplyEvent(st State, ev event.Event, pol *policy.Policy, now time.Time) (St
 			return st, fmt.Errorf("arrangement %q of event %s: %w", b.ArrangementID, ev.ID, err)
 		}
 		if st.Arrangement != nil && st.Arrangement.ID == b.ArrangementID {
+			if !sameArrangement(st.Arrangement, b) {
+				return st, fmt.Errorf("arrangement %q of event %s differs from the active one: %w", b.ArrangementID, ev.ID, ErrArrangementConflict)
+			}
 			return st, nil // a repeat
 		}
 		n := st.clone()
@@ -88,7 +100,7 @@ func checkArrangement(b *event.ArrangementCreated) error {
 		return fmt.Errorf("type %d: %w", b.Type, ErrInvalidArrangement)
 	case !b.Currency.Valid():
 		return fmt.Errorf("currency %q: %w", b.Currency, ErrInvalidArrangement)
-	case len(b.Installments) == 0 || len(b.Installments) > 360:
+	case len(b.Installments) == 0:
 		return fmt.Errorf("%d installments: %w", len(b.Installments), ErrInvalidArrangement)
 	}
 	for i, in := range b.Installments {

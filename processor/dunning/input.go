@@ -29,10 +29,11 @@ type Input struct {
 	// Trigger describes the event that caused this evaluation (zero for a
 	// timer).
 	Trigger Trigger
-	// Quiet skips Decision.Explanation: the live path emits actions with
-	// their own reasons and never reads it, and formatting it on every
-	// evaluation is a measurable share of the processor's CPU.
-	Quiet bool
+	// SkipExplanation leaves Decision.Explanation empty (nothing to do with
+	// quiet hours): the live path emits actions with their own reasons and
+	// never reads it, and formatting it on every evaluation is a measurable
+	// share of the processor's CPU.
+	SkipExplanation bool
 }
 
 // Item is one open receivable.

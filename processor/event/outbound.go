@@ -107,6 +107,9 @@ type AccountStatus struct {
 	PD            float64
 	Arrangement   string // active arrangement id, if any
 	OnHold        bool
+	// UnknownInvoiceRefs counts the invoice ids the account's payments
+	// named that it did not hold (their cash went oldest due first).
+	UnknownInvoiceRefs int32
 	// SourcePartition/SourceOffset locate the input that caused this status.
 	SourcePartition int32
 	SourceOffset    int64

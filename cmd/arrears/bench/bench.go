@@ -43,7 +43,8 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 	say := func(format string, a ...any) {
 		fmt.Fprintf(logw, "[%s] bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
-	res := &Result{Accounts: o.Accounts, Months: o.Months, Partitions: o.Partitions, Seconds: map[string]float64{},
+	w := o.Workload
+	res := &Result{Accounts: w.Accounts, Months: w.Months, Partitions: w.Partitions, Seconds: map[string]float64{},
 		Ceilings: map[string]float64{}}
 	codec, err := schemas.New(cfg.Codec)
 	if err != nil {
@@ -52,13 +53,13 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 
 	// the workload, encoded once, in memory
 	t := time.Now()
-	recs, pays, err := generate(ctx, codec, cfg.Kafka.Topics.Events, o)
+	recs, pays, err := generate(ctx, codec, cfg.Kafka.Topics.Events, w)
 	if err != nil {
 		return nil, err
 	}
 	res.Events = len(recs)
 	res.Seconds["generate"] = time.Since(t).Seconds()
-	say("generated %d events for %d accounts over %d months in %s", len(recs), o.Accounts, o.Months, time.Since(t).Round(time.Millisecond))
+	say("generated %d events for %d accounts over %d months in %s", len(recs), w.Accounts, w.Months, time.Since(t).Round(time.Millisecond))
 
 	id := fmt.Sprintf("bench%d", time.Now().UnixMilli())
 	var stacks []*stack
@@ -119,9 +120,8 @@ type payKey struct {
 
 // generate builds and encodes the workload; pays maps each PaymentReceived
 // to its record index.
-func generate(ctx context.Context, codec *schemas.Codec, topic string, o Options) ([]*kgo.Record, map[payKey]int, error) {
-	g := workload.New(workload.Options{Seed: o.Seed, Accounts: o.Accounts, Months: o.Months,
-		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Partitions: o.Partitions, TickEvery: time.Hour})
+func generate(ctx context.Context, codec *schemas.Codec, topic string, w workload.Options) ([]*kgo.Record, map[payKey]int, error) {
+	g := workload.New(w)
 	var recs []*kgo.Record
 	pays := map[payKey]int{}
 	for ev, ok := g.Next(); ok; ev, ok = g.Next() {

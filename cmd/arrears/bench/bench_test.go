@@ -6,11 +6,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/processor/workload"
 )
 
 // TestChildConfig: a child reads, from the file the bench writes, the
@@ -20,7 +22,7 @@ func TestChildConfig(t *testing.T) {
 	base := config.Defaults()
 	base.Kafka.Brokers, base.Redis.Password = []string{"k9:9092"}, "pw"
 	base.Processor.TickInterval = 5
-	s := newStack(base, Options{Partitions: 4, WorkDir: t.TempDir()}, "benchX")
+	s := newStack(base, Options{Workload: workload.Options{Partitions: 4}, WorkDir: t.TempDir()}, "benchX")
 	path := filepath.Join(s.o.WorkDir, "child.yaml")
 	secrets, err := s.cfg.WriteFile(path)
 	if err != nil {
@@ -116,14 +118,22 @@ func TestSlowestAndLatency(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
-	ok := Options{Accounts: 1, Months: 1, Partitions: 1, ProfileSeconds: 1}
-	if err := ok.Validate(); err != nil {
+	w := workload.Options{Accounts: 1, Months: 1, Partitions: 1, TickEvery: time.Hour}
+	if err := (Options{Workload: w, ProfileSeconds: 1}).Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, o := range []Options{{Months: 1, Partitions: 1, ProfileSeconds: 1}, {Accounts: 1, Months: 1, Partitions: 0, ProfileSeconds: 1},
-		{Accounts: 1, Months: 1, Partitions: 1, LatencyEvents: -1, ProfileSeconds: 1}} {
+	bad := []func(o *Options){
+		func(o *Options) { o.Workload.Accounts = 0 },
+		func(o *Options) { o.Workload.Partitions = 0 },
+		func(o *Options) { o.Workload.TickEvery = 0 },
+		func(o *Options) { o.LatencyEvents = -1 },
+		func(o *Options) { o.ProfileSeconds = 0 },
+	}
+	for i, f := range bad {
+		o := Options{Workload: w, ProfileSeconds: 1}
+		f(&o)
 		if err := o.Validate(); err == nil {
-			t.Errorf("%+v accepted", o)
+			t.Errorf("case %d: %+v accepted", i, o)
 		}
 	}
 }

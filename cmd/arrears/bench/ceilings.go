@@ -41,7 +41,7 @@ func (s *stack) ceilings(ctx context.Context, codec *schemas.Codec, res *Result,
 	say("kafka consume: %d records in %s", count, time.Since(t).Round(time.Millisecond))
 
 	// Redis: the changelog with its transaction markers gives the batches
-	sb := newStateBatcher(codec, s.o.Partitions)
+	sb := newStateBatcher(codec, s.cfg.Kafka.Partitions)
 	if err := readTopics(ctx, k.ClientOpts(), []string{k.Topics.Status}, true, func(r *kgo.Record) error { return sb.add(ctx, r) }); err != nil {
 		return err
 	}

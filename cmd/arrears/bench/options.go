@@ -3,14 +3,17 @@ package bench
 import (
 	"errors"
 	"flag"
+	"time"
+
+	"github.com/arrears/arrears/cmd/arrears/feed"
+	"github.com/arrears/arrears/processor/workload"
 )
 
 // Options are `arrears bench`'s flags.
 type Options struct {
-	Accounts   int
-	Months     int
-	Seed       uint64
-	Partitions int
+	// Workload is the generated book: seed, accounts, months, partitions
+	// (of the bench topics, ticked hourly), from 2026-01-01.
+	Workload workload.Options
 	// LatencyEvents caps the events replayed at half rate for the latency
 	// phase (0: the whole workload).
 	LatencyEvents int
@@ -33,11 +36,9 @@ type Options struct {
 // Flags registers the options on fs with their defaults and returns them;
 // they hold the parsed values once fs is parsed.
 func Flags(fs *flag.FlagSet) *Options {
-	o := &Options{}
-	fs.IntVar(&o.Accounts, "accounts", 100000, "accounts in the generated book")
-	fs.IntVar(&o.Months, "months", 3, "simulated months")
-	fs.Uint64Var(&o.Seed, "seed", 7, "workload seed")
-	fs.IntVar(&o.Partitions, "partitions", 12, "partitions of the bench topics")
+	o := &Options{Workload: workload.Options{Seed: 7, Accounts: 100000, Months: 3, Partitions: 12,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), TickEvery: time.Hour}}
+	feed.WorkloadFlags(fs, &o.Workload, "partitions of the bench topics")
 	fs.IntVar(&o.LatencyEvents, "latency-events", 0, "events replayed at half rate for the latency phase (0: all)")
 	fs.StringVar(&o.JSON, "json", "", "also write the result as JSON to FILE")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the bench topics, Redis keys and ClickHouse databases")
@@ -50,8 +51,8 @@ func Flags(fs *flag.FlagSet) *Options {
 
 // Validate refuses sizes the bench cannot run, naming the flag.
 func (o Options) Validate() error {
-	if o.Accounts < 1 || o.Months < 1 || o.Partitions < 1 {
-		return errors.New("--accounts, --months and --partitions must be >= 1")
+	if w := o.Workload; w.Accounts < 1 || w.Months < 1 || w.Partitions < 1 || w.TickEvery <= 0 {
+		return errors.New("--accounts, --months and --partitions must be >= 1 and --tick > 0")
 	}
 	if o.LatencyEvents < 0 || o.ProfileSeconds < 1 {
 		return errors.New("--latency-events must be >= 0 and --profile-seconds >= 1")

@@ -34,7 +34,7 @@ type stack struct {
 func newStack(base config.Config, o Options, id string) *stack {
 	c := base
 	c.Kafka.Topics = kafkax.PrefixedTopics(id)
-	c.Kafka.Partitions = o.Partitions
+	c.Kafka.Partitions = o.Workload.Partitions
 	c.Redis.Prefix = id
 	c.Processor.GroupID, c.Processor.TransactionalID = id, id+"-1"
 	c.Processor.TickInterval = 0
@@ -128,7 +128,7 @@ func (s *stack) phaseThroughput(ctx context.Context, recs []*kgo.Record, res *Re
 
 	rdb := redisstore.NewClient(s.cfg.Redis)
 	defer rdb.Close()
-	res.RedisBytesPerAccount, res.RedisAccounts, err = redisstore.New(rdb, s.cfg.Redis.Prefix).BytesPerAccount(ctx, s.o.Partitions)
+	res.RedisBytesPerAccount, res.RedisAccounts, err = redisstore.New(rdb, s.cfg.Redis.Prefix).BytesPerAccount(ctx, s.cfg.Kafka.Partitions)
 	return err
 }
 
@@ -193,7 +193,7 @@ func (s *stack) cleanup(ctx context.Context) error {
 	rdb := redisstore.NewClient(s.cfg.Redis)
 	for _, p := range []string{s.cfg.Redis.Prefix, s.cfg.Redis.Prefix + "ceil"} {
 		st := redisstore.New(rdb, p)
-		for i := int32(0); i < int32(s.o.Partitions); i++ {
+		for i := int32(0); i < int32(s.cfg.Kafka.Partitions); i++ {
 			if err := st.Drop(ctx, i); err != nil {
 				errs = append(errs, err)
 				break
