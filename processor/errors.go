@@ -116,24 +116,11 @@ func decodeError(err error) error {
 	if schemas.Transient(err) {
 		return fmt.Errorf("decode: %w", err)
 	}
-	return &RecordError{Code: decodeCode(err), Class: "decode", Err: err}
-}
-
-// decodeCode maps a codec error to its dead-letter code.
-func decodeCode(err error) string {
-	switch {
-	case errors.Is(err, schemas.ErrUnknownSchema):
-		return "UNKNOWN_SCHEMA"
-	case errors.Is(err, schemas.ErrWrongSchema):
-		return "WRONG_SCHEMA"
-	case errors.Is(err, schemas.ErrMissingField):
-		return "MISSING_FIELD"
-	case errors.Is(err, schemas.ErrWrongType):
-		return "WRONG_TYPE"
-	case errors.Is(err, schemas.ErrInvalidField):
-		return "INVALID_FIELD"
+	code := schemas.Code(err)
+	if code == "" {
+		code = schemas.CodeMalformed
 	}
-	return "MALFORMED"
+	return &RecordError{Code: code, Class: "decode", Err: err}
 }
 
 // rejectCode is the dead-letter code of a ledger or dunning rejection.

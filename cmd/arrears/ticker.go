@@ -10,6 +10,7 @@ import (
 
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 )
 
@@ -20,7 +21,7 @@ import (
 // replaying them replays time.
 func runTicker(ctx context.Context, cfg config.Config, codec *schemas.Codec, owned func() []int32, log *slog.Logger) error {
 	topic := cfg.Kafka.Topics.Events
-	cl, err := kgo.NewClient(append(cfg.Kafka.ClientOpts(), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	cl, err := kgo.NewClient(append(cfg.Kafka.ClientOpts(), kgo.RecordPartitioner(kafkax.KeyOrExplicit()))...)
 	if err != nil {
 		return err
 	}
