@@ -22,6 +22,8 @@ export ARREARS_KAFKA_TOPICS_EVENTS=ar.events
 RUN_ID=demo$(date +%s)
 export ARREARS_REDIS_PREFIX=$RUN_ID ARREARS_PROCESSOR_GROUP_ID=$RUN_ID ARREARS_PROCESSOR_TRANSACTIONAL_ID=$RUN_ID-1
 export ARREARS_SINK_GROUP_ID=$RUN_ID-sink ARREARS_LOG_LEVEL=${ARREARS_LOG_LEVEL:-warn}
+# the workload is three simulated months: time moves as fast as the ticks come
+export ARREARS_PROCESSOR_TIME=simulated
 
 log "resetting the demo topics and ClickHouse database"
 "$BIN" topics delete -yes >/dev/null
