@@ -12,11 +12,12 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/workload"
 )
 
 // TestChildConfig: a child reads, from the file the bench writes, the
-// stack's private names on the base config's services,
+// stack's private names and simulated time on the base config's services,
 // whatever ARREARS_* variables the bench itself runs with.
 func TestChildConfig(t *testing.T) {
 	base := config.Defaults()
@@ -43,8 +44,8 @@ func TestChildConfig(t *testing.T) {
 	if got.Redis.Prefix != "benchX" || got.ClickHouse.Database != "benchX" || got.Processor.GroupID != "benchX" || got.Sink.GroupID != "benchX-sink" {
 		t.Errorf("private names: redis %q clickhouse %q groups %q %q", got.Redis.Prefix, got.ClickHouse.Database, got.Processor.GroupID, got.Sink.GroupID)
 	}
-	if got.Processor.TickInterval != 0 {
-		t.Errorf("processor tick interval %s: want no ticker", got.Processor.TickInterval)
+	if got.Processor.Time != processor.TimeSimulated || got.Processor.TickInterval != 0 {
+		t.Errorf("processor time %q, tick interval %s: want simulated, no ticker", got.Processor.Time, got.Processor.TickInterval)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/cmd/arrears/feed"
+	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
@@ -29,15 +30,15 @@ type stack struct {
 }
 
 // newStack is base moved to the private world id: the services and tuning
-// of base, the names of id (the workload carries its own clock in its
-// ClockTicks, so the built-in ticker is off).
+// of base, the names of id, simulated time (the workload carries its own
+// clock in its ClockTicks, so the built-in ticker is off).
 func newStack(base config.Config, o Options, id string) *stack {
 	c := base
 	c.Kafka.Topics = kafkax.PrefixedTopics(id)
 	c.Kafka.Partitions = o.Workload.Partitions
 	c.Redis.Prefix = id
 	c.Processor.GroupID, c.Processor.TransactionalID = id, id+"-1"
-	c.Processor.TickInterval = 0
+	c.Processor.Time, c.Processor.TickInterval = processor.TimeSimulated, 0
 	c.Sink.GroupID = id + "-sink"
 	c.ClickHouse.Database = id
 	c.Log.Level = "warn"

@@ -96,10 +96,19 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ProcessorConfig is the processor section completed from the root
+// sections it does not read itself (dlq).
+func (c Config) ProcessorConfig() processor.Config {
+	p := c.Processor
+	p.DLQMaxPayload = c.DLQ.MaxPayloadBytes
+	return p
+}
+
 // SinkConfig is the sink section completed from the root sections it does
-// not read itself (clickhouse).
+// not read itself (clickhouse, dlq).
 func (c Config) SinkConfig() chsink.Config {
 	s := c.Sink
 	s.ClickHouse = c.ClickHouse
+	s.DLQMaxPayload = c.DLQ.MaxPayloadBytes
 	return s
 }

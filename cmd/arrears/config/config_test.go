@@ -72,17 +72,19 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 }
 
 // TestDLQSection: dlq.max_payload_bytes defaults to the dead letter's own
-// default, is read from file and environment, and reaches the processor.
+// default, is read from file and environment, and reaches the processor
+// and the sink.
 func TestDLQSection(t *testing.T) {
-	if got := Defaults().DLQ.MaxPayloadBytes; got != event.DefaultMaxDeadLetterPayload {
-		t.Errorf("default dlq.max_payload_bytes = %d, want %d", got, event.DefaultMaxDeadLetterPayload)
+	if got := Defaults().ProcessorConfig().DLQMaxPayload; got != event.DefaultMaxDeadLetterPayload {
+		t.Errorf("default processor DLQMaxPayload = %d, want %d", got, event.DefaultMaxDeadLetterPayload)
 	}
 	cfg, err := Read("", []string{"ARREARS_DLQ_MAX_PAYLOAD_BYTES=1024"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DLQ.MaxPayloadBytes != 1024 {
-		t.Errorf("dlq.max_payload_bytes = %d, want 1024", cfg.DLQ.MaxPayloadBytes)
+	if cfg.DLQ.MaxPayloadBytes != 1024 || cfg.ProcessorConfig().DLQMaxPayload != 1024 || cfg.SinkConfig().DLQMaxPayload != 1024 {
+		t.Errorf("dlq.max_payload_bytes = %d, processor gets %d, sink %d, want 1024", cfg.DLQ.MaxPayloadBytes,
+			cfg.ProcessorConfig().DLQMaxPayload, cfg.SinkConfig().DLQMaxPayload)
 	}
 	if !EnvNames()["ARREARS_DLQ_MAX_PAYLOAD_BYTES"] {
 		t.Error("EnvNames lacks ARREARS_DLQ_MAX_PAYLOAD_BYTES")
@@ -94,7 +96,7 @@ func TestDLQSection(t *testing.T) {
 func TestWriteFileRoundTrip(t *testing.T) {
 	c := Defaults()
 	c.Kafka.Topics.Events, c.Kafka.Partitions, c.Redis.Prefix = "x.events", 3, "x"
-	c.Processor.TickInterval, c.HTTP.Listen, c.Log.Level = time.Second, "127.0.0.1:1234", "warn"
+	c.Processor.Time, c.HTTP.Listen, c.Log.Level = "simulated", "127.0.0.1:1234", "warn"
 	c.Sink.FlushInterval, c.DLQ.MaxPayloadBytes = 1500*time.Millisecond, 4096
 	c.Redis.Password, c.ClickHouse.Password = "r-secret", "ch-secret"
 	path := filepath.Join(t.TempDir(), "child.yaml")
