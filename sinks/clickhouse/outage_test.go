@@ -50,6 +50,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	clickhouseCtl(t, dir, "start")
 	t.Cleanup(func() { clickhouseCtl(t, dir, "stop") })
 	h := newHarnessAt(t, "127.0.0.1:"+privateTCP)
+	h.cfg.StallTimeout = 2 * time.Second
 	w1 := h.buildWorkload("o1", 100)
 	h.produceTx(w1.records, false)
 	stop := h.start()
@@ -82,6 +83,14 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	if got := value(h.m.BufferedRows); got > float64(h.cfg.BatchRows)+1 {
 		t.Errorf("buffered %v rows during the outage, more than batch_rows %d", got, h.cfg.BatchRows)
 	}
+	// Records wait with no commit: past stall_timeout the sink says so
+	// (/readyz turns unready on it).
+	for deadline := time.Now().Add(h.cfg.StallTimeout + 5*time.Second); time.Now().Before(deadline) && !h.s.Stalled(); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !h.s.Stalled() || stalledGauge(t, h) != 1 {
+		t.Errorf("sink not stalled %s into the outage (gauge %v)", time.Since(down).Round(time.Second), stalledGauge(t, h))
+	}
 	if d := time.Since(down); d < outageLength(t) {
 		time.Sleep(outageLength(t) - d)
 	}
@@ -104,7 +113,26 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	if value(h.m.Paused) != 0 {
 		t.Errorf("sink still paused after draining")
 	}
+	if h.s.Stalled() {
+		t.Errorf("sink still stalled after draining")
+	}
 	if got, want := value(h.m.DeadLettered.WithLabelValues(h.kcfg.Topics.Actions, "reject")), float64(w1.rejected+w2.rejected); got != want {
 		t.Errorf("%v rows dead-lettered as rejected, want the workload's %v: an outage must be retried, never dead-lettered", got, want)
 	}
+}
+
+// stalledGauge reads arrears_sink_stalled from the running sink's registry.
+func stalledGauge(t *testing.T, h *harness) float64 {
+	t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "arrears_sink_stalled" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("arrears_sink_stalled not registered")
+	return -1
 }

@@ -1,11 +1,15 @@
 package chsink
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +34,46 @@ type harness struct {
 	conn  *analytics.Conn
 	reg   *prometheus.Registry
 	m     *Metrics
-	src   int64 // the last input offset handed out by nextSrc
+	s     *Sink        // the running sink (set by start)
+	logs  *lockedLines // every log line of the sinks started, Debug and up, as JSON
+	src   int64        // the last input offset handed out by nextSrc
+}
+
+// lockedLines collects log output from the sink's goroutine.
+type lockedLines struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// lines returns the JSON log records at level or above.
+func (l *lockedLines) lines(t *testing.T, level slog.Level) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, ln := range bytes.Split(l.b.Bytes(), []byte("\n")) {
+		if len(ln) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(ln, &m); err != nil {
+			t.Fatalf("log line %q: %v", ln, err)
+		}
+		var lv slog.Level
+		if err := lv.UnmarshalText([]byte(fmt.Sprint(m["level"]))); err != nil {
+			t.Fatalf("log level in %q: %v", ln, err)
+		}
+		if lv >= level {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // nextSrc hands out input offsets (for src_offset headers and the
@@ -77,20 +120,20 @@ func newHarnessAt(t *testing.T, addr string) *harness {
 		}
 		_ = conn.Close()
 	})
-	return &harness{t: t, kcfg: kcfg, cfg: cfg, codec: codec, conn: conn}
+	return &harness{t: t, kcfg: kcfg, cfg: cfg, codec: codec, conn: conn, logs: &lockedLines{}}
 }
 
 // start runs a sink until the returned stop is called; stop returns Run's error.
 func (h *harness) start() (stop func() error) {
 	h.t.Helper()
 	h.reg = prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(h.logs, warnOnly{os.Stderr}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := New(ctx, h.cfg, h.kcfg, h.codec, h.reg, log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.m = s.m
+	h.m, h.s = s.m, s
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx); s.Close() }()
 	return func() error {
@@ -102,6 +145,17 @@ func (h *harness) start() (stop func() error) {
 			return fmt.Errorf("sink did not stop within 60s")
 		}
 	}
+}
+
+// warnOnly passes the JSON log lines at Warn and above to w (the test's
+// stderr stays as quiet as the sink is in production).
+type warnOnly struct{ w io.Writer }
+
+func (o warnOnly) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(`"level":"WARN"`)) || bytes.Contains(p, []byte(`"level":"ERROR"`)) {
+		return o.w.Write(p)
+	}
+	return len(p), nil
 }
 
 // workload is what a test produces and what it expects in ClickHouse.
@@ -189,17 +243,24 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 			add(tp.DLQ, acct, bs, err)
 			w.refused++
 		}
+		if i%50 == 25 { // accepted Avro JSON the sink cannot read: its error quotes the amount
+			accept(acct, []byte(`{"account_id":"`+acct+`","event_id":"`+acct+`-j","event_time":1741944413589,"source":"billing",`+
+				`"payload":{"arrears.InvoiceIssued":{"amount":"12,50","bill_cycle":null,"currency":"EUR","due_date":20162,"invoice_id":"J1","issue_date":20148}}}`), nil)
+			w.garbage++
+		}
 		if i%50 == 0 {
 			accept(acct, []byte("this is not avro"), nil)
 			w.garbage++
 			bs, err = h.codec.EncodeDeadLetter(ctx, tp.DLQ, &event.DeadLetter{Reason: "ledger: unknown currency", ErrorClass: "ledger",
 				Topic: "upstream-" + tag, Partition: 0, Offset: int64(1_000_000 + i), Value: []byte("x"), Time: at})
 			add(tp.DLQ, acct, bs, err)
+			w.want["dead_letters"]++
 		}
 	}
-	// The processor's own dead letters plus the sink's (one per garbage
-	// record); a refused input has its processor dead letter only.
-	w.want["dead_letters"] = uint64(w.garbage)*2 + uint64(w.rejected) + uint64(w.refused)
+	// The processor's own dead letters (one per "this is not avro" record,
+	// added above, and one per refused input) plus the sink's (one per
+	// garbage record and rejected row).
+	w.want["dead_letters"] += uint64(w.garbage) + uint64(w.rejected) + uint64(w.refused)
 	return w
 }
 
@@ -339,7 +400,7 @@ func TestSinkEndToEnd(t *testing.T) {
 	}
 
 	// The sink dead-lettered every garbage record with its coordinates.
-	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, 2*w.garbage+w.rejected+w.refused, 10*time.Second)
+	dlq := testkit.Consume(t, h.kcfg.Brokers, tp.DLQ, int(w.want["dead_letters"]), 10*time.Second)
 	var fromSink, rejected int
 	for _, r := range dlq {
 		d, err := h.codec.DecodeDeadLetter(context.Background(), r.Value)
@@ -347,7 +408,7 @@ func TestSinkEndToEnd(t *testing.T) {
 			t.Fatalf("DLQ record: %v", err)
 		}
 		if d.ErrorClass == "sink" {
-			if string(d.Value) != "this is not avro" {
+			if d.Code == CodeSinkRejected {
 				rejected++
 				if !strings.Contains(d.Reason, "DateTime range") || d.Code != CodeSinkRejected || d.Topic != tp.Actions {
 					t.Errorf("rejected row's reason %q", d.Reason)
@@ -356,7 +417,7 @@ func TestSinkEndToEnd(t *testing.T) {
 			}
 			fromSink++
 			if d.Topic != tp.Events || d.Partition != 2 || d.Reason == "" || d.Offset < 1 || d.Code != CodeSinkDecode ||
-				d.ValueSize != int64(len("this is not avro")) || len(d.ValueSHA256) != 32 || d.Truncated {
+				d.ValueSize != int64(len(d.Value)) || len(d.ValueSHA256) != 32 || d.Truncated {
 				t.Errorf("sink dead letter %+v", d)
 			}
 		}
@@ -372,6 +433,23 @@ func TestSinkEndToEnd(t *testing.T) {
 	}
 	if got := value(h.m.RowsInserted.WithLabelValues("invoices")); got < float64(w.want["invoices"]) {
 		t.Errorf("rows_inserted_total{invoices} = %v, want >= %d", got, w.want["invoices"])
+	}
+
+	// Logs: no input value or account id at Warn or above; each dead
+	// letter's details at Debug with its coordinates.
+	for _, ln := range h.logs.lines(t, slog.LevelWarn) {
+		if b, _ := json.Marshal(ln); bytes.Contains(b, []byte("not avro")) || bytes.Contains(b, []byte("12,50")) || bytes.Contains(b, []byte("w1-A")) {
+			t.Errorf("Warn+ log line carries an input value or account id: %s", b)
+		}
+	}
+	details := 0
+	for _, ln := range h.logs.lines(t, slog.LevelDebug) {
+		if ln["msg"] == "dead letter" && ln["topic"] != nil && ln["partition"] != nil && ln["offset"] != nil && ln["reason"] != nil {
+			details++
+		}
+	}
+	if details != w.garbage+w.rejected {
+		t.Errorf("%d dead-letter Debug lines with coordinates and reason, want %d", details, w.garbage+w.rejected)
 	}
 
 	// A restarted sink resumes from the committed offsets: nothing new lands.
