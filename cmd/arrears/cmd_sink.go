@@ -12,8 +12,8 @@ import (
 	chsink "github.com/arrears/arrears/sinks/clickhouse"
 )
 
-// cmdSink: `arrears sink`, lands ar.events and the output topics in
-// ClickHouse (own consumer group, read_committed).
+// cmdSink: `arrears sink`, lands the accepted events and the output topics
+// in ClickHouse (own consumer group, read_committed).
 func cmdSink(ctx context.Context, args []string) error {
 	cfg, err := config.Load(flag.NewFlagSet("sink", flag.ContinueOnError), args)
 	if err != nil {
@@ -38,6 +38,12 @@ func cmdSink(ctx context.Context, args []string) error {
 			{"kafka", func(context.Context) error {
 				if !s.Ready() {
 					return fmt.Errorf("not joined yet")
+				}
+				return nil
+			}},
+			{"progress", func(context.Context) error {
+				if s.Stalled() {
+					return fmt.Errorf("records waiting with no commit for over sink.stall_timeout")
 				}
 				return nil
 			}},
