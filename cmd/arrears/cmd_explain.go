@@ -75,7 +75,7 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 	if !ok {
 		return core.Explanation{}, fmt.Errorf("account %s not found in Redis (prefix %s)", acct, cfg.Redis.Prefix)
 	}
-	var st core.State
+	st := core.State{Account: acct} // the encoded state does not carry the id
 	if err := st.UnmarshalBinary(v); err != nil {
 		return core.Explanation{}, fmt.Errorf("decode state of %s: %w", acct, err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/arrears/arrears/processor/dunning"
 	"github.com/arrears/arrears/processor/event"
-	"github.com/arrears/arrears/processor/internal/varint"
 	"github.com/arrears/arrears/processor/ledger"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/processor/risk"
@@ -17,7 +16,9 @@ import (
 
 // State is one account's whole state: receivables, dunning and risk.
 type State struct {
-	// Account is the account id (the Kafka key).
+	// Account is the account id (the Kafka key). It is not encoded (the
+	// store's key and the status record carry it): UnmarshalBinary keeps
+	// what the caller set, and Apply and Wake fill it when empty.
 	Account string
 	Ledger  ledger.Account
 	Dunning dunning.State
@@ -352,57 +353,6 @@ func (st *State) features(now time.Time) risk.Features {
 		f.Utilisation = float64(b.Open) / float64(m.CreditLimit)
 	}
 	return f
-}
-
-// MarshalBinary encodes the whole state: a version byte, then the ledger,
-// dunning and risk parts, each length-prefixed.
-func (st *State) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 1, 256)
-	b[0] = stateVersion
-	b = varint.AppendString(b, st.Account)
-	var err error
-	if b, err = appendPart(b, st.Ledger.MarshalBinary); err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
-	if b, err = appendPart(b, st.Dunning.MarshalBinary); err != nil {
-		return nil, fmt.Errorf("dunning: %w", err)
-	}
-	if b, err = appendPart(b, st.Risk.MarshalBinary); err != nil {
-		return nil, fmt.Errorf("risk: %w", err)
-	}
-	return b, nil
-}
-
-// UnmarshalBinary decodes MarshalBinary's output.
-func (st *State) UnmarshalBinary(b []byte) error {
-	if len(b) == 0 || b[0] != stateVersion {
-		return errCorrupt
-	}
-	r := varint.NewReader(b[1:])
-	acct := r.Str("account")
-	parts := [3][]byte{}
-	for i, what := range [...]string{"ledger part", "dunning part", "risk part"} {
-		parts[i] = r.Bytes(what)
-	}
-	r.End()
-	if err := r.Err(); err != nil {
-		return fmt.Errorf("%w: %w", errCorrupt, err)
-	}
-	*st = State{Account: acct}
-	if err := st.Ledger.UnmarshalBinary(parts[0]); err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	if len(parts[1]) > 0 {
-		if err := st.Dunning.UnmarshalBinary(parts[1]); err != nil {
-			return fmt.Errorf("dunning: %w", err)
-		}
-	}
-	if len(parts[2]) > 0 {
-		if err := st.Risk.UnmarshalBinary(parts[2]); err != nil {
-			return fmt.Errorf("risk: %w", err)
-		}
-	}
-	return nil
 }
 
 // CachedZones wraps a time zone loader (time.LoadLocation, supplied by the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/internal/varint"
 )
 
 func upsert() event.Body {
@@ -156,5 +157,35 @@ func TestConfig(t *testing.T) {
 	err := c.Validate()
 	if err == nil || !strings.Contains(err.Error(), "core.dedupe_days: -1") || !strings.Contains(err.Error(), "core.max_hold_days: 5000") {
 		t.Fatalf("validate: %v", err)
+	}
+}
+
+// TestStateVersion2: a version-2 state (account id inside) still decodes;
+// version 3 leaves the id to the caller, and Apply fills it.
+func TestStateVersion2(t *testing.T) {
+	env := testEnv(t)
+	st := &State{}
+	mustApply(t, st, env, ev("u", day0, upsert()))
+	mustApply(t, st, env, ev("i", day0, invoice("I1", day0)))
+	v3, err := st.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := varint.AppendString([]byte{stateVersionV2}, "A1")
+	v2 = append(v2, v3[1:]...)
+	var back State
+	if err := back.UnmarshalBinary(v2); err != nil || back.Account != "A1" || back.Ledger.OpenItems() != 1 {
+		t.Fatalf("version 2: %v, account %q", err, back.Account)
+	}
+	fresh := State{}
+	if err := fresh.UnmarshalBinary(v3); err != nil || fresh.Account != "" {
+		t.Fatalf("version 3: %v, account %q", err, fresh.Account)
+	}
+	mustApply(t, &fresh, env, ev("p", day0, &event.PaymentReceived{PaymentID: "P", Currency: "EUR", Amount: event.MustAmount("1")}))
+	if fresh.Account != "A1" {
+		t.Fatalf("Apply left account %q", fresh.Account)
+	}
+	if len(v2)-len(v3) != 3 {
+		t.Errorf("version 3 saves %d bytes", len(v2)-len(v3))
 	}
 }

@@ -9,18 +9,32 @@ import (
 	"github.com/arrears/arrears/processor/internal/varint"
 )
 
-// stateVersion is the first byte of an encoded State.
-const stateVersion = 1
+// stateVersion is the first byte of an encoded State; UnmarshalBinary also
+// reads version 1.
+const (
+	stateVersion   = 2
+	stateVersionV1 = 1
+)
 
 // Limits on decoded lists, so corrupt input cannot allocate without bound.
 const maxList = 4096
 
-// MarshalBinary encodes the state compactly: a version byte, then varints
-// and length-prefixed strings; instants are Unix milliseconds (0: zero).
+// Encoding (version 2): a version byte, then varints and length-prefixed
+// strings (internal/varint). The stages actioned come first; every other
+// stage name (the current stage, the resume stage, a deferred contact's)
+// is a reference to one of them when it can be (stageRef). Instants are
+// chained: each non-zero one is the difference from the previous non-zero
+// one, in minutes, seconds or milliseconds, whichever is exact (timeRef),
+// so most take two or three bytes.
+//
+// Version 1 wrote the stage before the stages actioned, every stage name
+// spelled, and every instant as absolute Unix milliseconds.
+
+// MarshalBinary encodes the state compactly (see above).
 func (s State) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 64)
-	b = append(b, stateVersion)
-	b = varint.AppendUvarint(b, uint64(s.Episode))
+	w := writer{b: make([]byte, 0, 64), actioned: s.Actioned}
+	w.b = append(w.b, stateVersion)
+	w.uvarint(uint64(s.Episode))
 	flags := byte(0)
 	if s.InEpisode {
 		flags |= 1
@@ -28,74 +42,139 @@ func (s State) MarshalBinary() ([]byte, error) {
 	if s.Arrangement != nil {
 		flags |= 2
 	}
-	b = append(b, flags, byte(s.Service))
-	b = appendString(b, s.Stage)
-	b = appendTime(b, s.StageEntered)
-	b = varint.AppendUvarint(b, uint64(len(s.Actioned)))
+	w.b = append(w.b, flags, byte(s.Service))
+	w.uvarint(uint64(len(s.Actioned)))
 	for _, a := range s.Actioned {
-		b = appendString(b, a)
+		w.str(a)
 	}
+	w.stage(s.Stage)
+	w.time(s.StageEntered)
 	if a := s.Arrangement; a != nil {
-		b = appendString(b, a.ID)
-		b = append(b, byte(a.Type))
-		b = appendString(b, string(a.Currency))
-		b = appendTime(b, a.Created)
-		b = varint.AppendUvarint(b, uint64(len(a.Installments)))
+		w.str(a.ID)
+		w.b = append(w.b, byte(a.Type))
+		w.str(string(a.Currency))
+		w.time(a.Created)
+		w.uvarint(uint64(len(a.Installments)))
+		prev := event.Date(0)
 		for _, in := range a.Installments {
-			b = varint.AppendVarint(b, int64(in.DueDate))
-			b = varint.AppendVarint(b, int64(in.Amount))
+			w.varint(int64(in.DueDate) - int64(prev))
+			prev = in.DueDate
+			w.varint(int64(in.Amount))
 		}
-		b = varint.AppendVarint(b, int64(a.Paid))
-		b = varint.AppendUvarint(b, uint64(len(a.Payments)))
+		w.varint(int64(a.Paid))
+		w.uvarint(uint64(len(a.Payments)))
 		for _, p := range a.Payments {
-			b = appendString(b, p.ID)
-			b = varint.AppendVarint(b, int64(p.Amount))
+			w.str(p.ID)
+			w.varint(int64(p.Amount))
 		}
-		b = varint.AppendUvarint(b, uint64(a.Met))
+		w.uvarint(uint64(a.Met))
 	}
-	b = varint.AppendUvarint(b, uint64(len(s.Holds)))
+	w.uvarint(uint64(len(s.Holds)))
 	for _, h := range s.Holds {
-		b = appendString(b, h.ID)
-		b = appendTime(b, h.Until)
+		w.str(h.ID)
+		w.time(h.Until)
 	}
-	b = appendTime(b, s.DisputeGraceUntil)
-	b = appendString(b, s.Resume)
-	b = varint.AppendVarint(b, int64(s.ShiftDays))
-	b = appendTime(b, s.PausedSince)
-	b = varint.AppendUvarint(b, uint64(len(s.Deferred)))
+	w.time(s.DisputeGraceUntil)
+	w.stage(s.Resume)
+	w.varint(int64(s.ShiftDays))
+	w.time(s.PausedSince)
+	w.uvarint(uint64(len(s.Deferred)))
 	for _, d := range s.Deferred {
-		b = appendString(b, d.Stage)
-		b = varint.AppendUvarint(b, uint64(d.Index))
-		b = appendString(b, string(d.Channel))
-		b = appendTime(b, d.At)
+		w.stage(d.Stage)
+		w.uvarint(uint64(d.Index))
+		w.str(string(d.Channel))
+		w.time(d.At)
 	}
-	b = varint.AppendUvarint(b, uint64(len(s.Contacts)))
+	w.uvarint(uint64(len(s.Contacts)))
 	for _, c := range s.Contacts {
-		b = appendTime(b, c)
+		w.time(c)
 	}
-	b = appendTime(b, s.NextWake)
-	return b, nil
+	w.time(s.NextWake)
+	return w.b, nil
 }
 
-// UnmarshalBinary decodes what MarshalBinary produced. On error s is
-// unchanged. Every list is bounded by maxList and by the bytes left.
+// writer appends the version-2 encoding.
+type writer struct {
+	b        []byte
+	prev     int64 // the last non-zero instant written, Unix ms
+	actioned []string
+}
+
+func (w *writer) uvarint(v uint64) { w.b = varint.AppendUvarint(w.b, v) }
+func (w *writer) varint(v int64)   { w.b = varint.AppendVarint(w.b, v) }
+func (w *writer) str(s string)     { w.b = varint.AppendString(w.b, s) }
+
+// stage writes 0 for "", k+2 for actioned[k], or 1 and the name.
+func (w *writer) stage(s string) {
+	if s == "" {
+		w.uvarint(0)
+		return
+	}
+	for k, a := range w.actioned {
+		if a == s {
+			w.uvarint(uint64(k) + 2)
+			return
+		}
+	}
+	w.uvarint(1)
+	w.str(s)
+}
+
+// Units of a chained instant: the low two bits of its varint.
+const (
+	unitMinute = 1
+	unitSecond = 2
+	unitMilli  = 3
+)
+
+// time writes 0 for the zero instant, else the zigzag difference from the
+// previous instant times 4 plus its unit.
+func (w *writer) time(t time.Time) {
+	if t.IsZero() {
+		w.uvarint(0)
+		return
+	}
+	ms := t.UnixMilli()
+	d := ms - w.prev
+	w.prev = ms
+	v, unit := d, int64(unitMilli)
+	switch {
+	case d%60000 == 0:
+		v, unit = d/60000, unitMinute
+	case d%1000 == 0:
+		v, unit = d/1000, unitSecond
+	}
+	z := uint64(v<<1) ^ uint64(v>>63) // zigzag
+	w.uvarint(z<<2 | uint64(unit))
+}
+
+// UnmarshalBinary decodes what MarshalBinary produced, in this version or
+// version 1. On error s is unchanged. Every list is bounded by maxList and
+// by the bytes left.
 func (s *State) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return fmt.Errorf("decode state: empty: %w", ErrStateCorrupt)
 	}
-	if data[0] != stateVersion {
+	if data[0] != stateVersion && data[0] != stateVersionV1 {
 		return fmt.Errorf("decode state: version %d: %w", data[0], ErrStateVersion)
 	}
-	r := reader{varint.NewReader(data[1:])}
+	r := reader{Reader: varint.NewReader(data[1:]), v1: data[0] == stateVersionV1}
 	var n State
 	n.Episode = uint32(r.Uint("episode", math.MaxUint32))
 	flags := r.Byte("flags")
 	n.InEpisode = flags&1 != 0
 	n.Service = ServiceState(r.Byte("service"))
-	n.Stage = r.Str("stage")
-	n.StageEntered = r.time("stage entered")
+	if r.v1 {
+		n.Stage = r.Str("stage")
+		n.StageEntered = r.time("stage entered")
+	}
 	for i, c := 0, r.count("actioned"); i < c; i++ {
 		n.Actioned = append(n.Actioned, r.Str("actioned"))
+	}
+	r.actioned = n.Actioned
+	if !r.v1 {
+		n.Stage = r.stage("stage")
+		n.StageEntered = r.time("stage entered")
 	}
 	if flags&2 != 0 {
 		a := &Arrangement{}
@@ -103,9 +182,17 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		a.Type = event.ArrangementType(r.Byte("arrangement type"))
 		a.Currency = event.Currency(r.Str("arrangement currency"))
 		a.Created = r.time("arrangement created")
+		prev := int64(0)
 		for i, c := 0, r.count("installments"); i < c; i++ {
-			a.Installments = append(a.Installments, event.Installment{
-				DueDate: event.Date(r.Int("installment due", math.MinInt32, math.MaxInt32)), Amount: r.amount("installment amount")})
+			due := r.Int("installment due", math.MinInt32, math.MaxInt32)
+			if !r.v1 {
+				due += prev
+				prev = due
+			}
+			if due < math.MinInt32 || due > math.MaxInt32 {
+				r.Fail("installment due")
+			}
+			a.Installments = append(a.Installments, event.Installment{DueDate: event.Date(due), Amount: r.amount("installment amount")})
 		}
 		a.Paid = r.amount("arrangement paid")
 		for i, c := 0, r.count("arrangement payments"); i < c; i++ {
@@ -118,11 +205,11 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		n.Holds = append(n.Holds, Hold{ID: r.Str("hold id"), Until: r.time("hold until")})
 	}
 	n.DisputeGraceUntil = r.time("dispute grace")
-	n.Resume = r.Str("resume")
+	n.Resume = r.stage("resume")
 	n.ShiftDays = int32(r.Int("shift days", math.MinInt32, math.MaxInt32))
 	n.PausedSince = r.time("paused since")
 	for i, c := 0, r.count("deferred"); i < c; i++ {
-		n.Deferred = append(n.Deferred, Deferred{Stage: r.Str("deferred stage"), Index: int(r.Uint("deferred index", 0xffff)),
+		n.Deferred = append(n.Deferred, Deferred{Stage: r.stage("deferred stage"), Index: int(r.Uint("deferred index", 0xffff)),
 			Channel: event.Channel(r.Str("deferred channel")), At: r.time("deferred at")})
 	}
 	for i, c := 0, r.count("contacts"); i < c; i++ {
@@ -137,33 +224,74 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-func appendString(b []byte, s string) []byte { return varint.AppendString(b, s) }
-
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return varint.AppendVarint(b, 0)
-	}
-	return varint.AppendVarint(b, t.UnixMilli())
+// reader adds dunning's value types to the bounded varint reader.
+type reader struct {
+	*varint.Reader[[]byte]
+	v1       bool
+	prev     int64 // the last non-zero instant read, Unix ms (version 2)
+	actioned []string
 }
 
-// reader adds dunning's value types to the bounded varint reader.
-type reader struct{ *varint.Reader[[]byte] }
-
-func (r reader) count(what string) int { return r.Count(what, maxList, 1) }
+func (r *reader) count(what string) int { return r.Count(what, maxList, 1) }
 
 // maxAmount bounds decoded amounts (far above what a valid state holds).
 const maxAmount = 1 << 56
 
-func (r reader) amount(what string) event.Amount {
+func (r *reader) amount(what string) event.Amount {
 	return event.Amount(r.Int(what, -maxAmount, maxAmount))
+}
+
+// stage reads what writer.stage wrote (version 1: a spelled name).
+func (r *reader) stage(what string) string {
+	if r.v1 {
+		return r.Str(what)
+	}
+	switch k := r.Uvarint(what); {
+	case k == 0:
+		return ""
+	case k == 1:
+		return r.Str(what)
+	case k-2 < uint64(len(r.actioned)):
+		return r.actioned[k-2]
+	}
+	r.Fail(what)
+	return ""
 }
 
 // maxMillis bounds decoded instants to year 9999.
 const maxMillis = 253402300799999
 
-func (r reader) time(what string) time.Time {
-	ms := r.Int(what, -maxMillis, maxMillis)
-	if ms == 0 {
+// time reads what writer.time wrote (version 1: absolute Unix ms, 0 zero).
+func (r *reader) time(what string) time.Time {
+	var ms int64
+	if r.v1 {
+		ms = r.Int(what, -maxMillis, maxMillis)
+	} else {
+		v := r.Uvarint(what)
+		if v == 0 {
+			return time.Time{}
+		}
+		z := v >> 2
+		d := int64(z>>1) ^ -int64(z&1)
+		switch v & 3 {
+		case unitMinute:
+			d *= 60000
+		case unitSecond:
+			d *= 1000
+		case 0:
+			r.Fail(what)
+		}
+		if d < -2*maxMillis || d > 2*maxMillis {
+			r.Fail(what)
+			return time.Time{}
+		}
+		ms = r.prev + d
+		r.prev = ms
+	}
+	if ms == 0 || ms < -maxMillis || ms > maxMillis {
+		if ms != 0 {
+			r.Fail(what)
+		}
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()

@@ -2,6 +2,7 @@ package dunning
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -335,4 +336,43 @@ func TestLimits(t *testing.T) {
 	if _, err := ApplyEvent(st, event.Event{ID: "f", Body: plan("A", 2, 30)}, nil, now); !errors.Is(err, ErrArrangementConflict) {
 		t.Errorf("repeat with other installments: %v", err)
 	}
+}
+
+// richState sets every field of State (testdata/state_v1.bin is its
+// version-1 encoding).
+func richState() State {
+	at := time.Date(2024, 8, 1, 10, 30, 15, 250_000_000, time.UTC)
+	return State{Episode: 3, InEpisode: true, Stage: "suspension", StageEntered: at, Actioned: []string{"reminder", "suspension"},
+		Service: ServiceSuspended,
+		Arrangement: &Arrangement{ID: "AR-1", Type: event.InstallmentPlan, Currency: "EUR", Created: at.Add(time.Hour),
+			Installments: []event.Installment{{DueDate: event.DateOf(at) + 10, Amount: 5000}, {DueDate: event.DateOf(at) + 40, Amount: 7000}},
+			Paid:         5000, Payments: []Payment{{ID: "P1", Amount: 5000}}, Met: 1},
+		Holds: []Hold{{ID: "H1", Until: at.AddDate(0, 0, 5)}}, DisputeGraceUntil: at.Add(-time.Minute), Resume: "reminder", ShiftDays: -2,
+		PausedSince: at.Add(2 * time.Second), Deferred: []Deferred{{Stage: "suspension", Index: 1, Channel: event.SMS, At: at.Add(9 * time.Hour)}, {Stage: "other", Channel: event.Email, At: at}},
+		Contacts: []time.Time{at.Add(-48 * time.Hour), at}, NextWake: at.AddDate(0, 0, 1)}
+}
+
+// TestStateVersion1: a version-1 state decodes to the same State, and the
+// version-2 encoding is smaller and round-trips.
+func TestStateVersion1(t *testing.T) {
+	v1, err := os.ReadFile("testdata/state_v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got State
+	if err := got.UnmarshalBinary(v1); err != nil {
+		t.Fatal(err)
+	}
+	if want := richState(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("version 1 decodes to\n%+v\nwant\n%+v", got, want)
+	}
+	v2, _ := got.MarshalBinary()
+	var back State
+	if err := back.UnmarshalBinary(v2); err != nil || !reflect.DeepEqual(back, got) {
+		t.Fatalf("version 2 round trip: %v\n%+v", err, back)
+	}
+	if len(v2) >= len(v1) {
+		t.Errorf("version 2 takes %d bytes, version 1 %d", len(v2), len(v1))
+	}
+	t.Logf("version 1: %d bytes, version 2: %d bytes", len(v1), len(v2))
 }

@@ -107,6 +107,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		}
 	}
 
+	prevIssue, prevDay := base, base
 	if k := d.Count("items", 1<<20, 8); k > 0 {
 		n.items = make([]Item, k)
 		for i := range n.items {
@@ -126,12 +127,15 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 			default:
 				it.Open = d.amount("item open")
 			}
-			it.IssueDate = d.day("issue date", base)
+			it.IssueDate = d.day("issue date", prevIssue)
+			if !v1 {
+				prevIssue = it.IssueDate
+			}
 			it.DueDate = d.day("due date", it.IssueDate)
 			it.Cancelled = f&itemCancelled != 0
 			if f&itemSettled != 0 {
 				it.Settled = true
-				it.SettledOn = d.day("settled on", base)
+				it.SettledOn = d.day("settled on", pick(v1, base, it.IssueDate))
 			}
 			if f&itemCredit != 0 {
 				it.credit = d.amount("item credit")
@@ -170,7 +174,10 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 			p.reversed = f&payReversed != 0
 			p.cur = cur("payment currency")
 			p.amount = d.amount("payment amount")
-			p.day = d.day("payment day", base)
+			p.day = d.day("payment day", prevDay)
+			if !v1 {
+				prevDay = p.day
+			}
 			if f&payUnapplied != 0 {
 				p.unapplied = d.amount("unapplied")
 			}

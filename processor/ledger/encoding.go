@@ -15,8 +15,10 @@ const (
 )
 
 // Encoding (version 2): no field names, all integers varints
-// (internal/varint). Dates are zigzag deltas from a base day (FirstSeen)
-// so most take one or two bytes; currencies are written once in a table
+// (internal/varint). Dates are zigzag deltas (an item's issue date from
+// the previous item's, its due and settlement dates from its issue date, a
+// payment's day from the previous payment's, the rest from a base day,
+// FirstSeen) so most take one byte; currencies are written once in a table
 // and referred to by index, the master currency as ""; common time zones
 // are a code (zoneCodes); a payment's parts refer to items by index and
 // its last part is the difference from what the payment's amount leaves
@@ -35,7 +37,8 @@ const (
 //	counters (unknown invoice refs last), rare months,
 //	event log and gone log: (hash 8 bytes, day delta)... each.
 //
-// Version 1 differed in: the timezone as a string, currencies always
+// Version 1 differed in: dates of items and payments from the base day,
+// the timezone as a string, currencies always
 // spelled, absolute part amounts, no unknown-invoice counter, and a ring
 // of recent event-id hashes (count, next slot, hashes) instead of the two
 // logs.
@@ -176,6 +179,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 	}
 
 	b = varint.AppendUvarint(b, uint64(len(a.items)))
+	prevIssue := base
 	for i := range a.items {
 		it := &a.items[i]
 		f := uint64(0)
@@ -211,10 +215,11 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if f&(itemOpenZero|itemOpenFull) == 0 {
 			b = varint.AppendVarint(b, int64(it.Open))
 		}
-		b = day(b, it.IssueDate)
+		b = varint.AppendVarint(b, int64(it.IssueDate)-int64(prevIssue))
+		prevIssue = it.IssueDate
 		b = varint.AppendVarint(b, int64(it.DueDate-it.IssueDate))
 		if it.Settled {
-			b = day(b, it.SettledOn)
+			b = varint.AppendVarint(b, int64(it.SettledOn)-int64(it.IssueDate))
 		}
 		if it.credit != 0 {
 			b = varint.AppendVarint(b, int64(it.credit))
@@ -240,6 +245,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 	}
 
 	b = varint.AppendUvarint(b, uint64(len(a.pays)))
+	prevDay := base
 	for i := range a.pays {
 		p := &a.pays[i]
 		f := uint64(0)
@@ -260,7 +266,8 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		b = varint.AppendUvarint(b, f)
 		b = varint.AppendUvarint(b, idx(p.cur))
 		b = varint.AppendVarint(b, int64(p.amount))
-		b = day(b, p.day)
+		b = varint.AppendVarint(b, int64(p.day)-int64(prevDay))
+		prevDay = p.day
 		if p.unapplied != 0 {
 			b = varint.AppendVarint(b, int64(p.unapplied))
 		}

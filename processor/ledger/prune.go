@@ -102,7 +102,7 @@ func (a *Account) referenced(invoice string) bool {
 	return false
 }
 
-func pick(c bool, yes, no Entity) Entity {
+func pick[T any](c bool, yes, no T) T {
 	if c {
 		return yes
 	}
