@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 //go:embed migrations/*.sql
@@ -88,8 +91,9 @@ type AppliedMigration struct {
 
 // Migrate creates the database and schema_migrations if needed and applies,
 // in order, every embedded migration not recorded there. It is idempotent:
-// a second run changes nothing. Statements use IF NOT EXISTS, so a run
-// interrupted half-way through a migration completes it the next time. An
+// a second run changes nothing. Statements use IF NOT EXISTS (ADD COLUMN:
+// an existing column counts as added), so a run interrupted half-way
+// through a migration completes it the next time. An
 // applied migration whose text changed is ErrMigrationChanged.
 func Migrate(ctx context.Context, c *Conn) error {
 	ms, err := Migrations()
@@ -126,7 +130,7 @@ func Migrate(ctx context.Context, c *Conn) error {
 			continue
 		}
 		for i, q := range m.Statements(c.Database) {
-			if err := c.Exec(ctx, q); err != nil {
+			if err := c.Exec(ctx, q); err != nil && !columnExists(q, err) {
 				return fmt.Errorf("migrate: %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
@@ -135,6 +139,16 @@ func Migrate(ctx context.Context, c *Conn) error {
 		}
 	}
 	return nil
+}
+
+var addColumn = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+\S+\s+ADD\s+COLUMN\s`)
+
+// columnExists reports whether err is ClickHouse refusing ADD COLUMN
+// statement q because the column exists: a re-run of an interrupted
+// migration (18.16 has no ADD COLUMN IF NOT EXISTS).
+func columnExists(q string, err error) bool {
+	var ex *clickhouse.Exception
+	return addColumn.MatchString(q) && errors.As(err, &ex) && ex.Code == 44 && strings.Contains(ex.Message, "already exists")
 }
 
 func recordMigration(ctx context.Context, c *Conn, m Migration) error {

@@ -75,4 +75,13 @@ func TestMigrateTwiceIsNoop(t *testing.T) {
 	if after := tables(); after != before {
 		t.Errorf("tables changed: %s -> %s", before, after)
 	}
+	// A run interrupted after some statements does them again: every
+	// statement of every migration must take being re-run.
+	for _, m := range ms {
+		for i, q := range m.Statements(c.Database) {
+			if err := c.Exec(ctx, q); err != nil && !columnExists(q, err) {
+				t.Errorf("%04d_%s statement %d re-run: %v", m.Version, m.Name, i+1, err)
+			}
+		}
+	}
 }

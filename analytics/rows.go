@@ -1,6 +1,7 @@
 package analytics
 
 import (
+	"encoding/hex"
 	"strings"
 	"time"
 
@@ -57,7 +58,8 @@ var (
 		"disputes_opened", "tenure_days", "open_invoices", "overdue_amount", "oldest_due_date",
 		"kafka_partition", "kafka_offset", "ingested_at"}}
 	DeadLettersTable = &TableSpec{"dead_letters", []string{"source_topic", "source_partition", "source_offset", "error_class",
-		"reason", "dead_time", "record_key", "record_value", "kafka_partition", "kafka_offset", "ingested_at"}}
+		"reason", "dead_time", "record_key", "record_value", "kafka_partition", "kafka_offset", "ingested_at",
+		"code", "value_size", "value_sha256", "truncated"}}
 )
 
 // SinkTables lists every table rows are built for, in a stable order.
@@ -257,8 +259,9 @@ func GLRow(g *event.GLEntry, src Source, now time.Time) Row {
 		g.DebitAccount, g.CreditAccount, g.Reference, g.Description, src.Partition, src.Offset, now}}
 }
 
-// DeadLetterRow is the dead_letters row of d.
+// DeadLetterRow is the dead_letters row of d (value_sha256 in hex).
 func DeadLetterRow(d *event.DeadLetter, src Source, now time.Time) Row {
 	return Row{DeadLettersTable, []any{d.Topic, d.Partition, d.Offset, d.ErrorClass, d.Reason, utc(d.Time),
-		string(d.Key), string(d.Value), src.Partition, src.Offset, now}}
+		string(d.Key), string(d.Value), src.Partition, src.Offset, now,
+		d.Code, d.ValueSize, hex.EncodeToString(d.ValueSHA256), b2u(d.Truncated)}}
 }

@@ -384,7 +384,7 @@ func TestSinkEndToEnd(t *testing.T) {
 		"processor dead letters": {"SELECT count() FROM " + h.conn.Table("dead_letters") + " FINAL WHERE error_class = 'ledger' AND source_topic = '" +
 			tp.Events + "'", uint64(w.refused)},
 		"sink dead letters of accepted records": {"SELECT count() FROM " + h.conn.Table("dead_letters") +
-			" FINAL WHERE error_class = 'sink' AND source_topic = '" + tp.Events + "'", uint64(w.garbage)},
+			" FINAL WHERE error_class = 'sink' AND source_topic = '" + tp.Events + "' AND code = 'SINK_DECODE' AND truncated = 0", uint64(w.garbage)},
 		"sink dead letters of actions": {"SELECT count() FROM " + h.conn.Table("dead_letters") +
 			" FINAL WHERE error_class = 'sink' AND source_topic = '" + tp.Actions + "'", uint64(w.rejected)},
 		"inputs with two dead letters": {"SELECT count() FROM (SELECT count() AS n FROM " + h.conn.Table("dead_letters") +
