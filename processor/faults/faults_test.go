@@ -125,7 +125,7 @@ func inject(t *testing.T, target string, px *Proxy, prog *Progress, sz Size, d f
 
 // faultedInput is how long the input of a proxy test flows: through every
 // phase and a little after.
-func faultedInput(sz Size) time.Duration { return 2*sz.Phase + sz.Blackhole + 20*time.Second }
+func faultedInput(sz Size) time.Duration { return 2*sz.Phase + sz.Blackhole + 10*time.Second }
 
 // TestKafkaFaults: the processor reaches a private broker only through a
 // fault proxy (the broker advertises the proxy's address); latency, resets
@@ -168,7 +168,7 @@ func TestBrokerRestart(t *testing.T) {
 	// Half the input at once, so the broker dies while the processor works
 	// through a backlog (inside a transaction), the rest while it is down
 	// and after.
-	prog, wait := started(t, s, 2, sz, 0.5, time.Duration(sz.BrokerKills)*(sz.BrokerDown+40*time.Second), p)
+	prog, wait := started(t, s, 2, sz, 0.5, time.Duration(sz.BrokerKills)*(sz.BrokerDown+25*time.Second), p)
 	rz := watchReadyz(p)
 	var resumes []string
 	var backs []time.Time

@@ -198,14 +198,23 @@ func (p *Progress) ResumedAfter(t time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// CaughtUpAfter is how long after t the group first had committed the whole
-// topic as it stood then (end offsets no longer growing is the caller's
-// business); ok is false if it has not.
+// CaughtUpAfter is how long after t the group had committed every record
+// the topic held at t (the backlog the fault left drained; when offsets
+// could not be read at t, as with the broker down, the first reading after
+// t counts); ok is false if it has not.
 func (p *Progress) CaughtUpAfter(t time.Time) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	target := int64(-1)
 	for _, s := range p.samples {
-		if s.at.After(t) && s.end > 0 && s.committed >= s.end {
+		if !s.at.After(t) {
+			target = s.end
+			continue
+		}
+		if target < 0 {
+			target = s.end
+		}
+		if s.committed >= target {
 			return s.at.Sub(t), true
 		}
 	}

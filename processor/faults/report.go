@@ -30,8 +30,8 @@ func SizeFromEnv(t testing.TB) Size {
 		return Size{Full: true, Accounts: 5000, Months: 4, Produce: 150 * time.Second, Churn: 2 * time.Minute, ChurnEvery: 10 * time.Second,
 			Phase: 15 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second, BrokerKills: 2}
 	case "", "reduced":
-		return Size{Accounts: 400, Months: 3, Produce: 45 * time.Second, Churn: 30 * time.Second, ChurnEvery: 10 * time.Second,
-			Phase: 5 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second, BrokerKills: 1}
+		return Size{Accounts: 300, Months: 3, Produce: 45 * time.Second, Churn: 30 * time.Second, ChurnEvery: 10 * time.Second,
+			Phase: 3 * time.Second, Blackhole: 20 * time.Second, BrokerDown: 20 * time.Second, BrokerKills: 1}
 	default:
 		t.Fatalf("ARREARS_FAULTS=%q: want full or empty", v)
 		return Size{}
@@ -42,7 +42,7 @@ func SizeFromEnv(t testing.TB) Size {
 type Row struct {
 	Fault      string
 	Resumed    string // from the fault's end to the first commit after it
-	CaughtUp   string // from the fault's end to every input committed
+	CaughtUp   string // from the fault's end to the backlog it left committed
 	Lost       int
 	Duplicated int
 }
@@ -78,7 +78,8 @@ func resumed(p *Progress, t time.Time) string {
 	return "never"
 }
 
-// caughtUp formats how long after t the group had committed everything.
+// caughtUp formats how long after t the group had committed what was
+// produced by t.
 func caughtUp(p *Progress, t time.Time) string {
 	if d, ok := p.CaughtUpAfter(t); ok {
 		return since(d)
