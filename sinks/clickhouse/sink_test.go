@@ -30,13 +30,16 @@ type harness struct {
 	t     *testing.T
 	kcfg  kafkax.Config
 	cfg   Config
-	codec *schemas.Codec
-	conn  *analytics.Conn
-	reg   *prometheus.Registry
-	m     *Metrics
-	s     *Sink        // the running sink (set by start)
-	logs  *lockedLines // every log line of the sinks started, Debug and up, as JSON
-	src   int64        // the last input offset handed out by nextSrc
+	codec *schemas.Codec // the producers' codec (and the sink's unless sinkCodec)
+	// sinkCodec, when set, is the sink's own codec (a registry test gives
+	// it a cold cache)
+	sinkCodec *schemas.Codec
+	conn      *analytics.Conn
+	reg       *prometheus.Registry
+	m         *Metrics
+	s         *Sink        // the running sink (set by start)
+	logs      *lockedLines // every log line of the sinks started, Debug and up, as JSON
+	src       int64        // the last input offset handed out by nextSrc
 }
 
 // lockedLines collects log output from the sink's goroutine.
@@ -129,7 +132,11 @@ func (h *harness) start() (stop func() error) {
 	h.reg = prometheus.NewRegistry()
 	log := slog.New(slog.NewJSONHandler(io.MultiWriter(h.logs, warnOnly{os.Stderr}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := New(ctx, h.cfg, h.kcfg, h.codec, h.reg, log)
+	codec := h.codec
+	if h.sinkCodec != nil {
+		codec = h.sinkCodec
+	}
+	s, err := New(ctx, h.cfg, h.kcfg, codec, h.reg, log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
