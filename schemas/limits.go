@@ -122,7 +122,7 @@ type checker struct {
 	// replaced: the JSON text was not valid UTF-8 and encoding/json has
 	// replaced the bad bytes with U+FFFD, so a U+FFFD is a bad byte.
 	replaced bool
-	err      error
+	err      *FieldError
 }
 
 func (k *checker) fail(field, code, format string, args ...any) {
@@ -164,27 +164,31 @@ func (k *checker) text(field, s string) {
 	}
 }
 
-func (k *checker) currency(field string, c event.Currency) {
-	if !c.Known() {
-		if len(c) > 8 || !k.utf8(string(c)) {
-			k.fail(field, CodeUnknownCurrency, "not an active ISO 4217 currency code")
-			return
-		}
+func (k *checker) currency(field string, c event.Currency) (minor int, ok bool) {
+	if minor, ok = c.MinorUnits(); ok {
+		return minor, true
+	}
+	if len(c) > 8 || !k.utf8(string(c)) {
+		k.fail(field, CodeUnknownCurrency, "not an active ISO 4217 currency code")
+	} else {
 		k.fail(field, CodeUnknownCurrency, "%q is not an active ISO 4217 currency code", string(c))
 	}
+	return 0, false
 }
 
-// amount checks the bound and, with a known currency, its minor units.
-func (k *checker) amount(field string, a event.Amount, c event.Currency) {
+// amount checks the bound and, for minor >= 0, the currency's minor units.
+func (k *checker) amount(field string, a event.Amount, c event.Currency, minor int) {
 	if a > k.l.maxAmount || a < -k.l.maxAmount {
 		k.fail(field, CodeInvalidAmount, "magnitude above max_amount %s", k.l.maxAmount)
 		return
 	}
-	if c.Known() && !a.FitsMinorUnits(c) {
-		n, _ := c.MinorUnits()
-		k.fail(field, CodeInvalidAmount, "%s has more than the %d decimal places of %s", a, n, c)
+	if minor >= 0 && minor < event.Scale && a%minorStep[minor] != 0 {
+		k.fail(field, CodeInvalidAmount, "%s has more than the %d decimal places of %s", a, minor, c)
 	}
 }
+
+// minorStep[n] is the Amount of one minor unit of a currency with n.
+var minorStep = [event.Scale]event.Amount{10000, 1000, 100, 10}
 
 func (k *checker) instant(field string, t time.Time) {
 	if t.Before(k.l.minTime) || !t.Before(k.l.maxTime) {
@@ -217,6 +221,9 @@ func (k *checker) checkEvent(ev *event.Event) error {
 	k.id("event_id", ev.ID)
 	k.instant("event_time", ev.Time)
 	k.text("source", ev.Source)
+	if k.err != nil {
+		return k.err
+	}
 	if ev.Body.Kind() == event.KindClockTick {
 		if ev.Account != "" {
 			k.fail("account_id", CodeTickAccount, "a ClockTick carries no account")
@@ -227,7 +234,7 @@ func (k *checker) checkEvent(ev *event.Event) error {
 	if k.err != nil {
 		return k.err
 	}
-	k.path = "payload." + ev.Body.Kind().String()
+	k.path = payloadPaths[ev.Body.Kind()]
 	switch b := ev.Body.(type) {
 	case *event.InvoiceIssued:
 		k.id("invoice_id", b.InvoiceID)
@@ -248,9 +255,7 @@ func (k *checker) checkEvent(ev *event.Event) error {
 		k.money(b.Currency, "amount", b.Amount)
 		k.text("method", b.Method)
 		k.items("invoice_ids", len(b.InvoiceIDs))
-		for i, id := range b.InvoiceIDs {
-			k.id(fmt.Sprintf("invoice_ids[%d]", i), id)
-		}
+		k.each(len(b.InvoiceIDs), "invoice_ids", func(i int) { k.id("invoice_ids", b.InvoiceIDs[i]) })
 	case *event.PaymentReversed:
 		k.id("payment_id", b.PaymentID)
 		k.text("reason", b.Reason)
@@ -265,9 +270,7 @@ func (k *checker) checkEvent(ev *event.Event) error {
 		k.timezone("timezone", b.Timezone)
 		k.items("consents", len(b.Consents))
 		k.items("exemptions", len(b.Exemptions))
-		for i, x := range b.Exemptions {
-			k.text(fmt.Sprintf("exemptions[%d]", i), x)
-		}
+		k.each(len(b.Exemptions), "exemptions", func(i int) { k.text("exemptions", b.Exemptions[i]) })
 	case *event.AccountClosed:
 		k.text("reason", b.Reason)
 	case *event.AccountReopened:
@@ -279,17 +282,18 @@ func (k *checker) checkEvent(ev *event.Event) error {
 		k.text("reason", b.Reason)
 	case *event.DisputeResolved:
 		k.id("dispute_id", b.DisputeID)
-		k.amount("credit_amount", b.CreditAmount, "") // its currency is the disputed invoice's
+		k.amount("credit_amount", b.CreditAmount, "", -1) // its currency is the disputed invoice's
 	case *event.ArrangementCreated:
 		k.id("arrangement_id", b.ArrangementID)
-		k.currency("currency", b.Currency)
-		k.items("installments", len(b.Installments))
-		path := k.path
-		for i, in := range b.Installments {
-			k.path = fmt.Sprintf("%s.installments[%d]", path, i)
-			k.date("due_date", in.DueDate)
-			k.amount("amount", in.Amount, b.Currency)
+		minor, ok := k.currency("currency", b.Currency)
+		if !ok {
+			minor = -1
 		}
+		k.items("installments", len(b.Installments))
+		k.each(len(b.Installments), "installments", func(i int) {
+			k.date("due_date", b.Installments[i].DueDate)
+			k.amount("amount", b.Installments[i].Amount, b.Currency, minor)
+		})
 	case *event.ArrangementCancelled:
 		k.id("arrangement_id", b.ArrangementID)
 		k.text("reason", b.Reason)
@@ -304,11 +308,42 @@ func (k *checker) checkEvent(ev *event.Event) error {
 			k.fail("partition", CodeInvalidField, "partition %d (want >= 0, or -1 when unknown)", b.Partition)
 		}
 	}
-	return k.err
+	if k.err != nil {
+		return k.err
+	}
+	return nil
+}
+
+// payloadPaths is "payload.<Kind>" per kind, so checking allocates nothing.
+var payloadPaths = func() []string {
+	ps := make([]string, len(event.Kinds())+1)
+	for _, kind := range event.Kinds() {
+		ps[kind] = "payload." + kind.String()
+	}
+	return ps
+}()
+
+// each checks n array items with check(i); a failure names the item:
+// field "invoice_ids[3]" for an array of strings, path
+// "payload.ArrangementCreated.installments[1]" for an array of records.
+// Names are only formatted on failure.
+func (k *checker) each(n int, array string, check func(i int)) {
+	for i := 0; i < n && k.err == nil; i++ {
+		check(i)
+		if k.err == nil {
+			continue
+		}
+		if k.err.Field == array {
+			k.err.Field = fmt.Sprintf("%s[%d]", array, i)
+		} else {
+			k.err.Path = fmt.Sprintf("%s.%s[%d]", k.err.Path, array, i)
+		}
+	}
 }
 
 // money checks a currency and an amount in it.
 func (k *checker) money(c event.Currency, field string, a event.Amount) {
-	k.currency("currency", c)
-	k.amount(field, a, c)
+	if minor, ok := k.currency("currency", c); ok {
+		k.amount(field, a, c, minor)
+	}
 }

@@ -39,17 +39,46 @@ var minorUnits = map[Currency]uint8{
 	"ZAR": 2, "ZMW": 2, "ZWG": 2,
 }
 
+// minorTable is minorUnits indexed by the three letters (1 + minor units,
+// 0 for no currency): the decoder looks every amount's currency up, and an
+// index is several times cheaper than a map.
+var minorTable = func() (t [26 * 26 * 26]uint8) {
+	for c, n := range minorUnits {
+		t[letters(c)] = n + 1
+	}
+	return t
+}()
+
+// letters is the index of three upper-case letters in minorTable, -1 for
+// anything else.
+func letters(c Currency) int {
+	if len(c) != 3 {
+		return -1
+	}
+	i := 0
+	for j := 0; j < 3; j++ {
+		if c[j] < 'A' || c[j] > 'Z' {
+			return -1
+		}
+		i = i*26 + int(c[j]-'A')
+	}
+	return i
+}
+
 // MinorUnits is the number of decimal places ISO 4217 gives c (EUR 2,
 // JPY 0, BHD 3, CLF 4); false when c is not an active currency code.
 func (c Currency) MinorUnits() (int, bool) {
-	n, ok := minorUnits[c]
-	return int(n), ok
+	i := letters(c)
+	if i < 0 || minorTable[i] == 0 {
+		return 0, false
+	}
+	return int(minorTable[i]) - 1, true
 }
 
 // Known reports whether c is an active ISO 4217 currency (see MinorUnits).
 // Valid only checks the shape of the code.
 func (c Currency) Known() bool {
-	_, ok := minorUnits[c]
+	_, ok := c.MinorUnits()
 	return ok
 }
 
@@ -57,15 +86,15 @@ func (c Currency) Known() bool {
 // minor units (12.50 EUR yes, 12.505 EUR no, 5.5 JPY no). False for an
 // unknown currency.
 func (a Amount) FitsMinorUnits(c Currency) bool {
-	n, ok := minorUnits[c]
+	n, ok := c.MinorUnits()
 	if !ok {
 		return false
 	}
-	if int(n) >= Scale {
+	if n >= Scale {
 		return true
 	}
 	step := Amount(1)
-	for i := int(n); i < Scale; i++ {
+	for i := n; i < Scale; i++ {
 		step *= 10
 	}
 	return a%step == 0
