@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -14,7 +12,6 @@ import (
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/kafkax"
-	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
@@ -108,64 +105,4 @@ func partitionOf(ctx context.Context, cfg config.Config, acct string) (int32, in
 	}
 	n := len(t.Partitions)
 	return kafkax.PartitionFor([]byte(acct), int32(n)), n, nil
-}
-
-// cmdPolicy: `arrears policy check FILE...` validates policies and prints
-// each one's name, version and stages, or every error with file and line.
-func cmdPolicy(_ context.Context, args []string) error {
-	if len(args) < 2 || args[0] != "check" {
-		return fmt.Errorf("%w: arrears policy check FILE...", errUsage)
-	}
-	var files []policy.File
-	for _, p := range args[1:] {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		files = append(files, policy.File{Name: p, Data: b})
-	}
-	var errs []error
-	for _, f := range files {
-		p, err := policy.Load(f.Data, f.Name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		stages := make([]string, 0, len(p.Stages))
-		for _, s := range p.Stages {
-			stages = append(stages, s.Name)
-		}
-		fmt.Printf("ok %s: policy %s version %s, %d stages %v\n", f.Name, p.Name, p.Version, len(stages), stages)
-	}
-	if len(errs) == 0 && len(files) > 1 {
-		if _, err := policy.LoadSet(files); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(os.Stderr, e)
-		}
-		return errors.New("invalid policy")
-	}
-	return nil
-}
-
-// cmdRisk: `arrears risk explain ACCOUNT` (and `risk train`).
-func cmdRisk(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: arrears risk explain ACCOUNT | risk train [flags]", errUsage)
-	}
-	switch args[0] {
-	case "explain":
-		e, err := explainAccount(ctx, "risk explain", args[1:])
-		if err != nil {
-			return err
-		}
-		fmt.Printf("account %s as of %s\n%s", e.Account, e.AsOf.Format(time.RFC3339), e.RiskString())
-		return nil
-	case "train":
-		return cmdRiskTrain(ctx, args[1:])
-	}
-	return fmt.Errorf("%w: unknown risk subcommand %q", errUsage, args[0])
 }

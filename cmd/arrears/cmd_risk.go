@@ -15,6 +15,25 @@ import (
 	"github.com/arrears/arrears/processor/risk/train"
 )
 
+// cmdRisk: `arrears risk explain ACCOUNT` (and `risk train`).
+func cmdRisk(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: arrears risk explain ACCOUNT | risk train [flags]", errUsage)
+	}
+	switch args[0] {
+	case "explain":
+		e, err := explainAccount(ctx, "risk explain", args[1:])
+		if err != nil {
+			return err
+		}
+		fmt.Printf("account %s as of %s\n%s", e.Account, e.AsOf.Format(time.RFC3339), e.RiskString())
+		return nil
+	case "train":
+		return cmdRiskTrain(ctx, args[1:])
+	}
+	return fmt.Errorf("%w: unknown risk subcommand %q", errUsage, args[0])
+}
+
 // cmdRiskTrain: `arrears risk train [-every-days 30] [-horizon-days 90]
 // [-default-dpd 90] [-out FILE] [-metrics FILE]` samples labelled snapshots
 // from ClickHouse's risk_features (landed by the sink), fits a regularised
@@ -86,17 +105,6 @@ func cmdRiskTrain(ctx context.Context, args []string) error {
 		}
 	}
 	printMetrics(os.Stderr, met)
-	return nil
-}
-
-func writeOut(path string, b []byte) error {
-	if path == "-" {
-		_, err := os.Stdout.Write(b)
-		return err
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
 	return nil
 }
 

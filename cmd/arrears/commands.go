@@ -78,3 +78,15 @@ func cmdVersion(context.Context, []string) error {
 	fmt.Println("arrears", version)
 	return nil
 }
+
+// writeOut writes b to path, or to stdout for "-" (risk train, bench --json).
+func writeOut(path string, b []byte) error {
+	if path == "-" {
+		_, err := os.Stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
