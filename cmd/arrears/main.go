@@ -1,6 +1,8 @@
 // Command arrears is the single binary of the arrears collections processor:
 // `arrears run` (processor), `sink`, `serve`, `topics`, `migrate` and more.
-// main only wires signals and exit codes; each subcommand lives in its own file.
+// main only wires signals and exit codes; each subcommand lives in its own
+// cmd_*.go file. The root configuration is package config, the benchmark
+// package bench, the workload producer of gen and bench package feed.
 package main
 
 import (

@@ -5,7 +5,7 @@
 //
 // It is its own package so that the deploy tests decode the shipped config
 // files into the very type the binary reads, and so that `arrears bench`
-// configures its children by writing a Config to a file (see File).
+// configures its children by writing a Config to a file (Config.WriteFile).
 //
 // It does file IO only (reading a config file, writing one for a child
 // process); it opens no connection.
