@@ -25,7 +25,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
 	v1 := ver == stateVersionV1
-	d := decoder{varint.NewReader(string(b[1:]))}
+	d := decoder{Reader: varint.NewReader(string(b[1:])), v1: v1}
 	var n Account
 	flags := d.Uvarint("flags")
 	n.known, n.closed = flags&1 != 0, flags&2 != 0
@@ -93,6 +93,9 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		curs = append(curs, c)
 	}
 	cur := func(what string) event.Currency {
+		if len(curs) == 1 && !v1 {
+			return curs[0]
+		}
 		i := d.Uvarint(what)
 		if i >= uint64(len(curs)) {
 			d.Fail(what)
@@ -100,7 +103,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		}
 		return curs[i]
 	}
-	if k := d.Count("pool", 1<<16, 2); k > 0 {
+	if k := d.Count("pool", 1<<16, 1); k > 0 {
 		n.pool = make([]money, k)
 		for i := range n.pool {
 			n.pool[i] = money{cur("pool currency"), d.amount("pool amount")}
@@ -108,7 +111,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 	}
 
 	prevIssue, prevDay := base, base
-	if k := d.Count("items", 1<<20, 8); k > 0 {
+	if k := d.Count("items", 1<<20, 7); k > 0 {
 		n.items = make([]Item, k)
 		for i := range n.items {
 			it := &n.items[i]
@@ -161,7 +164,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		}
 	}
 
-	if k := d.Count("payments", 1<<20, 8); k > 0 {
+	if k := d.Count("payments", 1<<20, 7); k > 0 {
 		n.pays = make([]payment, k)
 		for i := range n.pays {
 			p := &n.pays[i]
@@ -218,6 +221,9 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 	if k := d.Count("months", 64, 5); k > 0 {
 		c.months = make([]monthCount, k)
 		prev := int64(0)
+		if !v1 {
+			prev = int64(monthOf(base))
+		}
 		for i := range c.months {
 			prev += d.Varint("month")
 			c.months[i] = monthCount{month: int32(prev), late: u16(d), reversals: u16(d), disputes: u16(d), broken: u16(d)}
@@ -259,7 +265,10 @@ func (a *Account) lastDay() event.Date {
 // decoder adds the ledger's value types to the bounded varint reader.
 // Strings are substrings of one copy of the input, so decoding allocates
 // little.
-type decoder struct{ *varint.Reader[string] }
+type decoder struct {
+	*varint.Reader[string]
+	v1 bool
+}
 
 func (d decoder) u32(what string) uint32 { return uint32(d.Uint(what, math.MaxUint32)) }
 
@@ -278,7 +287,26 @@ func (d decoder) delta(what, prev string) string {
 }
 
 func (d decoder) amount(what string) event.Amount {
-	return event.Amount(d.Int(what, -maxCredit, maxCredit))
+	if d.v1 {
+		return event.Amount(d.Int(what, -maxCredit, maxCredit))
+	}
+	u := d.Uvarint(what)
+	var v int64
+	if u&1 == 0 { // cents
+		if u>>1 > maxCredit/100 {
+			d.Fail(what)
+			return 0
+		}
+		v = int64(u>>1) * 100
+	} else {
+		z := u >> 1
+		v = int64(z>>1) ^ -int64(z&1)
+	}
+	if v < -maxCredit || v > maxCredit {
+		d.Fail(what)
+		return 0
+	}
+	return event.Amount(v)
 }
 
 func (d decoder) day(what string, base event.Date) event.Date {

@@ -19,7 +19,8 @@ const (
 // the previous item's, its due and settlement dates from its issue date, a
 // payment's day from the previous payment's, the rest from a base day,
 // FirstSeen) so most take one byte; currencies are written once in a table
-// and referred to by index, the master currency as ""; common time zones
+// and referred to by index (none with a single currency), the master
+// currency as ""; common time zones
 // are a code (zoneCodes); a payment's parts refer to items by index and
 // its last part is the difference from what the payment's amount leaves
 // (0, one byte, when the payment settled exactly that); open amounts equal
@@ -117,7 +118,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if zone == 0 {
 			b = appendStr(b, m.Timezone)
 		}
-		b = varint.AppendVarint(b, int64(m.CreditLimit))
+		b = appendAmount(b, event.Amount(m.CreditLimit))
 		b = varint.AppendUvarint(b, uint64(len(m.Consents)))
 		for _, c := range m.Consents {
 			code := 0
@@ -157,14 +158,6 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 	for i := range a.pays {
 		add(a.pays[i].cur)
 	}
-	idx := func(c event.Currency) uint64 {
-		for i, x := range curs {
-			if x == c {
-				return uint64(i)
-			}
-		}
-		return 0
-	}
 	b = varint.AppendUvarint(b, uint64(len(curs)))
 	for _, c := range curs {
 		if a.known && c == a.master.Currency {
@@ -174,8 +167,8 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = varint.AppendUvarint(b, uint64(len(a.pool)))
 	for i := range a.pool {
-		b = varint.AppendUvarint(b, idx(a.pool[i].cur))
-		b = varint.AppendVarint(b, int64(a.pool[i].amt))
+		b = appendIdx(b, curs, a.pool[i].cur)
+		b = appendAmount(b, event.Amount(a.pool[i].amt))
 	}
 
 	b = varint.AppendUvarint(b, uint64(len(a.items)))
@@ -210,10 +203,10 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		}
 		b = appendDelta(b, prev, it.InvoiceID)
 		b = varint.AppendUvarint(b, f)
-		b = varint.AppendUvarint(b, idx(it.Currency))
-		b = varint.AppendVarint(b, int64(it.Amount))
+		b = appendIdx(b, curs, it.Currency)
+		b = appendAmount(b, event.Amount(it.Amount))
 		if f&(itemOpenZero|itemOpenFull) == 0 {
-			b = varint.AppendVarint(b, int64(it.Open))
+			b = appendAmount(b, event.Amount(it.Open))
 		}
 		b = varint.AppendVarint(b, int64(it.IssueDate)-int64(prevIssue))
 		prevIssue = it.IssueDate
@@ -222,13 +215,13 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 			b = varint.AppendVarint(b, int64(it.SettledOn)-int64(it.IssueDate))
 		}
 		if it.credit != 0 {
-			b = varint.AppendVarint(b, int64(it.credit))
+			b = appendAmount(b, event.Amount(it.credit))
 		}
 		if len(it.Disputes) > 0 {
 			b = varint.AppendUvarint(b, uint64(len(it.Disputes)))
 			for _, d := range it.Disputes {
 				b = appendStr(b, d.ID)
-				b = varint.AppendVarint(b, int64(d.Amount))
+				b = appendAmount(b, event.Amount(d.Amount))
 				if d.Resolved {
 					b = append(b, 1)
 				} else {
@@ -264,15 +257,15 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		}
 		b = appendDelta(b, prev, p.id)
 		b = varint.AppendUvarint(b, f)
-		b = varint.AppendUvarint(b, idx(p.cur))
-		b = varint.AppendVarint(b, int64(p.amount))
+		b = appendIdx(b, curs, p.cur)
+		b = appendAmount(b, event.Amount(p.amount))
 		b = varint.AppendVarint(b, int64(p.day)-int64(prevDay))
 		prevDay = p.day
 		if p.unapplied != 0 {
-			b = varint.AppendVarint(b, int64(p.unapplied))
+			b = appendAmount(b, event.Amount(p.unapplied))
 		}
 		if p.refunded != 0 {
-			b = varint.AppendVarint(b, int64(p.refunded))
+			b = appendAmount(b, event.Amount(p.refunded))
 		}
 		b = varint.AppendUvarint(b, uint64(len(p.parts)))
 		left := p.amount - p.unapplied - p.refunded
@@ -283,9 +276,9 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 			}
 			b = varint.AppendUvarint(b, uint64(j))
 			if k == len(p.parts)-1 {
-				b = varint.AppendVarint(b, int64(pt.amount-left))
+				b = appendAmount(b, event.Amount(pt.amount-left))
 			} else {
-				b = varint.AppendVarint(b, int64(pt.amount))
+				b = appendAmount(b, event.Amount(pt.amount))
 			}
 			left -= pt.amount
 		}
@@ -301,7 +294,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 	b = varint.AppendVarint(b, int64(c.MaxDaysPastDue))
 	b = varint.AppendUvarint(b, uint64(c.UnknownInvoiceRefs))
 	b = varint.AppendUvarint(b, uint64(len(c.months)))
-	prev := int32(0)
+	prev := monthOf(base) // months relative to the base day's
 	for _, m := range c.months {
 		b = varint.AppendVarint(b, int64(m.month-prev))
 		prev = m.month
@@ -327,6 +320,20 @@ func appendLog(b []byte, l []stamp, base event.Date) []byte {
 	return b
 }
 
+// appendIdx writes the currency index of c, nothing when the table has
+// one currency (the common case).
+func appendIdx(b []byte, curs []event.Currency, c event.Currency) []byte {
+	if len(curs) == 1 {
+		return b
+	}
+	for i, x := range curs {
+		if x == c {
+			return varint.AppendUvarint(b, uint64(i))
+		}
+	}
+	return varint.AppendUvarint(b, 0)
+}
+
 // appendDelta writes s as a change of prev: the length of their common
 // prefix, of their common suffix (of what the prefix leaves), and the
 // middle of s. Bill-run ids such as INV-202502-0012345 after
@@ -346,3 +353,14 @@ func appendDelta(b []byte, prev, s string) []byte {
 }
 
 func appendStr(b []byte, s string) []byte { return varint.AppendString(b, s) }
+
+// appendAmount writes a non-negative whole number of cents (hundredths
+// of a currency unit, at event.Scale 4) as cents << 1, and any other
+// amount as zigzag << 1 | 1: a bill of up to 81.91 takes two bytes.
+func appendAmount(b []byte, a event.Amount) []byte {
+	v := int64(a)
+	if v >= 0 && v%100 == 0 {
+		return varint.AppendUvarint(b, uint64(v/100)<<1)
+	}
+	return varint.AppendUvarint(b, (uint64(v<<1)^uint64(v>>63))<<1|1)
+}
