@@ -7,23 +7,24 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct{ m *metrics }
 
 type metrics struct {
-	events          *prometheus.CounterVec
-	actions         *prometheus.CounterVec
-	deadLetters     *prometheus.CounterVec
-	lag             *prometheus.GaugeVec
-	batchRecords    prometheus.Histogram
-	batchSeconds    prometheus.Histogram
-	commitSeconds   prometheus.Histogram
-	storeSeconds    prometheus.Histogram
-	aborted         prometheus.Counter
-	storeRetries    prometheus.Counter
-	restores        prometheus.Counter
-	restored        prometheus.Counter
-	failures        prometheus.Counter
-	retries         *prometheus.CounterVec
-	paused          prometheus.Gauge
-	stalled         prometheus.Gauge
-	sessionRestarts prometheus.Counter
+	events           *prometheus.CounterVec
+	actions          *prometheus.CounterVec
+	deadLetters      *prometheus.CounterVec
+	lag              *prometheus.GaugeVec
+	batchRecords     prometheus.Histogram
+	batchSeconds     prometheus.Histogram
+	commitSeconds    prometheus.Histogram
+	storeSeconds     prometheus.Histogram
+	aborted          prometheus.Counter
+	storeRetries     prometheus.Counter
+	restores         prometheus.Counter
+	restored         prometheus.Counter
+	failures         prometheus.Counter
+	retries          *prometheus.CounterVec
+	paused           prometheus.Gauge
+	stalled          prometheus.Gauge
+	sessionRestarts  prometheus.Counter
+	changelogSkipped prometheus.Counter
 }
 
 // NewMetrics registers the processor's collectors on reg.
@@ -81,6 +82,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		stalled: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "arrears_processor_stalled", Help: "1 while input is waiting and nothing committed for processor.stall_timeout (/readyz is unready).",
 		}),
+		changelogSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "arrears_processor_changelog_skipped_total", Help: "Changelog records restore could not read (not written by arrears) and skipped.",
+		}),
 		sessionRestarts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_session_restarts_total", Help: "Kafka transaction sessions closed after a fatal error and built anew.",
 		}),
@@ -88,7 +92,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.events, m.actions, m.deadLetters, m.lag, m.batchRecords, m.batchSeconds,
 			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures,
-			m.retries, m.paused, m.stalled, m.sessionRestarts)
+			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped)
 	}
 	return &Metrics{m: m}
 }

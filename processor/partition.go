@@ -209,6 +209,10 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 		pt.deadLetter(em, r, ev.Body, err)
 		return nil
 	}
+	if out.Duplicate {
+		pt.d.m.events.WithLabelValues(kind, "duplicate").Inc()
+		return nil // already taken: no effect, not a new fact for analytics
+	}
 	pt.d.m.events.WithLabelValues(kind, "applied").Inc()
 	pt.effects(ctx, em, ev.Account, out)
 	pt.accepted(em, r)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/schemas"
 )
 
 // restoreChunk is how many accounts one store write carries while restoring.
@@ -89,7 +90,16 @@ func restorePartition(ctx context.Context, d *deps, id int32, meta Meta, committ
 			}
 			e, err := DecodeChangelog(ctx, d.codec, r.Value)
 			if err != nil {
-				return res, fmt.Errorf("changelog offset %d: %w", r.Offset, err)
+				if schemas.Transient(err) {
+					return res, fmt.Errorf("changelog offset %d: %w", r.Offset, err)
+				}
+				// Not a record this processor wrote (forged, or from a
+				// foreign producer): skipping it keeps the account's
+				// state from its previous status record. Stopping here
+				// would stall the partition on every start.
+				d.m.changelogSkipped.Inc()
+				d.log.Error("skipping an unreadable changelog record", "topic", topic, "partition", id, "offset", r.Offset, "code", schemas.Code(err))
+				continue
 			}
 			b.Add(e)
 			res.clock = max(res.clock, e.Time.UnixMilli())
