@@ -24,7 +24,7 @@ func TestHostileLedgerRecords(t *testing.T) {
 	}
 	var manifest []struct {
 		File, Code, By, What string
-		Prelude             []string
+		Prelude              []string
 	}
 	if err := json.Unmarshal(b, &manifest); err != nil {
 		t.Fatal(err)
