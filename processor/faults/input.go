@@ -113,12 +113,16 @@ type Progress struct {
 	mu      sync.Mutex
 	samples []sample
 	stop    func()
+	// markers is 1 for a topic written in transactions: its last offset may
+	// be a commit marker no consumer gets past.
+	markers int64
 }
 
 type sample struct {
 	at        time.Time
 	committed int64 // sum over partitions
 	end       int64 // sum of end offsets
+	parts     map[int32][2]int64
 }
 
 // Watch samples group's committed offsets on topic every 250 ms until the
@@ -131,15 +135,18 @@ func (s *Stack) Watch(group, topic string) *Progress {
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Progress{}
+	if topic != s.Kafka.Topics.Events { // only the input is produced outside transactions
+		p.markers = 1
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		tk := time.NewTicker(250 * time.Millisecond)
 		defer tk.Stop()
 		for {
-			if c, e, ok := committed(ctx, adm, group, topic); ok {
+			if c, e, parts, ok := committed(ctx, adm, group, topic); ok {
 				p.mu.Lock()
-				p.samples = append(p.samples, sample{at: time.Now(), committed: c, end: e})
+				p.samples = append(p.samples, sample{at: time.Now(), committed: c, end: e, parts: parts})
 				p.mu.Unlock()
 			}
 			select {
@@ -154,26 +161,28 @@ func (s *Stack) Watch(group, topic string) *Progress {
 	return p
 }
 
-// committed sums group's committed and the topic's end offsets; ok is false
-// if either could not be read.
-func committed(ctx context.Context, adm *kadm.Client, group, topic string) (c, e int64, ok bool) {
+// committed sums group's committed and the topic's end offsets, and gives
+// both per partition; ok is false if either could not be read.
+func committed(ctx context.Context, adm *kadm.Client, group, topic string) (c, e int64, parts map[int32][2]int64, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	ends, err := adm.ListEndOffsets(ctx, topic)
 	if err != nil || ends.Error() != nil {
-		return 0, 0, false
+		return 0, 0, nil, false
 	}
 	offs, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, nil, false
 	}
+	parts = map[int32][2]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
-		e += o.Offset
+		at := int64(0)
 		if co, found := offs.Lookup(o.Topic, o.Partition); found {
-			c += co.At
+			at = co.At
 		}
+		c, e, parts[o.Partition] = c+at, e+o.Offset, [2]int64{at, o.Offset}
 	})
-	return c, e, true
+	return c, e, parts, true
 }
 
 // ResumedAfter is how long after t the group first committed beyond what it
@@ -205,16 +214,22 @@ func (p *Progress) ResumedAfter(t time.Time) (time.Duration, bool) {
 func (p *Progress) CaughtUpAfter(t time.Time) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	target := int64(-1)
+	var target map[int32][2]int64
 	for _, s := range p.samples {
 		if !s.at.After(t) {
-			target = s.end
+			target = s.parts
 			continue
 		}
-		if target < 0 {
-			target = s.end
+		if target == nil {
+			target = s.parts
 		}
-		if s.committed >= target {
+		done := true
+		for part, te := range target {
+			if s.parts[part][0] < te[1]-p.markers {
+				done = false
+			}
+		}
+		if done {
 			return s.at.Sub(t), true
 		}
 	}
