@@ -25,7 +25,8 @@ func policyEnv(t testing.TB) *core.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &core.Env{Policies: set, Zone: core.CachedZones(time.LoadLocation)}
+	d := core.Defaults() // as `arrears run` builds it (cmd/arrears/coreenv.go)
+	return &core.Env{Policies: set, Zone: core.CachedZones(time.LoadLocation), Rules: d.Rules(), Limits: d.Limits()}
 }
 
 // fullEnv is what `arrears run` loads by default: the shipped policies and
