@@ -288,9 +288,9 @@ func (pt *partition) accepted(em *emitter, r *kgo.Record) {
 	em.produce(&kgo.Record{
 		Topic: pt.d.kcfg.Topics.Accepted, Partition: pt.id, Key: r.Key, Value: r.Value,
 		Headers: []kgo.RecordHeader{
-			{Key: "src_topic", Value: []byte(r.Topic)},
-			{Key: "src_partition", Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
-			{Key: "src_offset", Value: strconv.AppendInt(nil, r.Offset, 10)},
+			{Key: kafkax.HeaderSrcTopic, Value: []byte(r.Topic)},
+			{Key: kafkax.HeaderSrcPartition, Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
+			{Key: kafkax.HeaderSrcOffset, Value: strconv.AppendInt(nil, r.Offset, 10)},
 		},
 	})
 }

@@ -30,6 +30,16 @@ type Topics struct {
 	Accepted string `yaml:"accepted"`
 }
 
+// Headers of an accepted-events record (Topics.Accepted) naming the input
+// record it copies: topic, partition and offset, the last two in ASCII
+// decimal. The processor writes them; the sink lands them as the rows'
+// coordinates.
+const (
+	HeaderSrcTopic     = "src_topic"
+	HeaderSrcPartition = "src_partition"
+	HeaderSrcOffset    = "src_offset"
+)
+
 // PrefixedTopics names every topic prefix+"."+role (events, actions, risk,
 // status, gl, dlq, accepted): private topics for tests, bench and tools.
 func PrefixedTopics(prefix string) Topics {

@@ -40,9 +40,9 @@ func topicKinds(t kafkax.Topics) map[string]topicKind {
 // The headers the processor puts on every accepted record: the input
 // record's coordinates, the partition and offset in ASCII decimal.
 const (
-	headerSrcTopic     = "src_topic"
-	headerSrcPartition = "src_partition"
-	headerSrcOffset    = "src_offset"
+	headerSrcTopic     = kafkax.HeaderSrcTopic
+	headerSrcPartition = kafkax.HeaderSrcPartition
+	headerSrcOffset    = kafkax.HeaderSrcOffset
 )
 
 // source is where rec's facts come from: for an accepted record, the input
