@@ -29,7 +29,7 @@ type Config struct {
 	DedupeDays int `yaml:"dedupe_days"`
 	// TombstoneDays remembers the ids of pruned invoices, payments,
 	// adjustments and disputes, of refunds and of ended arrangements this
-	// many days after they left (default 400, in [1, 36500]).
+	// many days after they left (default 120, in [1, 36500]; about 9 bytes an id).
 	TombstoneDays int `yaml:"tombstone_days"`
 	// MaxHoldDays refuses a Hold ending more than this many days ahead
 	// (default 90, in [1, 3660]).

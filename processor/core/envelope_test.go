@@ -150,7 +150,7 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, l := c.Rules(), c.Limits()
-	if r.DedupeDays != 35 || r.TombstoneDays != 400 || r.ReversalWindowDays != 120 || l.MaxHoldDays != 90 || l.MaxArrangementDays != 366 || l.MaxInstallments != 52 {
+	if r.DedupeDays != 35 || r.TombstoneDays != 120 || r.ReversalWindowDays != 120 || l.MaxHoldDays != 90 || l.MaxArrangementDays != 366 || l.MaxInstallments != 52 {
 		t.Fatalf("rules %+v limits %+v", r, l)
 	}
 	c.DedupeDays, c.MaxHoldDays = -1, 5000

@@ -42,7 +42,7 @@
 //     close of a closed account. The same id with other content is a
 //     *RejectError with reason id_conflict: the first write stands;
 //   - or it repeats an entity the account no longer holds, within
-//     Rules.TombstoneDays (default 400) of its leaving: pruned invoices,
+//     Rules.TombstoneDays (default 120) of its leaving: pruned invoices,
 //     cancelled invoices, payments, reversed payments, adjustments and
 //     disputes leave a hash of their id in the gone log when pruned;
 //     refunds (which leave no entity) when applied; arrangements (the

@@ -20,7 +20,7 @@ type model struct {
 	entries map[mKey]event.Amount // (source, invoice) -> settled; source -1 = pool
 	pool    map[event.Currency]event.Amount
 	applied map[string]event.Date // event id -> partition day accepted
-	refunds map[string]bool
+	refunds map[string]event.Date // refund id -> partition day applied
 	unknown int // invoice ids payments named that the account did not hold
 	disp    map[string]*mDispute
 	dispOrd []string
@@ -61,7 +61,7 @@ type mDispute struct {
 func newModel(r Rules) *model {
 	return &model{rules: r.withDefaults(), items: map[string]*mItem{}, entries: map[mKey]event.Amount{},
 		pool: map[event.Currency]event.Amount{}, disp: map[string]*mDispute{},
-		applied: map[string]event.Date{}, refunds: map[string]bool{}}
+		applied: map[string]event.Date{}, refunds: map[string]event.Date{}}
 }
 
 func (m *model) paid(inv string) event.Amount {
@@ -260,7 +260,7 @@ func (m *model) apply(ev event.Event) (bool, bool, Reason) {
 		changed = true
 	}
 	if rf, ok := ev.Body.(*event.Refund); ok && changed {
-		m.refunds[rf.RefundID] = true
+		m.refunds[rf.RefundID] = m.today
 	}
 	return changed, false, 0
 }
@@ -419,7 +419,7 @@ func (m *model) body(body event.Body) (changed, dup bool, r Reason) {
 		case amountBad(b.Amount) != 0:
 			return false, false, amountBad(b.Amount)
 		}
-		if m.refunds[b.RefundID] {
+		if d, ok := m.refunds[b.RefundID]; ok && d >= m.today-event.Date(m.rules.TombstoneDays) {
 			return false, true, 0
 		}
 		named := -1

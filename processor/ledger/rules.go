@@ -34,7 +34,9 @@ type Rules struct {
 	// TombstoneDays is how long the id of an entity the account no longer
 	// holds (a pruned invoice, payment, adjustment or dispute; a refund; an
 	// ended arrangement) is remembered after it left: a repeat within it is
-	// a Duplicate. Default 400.
+	// a Duplicate. Default 120: with the reversal window, a settled item or
+	// a payment is recognised for at least 240 days after it settled or
+	// was received, at about 9 bytes an id once pruned.
 	TombstoneDays int
 	// MaxItems bounds the items (open, or settled and kept) of an account;
 	// an invoice beyond it is rejected as too_many_items. Default 1000.
@@ -48,7 +50,7 @@ type Rules struct {
 const (
 	DefaultReversalWindowDays = 120
 	DefaultDedupeDays         = 35
-	DefaultTombstoneDays      = 400
+	DefaultTombstoneDays      = 120
 	DefaultMaxItems           = 1000
 	DefaultMaxPayments        = 1000
 )
