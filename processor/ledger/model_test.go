@@ -21,7 +21,7 @@ type model struct {
 	pool    map[event.Currency]event.Amount
 	applied map[string]event.Date // event id -> partition day accepted
 	refunds map[string]event.Date // refund id -> partition day applied
-	unknown int // invoice ids payments named that the account did not hold
+	unknown int                   // invoice ids payments named that the account did not hold
 	disp    map[string]*mDispute
 	dispOrd []string
 	counts  struct{ issued, payments, reversals, disputes int }
