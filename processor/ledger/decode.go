@@ -119,7 +119,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 			if i > 0 {
 				prev = n.items[i-1].InvoiceID
 			}
-			it.InvoiceID = d.delta("invoice id", prev)
+			it.InvoiceID = d.Delta("invoice id", prev)
 			f := d.Uvarint("item flags")
 			it.Currency = cur("item currency")
 			it.Amount = d.amount("item amount")
@@ -172,7 +172,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 			if i > 0 {
 				prev = n.pays[i-1].id
 			}
-			p.id = d.delta("payment id", prev)
+			p.id = d.Delta("payment id", prev)
 			f := d.Uvarint("payment flags")
 			p.reversed = f&payReversed != 0
 			p.cur = cur("payment currency")
@@ -271,20 +271,6 @@ type decoder struct {
 }
 
 func (d decoder) u32(what string) uint32 { return uint32(d.Uint(what, math.MaxUint32)) }
-
-// delta reads what appendDelta wrote.
-func (d decoder) delta(what, prev string) string {
-	p, q := d.Uvarint(what), d.Uvarint(what)
-	mid := d.Str(what)
-	if p > uint64(len(prev)) || q > uint64(len(prev))-p {
-		d.Fail(what)
-		return ""
-	}
-	if p == 0 && q == 0 {
-		return mid
-	}
-	return prev[:p] + mid + prev[uint64(len(prev))-q:]
-}
 
 func (d decoder) amount(what string) event.Amount {
 	if d.v1 {

@@ -201,7 +201,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if i > 0 {
 			prev = a.items[i-1].InvoiceID
 		}
-		b = appendDelta(b, prev, it.InvoiceID)
+		b = varint.AppendDelta(b, prev, it.InvoiceID)
 		b = varint.AppendUvarint(b, f)
 		b = appendIdx(b, curs, it.Currency)
 		b = appendAmount(b, event.Amount(it.Amount))
@@ -255,7 +255,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if i > 0 {
 			prev = a.pays[i-1].id
 		}
-		b = appendDelta(b, prev, p.id)
+		b = varint.AppendDelta(b, prev, p.id)
 		b = varint.AppendUvarint(b, f)
 		b = appendIdx(b, curs, p.cur)
 		b = appendAmount(b, event.Amount(p.amount))
@@ -332,24 +332,6 @@ func appendIdx(b []byte, curs []event.Currency, c event.Currency) []byte {
 		}
 	}
 	return varint.AppendUvarint(b, 0)
-}
-
-// appendDelta writes s as a change of prev: the length of their common
-// prefix, of their common suffix (of what the prefix leaves), and the
-// middle of s. Bill-run ids such as INV-202502-0012345 after
-// INV-202501-0012345 take 3 bytes.
-func appendDelta(b []byte, prev, s string) []byte {
-	p := 0
-	for p < len(prev) && p < len(s) && prev[p] == s[p] {
-		p++
-	}
-	q := 0
-	for q < len(prev)-p && q < len(s)-p && prev[len(prev)-1-q] == s[len(s)-1-q] {
-		q++
-	}
-	b = varint.AppendUvarint(b, uint64(p))
-	b = varint.AppendUvarint(b, uint64(q))
-	return appendStr(b, s[p:len(s)-q])
 }
 
 func appendStr(b []byte, s string) []byte { return varint.AppendString(b, s) }

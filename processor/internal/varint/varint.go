@@ -28,6 +28,24 @@ func AppendBytes(b, p []byte) []byte {
 	return append(b, p...)
 }
 
+// AppendDelta appends s as a change of prev: the length of their common
+// prefix, of their common suffix (of what the prefix leaves), and the
+// middle of s. Bill-run ids such as INV-202502-0012345 after
+// INV-202501-0012345 take 4 bytes.
+func AppendDelta(b []byte, prev, s string) []byte {
+	p := 0
+	for p < len(prev) && p < len(s) && prev[p] == s[p] {
+		p++
+	}
+	q := 0
+	for q < len(prev)-p && q < len(s)-p && prev[len(prev)-1-q] == s[len(s)-1-q] {
+		q++
+	}
+	b = binary.AppendUvarint(b, uint64(p))
+	b = binary.AppendUvarint(b, uint64(q))
+	return AppendString(b, s[p:len(s)-q])
+}
+
 // AppendU64 appends v as 8 bytes, little endian (hashes).
 func AppendU64(b []byte, v uint64) []byte { return binary.LittleEndian.AppendUint64(b, v) }
 
@@ -145,6 +163,20 @@ func (r *Reader[T]) Bytes(what string) T {
 
 // Str reads what AppendString wrote.
 func (r *Reader[T]) Str(what string) string { return string(r.Bytes(what)) }
+
+// Delta reads what AppendDelta wrote after prev.
+func (r *Reader[T]) Delta(what, prev string) string {
+	p, q := r.Uvarint(what), r.Uvarint(what)
+	mid := r.Str(what)
+	if p > uint64(len(prev)) || q > uint64(len(prev))-p {
+		r.Fail(what)
+		return ""
+	}
+	if p == 0 && q == 0 {
+		return mid
+	}
+	return prev[:p] + mid + prev[uint64(len(prev))-q:]
+}
 
 // U64 reads what AppendU64 wrote.
 func (r *Reader[T]) U64(what string) uint64 {

@@ -98,3 +98,24 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestDelta(t *testing.T) {
+	pairs := [][2]string{{"", "INV-1"}, {"INV-202501-0012345", "INV-202502-0012345"}, {"reminder", "second_reminder"}, {"abc", "abc"}, {"abc", ""}, {"aXa", "aa"}}
+	for _, p := range pairs {
+		b := AppendDelta(nil, p[0], p[1])
+		r := NewReader(string(b))
+		if got := r.Delta("id", p[0]); got != p[1] || r.Err() != nil || r.Len() != 0 {
+			t.Errorf("%q after %q: got %q, %v", p[1], p[0], got, r.Err())
+		}
+	}
+	if n := len(AppendDelta(nil, "INV-202501-0012345", "INV-202502-0012345")); n != 4 {
+		t.Errorf("bill-run id delta takes %d bytes", n)
+	}
+	// A forged prefix or suffix longer than the previous string fails.
+	for _, b := range [][]byte{{4, 0, 0}, {1, 3, 0}, {0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0}} {
+		r := NewReader(b)
+		if r.Delta("id", "abc"); !errors.Is(r.Err(), ErrCorrupt) {
+			t.Errorf("%x accepted", b)
+		}
+	}
+}
