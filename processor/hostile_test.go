@@ -232,22 +232,11 @@ type sinkRun struct {
 func startSink(t *testing.T, h *harness) (*sinkRun, func() error) {
 	t.Helper()
 	cfg := chsink.Defaults()
-	cfg.ClickHouse.Addrs = []string{testkit.ClickHouseAddr}
-	cfg.ClickHouse.Database = "arrears_hostile_" + testkit.ID()
+	var conn *analytics.Conn
+	conn, cfg.ClickHouse = testkit.ClickHouse(t, "arrears_hostile")
 	cfg.GroupID = h.group + "-sink"
 	cfg.FlushInterval = 200 * time.Millisecond
 	ctx := context.Background()
-	conn, err := analytics.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		t.Fatalf("ClickHouse is required: %v", err)
-	}
-	if err := analytics.Migrate(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database)
-		_ = conn.Close()
-	})
 	log := slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s, err := chsink.New(ctx, cfg, h.kcfg, h.codec, prometheus.NewRegistry(), log)
 	if err != nil {

@@ -18,22 +18,10 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkInsert -benchtime 20x ./sinks/clickhouse
 func BenchmarkInsert(b *testing.B) {
-	testkit.Integration(b, "clickhouse")
 	cfg := Defaults()
-	cfg.ClickHouse.Addrs = []string{testkit.ClickHouseAddr}
-	cfg.ClickHouse.Database = "arrears_bench_" + testkit.ID()
+	var conn *analytics.Conn
+	conn, cfg.ClickHouse = testkit.ClickHouse(b, "arrears_bench")
 	ctx := context.Background()
-	conn, err := analytics.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		b.Fatalf("ClickHouse is required: %v", err)
-	}
-	defer func() {
-		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database)
-		_ = conn.Close()
-	}()
-	if err := analytics.Migrate(ctx, conn); err != nil {
-		b.Fatal(err)
-	}
 	in := &inserter{conn: conn, cfg: cfg, m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
 	const batch = 10000
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

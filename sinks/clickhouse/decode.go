@@ -110,17 +110,11 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		}
 		return analytics.EventRows(ev, src, now), nil
 	case kindActions:
-		a, err := d.codec.DecodeAction(ctx, rec.Value)
-		if err != nil {
-			return nil, fmt.Errorf("decode dunning action: %w", err)
-		}
-		return []analytics.Row{analytics.ActionRow(&a, src, now)}, nil
+		return oneRow(ctx, rec.Value, "dunning action", d.codec.DecodeAction,
+			func(a *event.DunningAction) analytics.Row { return analytics.ActionRow(a, src, now) })
 	case kindRisk:
-		r, err := d.codec.DecodeRisk(ctx, rec.Value)
-		if err != nil {
-			return nil, fmt.Errorf("decode risk event: %w", err)
-		}
-		return []analytics.Row{analytics.RiskRow(&r, src, now)}, nil
+		return oneRow(ctx, rec.Value, "risk event", d.codec.DecodeRisk,
+			func(r *event.RiskEvent) analytics.Row { return analytics.RiskRow(r, src, now) })
 	case kindStatus:
 		s, err := d.codec.DecodeStatus(ctx, rec.Value)
 		if err != nil {
@@ -136,20 +130,23 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		}
 		return rows, nil
 	case kindGL:
-		g, err := d.codec.DecodeGL(ctx, rec.Value)
-		if err != nil {
-			return nil, fmt.Errorf("decode GL entry: %w", err)
-		}
-		return []analytics.Row{analytics.GLRow(&g, src, now)}, nil
+		return oneRow(ctx, rec.Value, "GL entry", d.codec.DecodeGL,
+			func(g *event.GLEntry) analytics.Row { return analytics.GLRow(g, src, now) })
 	case kindDLQ:
-		dl, err := d.codec.DecodeDeadLetter(ctx, rec.Value)
-		if err != nil {
-			return nil, fmt.Errorf("decode dead letter: %w", err)
-		}
-		return []analytics.Row{analytics.DeadLetterRow(&dl, src, now)}, nil
+		return oneRow(ctx, rec.Value, "dead letter", d.codec.DecodeDeadLetter,
+			func(dl *event.DeadLetter) analytics.Row { return analytics.DeadLetterRow(dl, src, now) })
 	}
 	// not a topic of the sink's: it lands nothing from it
 	return nil, nil
+}
+
+// oneRow decodes a record of an output topic into its one row.
+func oneRow[T any](ctx context.Context, v []byte, what string, decode func(context.Context, []byte) (T, error), row func(*T) analytics.Row) ([]analytics.Row, error) {
+	x, err := decode(ctx, v)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return []analytics.Row{row(&x)}, nil
 }
 
 // topics lists the consumed topics, sorted.

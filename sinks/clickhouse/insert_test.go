@@ -14,22 +14,10 @@ import (
 // TestInsertRejectsOnlyBadRows: a row the client cannot encode (a time
 // DateTime cannot hold) is returned as rejected; the others are inserted.
 func TestInsertRejectsOnlyBadRows(t *testing.T) {
-	testkit.Integration(t, "clickhouse")
 	cfg := Defaults()
-	cfg.ClickHouse.Addrs = []string{testkit.ClickHouseAddr}
-	cfg.ClickHouse.Database = "arrears_test_" + testkit.ID()
+	var conn *analytics.Conn
+	conn, cfg.ClickHouse = testkit.ClickHouse(t, "arrears_test")
 	ctx := context.Background()
-	conn, err := analytics.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		t.Fatalf("ClickHouse is required: %v", err)
-	}
-	defer func() {
-		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database)
-		_ = conn.Close()
-	}()
-	if err := analytics.Migrate(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
 	in := &inserter{conn: conn, cfg: cfg, m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
 	var rows []pendingRow
 	for i, at := range []time.Time{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)} {

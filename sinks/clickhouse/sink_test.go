@@ -101,28 +101,12 @@ func newHarnessAt(t *testing.T, addr string) *harness {
 		t.Fatal(err)
 	}
 	cfg := Defaults()
-	cfg.ClickHouse.Addrs = []string{addr}
-	cfg.ClickHouse.Database = "arrears_test_" + testkit.ID()
+	var conn *analytics.Conn
+	conn, cfg.ClickHouse = testkit.ClickHouseAt(t, "arrears_test", addr)
 	cfg.GroupID = "sink-test-" + testkit.ID()
 	cfg.BatchRows = 700
 	cfg.FlushInterval = 200 * time.Millisecond
 	cfg.RetryMax = 2 * time.Second
-	ctx := context.Background()
-	conn, err := analytics.Open(ctx, cfg.ClickHouse)
-	if err != nil {
-		t.Fatalf("ClickHouse is required: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		for ctx.Err() == nil {
-			if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database); err == nil {
-				break
-			}
-			time.Sleep(time.Second)
-		}
-		_ = conn.Close()
-	})
 	return &harness{t: t, kcfg: kcfg, cfg: cfg, codec: codec, conn: conn, logs: &lockedLines{}}
 }
 
