@@ -198,14 +198,27 @@ func (w *avroWriter) long(v int64) {
 
 func (w *avroWriter) int(v int32) { w.long(int64(v)) }
 
-func (w *avroWriter) str(s string) {
-	w.long(int64(len(s)))
-	w.b = append(w.b, s...)
+// str writes each of ss as an Avro string, in order.
+func (w *avroWriter) str(ss ...string) {
+	for _, s := range ss {
+		w.long(int64(len(s)))
+		w.b = append(w.b, s...)
+	}
 }
 
 func (w *avroWriter) bytes(b []byte) {
 	w.long(int64(len(b)))
 	w.b = append(w.b, b...)
+}
+
+// optBytes writes a ["null", "bytes"] union: null for nil.
+func (w *avroWriter) optBytes(b []byte) {
+	if b == nil {
+		w.long(0)
+		return
+	}
+	w.long(1)
+	w.bytes(b)
 }
 
 func (w *avroWriter) optStr(s string) {

@@ -181,30 +181,20 @@ func writeStatus(w *avroWriter, s *event.AccountStatus) {
 }
 
 func writeGL(w *avroWriter, g *event.GLEntry) {
-	w.str(g.EntryID)
-	w.str(g.Account)
+	w.str(g.EntryID, g.Account)
 	w.timestamp(g.Time)
-	w.str(g.Kind)
-	w.str(string(g.Currency))
+	w.str(g.Kind, string(g.Currency))
 	w.decimal(g.Amount)
-	w.str(g.DebitAccount)
-	w.str(g.CreditAccount)
+	w.str(g.DebitAccount, g.CreditAccount)
 	w.optStr(g.Reference)
 	w.optStr(g.Description)
 }
 
 func writeDeadLetter(w *avroWriter, d *event.DeadLetter) {
-	w.str(d.Reason)
-	w.str(d.ErrorClass)
-	w.str(d.Topic)
+	w.str(d.Reason, d.ErrorClass, d.Topic)
 	w.int(d.Partition)
 	w.long(d.Offset)
-	if d.Key == nil {
-		w.long(0)
-	} else {
-		w.long(1)
-		w.bytes(d.Key)
-	}
+	w.optBytes(d.Key)
 	w.bytes(d.Value)
 	w.timestamp(d.Time)
 	w.optStr(d.Code)
@@ -214,11 +204,6 @@ func writeDeadLetter(w *avroWriter, d *event.DeadLetter) {
 		w.long(1)
 		w.long(d.ValueSize)
 	}
-	if d.ValueSHA256 == nil {
-		w.long(0)
-	} else {
-		w.long(1)
-		w.bytes(d.ValueSHA256)
-	}
+	w.optBytes(d.ValueSHA256)
 	w.bool(d.Truncated)
 }

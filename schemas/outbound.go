@@ -44,38 +44,32 @@ func actionNative(a *event.DunningAction) map[string]any {
 
 // DecodeAction decodes an ar.dunning.actions record in any accepted format.
 func (c *Codec) DecodeAction(ctx context.Context, b []byte) (event.DunningAction, error) {
-	m, err := c.decodeNative(ctx, b, ActionSchema)
-	if err != nil {
-		return event.DunningAction{}, err
-	}
-	f := newFields(m, "")
-	a := event.DunningAction{
-		ActionID:      f.str("action_id"),
-		Account:       f.str("account_id"),
-		Time:          f.timestamp("event_time"),
-		PolicyName:    f.str("policy_name"),
-		PolicyVersion: f.str("policy_version"),
-		Stage:         f.str("stage"),
-		Type:          event.ActionType(f.enum("action_type", actionSymbols...)),
-		Channel:       event.Channel(f.optEnum("channel", channelSymbols...)),
-		Template:      f.optStr("template"),
-		Queue:         f.optStr("queue"),
-		Priority:      f.int32Or("priority", 0),
-		Currency:      event.Currency(f.str("currency")),
-		OverdueAmount: f.amount("overdue_amount"),
-		Amount:        f.amountOr("amount"),
-		OldestDueDate: f.dateOr("oldest_due_date"),
-		DaysPastDue:   f.int32Or("days_past_due", 0),
-		Invoices:      f.strings("invoice_ids"),
-		Reason:        f.optStr("reason"),
-	}
-	f.records("conditions", func(_ int, r *fields) {
-		a.Conditions = append(a.Conditions, event.Condition{Name: r.str("name"), Value: r.str("value"), Rule: r.str("rule")})
+	return decodeOutput(ctx, c, b, ActionSchema, func(f *fields) event.DunningAction {
+		a := event.DunningAction{
+			ActionID:      f.str("action_id"),
+			Account:       f.str("account_id"),
+			Time:          f.timestamp("event_time"),
+			PolicyName:    f.str("policy_name"),
+			PolicyVersion: f.str("policy_version"),
+			Stage:         f.str("stage"),
+			Type:          event.ActionType(f.enum("action_type", actionSymbols...)),
+			Channel:       event.Channel(f.optEnum("channel", channelSymbols...)),
+			Template:      f.optStr("template"),
+			Queue:         f.optStr("queue"),
+			Priority:      f.int32Or("priority", 0),
+			Currency:      event.Currency(f.str("currency")),
+			OverdueAmount: f.amount("overdue_amount"),
+			Amount:        f.amountOr("amount"),
+			OldestDueDate: f.dateOr("oldest_due_date"),
+			DaysPastDue:   f.int32Or("days_past_due", 0),
+			Invoices:      f.strings("invoice_ids"),
+			Reason:        f.optStr("reason"),
+		}
+		f.records("conditions", func(_ int, r *fields) {
+			a.Conditions = append(a.Conditions, event.Condition{Name: r.str("name"), Value: r.str("value"), Rule: r.str("rule")})
+		})
+		return a
 	})
-	if f.err != nil {
-		return event.DunningAction{}, f.err
-	}
-	return a, nil
 }
 
 // EncodeRisk encodes a risk event for topic (ar.risk.events).
@@ -99,28 +93,22 @@ func riskNative(r *event.RiskEvent) map[string]any {
 
 // DecodeRisk decodes an ar.risk.events record in any accepted format.
 func (c *Codec) DecodeRisk(ctx context.Context, b []byte) (event.RiskEvent, error) {
-	m, err := c.decodeNative(ctx, b, RiskSchema)
-	if err != nil {
-		return event.RiskEvent{}, err
-	}
-	f := newFields(m, "")
-	r := event.RiskEvent{
-		EventID:      f.str("event_id"),
-		Account:      f.str("account_id"),
-		Time:         f.timestamp("event_time"),
-		Score:        f.int32("score"),
-		PD:           f.float("pd"),
-		Tier:         f.str("tier"),
-		PreviousTier: f.optStr("previous_tier"),
-		ModelVersion: f.str("model_version"),
-	}
-	f.records("reasons", func(_ int, rf *fields) {
-		r.Reasons = append(r.Reasons, event.ReasonCode{Code: rf.str("code"), Contribution: rf.float("contribution")})
+	return decodeOutput(ctx, c, b, RiskSchema, func(f *fields) event.RiskEvent {
+		r := event.RiskEvent{
+			EventID:      f.str("event_id"),
+			Account:      f.str("account_id"),
+			Time:         f.timestamp("event_time"),
+			Score:        f.int32("score"),
+			PD:           f.float("pd"),
+			Tier:         f.str("tier"),
+			PreviousTier: f.optStr("previous_tier"),
+			ModelVersion: f.str("model_version"),
+		}
+		f.records("reasons", func(_ int, rf *fields) {
+			r.Reasons = append(r.Reasons, event.ReasonCode{Code: rf.str("code"), Contribution: rf.float("contribution")})
+		})
+		return r
 	})
-	if f.err != nil {
-		return event.RiskEvent{}, f.err
-	}
-	return r, nil
 }
 
 // agingFields names CurrencyBalance.Aging's buckets in order.
@@ -166,48 +154,42 @@ func statusNative(s *event.AccountStatus) map[string]any {
 
 // DecodeStatus decodes an ar.account.status record in any accepted format.
 func (c *Codec) DecodeStatus(ctx context.Context, b []byte) (event.AccountStatus, error) {
-	m, err := c.decodeNative(ctx, b, StatusSchema)
-	if err != nil {
-		return event.AccountStatus{}, err
-	}
-	f := newFields(m, "")
-	s := event.AccountStatus{
-		Account:         f.str("account_id"),
-		Time:            f.timestamp("event_time"),
-		Segment:         event.Segment(f.optEnum("segment", segmentSymbols...)),
-		Closed:          f.boolOr("closed"),
-		OpenItems:       f.int32Or("open_items", 0),
-		OldestDueDate:   f.dateOr("oldest_due_date"),
-		DaysPastDue:     f.int32Or("days_past_due", 0),
-		Stage:           f.optStr("stage"),
-		ServiceState:    f.optStr("service_state"),
-		RiskTier:        f.optStr("risk_tier"),
-		PD:              f.floatOr("pd"),
-		Arrangement:     f.optStr("arrangement_id"),
-		OnHold:          f.boolOr("on_hold"),
-		SourcePartition: f.int32("source_partition"),
-		SourceOffset:    f.int64("source_offset"),
-		State:           f.bytes("state"),
+	return decodeOutput(ctx, c, b, StatusSchema, func(f *fields) event.AccountStatus {
+		s := event.AccountStatus{
+			Account:         f.str("account_id"),
+			Time:            f.timestamp("event_time"),
+			Segment:         event.Segment(f.optEnum("segment", segmentSymbols...)),
+			Closed:          f.boolOr("closed"),
+			OpenItems:       f.int32Or("open_items", 0),
+			OldestDueDate:   f.dateOr("oldest_due_date"),
+			DaysPastDue:     f.int32Or("days_past_due", 0),
+			Stage:           f.optStr("stage"),
+			ServiceState:    f.optStr("service_state"),
+			RiskTier:        f.optStr("risk_tier"),
+			PD:              f.floatOr("pd"),
+			Arrangement:     f.optStr("arrangement_id"),
+			OnHold:          f.boolOr("on_hold"),
+			SourcePartition: f.int32("source_partition"),
+			SourceOffset:    f.int64("source_offset"),
+			State:           f.bytes("state"),
 
-		UnknownInvoiceRefs: f.int32Or("unknown_invoice_refs", 0),
-	}
-	f.records("balances", func(_ int, r *fields) {
-		cb := event.CurrencyBalance{
-			Currency:  event.Currency(r.str("currency")),
-			Open:      r.amount("open"),
-			Overdue:   r.amount("overdue"),
-			Disputed:  r.amount("disputed"),
-			Unapplied: r.amount("unapplied"),
+			UnknownInvoiceRefs: f.int32Or("unknown_invoice_refs", 0),
 		}
-		for j, name := range agingFields {
-			cb.Aging[j] = r.amount(name)
-		}
-		s.Balances = append(s.Balances, cb)
+		f.records("balances", func(_ int, r *fields) {
+			cb := event.CurrencyBalance{
+				Currency:  event.Currency(r.str("currency")),
+				Open:      r.amount("open"),
+				Overdue:   r.amount("overdue"),
+				Disputed:  r.amount("disputed"),
+				Unapplied: r.amount("unapplied"),
+			}
+			for j, name := range agingFields {
+				cb.Aging[j] = r.amount(name)
+			}
+			s.Balances = append(s.Balances, cb)
+		})
+		return s
 	})
-	if f.err != nil {
-		return event.AccountStatus{}, f.err
-	}
-	return s, nil
 }
 
 // EncodeGL encodes a journal entry for topic (ar.gl).
@@ -228,27 +210,21 @@ func glNative(g *event.GLEntry) map[string]any {
 
 // DecodeGL decodes an ar.gl record in any accepted format.
 func (c *Codec) DecodeGL(ctx context.Context, b []byte) (event.GLEntry, error) {
-	m, err := c.decodeNative(ctx, b, GLSchema)
-	if err != nil {
-		return event.GLEntry{}, err
-	}
-	f := newFields(m, "")
-	g := event.GLEntry{
-		EntryID:       f.str("entry_id"),
-		Account:       f.str("account_id"),
-		Time:          f.timestamp("event_time"),
-		Kind:          f.str("kind"),
-		Currency:      event.Currency(f.str("currency")),
-		Amount:        f.amount("amount"),
-		DebitAccount:  f.str("debit_account"),
-		CreditAccount: f.str("credit_account"),
-		Reference:     f.optStr("reference"),
-		Description:   f.optStr("description"),
-	}
-	if f.err != nil {
-		return event.GLEntry{}, f.err
-	}
-	return g, nil
+	return decodeOutput(ctx, c, b, GLSchema, func(f *fields) event.GLEntry {
+		g := event.GLEntry{
+			EntryID:       f.str("entry_id"),
+			Account:       f.str("account_id"),
+			Time:          f.timestamp("event_time"),
+			Kind:          f.str("kind"),
+			Currency:      event.Currency(f.str("currency")),
+			Amount:        f.amount("amount"),
+			DebitAccount:  f.str("debit_account"),
+			CreditAccount: f.str("credit_account"),
+			Reference:     f.optStr("reference"),
+			Description:   f.optStr("description"),
+		}
+		return g
+	})
 }
 
 // EncodeDeadLetter encodes a rejected record for topic (ar.dlq).
@@ -286,27 +262,28 @@ func deadLetterNative(d *event.DeadLetter) map[string]any {
 
 // DecodeDeadLetter decodes an ar.dlq record in any accepted format.
 func (c *Codec) DecodeDeadLetter(ctx context.Context, b []byte) (event.DeadLetter, error) {
-	m, err := c.decodeNative(ctx, b, DeadLetterSchema)
+	return decodeOutput(ctx, c, b, DeadLetterSchema, func(f *fields) event.DeadLetter {
+		// where it came from, then what it carried
+		d := event.DeadLetter{Topic: f.str("topic"), Partition: f.int32("partition"), Offset: f.int64("offset"), Time: f.timestamp("event_time")}
+		d.Reason, d.ErrorClass, d.Code = f.str("reason"), f.str("error_class"), f.optStr("code")
+		d.Key, d.Value, d.Truncated = f.optBytes("key"), f.bytes("value"), f.boolOr("truncated")
+		d.ValueSize, d.ValueSHA256 = f.optInt64("value_size"), f.optBytes("value_sha256")
+		return d
+	})
+}
+
+// decodeOutput decodes b as one of our output records: read takes the
+// fields, and the first field problem is the error.
+func decodeOutput[T any](ctx context.Context, c *Codec, b []byte, schema string, read func(f *fields) T) (T, error) {
+	var zero T
+	m, err := c.decodeNative(ctx, b, schema)
 	if err != nil {
-		return event.DeadLetter{}, err
+		return zero, err
 	}
 	f := newFields(m, "")
-	d := event.DeadLetter{
-		Reason:      f.str("reason"),
-		ErrorClass:  f.str("error_class"),
-		Topic:       f.str("topic"),
-		Partition:   f.int32("partition"),
-		Offset:      f.int64("offset"),
-		Key:         f.optBytes("key"),
-		Value:       f.bytes("value"),
-		Time:        f.timestamp("event_time"),
-		Code:        f.optStr("code"),
-		ValueSize:   f.optInt64("value_size"),
-		ValueSHA256: f.optBytes("value_sha256"),
-		Truncated:   f.boolOr("truncated"),
-	}
+	v := read(f)
 	if f.err != nil {
-		return event.DeadLetter{}, f.err
+		return zero, f.err
 	}
-	return d, nil
+	return v, nil
 }

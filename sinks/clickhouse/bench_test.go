@@ -3,13 +3,11 @@ package chsink
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor/event"
-	"github.com/arrears/arrears/processor/testkit"
 )
 
 // BenchmarkInsert measures the sink's insert path (inserter over
@@ -18,11 +16,8 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkInsert -benchtime 20x ./sinks/clickhouse
 func BenchmarkInsert(b *testing.B) {
-	cfg := Defaults()
-	var conn *analytics.Conn
-	conn, cfg.ClickHouse = testkit.ClickHouse(b, "arrears_bench")
+	in, _ := testInserter(b, "arrears_bench")
 	ctx := context.Background()
-	in := &inserter{conn: conn, cfg: cfg, m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
 	const batch = 10000
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(it int) []pendingRow {

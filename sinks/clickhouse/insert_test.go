@@ -2,23 +2,18 @@ package chsink
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor/event"
-	"github.com/arrears/arrears/processor/testkit"
 )
 
 // TestInsertRejectsOnlyBadRows: a row the client cannot encode (a time
 // DateTime cannot hold) is returned as rejected; the others are inserted.
 func TestInsertRejectsOnlyBadRows(t *testing.T) {
-	cfg := Defaults()
-	var conn *analytics.Conn
-	conn, cfg.ClickHouse = testkit.ClickHouse(t, "arrears_test")
+	in, conn := testInserter(t, "arrears_test")
 	ctx := context.Background()
-	in := &inserter{conn: conn, cfg: cfg, m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
 	var rows []pendingRow
 	for i, at := range []time.Time{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)} {
 		ev := event.Event{ID: string(rune('a' + i)), Time: at, Account: "A", Body: &event.AccountClosed{}}
