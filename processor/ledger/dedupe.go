@@ -135,6 +135,12 @@ func (r *Rules) EntityKnown(a *Account, k Entity, id string, now time.Time) bool
 	return logHas(a.gone, entityKey(k, id), dateOf(now)-event.Date(r.withDefaults().TombstoneDays))
 }
 
+// duplicate marks the event a repeat of one the account already took.
+func (al *allocator) duplicate() error {
+	al.res.Duplicate = true
+	return nil
+}
+
 // known is EntityKnown inside Apply.
 func (al *allocator) known(k Entity, id string) bool {
 	return logHas(al.a.gone, entityKey(k, id), al.goneCut)

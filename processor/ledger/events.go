@@ -55,8 +55,7 @@ func (r *Rules) issue(al *allocator, b *event.InvoiceIssued) error {
 			return reject(ReasonIDConflict, "invoice %s is held with other content (%s %s issued %s due %s)",
 				b.InvoiceID, it.Amount, it.Currency, it.IssueDate, it.DueDate)
 		}
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if al.known(EntityInvoice, b.InvoiceID) || al.known(EntityCancelled, b.InvoiceID) {
 		al.res.Duplicate = true // pruned: content no longer comparable
@@ -89,6 +88,9 @@ func lookItem(a *Account, what, id, invoice string, c event.Currency) (int, erro
 	if c != it.Currency {
 		return -1, reject(ReasonCurrencyMismatch, "%s %s is in %s but invoice %s is in %s", what, id, c, invoice, it.Currency)
 	}
+	if it.Cancelled {
+		return -1, reject(ReasonInvoiceCancelled, "%s %s: invoice %s is cancelled", what, id, invoice)
+	}
 	return i, nil
 }
 
@@ -115,21 +117,16 @@ func adjust(al *allocator, b *event.InvoiceAdjusted) error {
 			return reject(ReasonIDConflict, "adjustment %s names invoice %s but was applied to invoice %s",
 				b.AdjustmentID, b.InvoiceID, a.items[j].InvoiceID)
 		}
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if al.known(EntityAdjustment, b.AdjustmentID) {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	i, err := lookItem(a, "adjustment", b.AdjustmentID, b.InvoiceID, b.Currency)
 	if err != nil {
 		return err
 	}
 	it := &a.items[i]
-	if it.Cancelled {
-		return reject(ReasonInvoiceCancelled, "adjustment %s: invoice %s is cancelled", b.AdjustmentID, b.InvoiceID)
-	}
 	if b.Type == event.Credit && b.Amount > it.Amount {
 		return reject(ReasonCreditExceedsInvoice, "credit note %s of %s %s exceeds invoice %s's amount of %s",
 			b.AdjustmentID, b.Amount, b.Currency, b.InvoiceID, it.Amount)
@@ -158,16 +155,14 @@ func cancel(al *allocator, b *event.InvoiceCancelled) error {
 	}
 	i := a.itemIndex(b.InvoiceID)
 	if i < 0 && al.known(EntityCancelled, b.InvoiceID) {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if i < 0 {
 		return reject(ReasonUnknownInvoice, "cancellation names invoice %s, which the account does not hold", b.InvoiceID)
 	}
 	it := &a.items[i]
 	if it.Cancelled {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	al.begin(it.Currency)
 	it.Cancelled = true
@@ -198,12 +193,10 @@ func (r *Rules) pay(al *allocator, b *event.PaymentReceived) error {
 		if p := &a.pays[pi]; p.cur != b.Currency || p.amount != b.Amount {
 			return reject(ReasonIDConflict, "payment %s is held as %s %s", b.PaymentID, p.amount, p.cur)
 		}
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if al.known(EntityPayment, b.PaymentID) || al.known(EntityReversed, b.PaymentID) {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if a.closed {
 		return reject(ReasonClosedAccount, "payment %s of %s %s on a closed account", b.PaymentID, b.Amount, b.Currency)
@@ -234,8 +227,7 @@ func (r *Rules) reversePayment(al *allocator, b *event.PaymentReversed) error {
 	}
 	pi := a.payIndex(b.PaymentID)
 	if pi < 0 && al.known(EntityReversed, b.PaymentID) {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if pi < 0 {
 		return reject(ReasonUnknownPayment, "reversal of payment %s, which the account does not hold (never received, or older than the %d-day reversal window)",
@@ -243,8 +235,7 @@ func (r *Rules) reversePayment(al *allocator, b *event.PaymentReversed) error {
 	}
 	p := &a.pays[pi]
 	if p.reversed {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	var debitID string
 	if p.refunded > 0 {
@@ -284,8 +275,7 @@ func refund(al *allocator, b *event.Refund) error {
 		return err
 	}
 	if al.known(EntityRefund, b.RefundID) {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	named := -1
 	if b.PaymentID != "" {
@@ -385,21 +375,16 @@ func openDispute(al *allocator, b *event.DisputeOpened) error {
 		if d := a.items[i].Disputes[k]; a.items[i].InvoiceID != b.InvoiceID || d.Amount != b.Amount {
 			return reject(ReasonIDConflict, "dispute %s is held on invoice %s for %s", b.DisputeID, a.items[i].InvoiceID, d.Amount)
 		}
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	if al.known(EntityDispute, b.DisputeID) {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	i, err := lookItem(a, "dispute", b.DisputeID, b.InvoiceID, b.Currency)
 	if err != nil {
 		return err
 	}
 	it := &a.items[i]
-	if it.Cancelled {
-		return reject(ReasonInvoiceCancelled, "dispute %s: invoice %s is cancelled", b.DisputeID, b.InvoiceID)
-	}
 	if free := it.Open - it.disputedOpen(); b.Amount > free {
 		return reject(ReasonDisputeExceedsOpen, "dispute %s of %s %s exceeds invoice %s's undisputed open amount of %s",
 			b.DisputeID, b.Amount, b.Currency, b.InvoiceID, free)
@@ -433,8 +418,7 @@ func resolveDispute(al *allocator, b *event.DisputeResolved) error {
 	}
 	it := &a.items[i]
 	if it.Disputes[k].Resolved {
-		al.res.Duplicate = true
-		return nil
+		return al.duplicate()
 	}
 	credit := event.Amount(0)
 	if b.Outcome == event.Upheld {
