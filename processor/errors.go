@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -123,5 +122,3 @@ func decodeError(err error) error {
 	return &RecordError{Code: code, Class: "decode", Err: err}
 }
 
-// rejectCode is the dead-letter code of a ledger or dunning rejection.
-func rejectCode(rej *core.RejectError) string { return strings.ToUpper(rej.Reason) }

@@ -469,7 +469,7 @@ func (pt *partition) deadLetter(em *emitter, r *kgo.Record, body event.Body, cau
 	case errors.As(cause, &rec):
 		code, class = rec.Code, rec.Class
 	case errors.As(cause, &rej):
-		code, outcome = rejectCode(rej), "rejected"
+		code, outcome = rej.Code(), "rejected"
 	}
 	d := event.NewDeadLetter(r.Topic, r.Partition, r.Offset, r.Key, r.Value, class, code, cause.Error(),
 		time.UnixMilli(pt.clock).UTC(), pt.d.cfg.DLQMaxPayload)
