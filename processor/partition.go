@@ -200,7 +200,7 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 	}
 	out, err := core.Apply(st, ev, time.UnixMilli(pt.clock).UTC(), pt.d.env)
 	if err == nil {
-		err = pt.checkSize(ctx, ev.Account, snapshot)
+		err = pt.checkSize(ctx, ev.Account, snapshot, len(r.Value))
 	}
 	if err != nil {
 		if classify(err) != DeadLetter {
@@ -231,6 +231,7 @@ func (pt *partition) fire(ctx context.Context, em *emitter) error {
 			return err
 		}
 		pt.dirty[acct] = true // the timer is cleared at least
+		pt.sizes[acct] += growthSlack
 		out, err := core.Wake(st, acct, time.UnixMilli(at).UTC(), pt.d.env)
 		if err != nil {
 			return fmt.Errorf("wake: %w", err)
@@ -357,25 +358,35 @@ func (pt *partition) snapshot(acct string, st *core.State) ([]byte, error) {
 
 // checkSize refuses (STATUS_TOO_LARGE) the event just applied to a large
 // account when its status record would exceed the bound, restoring the
-// state from before it.
-func (pt *partition) checkSize(ctx context.Context, acct string, snapshot []byte) error {
+// state from before it. For other accounts it only grows the size estimate
+// by an upper bound of what the event can add (its own encoded size and
+// some slack), so that an account growing within one batch turns careful
+// before it can reach the bound.
+func (pt *partition) checkSize(ctx context.Context, acct string, snapshot []byte, eventBytes int) error {
 	if snapshot == nil {
+		pt.sizes[acct] += eventBytes + growthSlack
 		return nil
 	}
-	_, v, err := pt.encodeStatus(ctx, acct)
+	state, v, err := pt.encodeStatus(ctx, acct)
 	if err != nil {
 		return err
 	}
 	if len(v) <= pt.d.cfg.MaxStatusBytes {
+		pt.sizes[acct] = len(state)
 		return nil
 	}
 	st := &core.State{}
 	if err := st.UnmarshalBinary(snapshot); err != nil {
 		return fmt.Errorf("restore state snapshot: %w", err)
 	}
+	st.Account = acct
 	pt.cache[acct] = st
 	return rejectf("STATUS_TOO_LARGE", "the account's status record would be %d bytes, over processor.max_status_bytes %d", len(v), pt.d.cfg.MaxStatusBytes)
 }
+
+// growthSlack bounds what one event or wake-up adds to a state beyond the
+// event's own bytes (counters, an action's stage name, an explanation's id).
+const growthSlack = 256
 
 // persist writes the committed batch to the store, retrying transient
 // failures; a flushed store is restored from the changelog.
