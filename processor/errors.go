@@ -121,4 +121,3 @@ func decodeError(err error) error {
 	}
 	return &RecordError{Code: code, Class: "decode", Err: err}
 }
-
