@@ -135,6 +135,7 @@ func TestHostileCorpus(t *testing.T) {
 	events = append(events, h.ticks(end)...)
 
 	sink, stopSink := startSink(t, h)
+	h.warnings = &syncBuffer{}
 	stop := h.start("a")
 	h.produceAll(events)
 	h.waitCaughtUp(h.group, 180*time.Second)
@@ -164,6 +165,13 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	if n := len(byOffset); n > len(hostileAt) {
 		t.Errorf("%d dead letters for %d hostile records: good traffic was refused", n, len(hostileAt))
+	}
+
+	// no account id, amount or input value at Warn or above
+	for _, leak := range []string{"H-", "ACC-", "12,50", "529"} {
+		if strings.Contains(h.warnings.String(), leak) {
+			t.Errorf("a Warn/Error line carries %q:\n%s", leak, h.warnings.String())
+		}
 	}
 
 	// the good accounts are exactly as without the hostile records

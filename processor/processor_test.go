@@ -1,6 +1,7 @@
 package processor_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -41,6 +42,26 @@ type harness struct {
 	codecFor func() processor.Codec
 	// reg, when set, receives the instances' metrics.
 	reg prometheus.Registerer
+	// warnings, when set, receives the instances' Warn and Error lines.
+	warnings *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newHarness(t testing.TB, partitions int) *harness {
@@ -76,6 +97,9 @@ func (h *harness) start(name string) (stop func()) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if h.warnings != nil {
+		log = slog.New(slog.NewTextHandler(h.warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	p, err := processor.New(cfg, h.kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log)
 	if err != nil {
