@@ -60,7 +60,7 @@ func TestChurn(t *testing.T) {
 	sz := SizeFromEnv(t)
 	s := NewStack(t, []string{testkit.KafkaAddr}, 6)
 	procs := []*Proc{s.Run("a", RunOpts{}), s.Run("b", RunOpts{}), s.Run("c", RunOpts{})}
-	prog, wait := started(t, s, 1, sz, 0, sz.Churn+15*time.Second, procs...)
+	prog, wait := started(t, s, 1, sz, 0, sz.Churn+30*time.Second, procs...)
 	begin, last, kills, restarts := time.Now(), time.Now(), 0, 0
 	for i := 0; time.Since(begin) < sz.Churn; i++ {
 		time.Sleep(sz.ChurnEvery)
@@ -115,6 +115,10 @@ func inject(t *testing.T, target string, px *Proxy, prog *Progress, sz Size, d f
 		if !ok {
 			t.Errorf("%s: %s: no commit within 60 s of the fault's end", target, ph.name)
 		}
+		// Let the backlog this fault left drain before the next one, so
+		// each row's drain time is its own (not asserted: input keeps
+		// arriving).
+		poll(60*time.Second, func() bool { _, ok := prog.CaughtUpAfter(end); return ok })
 		rs = append(rs, result{ph.name, end, resumed(prog, end), ok})
 	}
 	diff := d()

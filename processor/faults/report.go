@@ -70,10 +70,14 @@ func Report(t testing.TB, r Row) {
 	fmt.Fprintln(f, line)
 }
 
-// resumed formats how long after t the group first made progress.
+// resumed formats how long after t the group first made progress
+// ("nothing waiting" if it had committed everything at t).
 func resumed(p *Progress, t time.Time) string {
 	if d, ok := p.ResumedAfter(t); ok {
 		return since(d)
+	}
+	if d, ok := p.CaughtUpAfter(t); ok && d < time.Second {
+		return "nothing waiting"
 	}
 	return "never"
 }
