@@ -149,7 +149,7 @@ func openItemsSQL(date, end string) string {
                 HAVING max(issued) = 1
             )
             GROUP BY account_id, currency
-        )
+        ) AS open_items
         ANY LEFT JOIN (
             SELECT account_id, currency, sum(u) AS pool
             FROM (
@@ -160,7 +160,7 @@ func openItemsSQL(date, end string) string {
                 SELECT account_id, currency, ` + units("amount") + ` FROM {db}.gl_entries FINAL WHERE kind = 'WRITE_OFF' AND entry_time < ` + end + `
             )
             GROUP BY account_id, currency
-        ) USING account_id, currency
+        ) AS cash_pool USING account_id, currency
     )
     ARRAY JOIN items AS it, cums AS cum)`
 }
@@ -179,11 +179,23 @@ func (p params) inSegment() string {
 	return "account_id IN (SELECT account_id FROM " + segmentsSQL("{END}") + " WHERE acct_segment = {segment})"
 }
 
+// joinSegments adds acct_segment to a subquery with account_id (aliased
+// facts, as current ClickHouse wants every joined subquery named).
+var joinSegments = "AS facts ANY LEFT JOIN " + segmentsSQL("{END}") + " AS segments USING account_id"
+
 func (p params) segmentFilter() string {
 	if !p.segmentSet {
 		return "1"
 	}
 	return "acct_segment = {segment}"
+}
+
+// decimalText prints a Decimal(18, 4) column with its four decimals
+// ("-5.0000"), as 18.16's toString does; current releases drop trailing
+// zeros, so the digits are put together from the units.
+func decimalText(col string) string {
+	u := units(col)
+	return "concat(if(" + u + " < 0, '-', ''), toString(intDiv(abs(" + u + "), 10000)), '.', substring(toString(10000 + abs(" + u + ") % 10000), 2))"
 }
 
 func money(u string) string { return "toDecimal128(" + u + ", 4) / 10000" }
@@ -198,7 +210,7 @@ func agingSQL(p params) string {
     ` + money("sumIf(open, dpd > 120)") + ` AS dpd_120_plus,
     ` + money("sum(open)") + ` AS total
 FROM (SELECT account_id, currency, open, dpd FROM ` + openItemsSQL("{D}", "{END}") + ` WHERE open > 0)
-ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
 GROUP BY segment, currency
 ORDER BY segment, currency`
@@ -227,7 +239,7 @@ FROM (
     UNION ALL
     SELECT account_id, currency, toInt64(0), toInt64(0), units, toInt32(0) FROM (` + salesSQL + `)
 )
-ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
 GROUP BY segment, currency
 ORDER BY segment, currency`
@@ -247,7 +259,7 @@ FROM (
     UNION ALL
     SELECT account_id, currency, toInt64(0), toInt64(0), open, if(dpd <= 0, open, toInt64(0)) FROM ` + openItemsSQL("{D}", "{END}") + `
 )
-ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
 GROUP BY segment, currency
 ORDER BY segment, currency`
@@ -266,11 +278,11 @@ func rollBaseSQL(p params) string {
     FROM (
         SELECT account_id, currency, sum(open) AS bal0, ` + bucketExpr("max(dpd)") + ` AS from_bucket
         FROM ` + openItemsSQL(d0, end0) + ` WHERE open > 0 GROUP BY account_id, currency
-    )
+    ) AS before
     ANY LEFT JOIN (
         SELECT account_id, currency, sum(open) AS bal1, ` + bucketExpr("max(dpd)") + ` AS b1
         FROM ` + openItemsSQL("{D}", "{END}") + ` WHERE open > 0 GROUP BY account_id, currency
-    ) USING account_id, currency
+    ) AS after USING account_id, currency
     WHERE ` + p.inSegment() + `)`
 }
 
@@ -279,10 +291,10 @@ func rollRatesSQL(p params) string {
     round(accounts / from_accounts, 4) AS account_rate, round(bal / from_bal, 4) AS balance_rate
 FROM (
     SELECT from_bucket, to_bucket, count() AS accounts, sum(bal0) AS bal FROM ` + rollBaseSQL(p) + ` GROUP BY from_bucket, to_bucket
-)
+) AS moves
 ANY LEFT JOIN (
     SELECT from_bucket, count() AS from_accounts, sum(bal0) AS from_bal FROM ` + rollBaseSQL(p) + ` GROUP BY from_bucket
-) USING from_bucket
+) AS froms USING from_bucket
 ORDER BY indexOf(` + bucketOrder + `, from_bucket), indexOf(` + bucketOrder + `, to_bucket)`
 }
 
@@ -299,8 +311,8 @@ FROM (
         FROM {db}.dunning_actions FINAL
         WHERE toDate(action_time) > {D0} AND toDate(action_time) <= {D} - {cure_days} AND overdue_amount > 0
             AND ` + p.inSegment() + `
-    )
-    ALL LEFT JOIN ` + paymentsSQL("{END}") + ` USING account_id, currency
+    ) AS actions
+    ALL LEFT JOIN ` + paymentsSQL("{END}") + ` AS payments USING account_id, currency
     GROUP BY action_id, stage_group, action_type, channel, action_time, due_units
 )
 GROUP BY stage_group, action_type, channel
@@ -325,8 +337,8 @@ FROM (
             WHERE toDate(event_time) > {D0} AND last_due_date + {grace_days} <= {D} AND event_time < {END}
                 AND ` + factInBound("total_amount") + `
                 AND ` + p.inSegment() + `
-        )
-        ALL LEFT JOIN ` + paymentsSQL("{END}") + ` USING account_id, currency
+        ) AS arrangements
+        ALL LEFT JOIN ` + paymentsSQL("{END}") + ` AS payments USING account_id, currency
         GROUP BY account_id, arrangement_id, type, created, deadline, total_units
     )
 )
@@ -359,7 +371,7 @@ FROM (
     SELECT account_id, entry_time, currency, ` + units("amount") + ` AS u FROM {db}.gl_entries FINAL
     WHERE kind = 'WRITE_OFF' AND entry_time >= {END0} AND entry_time < {END}
 )
-ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
 GROUP BY period_month, segment, currency
 ORDER BY period_month, segment, currency`
@@ -373,7 +385,7 @@ FROM (
     SELECT account_id, argMax(tier, event_time) AS last_tier, argMax(pd, event_time) AS last_pd
     FROM {db}.risk_events FINAL WHERE event_time < {END0} AND ` + p.inSegment() + `
     GROUP BY account_id
-)
+) AS tiers
 ANY LEFT JOIN (
     SELECT account_id, toUInt8(1) AS defaulted
     FROM (
@@ -384,7 +396,7 @@ ANY LEFT JOIN (
         WHERE kind = 'WRITE_OFF' AND entry_time >= {END0} AND entry_time < {END}
     )
     GROUP BY account_id
-) USING account_id
+) AS defaults USING account_id
 GROUP BY tier
 ORDER BY tier`
 }
@@ -394,24 +406,24 @@ func timelineSQL(params) string {
 FROM (
     SELECT at, type, kind, id, currency, amt, detail
     FROM (
-        SELECT event_time AS at, 'event' AS type, kind, event_id AS id, currency, toString(amount) AS amt, detail
+        SELECT event_time AS at, 'event' AS type, kind, event_id AS id, currency, ` + decimalText("amount") + ` AS amt, detail
         FROM {db}.events FINAL WHERE account_id = {account} AND event_time < {END}
         UNION ALL
-        SELECT action_time, 'action', action_type, action_id, currency, toString(overdue_amount),
+        SELECT action_time, 'action', action_type, action_id, currency, ` + decimalText("overdue_amount") + `,
             concat(stage, if(channel = '', '', concat(' via ', channel)), ' dpd=', toString(days_past_due))
         FROM {db}.dunning_actions FINAL WHERE account_id = {account} AND action_time < {END}
         UNION ALL
         SELECT event_time, 'risk', tier, event_id, '', toString(pd), concat(previous_tier, ' -> ', tier, ' score=', toString(score))
         FROM {db}.risk_events FINAL WHERE account_id = {account} AND event_time < {END}
         UNION ALL
-        SELECT entry_time, 'gl', kind, entry_id, currency, toString(amount), description
+        SELECT entry_time, 'gl', kind, entry_id, currency, ` + decimalText("amount") + `, description
         FROM {db}.gl_entries FINAL WHERE account_id = {account} AND entry_time < {END}
     )
     ORDER BY at DESC, id DESC
     LIMIT {limit}
     UNION ALL
-    SELECT status_time, 'state', stage, toString(source_offset), currency, toString(open_amount),
-        concat('dpd=', toString(days_past_due), ' overdue=', toString(overdue_amount), ' service=', service_state,
+    SELECT status_time, 'state', stage, toString(source_offset), currency, ` + decimalText("open_amount") + `,
+        concat('dpd=', toString(days_past_due), ' overdue=', ` + decimalText("overdue_amount") + `, ' service=', service_state,
             ' tier=', risk_tier, if(arrangement_id = '', '', concat(' arrangement=', arrangement_id)), if(on_hold = 1, ' on_hold', ''))
     FROM (
         SELECT * FROM {db}.account_status FINAL WHERE account_id = {account} AND status_time < {END}
@@ -429,7 +441,7 @@ FROM (
     SELECT account_id, action_type, channel, ` + units("overdue_amount") + ` AS u FROM {db}.dunning_actions FINAL
     WHERE action_time >= {END0} AND action_time < {END}
 )
-ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
 GROUP BY action_type, channel
 ORDER BY actions DESC, action_type, channel`
@@ -442,7 +454,7 @@ FROM (
     SELECT account_id, action_time, action_type FROM {db}.dunning_actions FINAL
     WHERE action_time >= {END0} AND action_time < {END}
 )
-ANY LEFT JOIN ` + segmentsSQL("{END}") + ` USING account_id
+` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
 GROUP BY day, action_type
 ORDER BY day, action_type`
