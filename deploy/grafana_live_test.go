@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/analytics/chdbtest"
 	"github.com/arrears/arrears/processor/event"
 )
 
@@ -218,6 +219,7 @@ func TestGrafanaPanelsOnClickHouse(t *testing.T) {
 	// Panels equal to a report (the range is 89 days, as the reports' Days).
 	reportOf := map[string]string{"Aging by segment and currency": "aging", "DSO, best possible DSO and ADD": "dso", "Collection effectiveness (CEI)": "cei"}
 	ran := map[string]bool{}
+	var onChDB []chdbtest.Query // every expanded query, run on chDB at the end
 	for _, d := range loadDashboards(t) {
 		var queries [][2]string // title, SQL
 		for _, p := range d.panels() {
@@ -248,6 +250,7 @@ func TestGrafanaPanelsOnClickHouse(t *testing.T) {
 					continue
 				}
 				ran[pq[0]] = true
+				onChDB = append(onChDB, chdbtest.Query{Name: where, SQL: sql})
 				if len(rows) == 0 && (sel.name == "all" || reportOf[pq[0]] == "aging") {
 					t.Errorf("%s: no rows", where)
 				}
@@ -276,4 +279,6 @@ func TestGrafanaPanelsOnClickHouse(t *testing.T) {
 			t.Errorf("panel %q is missing", title)
 		}
 	}
+	// The same queries on current ClickHouse give the same results.
+	t.Run("chDB", func(t *testing.T) { chdbtest.Compare(t, chdbtest.Python(t), c.Database, onChDB) })
 }
