@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build browser demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: all build browser chdb demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -34,7 +34,12 @@ redis-cluster-down:
 browser:
 	bash deploy/local/chromium.sh
 
-test: up redis-cluster-up browser
+## chDB (current ClickHouse embedded, pinned, from PyPI) for the tests that
+## compare every report and panel query with ClickHouse 18.16's results.
+chdb:
+	bash deploy/local/chdb.sh >/dev/null
+
+test: up redis-cluster-up browser chdb
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## Unit tests only (no services needed).

@@ -10,9 +10,10 @@ import (
 	"github.com/arrears/arrears/analytics/chdbtest"
 )
 
-// TestReportsOnCurrentClickHouse runs every migration and every report (all
-// segments, one segment; the timeline for two accounts) on chDB, current
-// ClickHouse, over the report dataset copied from ClickHouse 18.16, and
+// TestReportsOnCurrentClickHouse runs every migration, every report (all
+// segments, one segment; the timeline for two accounts) and the training
+// snapshot query (three dates) on chDB, current ClickHouse, over the report
+// dataset and the training-label history copied from ClickHouse 18.16, and
 // compares each result with 18.16's.
 func TestReportsOnCurrentClickHouse(t *testing.T) {
 	py := chdbtest.Python(t)
@@ -25,6 +26,9 @@ func TestReportsOnCurrentClickHouse(t *testing.T) {
 		if err := analytics.InsertRows(ctx, c, analytics.ReportDataset()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := analytics.InsertRows(ctx, c, analytics.TrainingLabelRows()); err != nil {
+		t.Fatal(err)
 	}
 	asOf := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
 	var queries []chdbtest.Query
@@ -40,6 +44,10 @@ func TestReportsOnCurrentClickHouse(t *testing.T) {
 			}
 			queries = append(queries, chdbtest.Query{Name: fmt.Sprintf("report %s (segment %q, account %q)", r.Name, o.Segment, o.Account), SQL: sql})
 		}
+	}
+	for _, m := range []time.Month{2, 3, 4} {
+		at := time.Date(2026, m, 1, 0, 0, 0, 0, time.UTC)
+		queries = append(queries, chdbtest.Query{Name: "training snapshot " + at.Format(time.DateOnly), SQL: analytics.SnapshotQuery(c.Database, at)})
 	}
 	if equal, _, _ := chdbtest.Compare(t, py, c.Database, queries); equal == 0 {
 		t.Error("no report ran equal on both engines")

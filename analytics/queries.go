@@ -13,7 +13,11 @@ import (
 // each report reads as one query; the formulas are in docs/analytics.md.
 // Everything here runs on ClickHouse 18.16: no window functions, no WITH
 // subqueries, explicit ANY/ALL join strictness, UNION ALL branches with
-// identical column types, and no alias that shadows a column it reads.
+// identical column types, and no alias that shadows a column it reads. They
+// also run on current ClickHouse (chdb_test.go compares the results): every
+// subquery on either side of a JOIN has an alias (joined_subquery_requires_alias
+// is on by default since 20.x), and no text depends on how a release prints
+// a Decimal (decimalText).
 //
 // Money is summed as Int64 units of 10^-4 (18.16's arrayCumSum does not take
 // Decimals) and returned as Decimal(38, 4) via toDecimal128(units, 4) / 10000,

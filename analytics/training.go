@@ -91,21 +91,25 @@ FROM (
     FROM {db}.risk_features
     WHERE snapshot_time <= toDateTime({T})
     GROUP BY account_id
-)
+) AS features
 ANY LEFT JOIN (
     SELECT account_id, maxIf(days_past_due, snapshot_time > toDateTime({T})) AS future_dpd,
         argMax(overdue_amount, snapshot_time) AS end_overdue, argMax(oldest_due_date, snapshot_time) AS end_oldest
     FROM {db}.risk_features
     WHERE snapshot_time <= toDateTime({H})
     GROUP BY account_id
-) USING account_id
+) AS outcome USING account_id
 WHERE dpd < {N}
 ORDER BY account_id`
 
-func snapshotRows(ctx context.Context, c *Conn, t time.Time, o TrainingOptions) ([]train.Row, error) {
-	q := strings.NewReplacer("{db}", c.Database, "{T}", fmt.Sprint(t.Unix()), "{H}", fmt.Sprint(t.Add(o.Horizon).Unix()),
+// snapshotQuery is snapshotSQL for database db and snapshot time t.
+func snapshotQuery(db string, t time.Time, o TrainingOptions) string {
+	return strings.NewReplacer("{db}", db, "{T}", fmt.Sprint(t.Unix()), "{H}", fmt.Sprint(t.Add(o.Horizon).Unix()),
 		"{N}", fmt.Sprint(o.DefaultDPD)).Replace(snapshotSQL)
-	rs, err := c.Query(ctx, q)
+}
+
+func snapshotRows(ctx context.Context, c *Conn, t time.Time, o TrainingOptions) ([]train.Row, error) {
+	rs, err := c.Query(ctx, snapshotQuery(c.Database, t, o))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w", t.Format(time.DateOnly), err)
 	}

@@ -20,6 +20,30 @@ func featureRow(acct string, at time.Time, f risk.Features, overdue event.Amount
 	return RiskFeaturesRow(&s, f, Source{}, at)
 }
 
+// trainingLabelRows is the hand-made history of TestTrainingRowsLabels.
+func trainingLabelRows() []Row {
+	d := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
+	f := func(dpd int32, late int32) risk.Features {
+		return risk.Features{DaysPastDue: dpd, LatePayments12M: late, Segment: event.Postpaid, TenureDays: 400}
+	}
+	due := event.DateOf(d("2026-01-30"))
+	return []Row{
+		featureRow("A", d("2026-02-20"), f(10, 1), 100, event.DateOf(d("2026-02-10"))),
+		featureRow("A", d("2026-04-11"), f(60, 9), 100, event.DateOf(d("2026-02-10"))),
+		featureRow("A", d("2026-05-16"), f(95, 9), 100, event.DateOf(d("2026-02-10"))),
+		featureRow("B", d("2026-02-25"), f(20, 2), 100, event.DateOf(d("2026-02-05"))),
+		featureRow("B", d("2026-03-10"), f(0, 3), 0, 0),
+		featureRow("C", d("2026-02-28"), f(30, 3), 100, due),
+		featureRow("D", d("2026-02-15"), f(95, 7), 100, event.DateOf(d("2025-11-12"))),
+		featureRow("E", d("2026-03-05"), f(0, 0), 0, 0),
+		featureRow("Z", d("2026-01-01"), f(0, 0), 0, 0), // sets the history's start
+		featureRow("Z", d("2026-06-30"), f(0, 0), 0, 0), // and its end
+		featureRow("Z", d("2026-06-30"), f(0, 0), 0, 0), // a duplicate (replay): counts once
+		featureRow("B", d("2026-03-10"), f(0, 3), 0, 0), // likewise
+		featureRow("A", d("2026-02-20"), f(10, 1), 100, event.DateOf(d("2026-02-10"))),
+	}
+}
+
 // TestTrainingRowsLabels checks the snapshot sampling and labels on a
 // hand-made history. Snapshot at T = 03-01, horizon 90 days (to 05-30),
 // default = 90 days past due:
@@ -38,25 +62,7 @@ func TestTrainingRowsLabels(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
-	f := func(dpd int32, late int32) risk.Features {
-		return risk.Features{DaysPastDue: dpd, LatePayments12M: late, Segment: event.Postpaid, TenureDays: 400}
-	}
-	due := event.DateOf(d("2026-01-30"))
-	rows := []Row{
-		featureRow("A", d("2026-02-20"), f(10, 1), 100, event.DateOf(d("2026-02-10"))),
-		featureRow("A", d("2026-04-11"), f(60, 9), 100, event.DateOf(d("2026-02-10"))),
-		featureRow("A", d("2026-05-16"), f(95, 9), 100, event.DateOf(d("2026-02-10"))),
-		featureRow("B", d("2026-02-25"), f(20, 2), 100, event.DateOf(d("2026-02-05"))),
-		featureRow("B", d("2026-03-10"), f(0, 3), 0, 0),
-		featureRow("C", d("2026-02-28"), f(30, 3), 100, due),
-		featureRow("D", d("2026-02-15"), f(95, 7), 100, event.DateOf(d("2025-11-12"))),
-		featureRow("E", d("2026-03-05"), f(0, 0), 0, 0),
-		featureRow("Z", d("2026-01-01"), f(0, 0), 0, 0), // sets the history's start
-		featureRow("Z", d("2026-06-30"), f(0, 0), 0, 0), // and its end
-		featureRow("Z", d("2026-06-30"), f(0, 0), 0, 0), // a duplicate (replay): counts once
-		featureRow("B", d("2026-03-10"), f(0, 3), 0, 0), // likewise
-		featureRow("A", d("2026-02-20"), f(10, 1), 100, event.DateOf(d("2026-02-10"))),
-	}
+	rows := trainingLabelRows()
 	if err := InsertRows(ctx, c, rows); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,9 @@ CHDB_VERSION=4.4.0
 VENV=$STATE_DIR/chdb-$CHDB_VERSION
 PY=$VENV/bin/python3
 
+# One install at a time: go test runs the analytics and deploy packages at once.
+exec 9>"$VENV.lock"
+flock 9
 if ! "$PY" -c "import chdb, sys; sys.exit(chdb.__version__ != '$CHDB_VERSION')" 2>/dev/null; then
   log "installing chdb==$CHDB_VERSION into $VENV"
   python3 -m venv "$VENV" || die "python3 -m venv $VENV failed"
