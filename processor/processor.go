@@ -100,7 +100,7 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
-		kgo.OnPartitionsLost(p.revoked),
+		kgo.OnPartitionsLost(p.lost),
 	)
 	return append(opts, p.opts...)
 }
@@ -134,6 +134,16 @@ func (p *Processor) assigned(_ context.Context, _ *kgo.Client, m map[string][]in
 	p.joined = true
 	p.mu.Unlock()
 	p.d.log.Info("partitions assigned", "partitions", m)
+}
+
+// lost: the group session is gone (the broker or coordinator unreachable
+// past the session timeout): until partitions are assigned again this
+// process is not ready, and the stall watch counts the time as stuck.
+func (p *Processor) lost(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	p.revoked(ctx, cl, m)
+	p.mu.Lock()
+	p.joined = false
+	p.mu.Unlock()
 }
 
 func (p *Processor) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {

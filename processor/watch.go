@@ -2,12 +2,16 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// errNotJoined: the processor is not (or no longer) in its consumer group.
+var errNotJoined = errors.New("not joined to the consumer group")
 
 // progressed records that the loop committed a transaction (or found
 // nothing waiting).
@@ -61,9 +65,15 @@ func (p *Processor) watch(ctx context.Context) {
 // group's committed offset; it also sets the lag gauges (and drops those
 // of partitions no longer owned).
 func (p *Processor) lag(ctx context.Context, adm *kadm.Client, labels map[string][2]string) (int64, error) {
+	p.mu.Lock()
+	joined := p.joined
+	p.mu.Unlock()
+	if !joined {
+		return -1, errNotJoined // owning nothing because the group is out of reach is not caught up
+	}
 	owned := p.Owned()
 	if len(owned) == 0 {
-		return 0, nil
+		return 0, nil // a member with no partitions (more instances than partitions)
 	}
 	topics := p.d.kcfg.Topics.Inputs()
 	ends, err := adm.ListEndOffsets(ctx, topics...)
