@@ -8,10 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -385,39 +383,13 @@ func TestTwoInstances(t *testing.T) {
 	})
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// arrearsBinary builds cmd/arrears once for the crash tests.
-func arrearsBinary(t testing.TB) string {
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "arrears-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "arrears")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/arrears").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
 // TestCrashSIGKILL: >= 200k events while `arrears run` is killed with SIGKILL
 // at 10+ random moments and restarted. Afterwards Redis equals an undisturbed
 // run and every rejected input is in the DLQ exactly once.
 func TestCrashSIGKILL(t *testing.T) {
 	h := newHarness(t, 6)
 	h.env = fullEnv(t)
-	bin := arrearsBinary(t)
+	bin := testkit.ArrearsBinary(t)
 	env := append(os.Environ(),
 		"ARREARS_KAFKA_BROKERS="+h.kcfg.Brokers[0],
 		"ARREARS_KAFKA_TOPICS_EVENTS="+h.kcfg.Topics.Events,

@@ -26,36 +26,14 @@ import (
 // repoDir is the module root as seen from this package's tests.
 const repoDir = "../.."
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// Binary builds cmd/arrears once per test process into a temporary
-// directory, or returns ARREARS_FAULTS_BIN (a binary built elsewhere, e.g.
-// from another commit) if set.
+// Binary is the arrears binary the suite runs: ARREARS_FAULTS_BIN (built
+// elsewhere, e.g. from another commit) if set, else this tree's, built once.
 func Binary(t testing.TB) string {
 	t.Helper()
-	binOnce.Do(func() {
-		if binPath = os.Getenv("ARREARS_FAULTS_BIN"); binPath != "" {
-			return
-		}
-		dir, err := os.MkdirTemp("", "arrears-faults-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "arrears")
-		out, err := exec.Command("go", "build", "-o", binPath, repoDir+"/cmd/arrears").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build ./cmd/arrears: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+	if bin := os.Getenv("ARREARS_FAULTS_BIN"); bin != "" {
+		return bin
 	}
-	return binPath
+	return testkit.ArrearsBinary(t)
 }
 
 // FreePort returns a TCP port nothing listens on right now.
