@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,6 +193,19 @@ func TestEvaluateRules(t *testing.T) {
 		}
 		if len(d.GL) != 1 || len(d.DebitNotes) != 1 || d.DebitNotes[0].Type != event.Debit || d.DebitNotes[0].InvoiceID != "INV-1" {
 			t.Fatalf("fee effects %+v %+v", d.GL, d.DebitNotes)
+		}
+	})
+	t.Run("grace_days condition shows the grace days", func(t *testing.T) {
+		_, d := step(t, "postpaid.yaml", in, State{}, 5) // postpaid: grace_days 2
+		if len(d.Actions) != 1 {
+			t.Fatalf("actions %s", types(d))
+		}
+		var got []string
+		for _, c := range d.Actions[0].Conditions {
+			got = append(got, c.Name+" "+c.Value+" "+c.Rule)
+		}
+		if !slices.Contains(got, "grace_days 2 < days_past_due 5") || !slices.Contains(got, "days_past_due 5 >= 3") {
+			t.Fatalf("conditions %q", got)
 		}
 	})
 	t.Run("stages are not re-sent", func(t *testing.T) {

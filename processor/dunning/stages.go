@@ -116,7 +116,8 @@ func (e *evaluator) conditions(s *policy.Stage, forced bool) []event.Condition {
 	}
 	cs = append(cs, event.Condition{Name: "days_past_due", Value: fmt.Sprint(e.dpd), Rule: dpdRule})
 	if e.pol.GraceDays > 0 {
-		cs = append(cs, event.Condition{Name: "grace_days", Value: fmt.Sprint(e.dpd), Rule: fmt.Sprintf("> %d", e.pol.GraceDays)})
+		// The grace days themselves, passed once days_past_due exceeds them.
+		cs = append(cs, event.Condition{Name: "grace_days", Value: fmt.Sprint(e.pol.GraceDays), Rule: fmt.Sprintf("< days_past_due %d", e.dpd)})
 	}
 	cs = append(cs, event.Condition{Name: "overdue_amount", Value: fmt.Sprintf("%s %s", e.overdue[e.cur], e.cur),
 		Rule: fmt.Sprintf(">= %s (policy minimum)", e.pol.MinOverdue[e.cur])})
