@@ -57,7 +57,8 @@ func (k *knownSource) Report(_ context.Context, name string, o analytics.ReportO
 		}
 	case "risk_calibration":
 		t.Columns = []string{"tier", "accounts", "predicted_pd", "defaults", "realised_default_rate", "gap"}
-		t.Rows = [][]any{{"LOW", 700, 0.02, 10, 0.014, -0.006}, {"MEDIUM", 200, 0.1, 22, 0.11, 0.01}, {"HIGH", 80, 0.3, 25, 0.31, 0.01}, {"VERY_HIGH", 20, 0.6, 13, 0.65, 0.05}}
+		// By tier name, as the report sorts them (HIGH first).
+		t.Rows = [][]any{{"HIGH", 80, 0.3, 25, 0.31, 0.01}, {"LOW", 700, 0.02, 10, 0.014, -0.006}, {"MEDIUM", 200, 0.1, 22, 0.11, 0.01}, {"VERY_HIGH", 20, 0.6, 13, 0.65, 0.05}}
 	case "roll_rates":
 		t.Columns = []string{"from_bucket", "to_bucket", "accounts", "from_balance", "account_rate", "balance_rate"}
 		t.Rows = [][]any{{"1_current", "1_current", 90, "900", 0.9, 0.9}, {"1_current", "2_dpd_1_30", 10, "100", 0.1, 0.1}, {"2_dpd_1_30", "1_current", 6, "60", 0.6, 0.6}, {"2_dpd_1_30", "3_dpd_31_60", 4, "40", 0.4, 0.4}}
@@ -158,6 +159,7 @@ func TestDashboardInChromium(t *testing.T) {
 
 	var open, overdue, dso, cei, roll string
 	var canvases int
+	var tiers struct{ Labels, Colors []string }
 	var png []byte
 	err = chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
@@ -169,6 +171,7 @@ func TestDashboardInChromium(t *testing.T) {
 		chromedp.Text("#kpi-cei", &cei, chromedp.ByQuery),
 		chromedp.Text("#roll", &roll, chromedp.ByQuery),
 		chromedp.Evaluate(`Object.keys(charts).filter(k => charts[k].data.datasets.some(d => d.data.some(v => v > 0))).length`, &canvases),
+		chromedp.Evaluate(`({labels: charts["c-risk"].data.labels, colors: charts["c-risk"].data.datasets[0].backgroundColor})`, &tiers),
 		chromedp.FullScreenshot(&png, 100),
 	)
 	if err != nil {
@@ -186,6 +189,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if canvases != 5 {
 		t.Errorf("%d charts have data, want 5 (aging, risk, trend, funnel, actions)", canvases)
 	}
+	checkTierColors(t, tiers.Labels, tiers.Colors)
 	if src.calls["dso"] < 6 || src.calls["cei"] < 6 {
 		t.Errorf("trend made %d dso and %d cei calls, want one per month end (6)", src.calls["dso"], src.calls["cei"])
 	}

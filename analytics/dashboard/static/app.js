@@ -6,6 +6,13 @@ const BUCKETS = ["not_due", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_120", 
 const BUCKET_LABELS = ["current", "1-30", "31-60", "61-90", "91-120", "120+"];
 const BUCKET_COLORS = ["#8fc1ff", "#ffd166", "#f9a03f", "#f3722c", "#e04f39", "#9b1d20"];
 const PALETTE = ["#2f6fed", "#20a39e", "#ef476f", "#ffb703", "#8338ec", "#fb8500", "#06d6a0", "#118ab2", "#6c757d", "#e76f51", "#2a9d8f"];
+// Risk tiers of deploy/risk/scorecard.yaml, lowest risk first, each with its
+// own colour: by name, never by position (the report sorts tiers by name).
+// A tier no scorecard here names is drawn grey, after the known ones.
+const TIER_COLORS = { LOW: "#2a9d3f", MEDIUM: "#f4b400", HIGH: "#e04f39", VERY_HIGH: "#9b1d20" };
+const TIER_ORDER = Object.keys(TIER_COLORS);
+const tierColor = (tier) => TIER_COLORS[tier] || "#9aa5b1";
+const tierRank = (tier) => (TIER_ORDER.includes(tier) ? TIER_ORDER.indexOf(tier) : TIER_ORDER.length);
 const charts = {};
 let refreshMs = 5000;
 
@@ -122,10 +129,11 @@ async function actionsDaily(asOf) {
 }
 
 async function riskTiers(asOf) {
-  const rs = await report("risk_calibration", asOf, { days: 1 });
+  const rs = (await report("risk_calibration", asOf, { days: 1 }))
+    .sort((a, b) => tierRank(a.tier) - tierRank(b.tier) || String(a.tier).localeCompare(String(b.tier)));
   draw("c-risk", {
     type: "doughnut",
-    data: { labels: rs.map((r) => r.tier), datasets: [{ data: rs.map((r) => num(r.accounts)), backgroundColor: ["#06d6a0", "#ffd166", "#f9a03f", "#e04f39", "#9b1d20"] }] },
+    data: { labels: rs.map((r) => r.tier), datasets: [{ data: rs.map((r) => num(r.accounts)), backgroundColor: rs.map((r) => tierColor(r.tier)) }] },
   });
 }
 
