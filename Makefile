@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build browser chdb demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: all build browser chdb interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -39,7 +39,13 @@ browser:
 chdb:
 	bash deploy/local/chdb.sh >/dev/null
 
-test: up redis-cluster-up browser chdb
+## Kafka and Avro clients nobody on arrears wrote (confluent-kafka + fastavro,
+## kafkajs + avsc, Apache Avro for Java), pinned, from their registries, for
+## the interoperability test (processor/interop).
+interop:
+	bash deploy/local/interop.sh >/dev/null
+
+test: up redis-cluster-up browser chdb interop
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## Unit tests only (no services needed).
