@@ -62,12 +62,14 @@ func New(cfg Config) (*Codec, error) {
 		fetching:      make(map[int]chan struct{}),
 	}
 	for _, s := range builtins() {
-		c.byFingerprint[s.codec.Rabin] = s
+		c.byFingerprint[s.fp] = s
+	}
+	for _, s := range builtins() {
+		c.addFingerprint(s.legacy, s) // transition: what arrears wrote before
 	}
 	for _, s := range historicSchemas { // history.go
-		if _, ok := c.byFingerprint[s.codec.Rabin]; !ok {
-			c.byFingerprint[s.codec.Rabin] = s
-		}
+		c.addFingerprint(s.fp, s)
+		c.addFingerprint(s.legacy, s)
 	}
 	for id, text := range cfg.KnownIDs {
 		s, err := resolveKnown(text)
@@ -75,9 +77,8 @@ func New(cfg Config) (*Codec, error) {
 			return nil, fmt.Errorf("schemas: KnownIDs[%d]: %w", id, err)
 		}
 		c.byID[id] = s
-		if _, ok := c.byFingerprint[s.codec.Rabin]; !ok {
-			c.byFingerprint[s.codec.Rabin] = s
-		}
+		c.addFingerprint(s.fp, s)
+		c.addFingerprint(s.legacy, s)
 	}
 	if cfg.RegistryURL != "" {
 		urls, auth, err := cfg.registry()
@@ -96,6 +97,14 @@ func New(cfg Config) (*Codec, error) {
 		c.reg = reg
 	}
 	return c, nil
+}
+
+// addFingerprint makes single-object records with fingerprint fp decode
+// with s, unless fp is taken already (the owned schemas come first).
+func (c *Codec) addFingerprint(fp uint64, s *schema) {
+	if _, ok := c.byFingerprint[fp]; !ok {
+		c.byFingerprint[fp] = s
+	}
 }
 
 // Format is an accepted wire format.
@@ -238,7 +247,7 @@ func (c *Codec) encode(ctx context.Context, topic, name string, write func(w *av
 	w := &avroWriter{b: make([]byte, 0, 256)}
 	if c.reg == nil {
 		w.b = append(w.b, 0xC3, 0x01)
-		w.b = binary.LittleEndian.AppendUint64(w.b, s.codec.Rabin)
+		w.b = binary.LittleEndian.AppendUint64(w.b, s.fp)
 	} else {
 		id, err := c.subjectID(ctx, topic, s)
 		if err != nil {

@@ -25,8 +25,12 @@
 //     UnknownSchemaError (ErrUnknownSchema); registry trouble is ErrRegistry,
 //     the only transient error.
 //   - Avro single-object encoding: 0xC3 0x01, the 8-byte little-endian
-//     CRC-64-AVRO fingerprint of the schema's canonical form, Avro binary.
-//     Fingerprints of the owned schemas (and KnownIDs schemas) are known.
+//     CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form as the
+//     Avro specification defines it (pcf.go; goavro's own fingerprint
+//     differs), Avro binary. Fingerprints of the owned schemas, their
+//     previous versions (history/) and KnownIDs schemas are known; so are
+//     the goavro fingerprints arrears wrote before, for the transition
+//     (LegacyFingerprint, docs/schemas.md).
 //   - Avro JSON: the first non-space byte is '{'.
 //
 // Records are read by field name from the writer's schema, so a writer

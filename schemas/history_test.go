@@ -47,14 +47,16 @@ func TestPreviousSchemasDecode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := append([]byte(nil), cur[:len(cur)-1]...) // int 0 is one byte
-	binary.LittleEndian.PutUint64(b[2:10], prev.codec.Rabin)
-	s, err := c.DecodeStatus(ctx, b)
-	if err != nil {
-		t.Fatalf("status of the previous schema: %v", err)
-	}
-	if !reflect.DeepEqual(&s, st) {
-		t.Fatalf("decoded %+v, want %+v", s, *st)
+	b := append([]byte(nil), cur[:len(cur)-1]...)       // int 0 is one byte
+	for _, fp := range []uint64{prev.fp, prev.legacy} { // the spec's, and goavro's (before the transition)
+		binary.LittleEndian.PutUint64(b[2:10], fp)
+		s, err := c.DecodeStatus(ctx, b)
+		if err != nil {
+			t.Fatalf("status of the previous schema, fingerprint %#016x: %v", fp, err)
+		}
+		if !reflect.DeepEqual(&s, st) {
+			t.Fatalf("decoded %+v, want %+v", s, *st)
+		}
 	}
 	// And the new kind round-trips with the current one.
 	ev := sampleEvents()["account_reopened"]

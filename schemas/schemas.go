@@ -52,13 +52,26 @@ func Schema(name string) (string, bool) {
 }
 
 // Fingerprint returns the CRC-64-AVRO (Rabin) fingerprint of an owned
-// schema's Parsing Canonical Form, as written in single-object encoding.
+// schema's Parsing Canonical Form as the Avro specification defines it
+// (pcf.go), as written in single-object encoding.
 func Fingerprint(name string) (uint64, bool) {
 	s, ok := builtins()[name]
 	if !ok {
 		return 0, false
 	}
-	return s.codec.Rabin, true
+	return s.fp, true
+}
+
+// LegacyFingerprint returns the fingerprint arrears wrote for an owned
+// schema before it followed the specification: goavro's Rabin over
+// goavro's canonical form. Readers still accept it (docs/schemas.md,
+// "Transition"); nothing writes it.
+func LegacyFingerprint(name string) (uint64, bool) {
+	s, ok := builtins()[name]
+	if !ok {
+		return 0, false
+	}
+	return s.legacy, true
 }
 
 // schema is one parsed writer schema: its goavro codec (built once, shared by
@@ -67,6 +80,10 @@ type schema struct {
 	name  string
 	text  string
 	codec *goavro.Codec
+	// fp is the specification's fingerprint (CRC-64-AVRO of the Parsing
+	// Canonical Form); legacy is goavro's codec.Rabin, which arrears
+	// wrote before (see LegacyFingerprint).
+	fp, legacy uint64
 	// textCodec renders Avro JSON with decimals as strings; built lazily
 	// only for owned schemas.
 	textCodec *goavro.Codec
@@ -78,7 +95,11 @@ func parseSchema(text string) (*schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse schema: %w", err)
 	}
-	return &schema{name: recordName(text), text: text, codec: codec}, nil
+	fp, err := SpecFingerprint(text)
+	if err != nil {
+		return nil, fmt.Errorf("parse schema: %w", err)
+	}
+	return &schema{name: recordName(text), text: text, codec: codec, fp: fp, legacy: codec.Rabin}, nil
 }
 
 // recordName is the full name of the schema's top-level record, "" when the
