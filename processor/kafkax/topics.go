@@ -11,12 +11,19 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ClientOpts are the options every arrears client starts from.
+// ClientOpts are the options every arrears client starts from; a client
+// that produces compresses its batches with kafka.compression (the default,
+// gzip, when the field is empty, as in a Config built without Defaults).
 func (c Config) ClientOpts() []kgo.Opt {
+	codec := codecs[c.Compression]
+	if codec == nil {
+		codec = codecs[Defaults().Compression]
+	}
 	return []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.ClientID),
 		kgo.DialTimeout(c.DialTimeout),
+		kgo.ProducerBatchCompression(codec()),
 	}
 }
 

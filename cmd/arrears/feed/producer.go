@@ -16,8 +16,8 @@ import (
 // Producer is the bulk producer of gen and bench: paced, asynchronous,
 // counting what the broker acknowledged and keeping the first failure.
 // Records keyed by account go where Kafka's default (murmur2) partitioner
-// puts them, ClockTicks to their explicit partition; LZ4, 1 MiB batches, a
-// deep buffer.
+// puts them, ClockTicks to their explicit partition; batches of 1 MiB
+// compressed with kafka.compression, a deep buffer.
 type Producer struct {
 	cl     *kgo.Client
 	pace   *pacer
@@ -32,7 +32,6 @@ func New(k kafkax.Config, rate int, acked *atomic.Int64) (*Producer, error) {
 	cl, err := kgo.NewClient(append(k.ClientOpts(),
 		kgo.DefaultProduceTopic(k.Topics.Events),
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit()),
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.ProducerBatchMaxBytes(1<<20),
 		kgo.MaxBufferedRecords(200000),
