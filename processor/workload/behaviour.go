@@ -23,7 +23,11 @@ func termsDays(s event.Segment, r float64) int {
 // bill issues the account's invoice of the cycle and schedules how the
 // customer reacts, drawn from the latent risk.
 func (g *Generator) bill(a *Account, day time.Time, out *[]event.Event) {
-	at := day.Add(time.Duration(6*60+g.r.IntN(120)) * time.Minute)
+	g.billAt(a, day.Add(time.Duration(6*60+g.r.IntN(120))*time.Minute), "C"+itoa(a.CycleDay), out)
+}
+
+// billAt issues the account's invoice at the instant at in the bill cycle.
+func (g *Generator) billAt(a *Account, at time.Time, cycle string, out *[]event.Event) {
 	amt := a.MeanBill + event.Amount(g.r.IntN(int(a.MeanBill/5)+1)) - a.MeanBill/10
 	amt = amt / 100 * 100 // cents
 	terms := termsDays(a.Segment, g.r.Float64())
@@ -31,7 +35,7 @@ func (g *Generator) bill(a *Account, day time.Time, out *[]event.Event) {
 	inv := g.id("inv")
 	*out = append(*out, event.Event{ID: inv, Time: at, Source: "billing", Account: a.ID, Body: &event.InvoiceIssued{
 		InvoiceID: "INV-" + inv, Currency: a.Currency, Amount: amt, IssueDate: event.DateOf(at), DueDate: due,
-		BillCycle: "C" + itoa(a.CycleDay)}})
+		BillCycle: cycle}})
 	invoiceID := "INV-" + inv
 	dueAt := due.Time().Add(time.Duration(9+g.r.IntN(10)) * time.Hour)
 	risk := a.LatentRisk

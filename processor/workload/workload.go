@@ -25,6 +25,10 @@ type Options struct {
 	Partitions int
 	// TickEvery is the simulated time between clock ticks (default 1h).
 	TickEvery time.Duration
+	// BillRun, when set, bills the whole book at this one instant (bill
+	// cycle BillRunCycle) instead of the cycles of the month from its day
+	// (see billrun.go); the stream before that day is unchanged.
+	BillRun time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -177,12 +181,7 @@ func (g *Generator) buildDay() {
 			evs = append(evs, g.upsert(&g.accounts[i], day))
 		}
 	}
-	for i := range g.accounts {
-		a := &g.accounts[i]
-		if day.Day() == a.CycleDay {
-			g.bill(a, day, &evs)
-		}
-	}
+	g.billDay(day, &evs)
 	evs = append(evs, g.pending[dayNum(day)]...) // includes what today's bills scheduled for today
 	delete(g.pending, dayNum(day))
 	for t := day; t.Before(day.Add(24 * time.Hour)); t = t.Add(g.o.TickEvery) {
