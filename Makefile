@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build browser chdb interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -45,7 +45,14 @@ chdb:
 interop:
 	bash deploy/local/interop.sh >/dev/null
 
-test: up redis-cluster-up browser chdb interop
+## promtool (Debian's prometheus package, the binary only, under .local/) and
+## the alert rules' checks and unit tests (deploy/alerts, docs/operations.md).
+promtool:
+	bash deploy/local/promtool.sh >/dev/null
+alerts: promtool
+	cd deploy/alerts && P=$$(bash ../local/promtool.sh) && $$P check rules arrears.rules.yaml && $$P test rules arrears.rules.test.yaml
+
+test: up redis-cluster-up browser chdb interop promtool
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## Unit tests only (no services needed).

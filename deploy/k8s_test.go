@@ -101,6 +101,7 @@ var newObject = map[string]func() any{
 	"policy/v1/PodDisruptionBudget":           func() any { return &policyv1.PodDisruptionBudget{} },
 	"keda.sh/v1alpha1/ScaledObject":           func() any { return &scaledObject{} },
 	"monitoring.coreos.com/v1/ServiceMonitor": func() any { return &serviceMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule": func() any { return &prometheusRule{} },
 }
 
 // base is the decoded k8s/ directory.
@@ -195,6 +196,8 @@ func objectMeta(obj any) metav1.ObjectMeta {
 	case *scaledObject:
 		return o.Metadata
 	case *serviceMonitor:
+		return o.Metadata
+	case *prometheusRule:
 		return o.Metadata
 	case metav1.Object:
 		return metav1.ObjectMeta{Name: o.GetName(), Namespace: o.GetNamespace(), Labels: o.GetLabels()}

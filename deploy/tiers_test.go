@@ -22,14 +22,17 @@ var tierColours = map[string][]string{
 	"VERY_HIGH": {"dark-red", "purple", "dark-purple"},
 }
 
+// tierTarget is a panel query.
+type tierTarget struct {
+	RawSQL string `json:"rawSql"`
+}
+
 // tierPanel is what colours a panel: overrides and the bar chart's colorByField.
 type tierPanel struct {
-	ID      int    `json:"id"`
-	Title   string `json:"title"`
-	Type    string `json:"type"`
-	Targets []struct {
-		RawSQL string `json:"rawSql"`
-	}
+	ID          int    `json:"id"`
+	Title       string `json:"title"`
+	Type        string `json:"type"`
+	Targets     []tierTarget
 	FieldConfig struct {
 		Overrides []struct {
 			Matcher struct {
@@ -74,9 +77,9 @@ func TestGrafanaTierColours(t *testing.T) {
 			t.Fatalf("%s: %v", d.file, err)
 		}
 		for _, p := range doc.Panels {
-			if !slices.ContainsFunc(p.Targets, func(tg struct {
-				RawSQL string `json:"rawSql"`
-			}) bool { return strings.Contains(tg.RawSQL, " AS tier") || strings.Contains(tg.RawSQL, ", tier,") }) {
+			if !slices.ContainsFunc(p.Targets, func(tg tierTarget) bool {
+				return strings.Contains(tg.RawSQL, " AS tier") || strings.Contains(tg.RawSQL, ", tier,")
+			}) {
 				continue
 			}
 			seen++
