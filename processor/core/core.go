@@ -256,6 +256,9 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier,
 		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig, SkipExplanation: env != nil && env.SkipExplanations,
 	}
+	if n := st.Ledger.OpenItems(); n > 0 {
+		in.Items = make([]dunning.Item, 0, n)
+	}
 	st.Ledger.EachOpen(func(it ledger.Item) {
 		d := min(it.Disputed, it.Open)
 		if d > 0 {

@@ -15,23 +15,27 @@ import (
 // policy version, episode, stage (or a label such as "restore" or
 // "arrangement:<id>"), action index and scheduled instant.
 func actionID(account, policyVersion string, episode uint32, stage string, index int, at time.Time) string {
-	h := sha256.New()
-	var buf [8]byte
-	for _, s := range []string{account, policyVersion, stage} {
-		binary.BigEndian.PutUint64(buf[:], uint64(len(s)))
-		h.Write(buf[:])
-		h.Write([]byte(s))
+	// The hashed bytes: each string length-prefixed, then episode, index
+	// and instant, all big-endian uint64 (unchanged: ids stay stable).
+	var stack [256]byte
+	b := stack[:0]
+	for _, s := range [...]string{account, policyVersion, stage} {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	binary.BigEndian.PutUint64(buf[:], uint64(episode))
-	h.Write(buf[:])
-	binary.BigEndian.PutUint64(buf[:], uint64(index))
-	h.Write(buf[:])
-	binary.BigEndian.PutUint64(buf[:], uint64(at.UnixMilli()))
-	h.Write(buf[:])
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	b = binary.BigEndian.AppendUint64(b, uint64(episode))
+	b = binary.BigEndian.AppendUint64(b, uint64(index))
+	b = binary.BigEndian.AppendUint64(b, uint64(at.UnixMilli()))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
 
-func (e *evaluator) policyRef() string { return e.pol.Name + "@" + e.pol.Version }
+func (e *evaluator) policyRef() string {
+	if e.ref == "" {
+		e.ref = e.pol.Name + "@" + e.pol.Version
+	}
+	return e.ref
+}
 
 // action builds an action with the account's current facts.
 func (e *evaluator) action(stage string, index int, at time.Time, t event.ActionType, conds []event.Condition, reason string) event.DunningAction {
@@ -44,7 +48,7 @@ func (e *evaluator) action(stage string, index int, at time.Time, t event.Action
 		Stage:         stage,
 		Type:          t,
 		Currency:      e.cur,
-		OverdueAmount: e.overdue[e.cur],
+		OverdueAmount: e.overdue.get(e.cur),
 		DaysPastDue:   int32(e.dpd),
 		Reason:        reason,
 		Conditions:    conds,
@@ -81,7 +85,7 @@ func (e *evaluator) fee(s *policy.Stage, j int, conds []event.Condition, reason 
 		return
 	}
 	a := e.action(s.Name, j, e.now, event.ActionFee, conds, reason)
-	a.Currency, a.Amount, a.OverdueAmount = pa.Currency, pa.Amount, e.overdue[pa.Currency]
+	a.Currency, a.Amount, a.OverdueAmount = pa.Currency, pa.Amount, e.overdue.get(pa.Currency)
 	e.emit(a)
 	desc := fmt.Sprintf("dunning fee, policy %s stage %s, invoice %s", e.policyRef(), s.Name, inv)
 	e.d.GL = append(e.d.GL, event.GLEntry{
@@ -100,7 +104,7 @@ func (e *evaluator) fee(s *policy.Stage, j int, conds []event.Condition, reason 
 // listing the invoices and a GL entry. Closing the items is the ledger's
 // job when the processor applies the action.
 func (e *evaluator) writeOff(s *policy.Stage, j int, conds []event.Condition, reason string) {
-	amt := e.overdue[e.cur]
+	amt := e.overdue.get(e.cur)
 	a := e.action(s.Name, j, e.now, event.ActionWriteOff, conds, reason)
 	a.Amount = amt
 	a.Invoices = a.Invoices[:0]

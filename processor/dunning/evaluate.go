@@ -37,7 +37,7 @@ func Evaluate(st State, in Input, pol *policy.Policy, now time.Time, loc *time.L
 	e.st.NextWake = e.wake
 	e.d.NextWake = e.wake
 	if !in.SkipExplanation {
-		e.d.Explanation = strings.Join(e.notes, "; ")
+		e.d.Explanation = string(e.notes)
 	}
 	return e.st, e.d
 }
@@ -49,24 +49,29 @@ type evaluator struct {
 	now   time.Time
 	loc   *time.Location
 	d     Decision
-	notes []string
+	notes []byte // the explanation so far: notes joined by "; "
 	wake  time.Time
 
 	today   event.Date
-	items   []Item // past due, oldest first
-	overdue map[event.Currency]event.Amount
+	items   []Item  // past due, oldest first
+	overdue amounts // past-due open amount per currency
 	oldest  event.Date
 	dpd     int
 	cur     event.Currency // the currency the account is dunned in
 	// belowMin: no currency reaches the policy's minimum.
 	belowMin bool
+
+	ref string // policyRef, built once
 }
 
 func (e *evaluator) note(format string, args ...any) {
 	if e.in.SkipExplanation {
 		return
 	}
-	e.notes = append(e.notes, fmt.Sprintf(format, args...))
+	if len(e.notes) > 0 {
+		e.notes = append(e.notes, "; "...)
+	}
+	e.notes = fmt.Appendf(e.notes, format, args...)
 }
 
 // wakeAt asks to be evaluated again at t (the earliest request wins).
@@ -128,11 +133,11 @@ func (e *evaluator) expire() {
 // facts derives the past-due view of the input at now.
 func (e *evaluator) facts() {
 	e.today = event.DateOf(e.now.In(e.loc))
-	e.overdue = map[event.Currency]event.Amount{}
+	e.overdue = nil
 	for _, it := range e.in.Items {
 		if it.Open > 0 && it.DueDate < e.today {
 			e.items = append(e.items, it)
-			e.overdue[it.Currency] += it.Open
+			e.overdue.add(it.Currency, it.Open)
 		}
 	}
 	sort.SliceStable(e.items, func(i, j int) bool {
@@ -223,13 +228,14 @@ func (e *evaluator) nothingOverdue() {
 // overdue amount (which is then below the minimum).
 func (e *evaluator) pickCurrency() {
 	var best, any event.Currency
-	for _, c := range sortedKeys(e.overdue) {
-		amt := e.overdue[c]
-		if any == "" || amt > e.overdue[any] {
-			any = c
+	var bestAmt, anyAmt event.Amount
+	for _, o := range e.overdue {
+		c, amt := o.Currency, o.Amount
+		if any == "" || amt > anyAmt {
+			any, anyAmt = c, amt
 		}
-		if min, ok := e.pol.MinOverdue[c]; ok && amt >= min && (best == "" || amt > e.overdue[best]) {
-			best = c
+		if min, ok := e.pol.MinOverdue[c]; ok && amt >= min && (best == "" || amt > bestAmt) {
+			best, bestAmt = c, amt
 		}
 	}
 	e.cur, e.belowMin = best, best == ""
@@ -245,11 +251,11 @@ func (e *evaluator) aboveMinimum() bool {
 		return true
 	}
 	var below []string
-	for _, c := range sortedKeys(e.overdue) {
-		if min, ok := e.pol.MinOverdue[c]; ok {
-			below = append(below, fmt.Sprintf("%s %s < %s", c, e.overdue[c], min))
+	for _, o := range e.overdue {
+		if min, ok := e.pol.MinOverdue[o.Currency]; ok {
+			below = append(below, fmt.Sprintf("%s %s < %s", o.Currency, o.Amount, min))
 		} else {
-			below = append(below, fmt.Sprintf("%s %s (no threshold)", c, e.overdue[c]))
+			below = append(below, fmt.Sprintf("%s %s (no threshold)", o.Currency, o.Amount))
 		}
 	}
 	e.note("below minimum: %s", strings.Join(below, ", "))
@@ -297,13 +303,4 @@ func (e *evaluator) unpause() {
 		e.st.ShiftDays += int32(days)
 		e.note("ladder moved %d days for the pause", days)
 	}
-}
-
-func sortedKeys(m map[event.Currency]event.Amount) []event.Currency {
-	out := make([]event.Currency, 0, len(m))
-	for c := range m {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }

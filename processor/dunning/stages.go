@@ -2,6 +2,7 @@ package dunning
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/arrears/arrears/processor/event"
@@ -88,12 +89,12 @@ func (e *evaluator) met(s *policy.Stage) (bool, string) {
 	if len(s.MinOverdue) > 0 {
 		ok := false
 		for c, min := range s.MinOverdue {
-			if e.overdue[c] >= min {
+			if e.overdue.get(c) >= min {
 				ok = true
 			}
 		}
 		if !ok {
-			return false, fmt.Sprintf("overdue %s %s below the stage minimum", e.overdue[e.cur], e.cur)
+			return false, fmt.Sprintf("overdue %s %s below the stage minimum", e.overdue.get(e.cur), e.cur)
 		}
 	}
 	if s.MinInvoices > 0 && len(e.items) < s.MinInvoices {
@@ -107,23 +108,24 @@ func (e *evaluator) met(s *policy.Stage) (bool, string) {
 
 // conditions lists the values that met the stage's conditions.
 func (e *evaluator) conditions(s *policy.Stage, forced bool) []event.Condition {
-	var cs []event.Condition
-	dpdRule := fmt.Sprintf(">= %d", s.DaysPastDue)
+	cs := make([]event.Condition, 0, 4)
+	dpdRule := ">= " + strconv.Itoa(s.DaysPastDue)
 	if forced {
 		dpdRule = "resumed at this stage"
 	} else if e.st.ShiftDays > 0 {
-		dpdRule = fmt.Sprintf(">= %d + %d (ladder resumed)", s.DaysPastDue, e.st.ShiftDays)
+		dpdRule = dpdRule + " + " + strconv.Itoa(int(e.st.ShiftDays)) + " (ladder resumed)"
 	}
-	cs = append(cs, event.Condition{Name: "days_past_due", Value: fmt.Sprint(e.dpd), Rule: dpdRule})
+	cs = append(cs, event.Condition{Name: "days_past_due", Value: strconv.Itoa(e.dpd), Rule: dpdRule})
 	if e.pol.GraceDays > 0 {
 		// The grace days themselves, passed once days_past_due exceeds them.
 		cs = append(cs, event.Condition{Name: "grace_days", Value: fmt.Sprint(e.pol.GraceDays), Rule: fmt.Sprintf("< days_past_due %d", e.dpd)})
 	}
-	cs = append(cs, event.Condition{Name: "overdue_amount", Value: fmt.Sprintf("%s %s", e.overdue[e.cur], e.cur),
-		Rule: fmt.Sprintf(">= %s (policy minimum)", e.pol.MinOverdue[e.cur])})
+	overdue := e.overdue.get(e.cur).String() + " " + string(e.cur)
+	cs = append(cs, event.Condition{Name: "overdue_amount", Value: overdue,
+		Rule: ">= " + e.pol.MinOverdue[e.cur].String() + " (policy minimum)"})
 	if min, ok := s.MinOverdue[e.cur]; ok {
-		cs = append(cs, event.Condition{Name: "overdue_amount", Value: fmt.Sprintf("%s %s", e.overdue[e.cur], e.cur),
-			Rule: fmt.Sprintf(">= %s (stage minimum)", min)})
+		cs = append(cs, event.Condition{Name: "overdue_amount", Value: overdue,
+			Rule: ">= " + min.String() + " (stage minimum)"})
 	}
 	if s.MinInvoices > 0 {
 		cs = append(cs, event.Condition{Name: "unpaid_invoices", Value: fmt.Sprint(len(e.items)), Rule: fmt.Sprintf(">= %d", s.MinInvoices)})
@@ -136,11 +138,16 @@ func (e *evaluator) conditions(s *policy.Stage, forced bool) []event.Condition {
 
 // reason is the one-line explanation carried by a stage's actions.
 func (e *evaluator) reason(s *policy.Stage, conds []event.Condition) string {
-	parts := make([]string, len(conds))
+	var stack [256]byte
+	b := append(stack[:0], e.policyRef()...)
+	b = append(append(append(b, " stage "...), s.Name...), ": "...)
 	for i, c := range conds {
-		parts[i] = c.Name + " " + c.Value + " " + c.Rule
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(append(append(append(append(b, c.Name...), ' '), c.Value...), ' '), c.Rule...)
 	}
-	return fmt.Sprintf("%s stage %s: %s", e.policyRef(), s.Name, strings.Join(parts, ", "))
+	return string(b)
 }
 
 // enter moves the account to stage i and runs its actions unless they ran

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -67,13 +66,13 @@ func Decide(st State, r Result, cfg Config, accountID string, now time.Time, eve
 
 // riskEventID is 32 hex digits of SHA-256 over length-prefixed fields.
 func riskEventID(account, model, trigger string, seq uint32) string {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
+	var stack [256]byte
+	b := stack[:0]
 	for _, s := range [...]string{"risk", account, model, trigger} {
-		h.Write(varint.AppendUvarint(n[:0], uint64(len(s))))
-		h.Write([]byte(s))
+		b = varint.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	h.Write(varint.AppendUvarint(n[:0], uint64(seq)))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+	b = varint.AppendUvarint(b, uint64(seq))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
 }
