@@ -34,7 +34,8 @@ type Codec struct {
 
 	mu       sync.RWMutex
 	byID     map[int]*schema       // Confluent ids: KnownIDs, fetched, registered
-	unknown  map[int]time.Time     // ids the registry did not know, and when
+	fetched  []int                 // ids of byID fetched from the registry, oldest first (bounded)
+	unknown  map[int]time.Time     // ids the registry did not know, and when (bounded)
 	subjects map[subjectKey]int    // "<topic>-value" + record -> id
 	fetching map[int]chan struct{} // in-flight registry fetches
 }
@@ -76,9 +77,22 @@ func New(cfg Config) (*Codec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schemas: KnownIDs[%d]: %w", id, err)
 		}
+		if s.incompatible != nil {
+			return nil, fmt.Errorf("schemas: known_ids[%d]: %w", id, s.incompatible)
+		}
 		c.byID[id] = s
 		c.addFingerprint(s.fp, s)
 		c.addFingerprint(s.legacy, s)
+	}
+	if cfg.KnownWriters != "" {
+		writers, err := readKnownWriters(cfg.KnownWriters)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range writers {
+			c.addFingerprint(s.fp, s)
+			c.addFingerprint(s.legacy, s) // goavro writers put goavro's fingerprint
+		}
 	}
 	if cfg.RegistryURL != "" {
 		urls, auth, err := cfg.registry()
@@ -203,12 +217,20 @@ func (s *schema) native(body []byte, want string) (map[string]any, error) {
 	if s.name != want {
 		return nil, fmt.Errorf("%w: record is %s, want %s", ErrWrongSchema, orUnnamed(s.name), want)
 	}
+	if s.incompatible != nil {
+		return nil, s.incompatible
+	}
 	native, rest, err := s.codec.NativeFromBinary(body)
 	if err != nil {
 		return nil, malformed("avro binary: %v", err)
 	}
 	if len(rest) != 0 {
 		return nil, malformed("%d trailing bytes after %s", len(rest), want)
+	}
+	if s.resolve != nil {
+		if native, err = s.resolve(native); err != nil {
+			return nil, err
+		}
 	}
 	m, ok := native.(map[string]any)
 	if !ok {

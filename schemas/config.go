@@ -36,6 +36,21 @@ type Config struct {
 	// registry: a value is either the full name of an owned schema
 	// ("arrears.ArEvent") or a complete .avsc text.
 	KnownIDs map[int]string `yaml:"known_ids"`
+	// KnownWriters is a directory of .avsc files (read once by New): writer
+	// schemas of our records other than ours, such as a producer's newer
+	// version with an added optional field. Single-object records carrying
+	// one's fingerprint (the specification's, or goavro's) are accepted and
+	// resolved onto our schema without a registry. Each file must be a
+	// compatible evolution of our schema of the same name
+	// (docs/schemas.md); New refuses one that is not, naming the file and
+	// the field. Empty means none.
+	KnownWriters string `yaml:"known_writers"`
+	// MaxSchemaIDs bounds the registry schema ids a Codec caches with their
+	// parsed writer schema and resolution, and the ids it remembers as
+	// unknown; beyond it the oldest fetched id is forgotten (and fetched
+	// again if it comes back). KnownIDs and ids the codec registered itself
+	// do not count. Default 1000.
+	MaxSchemaIDs int `yaml:"max_schema_ids"`
 
 	// Bounds of inbound events (ar.events). A record outside them is
 	// refused by DecodeEvent with a FieldError naming the field; see
@@ -70,6 +85,7 @@ type Config struct {
 const (
 	DefaultRegistryTimeout = 5 * time.Second
 	DefaultUnknownIDTTL    = 30 * time.Second
+	DefaultMaxSchemaIDs    = 1000
 	DefaultMinTime         = "2000-01-01"
 	DefaultMaxTime         = "2100-01-01"
 	DefaultMaxAmount       = "100000000000"
@@ -92,6 +108,9 @@ func (c Config) Validate() error {
 	}
 	if c.UnknownIDTTL < 0 {
 		return fmt.Errorf("schemas: unknown_id_ttl %v is negative", c.UnknownIDTTL)
+	}
+	if c.MaxSchemaIDs < 0 {
+		return fmt.Errorf("schemas: max_schema_ids %d is negative", c.MaxSchemaIDs)
 	}
 	for id, s := range c.KnownIDs {
 		if id <= 0 {
@@ -177,9 +196,9 @@ func resolveKnown(s string) (*schema, error) {
 		return nil, err
 	}
 	if b, ok := builtins()[p.name]; ok && b.codec.Rabin == p.codec.Rabin {
-		return b, nil
+		return b, nil // goavro's form keeps logical types: the same schema
 	}
-	return p, nil
+	return p.asWriter(), nil
 }
 
 func (c Config) withDefaults() Config {
@@ -188,6 +207,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UnknownIDTTL == 0 {
 		c.UnknownIDTTL = DefaultUnknownIDTTL
+	}
+	if c.MaxSchemaIDs == 0 {
+		c.MaxSchemaIDs = DefaultMaxSchemaIDs
 	}
 	if c.MinTime == "" {
 		c.MinTime = DefaultMinTime
@@ -223,6 +245,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("registry_timeout", c.RegistryTimeout),
 		slog.Bool("disable_auto_register", c.DisableAutoRegister),
 		slog.Int("known_ids", len(c.KnownIDs)),
+		slog.String("known_writers", c.KnownWriters), slog.Int("max_schema_ids", c.MaxSchemaIDs),
 		slog.String("min_time", c.MinTime), slog.String("max_time", c.MaxTime),
 		slog.String("max_amount", c.MaxAmount), slog.Int("max_id_bytes", c.MaxIDBytes),
 		slog.Int("max_text_bytes", c.MaxTextBytes), slog.Int("max_items", c.MaxItems),

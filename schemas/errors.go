@@ -26,6 +26,11 @@ var (
 	// (unparsable decimal or date, unknown enum symbol or union branch,
 	// out of range).
 	ErrInvalidField = errors.New("invalid field value")
+	// ErrIncompatibleSchema: the writer's schema is known but cannot be
+	// read as ours by the Avro resolution rules (a field we need is
+	// missing and has no default, a type cannot be promoted). Permanent for
+	// every record of that writer schema.
+	ErrIncompatibleSchema = errors.New("incompatible writer schema")
 	// ErrRegistry: the Schema Registry could not be reached or refused the
 	// request. Transient: retry the record, do not dead-letter it.
 	ErrRegistry = errors.New("schema registry unavailable")
@@ -69,7 +74,7 @@ func (e *UnknownSchemaError) Is(target error) bool { return target == ErrUnknown
 type FieldError struct {
 	Path   string
 	Field  string
-	Err    error // ErrMissingField, ErrWrongType or ErrInvalidField
+	Err    error // ErrMissingField, ErrWrongType, ErrInvalidField or ErrIncompatibleSchema
 	Detail string
 	// Code refines Err for dead letters (CodeInvalidAmount, ...); empty
 	// means Code(err) derives it from Err.
@@ -99,6 +104,7 @@ const (
 	CodeMalformed       = "MALFORMED"            // ErrMalformed
 	CodeUnknownSchema   = "UNKNOWN_SCHEMA"       // ErrUnknownSchema
 	CodeWrongSchema     = "WRONG_SCHEMA"         // ErrWrongSchema
+	CodeIncompatible    = "INCOMPATIBLE_SCHEMA"  // ErrIncompatibleSchema
 	CodeMissingField    = "MISSING_FIELD"        // ErrMissingField
 	CodeWrongType       = "WRONG_TYPE"           // ErrWrongType
 	CodeInvalidField    = "INVALID_FIELD"        // ErrInvalidField, no finer code
@@ -139,6 +145,7 @@ var sentinelCodes = []struct {
 	code string
 }{
 	{ErrMalformed, CodeMalformed}, {ErrUnknownSchema, CodeUnknownSchema}, {ErrWrongSchema, CodeWrongSchema},
+	{ErrIncompatibleSchema, CodeIncompatible},
 	{ErrMissingField, CodeMissingField}, {ErrWrongType, CodeWrongType}, {ErrInvalidField, CodeInvalidField},
 	{ErrRegistry, CodeRegistry}, {ErrEncode, CodeEncode},
 }

@@ -26,7 +26,7 @@ var historicSchemas = func() []*schema {
 		if err == nil {
 			var s *schema
 			if s, err = parseSchema(string(text)); err == nil {
-				out = append(out, s)
+				out = append(out, s.asWriter())
 				continue
 			}
 		}

@@ -52,15 +52,59 @@ func (c *Codec) schemaByID(ctx context.Context, id int) (*schema, error) {
 		delete(c.fetching, id)
 		switch {
 		case err == nil:
-			c.byID[id] = s
+			c.remember(id, s)
 			delete(c.unknown, id)
 		case errors.Is(err, ErrUnknownSchema):
+			c.forgetUnknown()
 			c.unknown[id] = time.Now()
 		}
 		c.mu.Unlock()
 		close(done)
 		return s, err
 	}
+}
+
+// remember caches a fetched id, forgetting the oldest fetched one beyond
+// MaxSchemaIDs. Called with c.mu held.
+func (c *Codec) remember(id int, s *schema) {
+	if len(c.fetched) >= c.cfg.MaxSchemaIDs {
+		delete(c.byID, c.fetched[0])
+		c.fetched = append(c.fetched[:0], c.fetched[1:]...)
+	}
+	c.byID[id] = s
+	c.fetched = append(c.fetched, id)
+}
+
+// forgetUnknown makes room for one more unknown id: expired entries go
+// first, then an arbitrary one. Called with c.mu held.
+func (c *Codec) forgetUnknown() {
+	if len(c.unknown) < c.cfg.MaxSchemaIDs {
+		return
+	}
+	for id, at := range c.unknown {
+		if time.Since(at) >= c.cfg.UnknownIDTTL {
+			delete(c.unknown, id)
+		}
+	}
+	for id := range c.unknown {
+		if len(c.unknown) < c.cfg.MaxSchemaIDs {
+			break
+		}
+		delete(c.unknown, id)
+	}
+}
+
+// cachedText returns a cached schema with exactly this text, so ids that
+// name one schema share its codec and resolution.
+func (c *Codec) cachedText(text string) *schema {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, s := range c.byID {
+		if s.text == text {
+			return s
+		}
+	}
+	return nil
 }
 
 // fetch asks the registry for schema id.
@@ -79,6 +123,9 @@ func (c *Codec) fetch(ctx context.Context, id int) (*schema, error) {
 	}
 	if len(got.References) > 0 {
 		return nil, fmt.Errorf("%w: schema id %d uses references, which arrears does not support", ErrWrongSchema, id)
+	}
+	if s := c.cachedText(got.Schema); s != nil {
+		return s, nil
 	}
 	s, err := resolveKnown(got.Schema)
 	if err != nil {

@@ -3,6 +3,7 @@ package schemas
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -84,6 +85,11 @@ type schema struct {
 	// Canonical Form); legacy is goavro's codec.Rabin, which arrears
 	// wrote before (see LegacyFingerprint).
 	fp, legacy uint64
+	// For a writer schema of an owned record other than ours (a previous
+	// version, a registry's, a known writer): resolve projects its native
+	// values onto ours, or incompatible says why it cannot (resolve.go).
+	resolve      conv
+	incompatible error
 	// textCodec renders Avro JSON with decimals as strings; built lazily
 	// only for owned schemas.
 	textCodec *goavro.Codec
@@ -100,6 +106,28 @@ func parseSchema(text string) (*schema, error) {
 		return nil, fmt.Errorf("parse schema: %w", err)
 	}
 	return &schema{name: recordName(text), text: text, codec: codec, fp: fp, legacy: codec.Rabin}, nil
+}
+
+// asWriter prepares s, a writer schema other than ours, for reading: when
+// it is one of our records, its resolution against ours is compiled once
+// here, or the reason it is incompatible is kept for every record.
+func (s *schema) asWriter() *schema {
+	own := builtins()[s.name]
+	if own == nil || own == s {
+		return s
+	}
+	c, err := resolveWriter(s.text, own.text)
+	if err == nil {
+		s.resolve = c
+		return s
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		s.incompatible = fmt.Errorf("writer schema %#016x of %s is incompatible with ours: %w", s.fp, s.name, err)
+	} else {
+		s.incompatible = fmt.Errorf("%w: writer schema %#016x of %s: %v", ErrIncompatibleSchema, s.fp, s.name, err)
+	}
+	return s
 }
 
 // recordName is the full name of the schema's top-level record, "" when the
