@@ -10,7 +10,7 @@ import (
 	"github.com/arrears/arrears/cmd/arrears/config"
 )
 
-// cmdBench: `arrears bench [--accounts N] [--months M] [--json FILE]` runs a
+// cmdBench: `arrears bench [--accounts N] [--months M] [--bill-run] [--json FILE]` runs a
 // generated workload through the real stack and measures it against the
 // ceilings of its parts; see package bench and docs/bench.md.
 func cmdBench(ctx context.Context, args []string) error {
@@ -20,6 +20,10 @@ func cmdBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if o.Env, err = loadEnv(cfg); err != nil {
+		return err
+	}
+	o.Env.SkipExplanations = true // as `arrears run` sets it
 	res, err := bench.Run(ctx, cfg, *o, os.Stderr)
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if o.Env == nil {
+		return nil, errors.New("bench: no core environment for the pure core's replay")
+	}
 	if len(cfg.Kafka.Topics.ExtraInputs) > 0 {
 		return nil, errors.New("bench runs on its own topics: unset kafka.topics.extra_inputs")
 	}
@@ -85,10 +88,21 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 	}
 	say("%.0f events/s end to end (%.0f events/s to the processor's last commit)", res.EventsPerSec, res.ProcessorEventsPerSec)
 
-	// 2. the parts' ceilings on the same data
+	// 2. the parts' ceilings on the same data, the pure core's in this process
 	if err := a.ceilings(ctx, codec, res, say); err != nil {
 		return nil, err
 	}
+	rows, err := a.clickHouseRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := coreReplay(w, o.Env, cfg.Processor.MaxPollRecords)
+	if err != nil {
+		return nil, err
+	}
+	res.setCost(a.cost.run, a.cost.sink, rows, cc)
+	say("pure core: %d events in %s, %.1f us CPU each (processor %.1f, sink %.1f a row)", cc.events, cc.wall.Round(time.Millisecond),
+		res.CoreCPUUsPerEvent, res.ProcessorCPUUsPerEvent, res.SinkCPUUsPerRow)
 	res.slowest()
 
 	// 3. latency at half load, on fresh topics and state
@@ -106,7 +120,18 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		return nil, err
 	}
 	res.Seconds["latency"] = lat.seconds
-	res.setLatency(lat.ms)
+	res.setLatency(lat.ms(time.Time{}, time.Time{}))
+
+	// 4. a bill run on the latency phase's book, beside the same load
+	if o.BillRun {
+		say("bill-run phase on topics %s.*: the whole book invoiced at one instant beside %.0f events/s", b.id, res.LatencyRate)
+		if res.BillRun, err = b.phaseBillRun(ctx, codec, recs[n:], w, int(res.LatencyRate)); err != nil {
+			return nil, err
+		}
+		res.Seconds["bill_run"] = res.BillRun.Seconds
+		say("bill run: %d invoices in flight %.1f s; %d payments timed during the burst", res.BillRun.Invoices,
+			res.BillRun.BurstSeconds, res.BillRun.Burst.LatencySamples)
+	}
 	return res, nil
 }
 
@@ -118,21 +143,36 @@ type payKey struct {
 	ms      int64
 }
 
+// generated is an encoded stream: its records and each PaymentReceived's
+// index in them.
+type generated struct {
+	recs []*kgo.Record
+	pays map[payKey]int
+}
+
+func newGenerated() *generated { return &generated{pays: map[payKey]int{}} }
+
+// add encodes ev for topic and appends it.
+func (gen *generated) add(ctx context.Context, codec *schemas.Codec, topic string, ev event.Event) error {
+	rec, err := feed.Record(ctx, codec, topic, ev, false)
+	if err != nil {
+		return err
+	}
+	if ev.Body.Kind() == event.KindPaymentReceived {
+		gen.pays[payKey{ev.Account, ev.Time.UnixMilli()}] = len(gen.recs)
+	}
+	gen.recs = append(gen.recs, rec)
+	return nil
+}
+
 // generate builds and encodes the workload; pays maps each PaymentReceived
 // to its record index.
 func generate(ctx context.Context, codec *schemas.Codec, topic string, w workload.Options) ([]*kgo.Record, map[payKey]int, error) {
-	g := workload.New(w)
-	var recs []*kgo.Record
-	pays := map[payKey]int{}
+	g, gen := workload.New(w), newGenerated()
 	for ev, ok := g.Next(); ok; ev, ok = g.Next() {
-		rec, err := feed.Record(ctx, codec, topic, ev, false)
-		if err != nil {
+		if err := gen.add(ctx, codec, topic, ev); err != nil {
 			return nil, nil, err
 		}
-		if ev.Body.Kind() == event.KindPaymentReceived {
-			pays[payKey{ev.Account, ev.Time.UnixMilli()}] = len(recs)
-		}
-		recs = append(recs, rec)
 	}
-	return recs, pays, nil
+	return gen.recs, gen.pays, nil
 }

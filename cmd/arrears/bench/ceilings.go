@@ -76,7 +76,6 @@ func (s *stack) ceilings(ctx context.Context, codec *schemas.Codec, res *Result,
 	if err != nil {
 		return err
 	}
-	res.ClickHouseRows = ins.rows
 	res.Ceilings["clickhouse_insert"] = n / ins.took.Seconds()
 	say("clickhouse: %d rows in %s", ins.rows, ins.took.Round(time.Millisecond))
 	return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/cmd/arrears/feed"
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/workload"
 )
 
@@ -31,6 +32,13 @@ type Options struct {
 	// at the end of the phase.
 	Profile        string
 	ProfileSeconds int
+	// BillRun adds the bill-run phase: one bill cycle's invoices for the
+	// whole book at one instant, beside the ongoing events at the latency
+	// phase's rate.
+	BillRun bool
+	// Env is the pure core's environment, as `arrears run` builds it from
+	// the same configuration (the core replay runs with it).
+	Env *core.Env
 }
 
 // Flags registers the options on fs with their defaults and returns them;
@@ -46,6 +54,7 @@ func Flags(fs *flag.FlagSet) *Options {
 	fs.StringVar(&o.WorkDir, "dir", "", "directory for the children's configs and logs (default: a temporary one)")
 	fs.StringVar(&o.Profile, "profile", "", "save CPU profiles of run and sink and run's heap from the throughput phase in DIR")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 15, "length of the CPU profiles")
+	fs.BoolVar(&o.BillRun, "bill-run", false, "add a bill-run phase: the whole book invoiced at one instant beside the latency phase's load")
 	return o
 }
 

@@ -27,6 +27,8 @@ type stack struct {
 	id  string
 	o   Options
 	cfg config.Config // the children's configuration, as they read it
+	// cost is the children's usage over the throughput phase
+	cost struct{ run, sink usage }
 }
 
 // newStack is base moved to the private world id: the services and tuning
@@ -92,6 +94,14 @@ func (s *stack) phaseThroughput(ctx context.Context, recs []*kgo.Record, res *Re
 	}
 	defer stop()
 
+	runAt0, err := run.usage(ctx)
+	if err != nil {
+		return err
+	}
+	sinkAt0, err := sink.usage(ctx)
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
 	var profiles sync.WaitGroup
 	if s.o.Profile != "" {
@@ -111,10 +121,19 @@ func (s *stack) phaseThroughput(ctx context.Context, recs []*kgo.Record, res *Re
 	if err != nil {
 		return err
 	}
+	runAt1, err := run.usage(ctx)
+	if err != nil {
+		return err
+	}
 	sinkAt, err := caughtUp(ctx, s.cfg.Kafka, s.cfg.Sink.GroupID, sink)
 	if err != nil {
 		return err
 	}
+	sinkAt1, err := sink.usage(ctx)
+	if err != nil {
+		return err
+	}
+	s.cost.run, s.cost.sink = runAt1.sub(runAt0), sinkAt1.sub(sinkAt0)
 	n := float64(len(recs))
 	res.ProduceEventsPerSec = n / produced.Seconds()
 	res.ProcessorEventsPerSec = n / procAt.Sub(t0).Seconds()
@@ -158,11 +177,21 @@ func (s *stack) produce(ctx context.Context, recs []*kgo.Record, rate int, sent 
 // and returns the start of the first check that found it so: the group was
 // done by then (a check that finds lag left started before it was done).
 func caughtUp(ctx context.Context, k kafkax.Config, group string, c *child) (time.Time, error) {
+	return waitFor(ctx, c, "group "+group+" caught up", func() (bool, error) {
+		lag, err := kafkax.Lag(ctx, k, group)
+		return err == nil && lag == 0, err
+	})
+}
+
+// waitFor calls done every 50 ms until it reports true and returns the
+// start of that call; it fails when c exits or after 30 minutes (naming
+// what, with done's last error).
+func waitFor(ctx context.Context, c *child, what string, done func() (bool, error)) (time.Time, error) {
 	deadline := time.Now().Add(30 * time.Minute)
 	for {
 		at := time.Now()
-		lag, err := kafkax.Lag(ctx, k, group)
-		if err == nil && lag == 0 {
+		ok, err := done()
+		if ok {
 			return at, nil
 		}
 		select {
@@ -174,7 +203,7 @@ func caughtUp(ctx context.Context, k kafkax.Config, group string, c *child) (tim
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return at, fmt.Errorf("group %s not caught up after 30m (lag %d, %v)", group, lag, err)
+			return at, fmt.Errorf("not %s after 30m (%v)", what, err)
 		}
 	}
 }
