@@ -362,3 +362,80 @@ func defaultsOf(r *avroType) (int, error) {
 	}
 	return n, walk(r)
 }
+
+// TestSchemaCacheBounded: a registry serving many writer schemas (and many
+// unknown ids) does not grow the codec beyond max_schema_ids; forgotten
+// ids are fetched again and still decode.
+func TestSchemaCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	reg := srfake.New()
+	defer reg.Close()
+	admin, err := sr.NewClient(sr.URLs(reg.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const max = 5
+	c := newCodec(t, Config{RegistryURL: reg.URL(), MaxSchemaIDs: max})
+	ev := sampleEvents()["release"]
+	var recs [][]byte
+	for i := range 3 * max {
+		text := evolve(t, EventSchema, func(top map[string]any, _ func(string) map[string]any) {
+			addField(top, map[string]any{"name": "x" + strings.Repeat("x", i), "type": "int", "default": i})
+		})
+		ss, err := admin.CreateSchema(ctx, "ar.events-value", sr.Schema{Schema: text, Type: sr.TypeAvro})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdr := binary.BigEndian.AppendUint32([]byte{0}, uint32(ss.ID))
+		recs = append(recs, writeWith(t, text, hdr, ev, map[string]any{"x" + strings.Repeat("x", i): int32(i)}, nil))
+	}
+	for round := range 2 {
+		for i, rec := range recs {
+			if got, err := c.DecodeEvent(ctx, rec); err != nil || !reflect.DeepEqual(got, ev) {
+				t.Fatalf("round %d, writer %d: %+v, %v", round, i, got, err)
+			}
+			if n := len(c.byID); n > max {
+				t.Fatalf("%d schema ids cached, max %d", n, max)
+			}
+		}
+	}
+	for id := 1000; id < 1000+3*max; id++ {
+		rec := binary.BigEndian.AppendUint32([]byte{0}, uint32(id))
+		if _, err := c.DecodeEvent(ctx, append(rec, 0)); !errors.Is(err, ErrUnknownSchema) {
+			t.Fatalf("id %d: %v", id, err)
+		}
+		if n := len(c.unknown); n > max {
+			t.Fatalf("%d unknown ids remembered, max %d", n, max)
+		}
+	}
+}
+
+// TestKnownWriterGoavroFingerprint: a Go producer using goavro's
+// SingleFromNative writes goavro's fingerprint of its schema; a known
+// writer is accepted under that one too.
+func TestKnownWriterGoavroFingerprint(t *testing.T) {
+	v2 := eventV2(t)
+	c := newCodec(t, Config{KnownWriters: knownWritersDir(t, map[string]string{"v2.avsc": v2, "README": "not a schema"})})
+	codec, err := goavro.NewCodec(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := sampleEvents()["release"]
+	native, _ := eventToNative(ev)
+	native["trace_id"] = nil
+	rec, err := codec.SingleFromNative(nil, native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.DecodeEvent(context.Background(), rec); err != nil || !reflect.DeepEqual(got, ev) {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	for _, bad := range []map[string]string{{"x.avsc": `{"type":"record","name":"other.R","fields":[]}`}, {"y.avsc": `{`}} {
+		if _, err := New(Config{KnownWriters: knownWritersDir(t, bad)}); err == nil || !strings.Contains(err.Error(), "known_writers") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+	if _, err := New(Config{KnownWriters: filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Error("a missing known_writers directory was accepted")
+	}
+}
