@@ -30,15 +30,15 @@ type coreCost struct {
 // partition a clock and the due wake-ups fired in (time, account) order
 // before each event, then core.Apply at the partition clock (the order of
 // processor/partition.go's step). The events are cut into batches of batch
-// input events (the processor's max_poll_records); in a batch each account
-// touched is decoded once from its encoded state and, at the batch's end,
-// each changed one has its status summary and state encoded once (the
-// processor's load and finish). Generating the next batch's events is not
-// counted: only the steps are, with getrusage(RUSAGE_SELF) for CPU and
+// input events (the processor's max_poll_records); at a batch's end each
+// changed account has its status summary and state encoded once (the
+// processor's finish). Every account stays decoded in memory (about 2 KB
+// each): loading and decoding states is the shell's cost, as are Avro,
+// Kafka and Redis. Generating the next batch's events is not counted: only the steps are, with getrusage(RUSAGE_SELF) for CPU and
 // runtime/metrics for allocations, so nothing else may run in this process
 // meanwhile.
 func coreReplay(w workload.Options, env *core.Env, batch int) (coreCost, error) {
-	bk := &coreBook{env: env, parts: make([]corePart, w.Partitions), accts: map[string]*coreAcct{}, live: map[string]*core.State{}}
+	bk := &coreBook{env: env, parts: make([]corePart, w.Partitions), accts: map[string]*coreAcct{}}
 	for i := range bk.parts {
 		bk.parts[i] = corePart{timers: newWakes(), dirty: map[string]bool{}}
 	}
@@ -57,7 +57,7 @@ func coreReplay(w workload.Options, env *core.Env, batch int) (coreCost, error) 
 		if len(evs) == 0 {
 			c.rejects, c.wakes = bk.rejects, bk.wakes
 			for _, a := range bk.accts {
-				if a.state != nil {
+				if a.encoded {
 					c.accounts++
 				}
 			}
@@ -79,20 +79,20 @@ func coreReplay(w workload.Options, env *core.Env, batch int) (coreCost, error) 
 	}
 }
 
-// coreBook is the replay's whole book: every account's encoded state and
-// partition, the accounts decoded in the current batch, and the partitions.
+// coreBook is the replay's whole book: every account's state and partition,
+// and the partitions.
 type coreBook struct {
 	env     *core.Env
 	parts   []corePart
 	accts   map[string]*coreAcct
-	live    map[string]*core.State
 	rejects int
 	wakes   int
 }
 
 type coreAcct struct {
-	part  int32
-	state []byte // as the store keeps it; nil before the first change
+	part    int32
+	st      core.State
+	encoded bool // a batch encoded it
 }
 
 // corePart is one partition's clock, timers and changed accounts.
@@ -117,10 +117,7 @@ func (bk *coreBook) step(ev event.Event) error {
 		if !ok {
 			break
 		}
-		st, err := bk.state(acct)
-		if err != nil {
-			return err
-		}
+		st := &bk.acct(acct).st
 		pt.dirty[acct] = true
 		bk.wakes++
 		out, err := core.Wake(st, acct, time.UnixMilli(at).UTC(), bk.env)
@@ -132,11 +129,7 @@ func (bk *coreBook) step(ev event.Event) error {
 	if ev.Body.Kind() == event.KindClockTick || ev.Account == "" {
 		return nil
 	}
-	st, err := bk.state(ev.Account)
-	if err != nil {
-		return err
-	}
-	out, err := core.Apply(st, ev, time.UnixMilli(pt.clock).UTC(), bk.env)
+	out, err := core.Apply(&bk.acct(ev.Account).st, ev, time.UnixMilli(pt.clock).UTC(), bk.env)
 	var rej *core.RejectError
 	switch {
 	case errors.As(err, &rej):
@@ -168,48 +161,28 @@ func (pt *corePart) effects(acct string, out core.Output) {
 func (bk *coreBook) acct(id string) *coreAcct {
 	a := bk.accts[id]
 	if a == nil {
-		a = &coreAcct{part: kafkax.PartitionFor([]byte(id), int32(len(bk.parts)))}
+		a = &coreAcct{part: kafkax.PartitionFor([]byte(id), int32(len(bk.parts))), st: core.State{Account: id}}
 		bk.accts[id] = a
 	}
 	return a
 }
 
-// state is the account's decoded state in this batch, decoded from its
-// encoded state on first use.
-func (bk *coreBook) state(id string) (*core.State, error) {
-	if st := bk.live[id]; st != nil {
-		return st, nil
-	}
-	st := &core.State{}
-	if enc := bk.acct(id).state; enc != nil {
-		if err := st.UnmarshalBinary(enc); err != nil {
-			return nil, fmt.Errorf("decode state: %w", err)
-		}
-	}
-	st.Account = id
-	bk.live[id] = st
-	return st, nil
-}
-
-// finish encodes every changed account's status summary and state once,
-// and forgets the batch's decoded states.
+// finish encodes every changed account's status summary and state once.
 func (bk *coreBook) finish() error {
 	for i := range bk.parts {
 		pt := &bk.parts[i]
 		now := time.UnixMilli(pt.clock).UTC()
 		for id := range pt.dirty {
-			st := bk.live[id]
-			status := st.Status(now)
-			enc, err := st.MarshalBinary()
+			a := bk.accts[id]
+			status := a.st.Status(now)
+			enc, err := a.st.MarshalBinary()
 			if err != nil {
 				return fmt.Errorf("encode state: %w", err)
 			}
-			status.State = enc
-			bk.accts[id].state = enc
+			status.State, a.encoded = enc, true
 		}
 		clear(pt.dirty)
 	}
-	clear(bk.live)
 	return nil
 }
 
