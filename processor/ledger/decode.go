@@ -8,8 +8,8 @@ import (
 	"github.com/arrears/arrears/processor/internal/varint"
 )
 
-// UnmarshalBinary decodes what MarshalBinary produced, in this version or
-// version 1. It fails with ErrStateVersion or ErrStateCorrupt (never
+// UnmarshalBinary decodes what MarshalBinary produced, in this version,
+// version 2 or version 1. It fails with ErrStateVersion or ErrStateCorrupt (never
 // panics, never allocates beyond what the input's length allows) and
 // leaves a unchanged on error.
 //
@@ -21,11 +21,11 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: empty", ErrStateCorrupt)
 	}
 	ver := b[0]
-	if ver != stateVersion && ver != stateVersionV1 {
+	if ver != stateVersion && ver != stateVersionV2 && ver != stateVersionV1 {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
 	v1 := ver == stateVersionV1
-	d := decoder{Reader: varint.NewReader(string(b[1:])), v1: v1}
+	d := decoder{Reader: varint.NewReader(string(b[1:])), v1: v1, wide: ver < stateVersion}
 	var n Account
 	flags := d.Uvarint("flags")
 	n.known, n.closed = flags&1 != 0, flags&2 != 0
@@ -156,9 +156,9 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 				}
 			}
 			if f&itemAdj != 0 {
-				it.adj = make([]uint64, d.Count("adjustments", 1<<16, 8))
+				it.adj = make([]uint64, d.Count("adjustments", 1<<16, d.hashBytes()))
 				for k := range it.adj {
-					it.adj[k] = d.U64("adjustment")
+					it.adj[k] = d.hash("adjustment")
 				}
 			}
 		}
@@ -235,7 +235,7 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 			last := n.lastDay()
 			n.events = make([]stamp, k)
 			for i := range n.events {
-				n.events[i] = stamp{d.U64("recent"), last}
+				n.events[i] = stamp{d.hash("recent"), last}
 			}
 		}
 	} else {
@@ -268,6 +268,24 @@ func (a *Account) lastDay() event.Date {
 type decoder struct {
 	*varint.Reader[string]
 	v1 bool
+	// wide: hashes are 8 bytes (versions 1 and 2), read reduced to 48 bits.
+	wide bool
+}
+
+// hash reads an id hash.
+func (d decoder) hash(what string) uint64 {
+	if d.wide {
+		return d.U64(what) & hashMask
+	}
+	return d.U48(what)
+}
+
+// hashBytes is the encoded size of a hash, for count bounds.
+func (d decoder) hashBytes() int {
+	if d.wide {
+		return 8
+	}
+	return 6
 }
 
 func (d decoder) u32(what string) uint32 { return uint32(d.Uint(what, math.MaxUint32)) }
@@ -311,14 +329,14 @@ func (d decoder) day(what string, base event.Date) event.Date {
 
 // log reads what appendLog wrote.
 func (d decoder) log(what string, base event.Date) []stamp {
-	k := d.Count(what, maxLog, 9)
+	k := d.Count(what, maxLog, d.hashBytes()+1)
 	if k == 0 {
 		return nil
 	}
 	l := make([]stamp, k)
 	prev := base
 	for i := range l {
-		l[i].h = d.U64(what)
+		l[i].h = d.hash(what)
 		l[i].day = d.day(what, prev)
 		prev = l[i].day
 	}

@@ -30,7 +30,7 @@
 // Idempotence (dedupe.go). An event is a Duplicate when:
 //   - its event id was accepted by the account within Rules.DedupeDays
 //     (default 35) partition days, whatever its payload: every accepted
-//     event's id is kept as a 64-bit FNV-1a hash with its day (9-10 bytes
+//     event's id is kept as a 48-bit hash (FNV-1a) with its day (7-8 bytes
 //     an event) and pruned by the partition clock. Dunning's kinds
 //     (arrangements, holds) are recorded by the core through NoteEvent;
 //   - or it repeats an entity the account holds with the same content: an
@@ -51,8 +51,9 @@
 //     Duplicate.
 //
 // Each log holds at most 4096 entries (the oldest go first). Hash
-// collisions are the only inexactness: with 64-bit hashes and a few dozen
-// entries an account, a wrong Duplicate is about 1 in 10^17 events.
+// collisions are the only inexactness: with 48-bit hashes and a few dozen
+// entries an account, a wrong Duplicate is about 1 in 10^13 events (a
+// book taking 10^10 events a year sees one every few hundred years).
 // The processor's per-partition applied-offset check covers redelivery;
 // these rules cover producers re-publishing facts under the same or new
 // event ids.

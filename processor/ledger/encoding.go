@@ -10,11 +10,12 @@ import (
 // stateVersion is the first byte of an encoded Account. UnmarshalBinary
 // also reads version 1 (decode.go).
 const (
-	stateVersion   = 2
+	stateVersion   = 3
+	stateVersionV2 = 2
 	stateVersionV1 = 1
 )
 
-// Encoding (version 2): no field names, all integers varints
+// Encoding (version 3): no field names, all integers varints
 // (internal/varint). Dates are zigzag deltas (an item's issue date from
 // the previous item's, its due and settlement dates from its issue date, a
 // payment's day from the previous payment's, the rest from a base day,
@@ -36,7 +37,10 @@ const (
 //	payments: id (delta), flags, currency index, amount, day, [unapplied],
 //	          [refunded], parts (item index, amount; the last one as a difference)...
 //	counters (unknown invoice refs last), rare months,
-//	event log and gone log: (hash 8 bytes, day delta)... each.
+//	event log and gone log: (hash 6 bytes, day delta)... each.
+//
+// Version 2 wrote every hash (log entries, adjustment hashes) in 8 bytes;
+// its 64-bit hashes are read reduced to 48 bits (dedupe.go hashMask).
 //
 // Version 1 differed in: dates of items and payments from the base day,
 // the timezone as a string, currencies always
@@ -232,7 +236,7 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 		if len(it.adj) > 0 {
 			b = varint.AppendUvarint(b, uint64(len(it.adj)))
 			for _, h := range it.adj {
-				b = varint.AppendU64(b, h)
+				b = varint.AppendU48(b, h)
 			}
 		}
 	}
@@ -313,7 +317,7 @@ func appendLog(b []byte, l []stamp, base event.Date) []byte {
 	b = varint.AppendUvarint(b, uint64(len(l)))
 	prev := base
 	for _, s := range l {
-		b = varint.AppendU64(b, s.h)
+		b = varint.AppendU48(b, s.h)
 		b = varint.AppendVarint(b, int64(s.day)-int64(prev))
 		prev = s.day
 	}

@@ -43,8 +43,9 @@ func Decide(st State, r Result, cfg Config, accountID string, now time.Time, eve
 	if r.Tier == "" {
 		return st, nil
 	}
+	pd := QuantizePD(r.PD) // the resolution kept and emitted (state.go)
 	changed := r.Tier != st.Tier
-	moved := cfg.PDDelta > 0 && math.Abs(r.PD-st.PD) > cfg.PDDelta
+	moved := cfg.PDDelta > 0 && math.Abs(pd-st.PD) > cfg.PDDelta
 	if !changed && !moved {
 		return st, nil
 	}
@@ -55,13 +56,13 @@ func Decide(st State, r Result, cfg Config, accountID string, now time.Time, eve
 		Account:      accountID,
 		Time:         now,
 		Score:        r.Score,
-		PD:           r.PD,
+		PD:           pd,
 		Tier:         r.Tier,
 		PreviousTier: st.Tier,
 		Reasons:      reasons,
 		ModelVersion: r.ModelVersion,
 	}
-	return State{Tier: r.Tier, PD: r.PD, Seq: st.Seq + 1}, ev
+	return State{Tier: r.Tier, PD: pd, Seq: st.Seq + 1}, ev
 }
 
 // riskEventID is 32 hex digits of SHA-256 over length-prefixed fields.

@@ -44,7 +44,7 @@ func TestDecideTierChanges(t *testing.T) {
 			}
 			continue
 		}
-		if ev.Tier != r.Tier || ev.PreviousTier != prev || ev.PD != r.PD || ev.Score != r.Score ||
+		if ev.Tier != r.Tier || ev.PreviousTier != prev || ev.PD != QuantizePD(r.PD) || ev.Score != r.Score ||
 			ev.ModelVersion != sc.Version() || ev.Account != "ACC1" || !ev.Time.Equal(now) || len(ev.Reasons) != r.NumReasons {
 			t.Fatalf("step %d: event %+v for result %+v", i, ev, r)
 		}
@@ -52,7 +52,7 @@ func TestDecideTierChanges(t *testing.T) {
 			t.Fatalf("step %d: event id %q reused or malformed", i, ev.EventID)
 		}
 		seen[ev.EventID] = true
-		if next.Tier != r.Tier || next.PD != r.PD || next.Seq != st.Seq+1 {
+		if next.Tier != r.Tier || next.PD != QuantizePD(r.PD) || next.Seq != st.Seq+1 {
 			t.Fatalf("step %d: next state %+v", i, next)
 		}
 		events = append(events, ev.EventID)

@@ -8,8 +8,21 @@ import (
 	"github.com/arrears/arrears/processor/internal/varint"
 )
 
-// stateVersion is the first byte of an encoded State.
-const stateVersion = 1
+// stateVersion is the first byte of an encoded State. UnmarshalBinary
+// also reads version 1 (PD as 8 bytes).
+const (
+	stateVersion   = 2
+	stateVersionV1 = 1
+)
+
+// pdScale is the resolution PD is kept at: millionths. Decide quantizes
+// the PD it keeps and emits (QuantizePD), so a state read back from its
+// encoding equals the one kept in memory and replay decides the same.
+const pdScale = 1e6
+
+// QuantizePD rounds pd to the nearest millionth, the resolution risk keeps
+// and emits.
+func QuantizePD(pd float64) float64 { return math.Round(pd*pdScale) / pdScale }
 
 // State is an account's risk state between events: what was last emitted.
 // The zero State is an account never emitted for.
@@ -24,16 +37,20 @@ type State struct {
 }
 
 // MarshalBinary encodes s compactly: version byte, tier length and bytes,
-// PD as 8 bytes (IEEE 754, little endian), Seq as a uvarint. A state is
-// 11 bytes plus the tier name.
+// PD in millionths as a uvarint (3 bytes for PDs from 0.016; version 1
+// wrote 8 bytes), Seq as a uvarint. A state is 6 bytes plus the tier name.
+// A PD that is not a probability is an error.
 func (s State) MarshalBinary() ([]byte, error) {
 	if len(s.Tier) > maxTier {
 		return nil, fmt.Errorf("risk: marshal state: tier name of %d bytes is too long", len(s.Tier))
 	}
-	b := make([]byte, 0, 2+len(s.Tier)+8+binary.MaxVarintLen32)
+	if !(s.PD >= 0 && s.PD <= 1) {
+		return nil, fmt.Errorf("risk: marshal state: pd %v is not a probability", s.PD)
+	}
+	b := make([]byte, 0, 2+len(s.Tier)+2*binary.MaxVarintLen32)
 	b = append(b, stateVersion)
 	b = varint.AppendString(b, s.Tier)
-	b = varint.AppendU64(b, math.Float64bits(s.PD))
+	b = varint.AppendUvarint(b, uint64(math.Round(s.PD*pdScale)))
 	b = varint.AppendUvarint(b, uint64(s.Seq))
 	return b, nil
 }
@@ -48,7 +65,7 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty", ErrStateCorrupt)
 	}
-	if b[0] != stateVersion {
+	if b[0] != stateVersion && b[0] != stateVersionV1 {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
 	r := varint.NewReader(b[1:])
@@ -56,7 +73,13 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	if len(tier) > maxTier {
 		r.Fail("tier")
 	}
-	pd := math.Float64frombits(r.U64("pd"))
+	var pd float64
+	if b[0] == stateVersionV1 {
+		// Read at today's resolution, as if Decide had kept it.
+		pd = QuantizePD(math.Float64frombits(r.U64("pd")))
+	} else {
+		pd = float64(r.Uint("pd", 2*pdScale)) / pdScale
+	}
 	seq := r.Uint("sequence", math.MaxUint32)
 	r.End()
 	if err := r.Err(); err != nil {

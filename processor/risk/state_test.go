@@ -2,7 +2,9 @@ package risk
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
 	"testing"
 )
 
@@ -24,8 +26,35 @@ func TestStateRoundTrip(t *testing.T) {
 		}
 	}
 	b, _ := State{Tier: "MEDIUM", PD: 0.1, Seq: 3}.MarshalBinary()
-	if len(b) != 1+1+6+8+1 {
+	if len(b) != 1+1+6+3+1 {
 		t.Fatalf("encoded state is %d bytes", len(b))
+	}
+	if _, err := (State{PD: math.NaN()}).MarshalBinary(); err == nil {
+		t.Error("a NaN PD encoded")
+	}
+}
+
+// TestStateVersion1 reads a state written with the PD as 8 bytes: the PD
+// comes back at the resolution Decide keeps (millionths), so a state read
+// from version 1 equals one Decide would have kept, and re-encoded it is
+// version 2 and 6 bytes shorter (this PD takes 2 bytes instead of 8).
+func TestStateVersion1(t *testing.T) {
+	v1 := []byte{stateVersionV1, 3, 'L', 'O', 'W'}
+	v1 = binary.LittleEndian.AppendUint64(v1, math.Float64bits(0.012843252615318046))
+	v1 = append(v1, 7)
+	var s State
+	if err := s.UnmarshalBinary(v1); err != nil {
+		t.Fatal(err)
+	}
+	if s != (State{Tier: "LOW", PD: 0.012843, Seq: 7}) {
+		t.Fatalf("version 1 decodes to %+v", s)
+	}
+	b, err := s.MarshalBinary()
+	if err != nil || b[0] != stateVersion || len(v1)-len(b) != 6 {
+		t.Fatalf("re-encoded: %v %x", err, b)
+	}
+	if q := QuantizePD(s.PD); q != s.PD {
+		t.Errorf("QuantizePD is not idempotent: %v -> %v", s.PD, q)
 	}
 }
 
@@ -39,10 +68,10 @@ func TestStateDecodeErrors(t *testing.T) {
 		"version":       {append([]byte{9}, good[1:]...), ErrStateVersion},
 		"truncated":     {good[:len(good)-3], ErrStateCorrupt},
 		"trailing":      {append(bytes.Clone(good), 0), ErrStateCorrupt},
-		"no seq":        {good[:2+4+8], ErrStateCorrupt},
+		"no seq":        {good[:2+4+3], ErrStateCorrupt},
 		"only version":  {good[:1], ErrStateCorrupt},
 		"pd above one":  {func() []byte { b, _ := State{Tier: "X", PD: 2}.MarshalBinary(); return b }(), ErrStateCorrupt},
-		"seq too large": {append(bytes.Clone(good[:2+4+8]), 0xff, 0xff, 0xff, 0xff, 0x7f), ErrStateCorrupt},
+		"seq too large": {append(bytes.Clone(good[:2+4+3]), 0xff, 0xff, 0xff, 0xff, 0x7f), ErrStateCorrupt},
 	}
 	for name, c := range cases {
 		s := State{Tier: "KEEP"}

@@ -49,6 +49,12 @@ func AppendDelta(b []byte, prev, s string) []byte {
 // AppendU64 appends v as 8 bytes, little endian (hashes).
 func AppendU64(b []byte, v uint64) []byte { return binary.LittleEndian.AppendUint64(b, v) }
 
+// AppendU48 appends the low 48 bits of v as 6 bytes, little endian
+// (48-bit hashes).
+func AppendU48(b []byte, v uint64) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40))
+}
+
 // Reader decodes from a string or a byte slice. With T = string, Str and
 // Bytes return substrings of the input (no copy); with T = []byte, Str
 // copies and Bytes returns a sub-slice.
@@ -176,6 +182,20 @@ func (r *Reader[T]) Delta(what, prev string) string {
 		return mid
 	}
 	return prev[:p] + mid + prev[uint64(len(prev))-q:]
+}
+
+// U48 reads what AppendU48 wrote.
+func (r *Reader[T]) U48(what string) uint64 {
+	if len(r.buf) < 6 {
+		r.Fail(what)
+		return 0
+	}
+	var v uint64
+	for i := 5; i >= 0; i-- {
+		v = v<<8 | uint64(r.buf[i])
+	}
+	r.buf = r.buf[6:]
+	return v
 }
 
 // U64 reads what AppendU64 wrote.
