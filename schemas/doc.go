@@ -33,8 +33,18 @@
 //     (LegacyFingerprint, docs/schemas.md).
 //   - Avro JSON: the first non-space byte is '{'.
 //
-// Records are read by field name from the writer's schema, so a writer
-// schema that adds fields or omits optional ones still decodes.
+// # Evolution
+//
+// A writer schema of one of our records other than ours (a registry id's,
+// a file of Config.KnownWriters, a previous version in history/) is
+// resolved onto ours by the Avro specification's rules once, when it is
+// first seen (resolve.go): fields by name, defaults for fields it lacks,
+// promotions, union branches by name. A writer that cannot be resolved
+// (a field we need without default, a changed type) is refused for each of
+// its records with ErrIncompatibleSchema naming the field
+// (INCOMPATIBLE_SCHEMA); KnownIDs and KnownWriters refuse it at New. A
+// union branch or enum symbol we lack fails only the records using it.
+// docs/schemas.md states the compatibility rules and how to evolve.
 //
 // Encoding writes the Confluent format under the subject "<topic>-value"
 // when Config.RegistryURL is set (registering the schema unless
@@ -83,7 +93,9 @@
 // # IO
 //
 // The package does no IO except the Schema Registry client, which is only
-// contacted for ids it has not cached and for the first encode per subject.
+// contacted for ids it has not cached (at most Config.MaxSchemaIDs are)
+// and for the first encode per subject, and New reading the
+// Config.KnownWriters directory.
 // Decoding never panics on input; errors wrap the sentinels of errors.go and
 // read as reasons fit for a dead-letter record.
 package schemas

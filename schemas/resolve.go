@@ -39,6 +39,20 @@ func identity(v any) (any, error) { return v, nil }
 // schema of the same name). A nil conv with a nil error means the two are
 // identical for decoding.
 func resolveWriter(writerText, readerText string) (conv, error) {
+	return compile(writerText, readerText, false)
+}
+
+// compatible reports why a reader on readerText could not read every
+// record written with writerText: what resolveWriter refuses, and also a
+// writer union branch or enum symbol the reader lacks (which resolution
+// leaves to the records that use it). Our outputs must pass it against
+// each previous version (FORWARD), so consumers on that version read them.
+func compatible(writerText, readerText string) error {
+	_, err := compile(writerText, readerText, true)
+	return err
+}
+
+func compile(writerText, readerText string, strict bool) (conv, error) {
 	w, err := parseAvro(writerText)
 	if err != nil {
 		return nil, fmt.Errorf("writer schema: %w", err)
@@ -47,12 +61,13 @@ func resolveWriter(writerText, readerText string) (conv, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reader schema: %w", err)
 	}
-	rs := resolver{memo: map[[2]*avroType]*conv{}}
+	rs := resolver{memo: map[[2]*avroType]*conv{}, strict: strict}
 	return rs.resolve(w, r, "", "")
 }
 
 type resolver struct {
-	memo map[[2]*avroType]*conv // records in progress or done (recursive schemas)
+	memo   map[[2]*avroType]*conv // records in progress or done (recursive schemas)
+	strict bool                   // refuse what only some records could fail on (compatible)
 }
 
 // incompatible is the schema-level refusal of field (in record path).
@@ -104,7 +119,14 @@ func (rs *resolver) resolve(w, r *avroType, path, field string) (conv, error) {
 	case "record":
 		return rs.record(w, r, joinPath(path, field))
 	case "enum":
-		return enumConv(w, r, path, field), nil
+		if rs.strict && r.enumDef == "" {
+			for _, sym := range w.symbols {
+				if !slices.Contains(r.symbols, sym) {
+					return nil, incompatible(path, field, "writer symbol %s of enum %s is not the reader's", sym, w.name)
+				}
+			}
+		}
+		return enumConv(w, r), nil
 	case "array", "map":
 		c, err := rs.resolve(w.items, r.items, path, field+"[]")
 		if err != nil || c == nil {
@@ -166,10 +188,16 @@ func (rs *resolver) fromUnion(w, r *avroType, path, field string) (conv, error) 
 	for _, b := range w.union {
 		if b.kind == "null" {
 			nullOK = r.kind == "null" || r.kind == "union" && slices.ContainsFunc(r.union, isNull)
+			if rs.strict && !nullOK {
+				return nil, incompatible(path, field, "the writer allows null, the reader's %s does not", describe(r))
+			}
 			continue
 		}
 		branches++
 		if !matchesAny(b, r) {
+			if rs.strict {
+				return nil, incompatible(path, field, "writer union branch %s is not the reader's", describe(b))
+			}
 			continue // a new branch: only records using it fail
 		}
 		c, err := rs.resolve(b, r, path, field)
@@ -316,7 +344,7 @@ func writerField(w *avroType, rf avroField) *avroField {
 // enumConv maps symbols the reader lacks to its default when it has one;
 // otherwise the symbol passes and our decoding refuses it for the record,
 // naming the field.
-func enumConv(w, r *avroType, path, field string) conv {
+func enumConv(w, r *avroType) conv {
 	if r.enumDef == "" {
 		return nil
 	}
