@@ -11,10 +11,12 @@ import (
 )
 
 // TestReportsOnCurrentClickHouse runs every migration, every report (all
-// segments, one segment; the timeline for two accounts) and the training
-// snapshot query (three dates) on chDB, current ClickHouse, over the report
-// dataset and the training-label history copied from ClickHouse 18.16, and
-// compares each result with 18.16's.
+// segments, one segment; the timeline for two accounts), the training
+// snapshot query (three dates), the fast paths of aging, DSO and CEI over
+// the receivables snapshot built on 18.16 and the snapshot build's SELECTs
+// on chDB, current ClickHouse, over the report dataset and the
+// training-label history copied from ClickHouse 18.16, and compares each
+// result with 18.16's.
 func TestReportsOnCurrentClickHouse(t *testing.T) {
 	py := chdbtest.Python(t)
 	c := analytics.TestConn(t)
@@ -30,8 +32,13 @@ func TestReportsOnCurrentClickHouse(t *testing.T) {
 	if err := analytics.InsertRows(ctx, c, analytics.TrainingLabelRows()); err != nil {
 		t.Fatal(err)
 	}
+	analytics.BuildTestSnapshots(t, c)
 	asOf := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
 	var queries []chdbtest.Query
+	names, sqls := analytics.SnapshotQueries(t, c)
+	for i := range names {
+		queries = append(queries, chdbtest.Query{Name: names[i], SQL: sqls[i]})
+	}
 	for _, r := range analytics.Reports() {
 		opts := []analytics.ReportOptions{{AsOf: asOf}, {AsOf: asOf, Segment: "postpaid"}}
 		if r.Name == "timeline" {

@@ -204,15 +204,21 @@ func decimalText(col string) string {
 
 func money(u string) string { return "toDecimal128(" + u + ", 4) / 10000" }
 
+// agingColumns are aging's columns after segment and currency, over open
+// units u and days past due dpd (also the snapshot fast path's).
+func agingColumns(u string) string {
+	return `uniqExact(account_id) AS accounts,
+    ` + money("sumIf("+u+", dpd <= 0)") + ` AS not_due,
+    ` + money("sumIf("+u+", dpd > 0 AND dpd <= 30)") + ` AS dpd_1_30,
+    ` + money("sumIf("+u+", dpd > 30 AND dpd <= 60)") + ` AS dpd_31_60,
+    ` + money("sumIf("+u+", dpd > 60 AND dpd <= 90)") + ` AS dpd_61_90,
+    ` + money("sumIf("+u+", dpd > 90 AND dpd <= 120)") + ` AS dpd_91_120,
+    ` + money("sumIf("+u+", dpd > 120)") + ` AS dpd_120_plus,
+    ` + money("sum("+u+")") + ` AS total`
+}
+
 func agingSQL(p params) string {
-	return `SELECT acct_segment AS segment, currency, uniqExact(account_id) AS accounts,
-    ` + money("sumIf(open, dpd <= 0)") + ` AS not_due,
-    ` + money("sumIf(open, dpd > 0 AND dpd <= 30)") + ` AS dpd_1_30,
-    ` + money("sumIf(open, dpd > 30 AND dpd <= 60)") + ` AS dpd_31_60,
-    ` + money("sumIf(open, dpd > 60 AND dpd <= 90)") + ` AS dpd_61_90,
-    ` + money("sumIf(open, dpd > 90 AND dpd <= 120)") + ` AS dpd_91_120,
-    ` + money("sumIf(open, dpd > 120)") + ` AS dpd_120_plus,
-    ` + money("sum(open)") + ` AS total
+	return `SELECT acct_segment AS segment, currency, ` + agingColumns("open") + `
 FROM (SELECT account_id, currency, open, dpd FROM ` + openItemsSQL("{D}", "{END}") + ` WHERE open > 0)
 ` + joinSegments + `
 WHERE ` + p.segmentFilter() + `
@@ -221,22 +227,27 @@ ORDER BY segment, currency`
 }
 
 // salesSQL is credit sales: invoices issued in (D0, D] and not cancelled
-// by AsOf, as units.
-var salesSQL = `SELECT account_id, currency, ` + units("amount") + ` AS units FROM {db}.invoices FINAL
+// by AsOf, as units (with the issue date, for the receivables snapshot).
+var salesSQL = `SELECT account_id, currency, issue_date, ` + units("amount") + ` AS units FROM {db}.invoices FINAL
     WHERE issue_date > {D0} AND issue_date <= {D} AND event_time < {END} AND ` + factInBound("amount") + `
         AND (account_id, invoice_id) NOT IN (
             SELECT account_id, invoice_id FROM {db}.events FINAL WHERE kind = 'InvoiceCancelled' AND event_time < {END})`
 
-func dsoSQL(p params) string {
-	return `SELECT acct_segment AS segment, currency,
-    ` + money("sum(ar)") + ` AS receivables,
+// dsoColumns are DSO's columns after segment and currency, over rows of
+// receivables ar, current receivables cur, sales and dpd (also the
+// snapshot fast path's).
+var dsoColumns = money("sum(ar)") + ` AS receivables,
     ` + money("sum(cur)") + ` AS current_receivables,
     ` + money("sum(sales)") + ` AS credit_sales,
     {days} AS days,
     if(sum(sales) = 0, NULL, round(sum(ar) / sum(sales) * {days}, 2)) AS dso,
     if(sum(sales) = 0, NULL, round(sum(cur) / sum(sales) * {days}, 2)) AS best_possible_dso,
     if(sum(sales) = 0, NULL, round((sum(ar) - sum(cur)) / sum(sales) * {days}, 2)) AS average_days_delinquent,
-    if(sumIf(ar, dpd > 0) = 0, NULL, round(sumIf(ar * dpd, dpd > 0) / sumIf(ar, dpd > 0), 2)) AS weighted_days_past_due
+    if(sumIf(ar, dpd > 0) = 0, NULL, round(sumIf(ar * dpd, dpd > 0) / sumIf(ar, dpd > 0), 2)) AS weighted_days_past_due`
+
+func dsoSQL(p params) string {
+	return `SELECT acct_segment AS segment, currency,
+    ` + dsoColumns + `
 FROM (
     SELECT account_id, currency, open AS ar, if(dpd <= 0, open, toInt64(0)) AS cur, toInt64(0) AS sales, dpd
     FROM ` + openItemsSQL("{D}", "{END}") + `
@@ -249,13 +260,18 @@ GROUP BY segment, currency
 ORDER BY segment, currency`
 }
 
-func ceiSQL(p params) string {
-	return `SELECT acct_segment AS segment, currency,
-    ` + money("sum(b)") + ` AS beginning_receivables,
+// ceiColumns are CEI's columns after segment and currency, over rows of
+// beginning b, sales s, ending e and ending current ec receivables (also
+// the snapshot fast path's).
+var ceiColumns = money("sum(b)") + ` AS beginning_receivables,
     ` + money("sum(s)") + ` AS credit_sales,
     ` + money("sum(e)") + ` AS ending_receivables,
     ` + money("sum(ec)") + ` AS ending_current,
-    if(sum(b) + sum(s) - sum(ec) = 0, NULL, round(100 * (sum(b) + sum(s) - sum(e)) / (sum(b) + sum(s) - sum(ec)), 2)) AS cei
+    if(sum(b) + sum(s) - sum(ec) = 0, NULL, round(100 * (sum(b) + sum(s) - sum(e)) / (sum(b) + sum(s) - sum(ec)), 2)) AS cei`
+
+func ceiSQL(p params) string {
+	return `SELECT acct_segment AS segment, currency,
+    ` + ceiColumns + `
 FROM (
     SELECT account_id, currency, open AS b, toInt64(0) AS s, toInt64(0) AS e, toInt64(0) AS ec FROM ` + openItemsSQL("{D0}", "{END0}") + `
     UNION ALL
