@@ -142,8 +142,11 @@ func (p *avroParser) parseObject(m map[string]any, ns string) (*avroType, error)
 	p.names[t.name] = t
 	switch typ {
 	case "enum":
-		for _, s := range m["symbols"].([]any) {
-			t.symbols = append(t.symbols, s.(string))
+		syms, _ := m["symbols"].([]any)
+		for _, s := range syms {
+			if str, ok := s.(string); ok {
+				t.symbols = append(t.symbols, str)
+			}
 		}
 		t.enumDef, _ = m["default"].(string)
 	case "fixed":

@@ -82,7 +82,7 @@ func (c *Codec) decodeEventSlow(ctx context.Context, b []byte) (event.Event, err
 // has a dead-letter code.
 func isTyped(err error) bool {
 	n := 0
-	for _, s := range []error{ErrMalformed, ErrUnknownSchema, ErrWrongSchema, ErrMissingField, ErrWrongType, ErrInvalidField} {
+	for _, s := range []error{ErrMalformed, ErrUnknownSchema, ErrWrongSchema, ErrMissingField, ErrWrongType, ErrInvalidField, ErrIncompatibleSchema} {
 		if errors.Is(err, s) {
 			n++
 		}
