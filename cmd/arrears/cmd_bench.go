@@ -20,6 +20,9 @@ func cmdBench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := o.Validate(); err != nil {
+		return err // before the core environment: a bad size is named first
+	}
 	if o.Env, err = loadEnv(cfg); err != nil {
 		return err
 	}
