@@ -472,3 +472,30 @@ func FuzzDecodeEvolved(f *testing.F) {
 		}
 	})
 }
+
+// TestWriterNullable: a writer that made a required field of ours
+// optional (with a logical type in the union) is read: records with a
+// value decode, records with null fail alone with MISSING_FIELD naming it.
+func TestWriterNullable(t *testing.T) {
+	ctx := context.Background()
+	w := evolve(t, EventSchema, func(_ map[string]any, rec func(string) map[string]any) {
+		setFieldType(rec("Hold"), "until", []any{"null", map[string]any{"type": "long", "logicalType": "timestamp-millis"}})
+	})
+	c := newCodec(t, Config{KnownWriters: knownWritersDir(t, map[string]string{"w.avsc": w})})
+	ev := sampleEvents()["hold"]
+	until := ev.Body.(*event.Hold).Until
+	for _, tc := range []struct {
+		v    any
+		code string
+	}{{goavro.Union("long.timestamp-millis", until), ""}, {nil, CodeMissingField}} {
+		rec := writeWith(t, w, singleHeader(t, w), ev, nil, map[string]any{"until": tc.v})
+		got, err := c.DecodeEvent(ctx, rec)
+		if Code(err) != tc.code || tc.code == "" && !reflect.DeepEqual(got, ev) {
+			t.Errorf("until %v: %+v, %v; want code %q", tc.v, got, err, tc.code)
+		}
+		var fe *FieldError
+		if tc.code != "" && (!errors.As(err, &fe) || fe.Field != "until" || fe.Path != "payload.Hold") {
+			t.Errorf("until null: %v does not name payload.Hold until", err)
+		}
+	}
+}
