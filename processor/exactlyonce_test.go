@@ -102,7 +102,8 @@ func (h *harness) produceAll(recs []*kgo.Record) {
 	}
 }
 
-// waitCaughtUp waits until the group committed every input offset.
+// waitCaughtUp waits until the group committed every input offset and
+// fired every wake-up due (a burst outlasts the last offset commit).
 func (h *harness) waitCaughtUp(group string, timeout time.Duration) {
 	h.t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...))
@@ -132,6 +133,9 @@ func (h *harness) waitCaughtUp(group string, timeout time.Duration) {
 		})
 		return done
 	})
+	if !testkit.WaitWakeupsFired(h.rdb, h.pref, h.kcfg.Partitions, timeout) {
+		h.t.Fatalf("group %s: wake-ups still due %s after every input offset was committed", group, timeout)
+	}
 }
 
 // dump returns every account state in Redis under prefix.

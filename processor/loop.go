@@ -14,6 +14,14 @@ import (
 //
 //	fetch -> decode -> fire timers -> apply -> emit -> commit -> store
 //
+// A transaction holds at most processor.max_records_per_txn input records
+// and timer wake-ups, of which at most processor.max_wakes_per_txn
+// wake-ups. A burst of due wake-ups is worked off over several
+// transactions in firing order while fresh records join each one; while a
+// partition has wake-ups waiting (partition.backlog) the poll waits at most
+// backlogPoll for records instead of blocking, and the partition is in the
+// transaction even without records.
+//
 // Run keeps a consumer-group transaction session alive (a new one after a
 // fatal error); loop polls; transact runs one transaction over every
 // partition of a poll; partition.go holds the per-partition steps. Every
@@ -46,17 +54,21 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 }
 
+// backlogPoll is how long a poll waits for records while wake-ups are due.
+const backlogPoll = 10 * time.Millisecond
+
 // loop polls and runs one transaction per poll until the session is unusable.
 func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) error {
 	for {
-		byPart, err := p.fetch(ctx, sess)
+		waiting := p.backlogged()
+		byPart, err := p.fetch(ctx, sess, len(waiting) > 0)
 		if err != nil || ctx.Err() != nil {
 			return err
 		}
-		if len(byPart) == 0 {
+		if len(byPart) == 0 && len(waiting) == 0 {
 			continue
 		}
-		failed, err := p.transact(ctx, sess, byPart)
+		failed, err := p.transact(ctx, sess, byPart, waiting)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -75,14 +87,24 @@ func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) er
 	}
 }
 
-// fetch polls the next records, split by input partition.
-func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession) (map[int32][]*kgo.Record, error) {
-	fetches := sess.PollRecords(ctx, p.d.cfg.MaxPollRecords)
+// fetch polls the next records, split by input partition. With wake-ups
+// waiting (backlog) it leaves room for them in the transaction and waits
+// at most backlogPoll.
+func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession, backlog bool) (map[int32][]*kgo.Record, error) {
+	cfg := p.d.cfg
+	n, pollCtx := min(cfg.MaxPollRecords, cfg.MaxRecordsPerTxn), ctx
+	if backlog {
+		n = min(n, cfg.MaxRecordsPerTxn-cfg.MaxWakesPerTxn)
+		var cancel context.CancelFunc
+		pollCtx, cancel = context.WithTimeout(ctx, backlogPoll)
+		defer cancel()
+	}
+	fetches := sess.PollRecords(pollCtx, n)
 	if fetches.IsClientClosed() {
 		return nil, fmt.Errorf("poll: %w", kgo.ErrClientClosed)
 	}
 	fetches.EachError(func(t string, part int32, err error) {
-		if !errors.Is(err, context.Canceled) {
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			p.d.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
 		}
 	})
@@ -95,17 +117,17 @@ func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession) (
 	return byPart, nil
 }
 
-// transact runs one transaction over all partitions of a poll. It returns
-// the partitions whose own step failed (to pause) and the error; on any
-// error nothing was committed and the session is back at the committed
-// offsets.
-func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession, byPart map[int32][]*kgo.Record) ([]*partition, error) {
+// transact runs one transaction over all partitions of a poll and those
+// with wake-ups waiting. It returns the partitions whose own step failed
+// (to pause) and the error; on any error nothing was committed and the
+// session is back at the committed offsets.
+func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession, byPart map[int32][]*kgo.Record, waiting []*partition) ([]*partition, error) {
 	start := time.Now()
 	if err := sess.Begin(); err != nil {
 		return nil, fmt.Errorf("%w: begin transaction: %w", errSession, err)
 	}
 	em := newEmitter(ctx, sess.Client())
-	parts, failed, err := p.apply(ctx, byPart, em)
+	parts, failed, err := p.apply(ctx, byPart, waiting, em)
 	if err == nil {
 		err = em.wait(ctx) // every output acknowledged before deciding
 	}
@@ -124,21 +146,61 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 	for _, part := range parts {
 		part.failures = 0
 	}
-	n := 0
-	for _, recs := range byPart {
-		n += len(recs)
-	}
-	p.d.m.batchRecords.Observe(float64(n))
+	p.d.m.batchRecords.Observe(float64(polled(byPart)))
 	p.d.m.batchSeconds.Observe(time.Since(start).Seconds())
 	return nil, nil
 }
 
 // apply runs decode -> fire timers -> apply -> emit for every partition of
-// the poll, one goroutine per partition.
-func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, em *emitter) (parts, failed []*partition, err error) {
-	return p.eachPartition(p.partitionsOf(byPart), func(part *partition) error {
-		return part.process(ctx, byPart[part.id], em)
+// the poll and every waiting one, one goroutine per partition. The
+// transaction's wake budget (what max_records_per_txn leaves after the
+// records, at most max_wakes_per_txn) is shared evenly.
+func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, waiting []*partition, em *emitter) (parts, failed []*partition, err error) {
+	parts = p.partitionsOf(byPart)
+	for _, part := range waiting {
+		if _, ok := byPart[part.id]; !ok {
+			parts = append(parts, part)
+		}
+	}
+	cfg := p.d.cfg
+	budget := min(cfg.MaxWakesPerTxn, cfg.MaxRecordsPerTxn-polled(byPart))
+	share := max(1, budget/max(1, len(parts)))
+	if budget <= 0 {
+		share = 0 // the records took the transaction: wake-ups wait for the next
+	}
+	return p.eachPartition(parts, func(part *partition) error {
+		return part.process(ctx, byPart[part.id], em, share)
 	})
+}
+
+// polled counts the records of a poll.
+func polled(byPart map[int32][]*kgo.Record) int {
+	n := 0
+	for _, recs := range byPart {
+		n += len(recs)
+	}
+	return n
+}
+
+// backlogged returns the owned partitions that may have wake-ups due and
+// are not backing off: every newly owned one (a previous owner may have
+// died mid-burst) and those whose last batch left some.
+func (p *Processor) backlogged() []*partition {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	var out []*partition
+	for id := range p.owned {
+		part, ok := p.parts[id]
+		if !ok {
+			part = newPartition(id, p.d)
+			p.parts[id] = part
+		}
+		if part.backlog && !now.Before(part.retryAt) {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // commit ends the transaction: commit when ok, else abort. An End error
@@ -242,6 +304,7 @@ func (p *Processor) pausePartitions(sess *kgo.GroupTransactSession, failed []*pa
 	for _, part := range failed {
 		wait := p.backoff(part.failures)
 		part.failures++
+		part.retryAt = time.Now().Add(wait)
 		p.d.m.retries.WithLabelValues("partition").Inc()
 		ps := map[string][]int32{}
 		for _, t := range topics {

@@ -25,6 +25,7 @@ type metrics struct {
 	stalled          prometheus.Gauge
 	sessionRestarts  prometheus.Counter
 	changelogSkipped prometheus.Counter
+	wakeBacklog      prometheus.Counter
 }
 
 // NewMetrics registers the processor's collectors on reg.
@@ -85,6 +86,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		changelogSkipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_changelog_skipped_total", Help: "Changelog records restore could not read (not written by arrears) and skipped.",
 		}),
+		wakeBacklog: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "arrears_processor_wake_backlog_total", Help: "Partition batches that left timer wake-ups due for the next transaction (processor.max_wakes_per_txn).",
+		}),
 		sessionRestarts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_session_restarts_total", Help: "Kafka transaction sessions closed after a fatal error and built anew.",
 		}),
@@ -92,7 +96,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.events, m.actions, m.deadLetters, m.lag, m.batchRecords, m.batchSeconds,
 			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures,
-			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped)
+			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped, m.wakeBacklog)
 	}
 	return &Metrics{m: m}
 }

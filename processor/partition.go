@@ -41,7 +41,15 @@ type partition struct {
 	clock  int64 // partition clock, unix ms
 	cache  map[string]*core.State
 	sizes  map[string]int // last encoded state size, for the status bound
-	timers *timerSet
+	timers *timerIndex
+
+	// wake-ups: wakes is what this batch may still fire (its share of
+	// processor.max_wakes_per_txn); backlog says the partition may have
+	// wake-ups due that a batch has not fired (timers.go): the loop then
+	// runs it without waiting for records (loop.go).
+	wakes   int
+	backlog bool
+	retryAt time.Time // the loop leaves a failed partition alone until then
 
 	// retry bookkeeping (the loop's goroutine only)
 	failures int
@@ -54,20 +62,22 @@ type partition struct {
 }
 
 func newPartition(id int32, d *deps) *partition {
-	return &partition{id: id, d: d, label: strconv.Itoa(int(id))}
+	return &partition{id: id, d: d, label: strconv.Itoa(int(id)), backlog: true}
 }
 
 // reset forgets everything in memory; the next batch re-reads the store.
 func (pt *partition) reset() {
 	pt.inited = false
+	pt.backlog = true // a crash mid-backlog leaves due wake-ups in the store
 	pt.cache = nil
 	pt.sizes = nil
 	pt.timers = nil
 	pt.batch = nil
 }
 
-// init claims the partition in the store, catches the store up from the
-// changelog and loads the timers. pt.changelog, when this process already
+// init claims the partition in the store and catches the store up from the
+// changelog; timers are paged from the store per batch (timers.go).
+// pt.changelog, when this process already
 // committed status records to the partition, is where the catch-up must get
 // to at least.
 func (pt *partition) init(ctx context.Context) error {
@@ -81,14 +91,7 @@ func (pt *partition) init(ctx context.Context) error {
 		return fmt.Errorf("restore from changelog: %w", err)
 	}
 	pt.clock, pt.changelog = res.clock, res.changelog
-	tm, err := pt.d.store.Timers(ctx, pt.id)
-	if err != nil {
-		return fmt.Errorf("load timers: %w", err)
-	}
-	pt.timers = newTimerSet()
-	for a, w := range tm {
-		pt.timers.set(a, w)
-	}
+	pt.timers = newTimerIndex()
 	pt.cache = make(map[string]*core.State)
 	pt.sizes = make(map[string]int)
 	pt.inited = true
@@ -104,9 +107,11 @@ type input struct {
 
 // process runs one micro-batch of this partition's records into the open
 // transaction: decode -> load -> (fire timers -> apply -> emit) per record
-// -> status records. A returned error aborts the transaction; records
-// refused for their own sake are dead-lettered instead.
-func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitter) error {
+// -> fire timers -> status records. It fires at most wakes timers besides
+// those of the batch's own accounts. A returned error aborts the
+// transaction; records refused for their own sake are dead-lettered
+// instead. recs may be empty: a batch that only works off due wake-ups.
+func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitter, wakes int) error {
 	if !pt.inited {
 		if err := pt.init(ctx); err != nil {
 			return err
@@ -114,6 +119,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	}
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
+	pt.wakes = wakes
 
 	ins, err := pt.decode(ctx, recs)
 	if err != nil {
@@ -124,12 +130,19 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 			return err
 		}
 	}
+	if err := pt.fire(ctx, em); err != nil {
+		return err
+	}
+	if pt.backlog = pt.timers.more(pt.clock); pt.backlog {
+		pt.d.m.wakeBacklog.Inc()
+	}
 	return pt.finish(ctx, em)
 }
 
-// decode decodes and admits every record, then loads in one store call the
-// accounts not cached: those of the events and those whose timers the
-// batch's clock will pass.
+// decode decodes and admits every record, reads the first due page of the
+// timer index for the batch's clock (as many as the batch may fire), then
+// loads in one store call the accounts not cached: those of the events and
+// those of the page.
 func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, error) {
 	ins := make([]input, len(recs))
 	var missing []string
@@ -159,7 +172,12 @@ func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, e
 		}
 		ins[i] = in
 	}
-	pt.timers.eachDue(clock, need)
+	page, err := pt.d.store.Due(ctx, pt.id, pt.epoch, clock, pt.wakes)
+	if err != nil {
+		return nil, fmt.Errorf("due timers: %w", err)
+	}
+	pt.timers.startPage(page, clock, pt.wakes)
+	pt.timers.eachPaged(need)
 	if err := pt.load(ctx, missing); err != nil {
 		return nil, err
 	}
@@ -190,6 +208,9 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 		pt.deadLetter(em, r, ev.Body, rejectf("MISSING_ACCOUNT", "%s: missing account_id", kind))
 		return nil
 	}
+	if err := pt.catchUp(ctx, em, ev.Account); err != nil {
+		return err
+	}
 	st, err := pt.get(ctx, ev.Account)
 	if err != nil {
 		return err
@@ -219,25 +240,65 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 	return nil
 }
 
-// fire wakes, in (time, account) order, every account whose timer the clock passed.
+// fire wakes, in (time, account) order, accounts whose timer the clock
+// passed, while the batch's wake budget lasts; the rest stay in the timer
+// index for the next batch (pt.backlog).
 func (pt *partition) fire(ctx context.Context, em *emitter) error {
-	for {
-		acct, at, ok := pt.timers.popDue(pt.clock)
+	for pt.wakes > 0 {
+		e, ok := pt.timers.next(pt.clock)
 		if !ok {
 			return nil
 		}
-		st, err := pt.get(ctx, acct)
-		if err != nil {
+		if !pt.timers.known(e.Account) { // not paged in: load it, then look again
+			if _, err := pt.get(ctx, e.Account); err != nil {
+				return err
+			}
+			continue
+		}
+		pt.timers.popDue(pt.clock)
+		pt.wakes--
+		if err := pt.wake(ctx, em, e); err != nil {
 			return err
 		}
-		pt.dirty[acct] = true // the timer is cleared at least
-		pt.sizes[acct] += growthSlack
-		out, err := core.Wake(st, acct, time.UnixMilli(at).UTC(), pt.d.env)
-		if err != nil {
-			return fmt.Errorf("wake: %w", err)
-		}
-		pt.effects(ctx, em, acct, out)
 	}
+	return nil
+}
+
+// catchUp fires, before an event of acct is applied, the account's own
+// wake-ups the clock passed, whatever the budget: an account's wake-ups
+// and events keep their order, while other accounts' wake-ups may wait.
+// Accounts are independent (core.Wake and core.Apply read one state), so
+// every account sees the same sequence as with no bound.
+func (pt *partition) catchUp(ctx context.Context, em *emitter, acct string) error {
+	if _, err := pt.get(ctx, acct); err != nil {
+		return err
+	}
+	for {
+		at := pt.timers.get(acct)
+		if at == 0 || at > pt.clock {
+			return nil
+		}
+		pt.timers.set(acct, 0)
+		if err := pt.wake(ctx, em, Timer{At: at, Account: acct}); err != nil {
+			return err
+		}
+	}
+}
+
+// wake runs one account's timer, at the time it was due.
+func (pt *partition) wake(ctx context.Context, em *emitter, e Timer) error {
+	st, err := pt.get(ctx, e.Account)
+	if err != nil {
+		return err
+	}
+	pt.dirty[e.Account] = true // the timer is cleared at least
+	pt.sizes[e.Account] += growthSlack
+	out, err := core.Wake(st, e.Account, time.UnixMilli(e.At).UTC(), pt.d.env)
+	if err != nil {
+		return fmt.Errorf("wake: %w", err)
+	}
+	pt.effects(ctx, em, e.Account, out)
+	return nil
 }
 
 // effects emits one step's outputs and records the account as changed.
@@ -395,10 +456,10 @@ func (pt *partition) persist(ctx context.Context, changelog int64, wrote bool) e
 		pt.changelog = changelog
 	}
 	b := pt.batch
-	if b == nil {
-		return nil
-	}
 	pt.batch = nil
+	if b == nil || len(b.Applied) == 0 && len(b.Put) == 0 {
+		return nil // nothing read, nothing changed (a look for due wake-ups)
+	}
 	b.Changelog = pt.changelog
 	start := time.Now()
 	err := pt.d.store.Apply(ctx, pt.id, pt.epoch, b)
@@ -436,13 +497,15 @@ func (pt *partition) load(ctx context.Context, accts []string) error {
 	}
 	for _, a := range accts {
 		st := &core.State{}
-		if v, ok := vals[a]; ok {
-			if err := st.UnmarshalBinary(v); err != nil {
+		v, ok := vals[a]
+		if ok {
+			if err := st.UnmarshalBinary(v.State); err != nil {
 				return fmt.Errorf("decode stored state: %w", err)
 			}
-			pt.sizes[a] = len(v)
+			pt.sizes[a] = len(v.State)
 		}
 		pt.cache[a] = st
+		pt.timers.note(a, v.Wake)
 	}
 	return nil
 }
@@ -460,6 +523,7 @@ func (pt *partition) evict() {
 		if !pt.dirty[a] {
 			delete(pt.cache, a)
 			delete(pt.sizes, a)
+			pt.timers.forget(a)
 		}
 	}
 }

@@ -152,7 +152,7 @@ func (h *harness) state(acct string) *core.State {
 		}
 		if v, ok := m[acct]; ok {
 			st := &core.State{}
-			if err := st.UnmarshalBinary(v); err != nil {
+			if err := st.UnmarshalBinary(v.State); err != nil {
 				h.t.Fatal(err)
 			}
 			return st

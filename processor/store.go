@@ -10,19 +10,36 @@ type Store interface {
 	// the partition's owner epoch (fencing any previous owner) with the
 	// partition's metadata.
 	Claim(ctx context.Context, p int32) (Meta, error)
-	// Load returns the encoded states of the given accounts; absent accounts
-	// are missing from the map. It checks, in the same atomic read, that
-	// epoch is still the partition's (else ErrFenced, or ErrLost when the
-	// partition's metadata is gone), so that accounts of a flushed store are
-	// never taken for new ones. Epoch 0 reads without the check (tools).
-	Load(ctx context.Context, p int32, epoch int64, accounts []string) (map[string][]byte, error)
-	// Timers returns every account of p with a pending timer (unix ms).
-	Timers(ctx context.Context, p int32) (map[string]int64, error)
+	// Load returns the stored state and timer of the given accounts; absent
+	// accounts are missing from the map. It checks, in the same atomic read,
+	// that epoch is still the partition's (else ErrFenced, or ErrLost when
+	// the partition's metadata is gone), so that accounts of a flushed store
+	// are never taken for new ones. Epoch 0 reads without the check (tools).
+	Load(ctx context.Context, p int32, epoch int64, accounts []string) (map[string]Stored, error)
+	// Due returns, fenced like Load, the first limit timers of p due at or
+	// before until (unix ms), in (time, account) order: one page of the
+	// partition's timer index, which stays in the store.
+	Due(ctx context.Context, p int32, epoch int64, until int64, limit int) ([]Timer, error)
 	// Apply writes one committed batch atomically, if and only if epoch is still
 	// the partition's epoch (else ErrFenced; ErrLost when the partition's
 	// metadata is gone, i.e. Redis was flushed) and the batch is newer than
 	// what was applied (else it is a no-op and Apply returns ErrStale).
 	Apply(ctx context.Context, p int32, epoch int64, b *Batch) error
+}
+
+// Stored is one account as the store holds it.
+type Stored struct {
+	// State is the encoded core.State.
+	State []byte
+	// Wake is the account's pending timer in unix ms (0: none).
+	Wake int64
+}
+
+// Timer is one entry of a partition's timer index: account Account wakes
+// at At (unix ms).
+type Timer struct {
+	At      int64
+	Account string
 }
 
 // Meta is a partition's bookkeeping in the store.

@@ -1,86 +1,88 @@
 package processor
 
 import (
-	"fmt"
 	"slices"
 	"testing"
 )
 
-// TestTimerSet: wake-ups pop in (time, account) order, a rescheduled or
-// cleared wake-up leaves no stale firing, and eachDue names exactly the
-// accounts popDue would return up to the same instant.
-func TestTimerSet(t *testing.T) {
-	ts := newTimerSet()
-	ts.set("C", 30)
-	ts.set("A", 10)
-	ts.set("B", 10)
-	ts.set("D", 50)
-	ts.set("E", 20)
-	ts.set("E", 60) // rescheduled: its entry at 20 is stale
-	ts.set("D", 0)  // cleared
-
-	var due []string
-	ts.eachDue(30, func(a string) { due = append(due, a) })
-	slices.Sort(due)
-	if want := []string{"A", "B", "C"}; !slices.Equal(due, want) {
-		t.Fatalf("eachDue(30) = %v, want %v", due, want)
-	}
-	if ts.len() != 4 {
-		t.Fatalf("eachDue removed wake-ups: %d left, want 4", ts.len())
-	}
-
-	var popped []string
+// drain pops every live wake-up at or before now, as the accounts.
+func drain(ti *timerIndex, now int64) []string {
+	var out []string
 	for {
-		a, at, ok := ts.popDue(30)
+		e, ok := ti.popDue(now)
 		if !ok {
-			break
+			return out
 		}
-		popped = append(popped, a)
-		if ts.get(a) != 0 || at > 30 {
-			t.Fatalf("popped %s at %d, still pending %d", a, at, ts.get(a))
+		if ti.get(e.Account) != 0 {
+			panic("popped wake-up still pending")
 		}
-	}
-	if want := []string{"A", "B", "C"}; !slices.Equal(popped, want) {
-		t.Fatalf("popDue(30) order = %v, want %v", popped, want)
-	}
-	if a, _, ok := ts.popDue(59); ok {
-		t.Fatalf("popDue(59) fired %s: E moved to 60 and D was cleared", a)
-	}
-	if a, at, ok := ts.popDue(60); !ok || a != "E" || at != 60 {
-		t.Fatalf("popDue(60) = %s %d %v, want E at 60", a, at, ok)
-	}
-	n := 0
-	ts.eachDue(1<<62, func(string) { n++ })
-	if n != 0 || ts.len() != 0 {
-		t.Fatalf("after all fired: eachDue named %d, %d pending", n, ts.len())
+		out = append(out, e.Account)
 	}
 }
 
-// TestTimerSetCompacts: rescheduling the same accounts over and over keeps
-// the heap near the number of accounts, and firing order is unchanged.
-func TestTimerSetCompacts(t *testing.T) {
-	ts := newTimerSet()
-	const accounts = 100
-	for round := int64(1); round <= 200; round++ {
-		for a := 0; a < accounts; a++ {
-			ts.set(fmt.Sprintf("A%03d", a), 1000*round+int64(accounts-a))
-		}
+// TestTimerIndex: the page and this batch's own wake-ups pop merged in
+// (time, account) order; an entry whose account woke or moved since is
+// skipped; a wake-up set past the batch's clock stays out of the window.
+func TestTimerIndex(t *testing.T) {
+	ti := newTimerIndex()
+	page := []Timer{{10, "A"}, {10, "B"}, {20, "E"}, {30, "C"}, {50, "D"}}
+	for _, e := range page {
+		ti.note(e.Account, e.At)
 	}
-	if len(ts.h) > 2*accounts+1024 {
-		t.Fatalf("heap holds %d entries for %d accounts", len(ts.h), accounts)
+	ti.startPage(page, 60, 10)
+	ti.set("E", 60)  // rescheduled: its page entry at 20 is stale
+	ti.set("D", 0)   // cleared
+	ti.set("F", 15)  // new this batch, due between B and C
+	ti.set("G", 100) // past the batch's clock: the store keeps it
+	if got, want := drain(ti, 30), []string{"A", "B", "F", "C"}; !slices.Equal(got, want) {
+		t.Fatalf("popDue(30) order = %v, want %v", got, want)
 	}
-	var got []string
-	for {
-		a, at, ok := ts.popDue(1 << 62)
-		if !ok {
-			break
-		}
-		if want := 200000 + int64(len(got)) + 1; at != want {
-			t.Fatalf("%s fired at %d, want its last wake-up %d", a, at, want)
-		}
-		got = append(got, a)
+	if e, ok := ti.popDue(59); ok {
+		t.Fatalf("popDue(59) fired %v: E moved to 60 and D was cleared", e)
 	}
-	if len(got) != accounts || got[0] != "A099" || got[accounts-1] != "A000" {
-		t.Fatalf("fired %d, first %v last %v; want A099 (earliest) to A000", len(got), got[0], got[len(got)-1])
+	if got := drain(ti, 60); !slices.Equal(got, []string{"E"}) {
+		t.Fatalf("popDue(60) = %v, want E", got)
+	}
+	if ti.more(60) {
+		t.Fatal("more(60) after the page (not full) and the batch's wake-ups were used up")
+	}
+	if ti.get("G") != 100 {
+		t.Fatalf("G's timer = %d, want 100", ti.get("G"))
+	}
+}
+
+// TestTimerIndexBacklog: a full page, partly fired, says more are due; a
+// full page used up says so too (the store holds the rest); an unknown
+// account's entry is offered for loading, not dropped.
+func TestTimerIndexBacklog(t *testing.T) {
+	ti := newTimerIndex()
+	page := []Timer{{1, "A"}, {2, "B"}, {3, "C"}}
+	ti.note("A", 1)
+	ti.note("B", 2)
+	ti.startPage(page, 10, 3)
+	ti.popDue(10)
+	if !ti.more(10) {
+		t.Fatal("more: B and C are due")
+	}
+	ti.popDue(10)
+	if e, ok := ti.next(10); !ok || e.Account != "C" || ti.known("C") {
+		t.Fatalf("next = %v %v, want C (not loaded yet)", e, ok)
+	}
+	ti.note("C", 3)
+	ti.popDue(10)
+	if !ti.more(10) {
+		t.Fatal("more after a full page was used up: the store may hold more")
+	}
+	ti.startPage(nil, 10, 3)
+	if ti.more(10) {
+		t.Fatal("more after an empty page")
+	}
+	ti.startPage(nil, 10, 0)
+	if !ti.more(10) {
+		t.Fatal("more with no budget: the store was not asked")
+	}
+	ti.forget("A")
+	if ti.known("A") {
+		t.Fatal("forget kept A")
 	}
 }

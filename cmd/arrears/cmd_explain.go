@@ -65,8 +65,8 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 		if err != nil {
 			return core.Explanation{}, err
 		}
-		if v, ok = vals[acct]; ok {
-			part = p
+		if st, found := vals[acct]; found {
+			v, part, ok = st.State, p, true
 		}
 	}
 	if !ok {

@@ -24,6 +24,11 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg.Log)
 	reg := newRegistry()
+	limit, from, err := processor.SetMemoryLimit(cfg.Processor)
+	if err != nil {
+		return err
+	}
+	log.Info("memory limit", "bytes", limit, "from", from)
 
 	// The inputs and the changelog must be co-partitioned: state is owned per
 	// input partition and restored from the same changelog partition.

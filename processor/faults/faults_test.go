@@ -44,6 +44,9 @@ func finish(t *testing.T, s *Stack, prog *Progress, wait func(), procs ...*Proc)
 			t.Fatalf("not caught up 120 s after a manual restart either")
 		}
 	}
+	if !s.WaitFired(s.Prefix, 60*time.Second) {
+		t.Errorf("wake-ups still due 60 s after the input was committed")
+	}
 	for _, p := range procs {
 		p.Stop()
 	}
@@ -332,7 +335,7 @@ func TestClickHouseFaults(t *testing.T) {
 	inject(t, "ClickHouse (sink)", px, sprog, sz, func() Diff {
 		wait()
 		tp := s.Kafka.Topics
-		if !s.WaitCaughtUp(s.Group, 120*time.Second, tp.Events) {
+		if !s.WaitCaughtUp(s.Group, 120*time.Second, tp.Events) || !s.WaitFired(s.Prefix, 60*time.Second) {
 			t.Fatalf("the processor did not catch up\n%s", p.LogTail(30))
 		}
 		if !s.WaitCaughtUp(group, 120*time.Second, tp.Actions, tp.Risk, tp.GL) || !s.WaitCaughtUp(group, 60*time.Second) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/testkit"
 	"github.com/arrears/arrears/processor/workload"
 )
 
@@ -245,6 +246,12 @@ func (p *Progress) Committed() (committed, end int64) {
 	}
 	s := p.samples[len(p.samples)-1]
 	return s.committed, s.end
+}
+
+// WaitFired waits until the processor state under prefix has no wake-up
+// due left (a burst outlasts the last input offset commit).
+func (s *Stack) WaitFired(prefix string, timeout time.Duration) bool {
+	return testkit.WaitWakeupsFired(s.Redis, prefix, s.Kafka.Partitions, timeout)
 }
 
 // WaitCaughtUp waits until group has consumed every record of topics

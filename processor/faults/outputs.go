@@ -98,7 +98,7 @@ func (s *Stack) Reference() Outputs {
 	prefix, group := s.Prefix+"ref", s.Group+"-ref"
 	s.t.Cleanup(func() { testkit.DeletePrefix(s.Redis, prefix) })
 	p := s.Run("reference", RunOpts{Kafka: &kc, Prefix: prefix, Group: group})
-	if !s.WaitCaughtUp(group, 180*time.Second, kc.Topics.Events) {
+	if !s.WaitCaughtUp(group, 180*time.Second, kc.Topics.Events) || !s.WaitFired(prefix, 60*time.Second) {
 		s.t.Fatalf("the undisturbed reference run did not catch up in 180 s\n%s", p.LogTail(30))
 	}
 	p.Stop()

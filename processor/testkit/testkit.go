@@ -9,8 +9,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +149,47 @@ func DeletePrefix(rdb redis.UniversalClient, prefix string) {
 		_ = c.ForEachMaster(ctx, del)
 	case *redis.Client:
 		_ = del(ctx, c)
+	}
+}
+
+// DueWakeups counts, over partitions 0..partitions-1 of the processor state
+// under prefix, the timers at or before their partition's clock: wake-ups
+// the processor has still to fire. Committed input offsets do not say a run
+// is done: processor.max_wakes_per_txn spreads a burst of wake-ups over the
+// transactions after the one that committed the last offset.
+func DueWakeups(rdb redis.UniversalClient, prefix string, partitions int) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int64
+	for p := 0; p < partitions; p++ {
+		key := prefix + ":{p" + strconv.Itoa(p) + "}:"
+		clock, err := rdb.HGet(ctx, key+"meta", "clock").Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		c, err := rdb.ZCount(ctx, key+"timers", "-inf", clock).Result()
+		if err != nil {
+			return 0, err
+		}
+		n += c
+	}
+	return n, nil
+}
+
+// WaitWakeupsFired waits until DueWakeups is 0, reporting false after timeout.
+func WaitWakeupsFired(rdb redis.UniversalClient, prefix string, partitions int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if n, err := DueWakeups(rdb, prefix, partitions); err == nil && n == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

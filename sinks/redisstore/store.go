@@ -155,65 +155,122 @@ func (s *Store) Peek(ctx context.Context, p int32) (processor.Meta, error) {
 	return m, nil
 }
 
-// loadScript reads accounts (ARGV[2:], any number: one HGET each, as
-// unpack() into HMGET stops at Lua's stack limit near 8000) if ARGV[1] is
-// still the partition's epoch, in the same atomic call, so an owner never takes the accounts of a
+// loadScript reads accounts (ARGV[2:], any number: one HGET and one ZSCORE
+// each, as unpack() into HMGET stops at Lua's stack limit near 8000): their
+// state and timer, if ARGV[1] is still the partition's epoch (or is 0:
+// tools), in the same atomic call, so an owner never takes the accounts of a
 // lost partition for new ones: it learns of the loss before deciding.
 var loadScript = redis.NewScript(`
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then return 'LOST' end
-if epoch ~= ARGV[1] then return 'FENCED' end
+if ARGV[1] ~= '0' then
+  local epoch = redis.call('HGET', KEYS[1], 'epoch')
+  if not epoch then return 'LOST' end
+  if epoch ~= ARGV[1] then return 'FENCED' end
+end
 local out = {}
 for i = 2, #ARGV do
-  out[i-1] = redis.call('HGET', KEYS[2], ARGV[i])
+  out[2*i-3] = redis.call('HGET', KEYS[2], ARGV[i])
+  out[2*i-2] = redis.call('ZSCORE', KEYS[3], ARGV[i])
 end
 return out
 `)
 
+// dueScript returns the first ARGV[3] members of the timer index with a
+// score at or before ARGV[2], with their scores, if ARGV[1] is still the
+// partition's epoch. Equal scores come in member (byte) order, the order
+// the processor fires in.
+var dueScript = redis.NewScript(`
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then return 'LOST' end
+if epoch ~= ARGV[1] then return 'FENCED' end
+return redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[2], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
+`)
+
+// fenced runs a fenced script and returns its array reply.
+func (s *Store) fenced(ctx context.Context, sc *redis.Script, p int32, args []any) ([]any, error) {
+	res, err := sc.Run(ctx, s.rdb, s.keys(p), args...).Result()
+	if err != nil {
+		return nil, err
+	}
+	switch r := res.(type) {
+	case []any:
+		return r, nil
+	case string:
+		switch r {
+		case "LOST":
+			return nil, processor.ErrLost
+		case "FENCED":
+			return nil, processor.ErrFenced
+		}
+		return nil, fmt.Errorf("unexpected reply %q", r)
+	}
+	return nil, fmt.Errorf("unexpected reply %T", res)
+}
+
 // Load implements processor.Store. With epoch 0 (tools that do not own the
 // partition) it reads without the check.
-func (s *Store) Load(ctx context.Context, p int32, epoch int64, accounts []string) (map[string][]byte, error) {
-	out := make(map[string][]byte, len(accounts))
+func (s *Store) Load(ctx context.Context, p int32, epoch int64, accounts []string) (map[string]processor.Stored, error) {
+	out := make(map[string]processor.Stored, len(accounts))
 	if len(accounts) == 0 {
 		return out, nil
 	}
-	var vals []any
-	var err error
-	if epoch == 0 {
-		vals, err = s.rdb.HMGet(ctx, s.key(p, "acct"), accounts...).Result()
-	} else {
-		args := make([]any, 0, len(accounts)+1)
-		args = append(args, epoch)
-		for _, a := range accounts {
-			args = append(args, a)
-		}
-		var res any
-		res, err = loadScript.Run(ctx, s.rdb, s.keys(p)[:2], args...).Result()
-		switch r := res.(type) {
-		case []any:
-			vals = r
-		case string:
-			switch r {
-			case "LOST":
-				return nil, processor.ErrLost
-			case "FENCED":
-				return nil, processor.ErrFenced
-			}
-			err = fmt.Errorf("unexpected reply %q", r)
-		}
+	args := make([]any, 0, len(accounts)+1)
+	args = append(args, epoch)
+	for _, a := range accounts {
+		args = append(args, a)
 	}
+	vals, err := s.fenced(ctx, loadScript, p, args)
 	if err != nil {
 		return nil, fmt.Errorf("redis load %d accounts of partition %d: %w", len(accounts), p, err)
 	}
-	for i, v := range vals {
-		if str, ok := v.(string); ok {
-			out[accounts[i]] = []byte(str)
+	for i := 0; i+1 < len(vals) && i/2 < len(accounts); i += 2 {
+		str, ok := vals[i].(string)
+		if !ok {
+			continue
 		}
+		st := processor.Stored{State: []byte(str)}
+		if w, ok := vals[i+1].(string); ok {
+			if st.Wake, err = score(w); err != nil {
+				return nil, fmt.Errorf("redis load partition %d: %w", p, err)
+			}
+		}
+		out[accounts[i/2]] = st
 	}
 	return out, nil
 }
 
-// Timers implements processor.Store.
+// Due implements processor.Store.
+func (s *Store) Due(ctx context.Context, p int32, epoch int64, until int64, limit int) ([]processor.Timer, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	vals, err := s.fenced(ctx, dueScript, p, []any{epoch, until, limit})
+	if err != nil {
+		return nil, fmt.Errorf("redis due timers of partition %d: %w", p, err)
+	}
+	out := make([]processor.Timer, 0, len(vals)/2)
+	for i := 0; i+1 < len(vals); i += 2 {
+		a, _ := vals[i].(string)
+		w, _ := vals[i+1].(string)
+		at, err := score(w)
+		if err != nil {
+			return nil, fmt.Errorf("redis due timers of partition %d: %w", p, err)
+		}
+		out = append(out, processor.Timer{At: at, Account: a})
+	}
+	return out, nil
+}
+
+// score reads a timer's score (unix ms, which a double holds exactly).
+func score(s string) (int64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("timer score %q: %w", s, err)
+	}
+	return int64(f), nil
+}
+
+// Timers returns every account of p with a pending timer (unix ms): the
+// whole index, for tools and tests; the processor pages it with Due.
 func (s *Store) Timers(ctx context.Context, p int32) (map[string]int64, error) {
 	zs, err := s.rdb.ZRangeWithScores(ctx, s.key(p, "timers"), 0, -1).Result()
 	if err != nil {
