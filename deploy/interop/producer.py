@@ -13,7 +13,9 @@ The plan (JSON on stdin) says what to write; one phase per run:
   python3 producer.py PHASE SCHEMA_DIR < plan.json
 
 Plan: {"brokers", "topic", "partitions", "start" (RFC 3339, UTC), "tick_days",
-"confluent_id" (the schema id of Confluent-framed records), "accounts": [{"id",
+"confluent_id" (the schema id of Confluent-framed records) or "registry" (a Schema
+Registry URL: the schema is registered under "<topic>-value" and framed records
+carry the id the registry gives), "accounts": [{"id",
 "segment", "invoice" (decimal string), "paid" (decimal string or null),
 "payer": "default" | "murmur2", "framing": "single" | "confluent"}]}.
 Prints one JSON line per delivered record: {"key", "partition", "offset", "id"}.
@@ -26,6 +28,7 @@ import json
 import os
 import struct
 import sys
+import urllib.request
 
 import fastavro
 from confluent_kafka import Producer
@@ -40,6 +43,17 @@ def load_schema(schema_dir):
     # string is already in that byte order).
     fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(raw), "CRC-64-AVRO"))
     return parse_schema(raw), fp
+
+
+def register(registry, subject, schema_dir):
+    """Registers ar_event.avsc under subject with a Schema Registry's REST API,
+    as Confluent's serializers do, and returns its schema id."""
+    with open(os.path.join(schema_dir, "ar_event.avsc")) as f:
+        body = json.dumps({"schema": f.read()}).encode()
+    req = urllib.request.Request("%s/subjects/%s/versions" % (registry.rstrip("/"), subject), data=body,
+                                 headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)["id"]
 
 
 class Writer:
@@ -126,8 +140,11 @@ def main():
     phase, schema_dir = sys.argv[1], sys.argv[2]
     plan = json.load(sys.stdin)
     start = datetime.datetime.fromisoformat(plan["start"].replace("Z", "+00:00"))
-    w = Writer(schema_dir, plan.get("confluent_id", 0))
     topic = plan["topic"]
+    confluent_id = plan.get("confluent_id", 0)
+    if plan.get("registry") and phase != "ticks":
+        confluent_id = register(plan["registry"], topic + "-value", schema_dir)
+    w = Writer(schema_dir, confluent_id)
     if phase == "ticks":
         # A ClockTick has no key: the partition is chosen explicitly.
         f = Feed(plan)

@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/arrears/arrears/processor/faults"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/schemas"
 )
 
 // confluentID is the schema id of the Confluent-framed input: the test
@@ -44,7 +46,8 @@ type plan struct {
 	Partitions  int        `json:"partitions"`
 	Start       string     `json:"start"`
 	TickDays    int        `json:"tick_days"`
-	ConfluentID int        `json:"confluent_id"`
+	ConfluentID int        `json:"confluent_id,omitempty"`
+	Registry    string     `json:"registry,omitempty"`
 	Accounts    []*account `json:"accounts"`
 }
 
@@ -108,14 +111,41 @@ func crc32Partition(key []byte, n int32) int32 { return int32(crc32.ChecksumIEEE
 func TestIndependentClients(t *testing.T) {
 	testkit.Integration(t, "kafka", "redis")
 	cl := install(t)
+	// No registry: outputs in single-object encoding; the Confluent-framed
+	// input's id is mapped to arrears.ArEvent by codec.known_ids.
+	t.Run("single-object", func(t *testing.T) { runBook(t, cl, "") })
+	// A Schema Registry (franz-go's srfake, over HTTP): the Python producer
+	// registers ar_event.avsc and frames with the id it gets; the outputs are
+	// Confluent-framed and the consumer checks the registry's schemas.
+	t.Run("registry", func(t *testing.T) {
+		reg := srfake.New()
+		t.Cleanup(reg.Close)
+		runBook(t, cl, reg.URL())
+	})
+}
+
+// runBook runs the book through a processor of its own (own topics, group
+// and Redis prefix), with the Schema Registry at registry or none.
+func runBook(t *testing.T, cl clients, registry string) {
 	s := faults.NewStack(t, []string{testkit.KafkaAddr}, 6)
 	book := newBook(s.Kafka)
-	cfg := filepath.Join(t.TempDir(), "arrears.yaml")
-	known := fmt.Sprintf("codec:\n  known_ids:\n    %d: arrears.ArEvent\n", confluentID)
-	if err := os.WriteFile(cfg, []byte(known), 0o600); err != nil {
-		t.Fatal(err)
+	if registry == "" {
+		cfg := filepath.Join(t.TempDir(), "arrears.yaml")
+		known := fmt.Sprintf("codec:\n  known_ids:\n    %d: arrears.ArEvent\n", confluentID)
+		if err := os.WriteFile(cfg, []byte(known), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("ARREARS_CONFIG", cfg) // the child inherits it; kafka.compression stays the default
+	} else {
+		book.Registry, book.ConfluentID = registry, 0
+		codec, err := schemas.New(schemas.Config{RegistryURL: registry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Codec = codec // the test's own reading of the Confluent-framed outputs
+		t.Setenv("ARREARS_CODEC_REGISTRY_URL", registry)
+		t.Setenv("REGISTRY_URL", registry) // consumer.js
 	}
-	t.Setenv("ARREARS_CONFIG", cfg) // the child inherits it; kafka.compression stays the default
 	proc := s.Run("run", faults.RunOpts{})
 	planJSON, err := json.Marshal(book)
 	if err != nil {
@@ -128,26 +158,7 @@ func TestIndependentClients(t *testing.T) {
 			t.Fatalf("the processor did not consume the %s phase\n%s", phase, proc.LogTail(40))
 		}
 	}
-
-	if dl := testkit.Consume(t, s.Kafka.Brokers, s.Kafka.Topics.DLQ, 1<<30, 3*time.Second); len(dl) > 0 {
-		for _, r := range dl[:min(len(dl), 5)] {
-			d, err := s.Codec.DecodeDeadLetter(context.Background(), r.Value)
-			t.Errorf("dead letter: code %s reason %q (%v)", d.Code, d.Reason, err)
-		}
-		t.Fatalf("%d records of the Python producers were dead-lettered; every one must be accepted", len(dl))
-	}
-	actions := testkit.Consume(t, s.Kafka.Brokers, s.Kafka.Topics.Actions, 1<<30, 5*time.Second)
-	risk := testkit.Consume(t, s.Kafka.Brokers, s.Kafka.Topics.Risk, 1<<30, 3*time.Second)
-	codecs := map[uint8]int{}
-	for _, r := range append(slices.Clone(actions), risk...) {
-		codecs[r.Attrs.CompressionType()]++
-	}
-	// kafka.compression's default, gzip, a codec kafkajs reads without a
-	// plugin; franz-go sends a batch that gzip would not shrink as is (0).
-	t.Logf("%d actions and %d risk events; records by batch codec: %v", len(actions), len(risk), codecs)
-	if len(codecs) > codecs[0]+codecs[1] || codecs[1] == 0 {
-		t.Errorf("records by batch codec %v: want gzip (1), or none (0) for a batch too small to shrink", codecs)
-	}
+	actions, risk := outputs(t, s)
 	goIDs := s.Collect(s.Kafka.Topics, s.Prefix).Actions
 
 	lines, stderr, exit := cl.consume(t, strings.Join(s.Kafka.Brokers, ","), len(actions)+len(risk),
@@ -158,16 +169,54 @@ func TestIndependentClients(t *testing.T) {
 	byTopic := map[string][]map[string]any{}
 	for _, l := range lines {
 		byTopic[str(l, "topic")] = append(byTopic[str(l, "topic")], l)
+		if framed := str(l, "schema_id") != ""; framed != (registry != "") {
+			t.Fatalf("%s record %s/%s: Confluent-framed %v with registry %q", str(l, "topic"), str(l, "partition"), str(l, "offset"), framed, registry)
+		}
 	}
 	jsActions := values(byTopic[s.Kafka.Topics.Actions])
 	checkActions(t, book.Accounts, jsActions, goIDs)
 	checkRisk(t, book.Accounts, values(byTopic[s.Kafka.Topics.Risk]))
+	if registry == "" {
+		otherDecoders(t, cl, actions, jsActions, str(byTopic[s.Kafka.Topics.Actions][0], "fingerprint"))
+	}
+	checkStates(t, s, book)
+}
 
-	// The same action records through Apache Avro for Java and fastavro.
+// outputs checks that nothing was dead-lettered and that the outputs are
+// compressed with the default codec, and returns every committed action
+// and risk event.
+func outputs(t *testing.T, s *faults.Stack) (actions, risk []*kgo.Record) {
+	t.Helper()
+	if dl := testkit.Consume(t, s.Kafka.Brokers, s.Kafka.Topics.DLQ, 1<<30, 3*time.Second); len(dl) > 0 {
+		for _, r := range dl[:min(len(dl), 5)] {
+			d, err := s.Codec.DecodeDeadLetter(context.Background(), r.Value)
+			t.Errorf("dead letter: code %s reason %q (%v)", d.Code, d.Reason, err)
+		}
+		t.Fatalf("%d records of the Python producers were dead-lettered; every one must be accepted", len(dl))
+	}
+	actions = testkit.Consume(t, s.Kafka.Brokers, s.Kafka.Topics.Actions, 1<<30, 5*time.Second)
+	risk = testkit.Consume(t, s.Kafka.Brokers, s.Kafka.Topics.Risk, 1<<30, 3*time.Second)
+	codecs := map[uint8]int{}
+	for _, r := range append(slices.Clone(actions), risk...) {
+		codecs[r.Attrs.CompressionType()]++
+	}
+	// kafka.compression's default, gzip, a codec kafkajs reads without a
+	// plugin; franz-go sends a batch that gzip would not shrink as is (0).
+	t.Logf("%d actions and %d risk events; records by batch codec: %v", len(actions), len(risk), codecs)
+	if len(codecs) > codecs[0]+codecs[1] || codecs[1] == 0 {
+		t.Errorf("records by batch codec %v: want gzip (1), or none (0) for a batch too small to shrink", codecs)
+	}
+	return actions, risk
+}
+
+// otherDecoders: Apache Avro for Java and fastavro decode the same
+// single-object action records as avsc, computing the same fingerprint.
+func otherDecoders(t *testing.T, cl clients, actions []*kgo.Record, jsActions []map[string]any, fp string) {
+	t.Helper()
 	files := writeValues(t, actions)
+	schema := filepath.Join(schemaDir, "dunning_action.avsc")
 	javaOut, javaErr := cl.java(t, "dunning_action.avsc", files...)
-	pyOut, pyErr := cl.py(t, nil, "decode.py", append([]string{filepath.Join(schemaDir, "dunning_action.avsc")}, files...)...)
-	fp := str(byTopic[s.Kafka.Topics.Actions][0], "fingerprint")
+	pyOut, pyErr := cl.py(t, nil, "decode.py", append([]string{schema}, files...)...)
 	for name, e := range map[string]string{"Decode.java": javaErr, "decode.py": pyErr} {
 		if !strings.Contains(e, "fingerprint "+fp) {
 			t.Errorf("%s computed another fingerprint than avsc's %s: %s", name, fp, e)
@@ -178,7 +227,6 @@ func TestIndependentClients(t *testing.T) {
 			t.Errorf("%s decoded the actions differently from avsc:\n%s\navsc:\n%v", name, tail(out, 5), jsActions[:min(len(jsActions), 3)])
 		}
 	}
-	checkStates(t, s, book)
 }
 
 // checkPlacement: the default producer put every keyed record where

@@ -2,7 +2,10 @@
 // (readUncommitted: false), values decoded by avsc from nothing but schemas/*.avsc.
 // Every value must be Avro single-object encoded (0xC3 0x01, 8-byte little-endian
 // CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, Avro binary): the
-// fingerprint is computed here from the .avsc and checked on every record.
+// fingerprint is computed here from the .avsc and checked on every record. With
+// REGISTRY_URL set, Confluent-framed values (0x00, 4-byte schema id, Avro binary)
+// are read too: the id's schema is fetched from the registry and must have the
+// .avsc's fingerprint.
 // Prints one JSON line per record: {topic, partition, offset, key, fingerprint,
 // value} (decimals as decimal strings, timestamps as epoch millis, dates as days).
 // Exits 0 once COUNT records were read, 1 if any record was refused (after
@@ -71,6 +74,34 @@ function reader(file) {
   return { type, header, fingerprint: '0x' + fp.toString(16).padStart(16, '0') };
 }
 
+// registrySchemas caches, per schema id, the CRC-64-AVRO fingerprint of the
+// Parsing Canonical Form of the schema the registry holds under that id.
+const registrySchemas = new Map();
+async function registryFingerprint(id) {
+  if (!registrySchemas.has(id)) {
+    const resp = await fetch(`${process.env.REGISTRY_URL}/schemas/ids/${id}`);
+    if (!resp.ok) throw new Error(`registry: schema id ${id}: HTTP ${resp.status}`);
+    const canonical = JSON.stringify(avro.Type.forSchema(JSON.parse((await resp.json()).schema)).schema());
+    registrySchemas.set(id, '0x' + crc64avro(Buffer.from(canonical, 'utf8')).toString(16).padStart(16, '0'));
+  }
+  return registrySchemas.get(id);
+}
+
+// decode returns the line fields of one value: fingerprint and value, or error.
+async function decode(r, v) {
+  if (v && v.length >= 5 && v[0] === 0 && process.env.REGISTRY_URL) {
+    const id = v.readUInt32BE(1);
+    const fp = await registryFingerprint(id);
+    if (fp !== r.fingerprint) return { error: `schema id ${id} has fingerprint ${fp}, the .avsc ${r.fingerprint}` };
+    return { schema_id: id, fingerprint: fp, value: r.type.fromBuffer(v.subarray(5)) };
+  }
+  if (!v || v.length < 10 || !v.subarray(0, 10).equals(r.header)) {
+    const at = v && v.length >= 10 ? '0x' + v.readBigUInt64LE(2).toString(16).padStart(16, '0') : 'none';
+    return { error: `not single-object encoded with ${r.fingerprint} (fingerprint ${at})` };
+  }
+  return { fingerprint: r.fingerprint, value: r.type.fromBuffer(v.subarray(10)) };
+}
+
 async function main() {
   const [schemaDir, brokers, count, timeoutMs, ...specs] = process.argv.slice(2);
   if (!specs.length) {
@@ -108,17 +139,9 @@ async function main() {
   await consumer.subscribe({ topics: Object.keys(readers), fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
-      const r = readers[topic];
-      const v = message.value;
       const line = { topic, partition, offset: message.offset, key: message.key && message.key.toString() };
-      if (!v || v.length < 10 || !v.subarray(0, 10).equals(r.header)) {
-        refused++;
-        const at = v && v.length >= 10 ? '0x' + v.readBigUInt64LE(2).toString(16).padStart(16, '0') : 'none';
-        line.error = `not single-object encoded with ${r.fingerprint} (fingerprint ${at})`;
-      } else {
-        line.fingerprint = r.fingerprint;
-        line.value = r.type.fromBuffer(v.subarray(10));
-      }
+      Object.assign(line, await decode(readers[topic], message.value));
+      if (line.error) refused++;
       console.log(JSON.stringify(line));
       if (++got === want) done();
     },
