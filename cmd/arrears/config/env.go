@@ -38,7 +38,7 @@ func ApplyEnv(cfg *Config, environ []string) error {
 }
 
 // EnvNames lists every variable arrears reads: EnvConfigFile and one per
-// config field, as ApplyEnv names them.
+// config field, as ApplyEnv names them, and NAME_FILE for each secret.
 func EnvNames() map[string]bool {
 	names := map[string]bool{EnvConfigFile: true}
 	var c Config
@@ -46,6 +46,9 @@ func EnvNames() map[string]bool {
 		names[name] = true
 		return nil
 	})
+	for _, name := range SecretFileNames() {
+		names[name] = true
+	}
 	return names
 }
 

@@ -38,6 +38,9 @@ func Read(path string, environ []string) (Config, error) {
 	if err := ApplyEnv(&cfg, environ); err != nil {
 		return cfg, err
 	}
+	if err := applySecretFiles(&cfg, environ); err != nil {
+		return cfg, err
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("invalid config: %w", err)
 	}
