@@ -13,6 +13,9 @@
 //     Config (cmd/arrears/config) and pass its Validate, and every ARREARS_*
 //     variable the files set names a config field;
 //   - the Dockerfile is read for its stages, its user and its entrypoint.
+//   - the Prometheus alert rules of alerts/ (alerts_test.go) name only
+//     registered metrics, each has a runbook section in docs/operations.md
+//     and promtool unit tests, and promtool checks and tests them.
 package deploy
 
 import (
