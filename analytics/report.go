@@ -149,12 +149,9 @@ func reportNames() []string {
 // DSO and CEI read the receivables snapshot when fresh builds cover the
 // dates (snapshot.go), with the same answer as the reference query.
 func Report(ctx context.Context, c *Conn, name string, opts ReportOptions) (*Table, error) {
-	q := snapshotReportSQL(ctx, c, name, opts)
-	if q == "" {
-		var err error
-		if q, err = ReportSQL(c.Database, name, opts); err != nil {
-			return nil, err
-		}
+	q, _, err := ReportQuery(ctx, c, name, opts)
+	if err != nil {
+		return nil, err
 	}
 	return runReport(ctx, c, name, q)
 }

@@ -92,6 +92,16 @@ GROUP BY segment, currency
 ORDER BY segment, currency`
 }
 
+// ReportQuery is the SQL Report runs for name and opts now: the fast path
+// when fresh snapshot builds cover it (fast true), else ReportSQL's.
+func ReportQuery(ctx context.Context, c *Conn, name string, opts ReportOptions) (q string, fast bool, err error) {
+	if q = snapshotReportSQL(ctx, c, name, opts); q != "" {
+		return q, true, nil
+	}
+	q, err = ReportSQL(c.Database, name, opts)
+	return q, false, err
+}
+
 // snapshotReportSQL is the fast SQL of report name with opts when fresh
 // builds cover it, else "" (run the reference query, also when the builds
 // cannot be read). It reads snapshot_builds (one small query) only for the

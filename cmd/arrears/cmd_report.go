@@ -13,8 +13,9 @@ import (
 )
 
 // cmdReport: `arrears report NAME [-as-of YYYY-MM-DD] [-segment S]
-// [-account A] [-days N] [-format table|csv|json] [-sql]`, or
-// `arrears report list`.
+// [-account A] [-days N] [-format table|csv|json] [-sql|-fast-sql]`,
+// `arrears report snapshot -as-of YYYY-MM-DD` (build the receivables
+// snapshot of that day, docs/analytics.md), or `arrears report list`.
 func cmdReport(ctx context.Context, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") || args[0] == "list" {
 		fmt.Println("reports (arrears report NAME -as-of YYYY-MM-DD [flags]):")
@@ -39,6 +40,7 @@ func cmdReport(ctx context.Context, args []string) error {
 	fs.IntVar(&o.Limit, "limit", 0, "timeline history rows (default 200)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	onlySQL := fs.Bool("sql", false, "print the SQL instead of running it")
+	fastSQL := fs.Bool("fast-sql", false, "print the SQL the report runs now (the receivables snapshot's when a fresh build covers the date)")
 	cfg, err := config.Load(fs, args[1:])
 	if err != nil {
 		return err
@@ -59,6 +61,22 @@ func cmdReport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
+	switch {
+	case name == "snapshot":
+		b, err := analytics.BuildSnapshot(ctx, conn, o.AsOf)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("receivables snapshot %s: build %d, %d rows\n", b.AsOf.Format(time.DateOnly), b.Build, b.Rows)
+		return nil
+	case *fastSQL:
+		q, fast, err := analytics.ReportQuery(ctx, conn, name, o)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("-- fast path: %v\n%s\n", fast, q)
+		return nil
+	}
 	t, err := analytics.Report(ctx, conn, name, o)
 	if err != nil {
 		return err

@@ -48,6 +48,14 @@ type Config struct {
 	// from the top-level dlq.max_payload_bytes, not from the sink section
 	// (default event.DefaultMaxDeadLetterPayload).
 	DLQMaxPayload int `yaml:"-"`
+	// StatusDedupAccounts is how many accounts the sink remembers the last
+	// landed account_status row of, to skip status records that repeat it
+	// (statusdedup.go; about 60 bytes an account); 0 lands every status
+	// record (default 200000).
+	StatusDedupAccounts int `yaml:"status_dedup_accounts"`
+	// Snapshot maintains the receivables snapshot the aging, DSO and CEI
+	// reports read (snapshot.go).
+	Snapshot SnapshotConfig `yaml:"snapshot"`
 }
 
 // Defaults returns the documented defaults.
@@ -65,6 +73,9 @@ func Defaults() Config {
 		FetchMaxBytes:   16 << 20,
 		StallTimeout:    60 * time.Second,
 		DLQMaxPayload:   event.DefaultMaxDeadLetterPayload,
+
+		StatusDedupAccounts: 200000,
+		Snapshot:            DefaultSnapshotConfig(),
 	}
 }
 
@@ -99,6 +110,10 @@ func (c Config) Validate() error {
 	if c.DLQMaxPayload < 1 {
 		errs = append(errs, fmt.Errorf("dlq.max_payload_bytes: %d must be >= 1", c.DLQMaxPayload))
 	}
+	if c.StatusDedupAccounts < 0 {
+		errs = append(errs, fmt.Errorf("sink.status_dedup_accounts: %d must be >= 0", c.StatusDedupAccounts))
+	}
+	errs = append(errs, c.Snapshot.validate()...)
 	if err := c.ClickHouse.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -85,10 +85,13 @@ type decoder struct {
 	codec     *schemas.Codec
 	kinds     map[string]topicKind
 	keepTicks bool
+	status    *statusDedup // nil: every status record lands its row
 }
 
 // rows decodes rec. A record of a topic the sink does not consume, a tombstone (nil value, e.g. on the compacted status
-// topic) and, unless keepTicks, a ClockTick give no rows. Errors are the
+// topic) and, unless keepTicks, a ClockTick give no rows; a status record
+// whose analyst-visible columns repeat the account's last landed row gives
+// its risk-features row only (statusdedup.go). Errors are the
 // codec's: schemas.Transient ones may succeed on retry, others are the
 // record's fault.
 func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]analytics.Row, error) {
@@ -120,7 +123,10 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		if err != nil {
 			return nil, fmt.Errorf("decode account status: %w", err)
 		}
-		rows := []analytics.Row{analytics.StatusRow(&s, src, now)}
+		var rows []analytics.Row
+		if sr := analytics.StatusRow(&s, src, now); d.status.land(s.Account, sr) {
+			rows = append(rows, sr)
+		}
 		// the risk features at the record's time, from the state it
 		// carries; a state this build cannot read costs the feature row
 		// only, never the status row

@@ -10,8 +10,6 @@ import (
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
-	"github.com/arrears/arrears/processor/kafkax"
-	"github.com/arrears/arrears/schemas"
 )
 
 // TestStatusRowsCarryRiskFeatures: a status record with the account's state
@@ -19,12 +17,7 @@ import (
 // of that state at the record's time; one without a readable state gives
 // the status row only.
 func TestStatusRowsCarryRiskFeatures(t *testing.T) {
-	codec, err := schemas.New(schemas.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	topics := kafkax.Defaults().Topics
-	dec := NewDecoder(codec, topics, false)
+	codec, topics, dec := testDecoder(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	st := &core.State{}
@@ -70,6 +63,7 @@ func TestStatusRowsCarryRiskFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	dec = NewDecoder(codec, topics, false) // a fresh one: this status repeats the last landed one
 	if rows, err := dec.Rows(ctx, &kgo.Record{Topic: topics.Status, Value: v}, at); err != nil || len(rows) != 1 {
 		t.Fatalf("unreadable state: %d rows, %v; want the status row only", len(rows), err)
 	}

@@ -21,6 +21,9 @@ type Metrics struct {
 	Lag             *prometheus.GaugeVec     // topic: records behind the high watermark
 	Paused          prometheus.Gauge         // 1 while fetching is paused on a failing insert
 	CommitSeconds   prometheus.Histogram
+	StatusSkipped   prometheus.Counter     // status records whose row repeated the account's last one
+	SnapshotBuilds  *prometheus.CounterVec // result: ok, error (receivables snapshot builds)
+	SnapshotSeconds prometheus.Histogram   // duration of successful snapshot builds
 
 	// stalled is the sink's Stalled, read by the arrears_sink_stalled gauge
 	// (0 until a sink sets it).
@@ -63,6 +66,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		CommitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
 			Name: "commit_seconds", Help: "Latency of offset commits after a flush.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		StatusSkipped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "status_rows_skipped_total", Help: "Status records not landed in account_status: every analyst-visible column equal to the account's last landed row."}),
+		SnapshotBuilds: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "snapshot_builds_total", Help: "Receivables snapshot builds, by result (ok, error)."}, []string{"result"}),
+		SnapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
+			Name: "snapshot_build_seconds", Help: "Duration of successful receivables snapshot builds.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}),
 	}
 	stalled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
 		Name: "stalled", Help: "1 while records have waited longer than sink.stall_timeout without a committed flush."},
@@ -73,6 +83,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			return 0
 		})
 	reg.MustRegister(m.RowsInserted, m.BatchesInserted, m.InsertSeconds, m.Retries, m.DeadLettered, m.NoSource, m.Consumed,
-		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds, stalled)
+		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds, m.StatusSkipped, m.SnapshotBuilds, m.SnapshotSeconds, stalled)
 	return m
 }

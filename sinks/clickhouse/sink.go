@@ -34,8 +34,9 @@ type Sink struct {
 	// as Unix nanoseconds; 0 while nothing waits. Stalled reads it.
 	waitingSince atomic.Int64
 
-	buf buffer
-	lag map[string]map[int32]int64
+	buf  buffer
+	lag  map[string]map[int32]int64
+	snap *snapshotKeeper // nil: the sink builds no receivables snapshot
 }
 
 // buffer is one flush worth of polled records and their rows.
@@ -46,6 +47,9 @@ type buffer struct {
 	last    map[string]map[int32]*kgo.Record // highest record per partition, to commit
 	dead    []deadRecord                     // undecodable records to dead-letter before the commit
 	firstAt time.Time
+	// factLo and factHi span the event times of the buffered rows the
+	// receivables snapshot reads (zero: none).
+	factLo, factHi time.Time
 }
 
 // deadRecord is a record to dead-letter: why (code, err) and the
@@ -87,12 +91,19 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 	}
 	m := NewMetrics(reg)
 	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, codec: codec, m: m, log: log,
-		dec: decoder{codec: codec, kinds: topicKinds(kcfg.Topics), keepTicks: cfg.KeepClockTicks},
+		dec: decoder{codec: codec, kinds: topicKinds(kcfg.Topics), keepTicks: cfg.KeepClockTicks,
+			status: newStatusDedup(cfg.StatusDedupAccounts)},
 		lag: map[string]map[int32]int64{}}
+	if s.dec.status != nil {
+		s.dec.status.skipped = m.StatusSkipped
+	}
 	topics := s.dec.topics()
 	stalled := s.Stalled
 	m.stalled.Store(&stalled)
 	s.ins = &inserter{conn: conn, cfg: cfg, m: m, log: log, paused: s.setPaused}
+	if cfg.Snapshot.Enabled {
+		s.snap = &snapshotKeeper{cfg: cfg.Snapshot, conn: conn, m: m, log: log, wake: make(chan struct{}, 1)}
+	}
 	opts := append(kcfg.ClientOpts(),
 		kgo.ConsumerGroup(cfg.GroupID),
 		kgo.ConsumeTopics(topics...),
@@ -101,11 +112,17 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
+			s.dec.status.Reset() // another sink may have landed status rows of these partitions
 			s.ready.Store(true)
 			log.Info("partitions assigned", "partitions", a)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
+			s.dec.status.Reset()
 			log.Info("partitions revoked", "partitions", r)
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) {
+			s.dec.status.Reset()
+			log.Info("partitions lost", "partitions", l)
 		}),
 	)
 	if s.cl, err = kgo.NewClient(opts...); err != nil {
@@ -146,6 +163,11 @@ func (s *Sink) Close() {
 // -> dead-letter -> commit, until ctx ends; then a final flush and commit
 // bounded by ShutdownTimeout.
 func (s *Sink) Run(ctx context.Context) error {
+	if s.snap != nil {
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go s.snap.loop(sctx)
+	}
 	for {
 		if ctx.Err() != nil {
 			return s.shutdown()
@@ -259,6 +281,7 @@ func (s *Sink) addRecord(ctx context.Context, rec *kgo.Record, now time.Time) er
 	for _, r := range rows {
 		s.buf.rows[r.Table] = append(s.buf.rows[r.Table], pendingRow{values: r.Values, rec: rec})
 		s.buf.nrows++
+		factSpan(&s.buf.factLo, &s.buf.factHi, r)
 	}
 	return nil
 }
@@ -284,6 +307,12 @@ func (s *Sink) flush(ctx context.Context) error {
 		}
 		// Inserted: a retry of this flush (after a later table fails) must not send them again.
 		delete(s.buf.rows, t)
+	}
+	if err := s.markStale(ctx, s.buf.factLo); err != nil {
+		return err
+	}
+	if s.snap != nil {
+		s.snap.landed(s.buf.factLo, s.buf.factHi)
 	}
 	for _, d := range s.buf.dead {
 		if err := s.deadLetter(ctx, d, "decode"); err != nil {

@@ -19,9 +19,12 @@ import (
 // the sink does.
 type Decoder struct{ d decoder }
 
-// NewDecoder decodes the records of the topics the sink consumes (Topics).
+// NewDecoder decodes the records of the topics the sink consumes (Topics),
+// skipping repeated status rows as a sink with the default
+// status_dedup_accounts does.
 func NewDecoder(codec *schemas.Codec, t kafkax.Topics, keepTicks bool) *Decoder {
-	return &Decoder{decoder{codec: codec, kinds: topicKinds(t), keepTicks: keepTicks}}
+	return &Decoder{decoder{codec: codec, kinds: topicKinds(t), keepTicks: keepTicks,
+		status: newStatusDedup(Defaults().StatusDedupAccounts)}}
 }
 
 // Topics lists the topics the sink consumes: the accepted-events topic and
