@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,63 +11,6 @@ import (
 
 	"github.com/arrears/arrears/processor"
 )
-
-// Config is how arrears reaches Redis.
-type Config struct {
-	// Addrs are host:port addresses (default ["127.0.0.1:6379"]). With more
-	// than one address, or Cluster set, a Redis Cluster client is used.
-	Addrs []string `yaml:"addrs"`
-	// Cluster forces the cluster client even with one seed address.
-	Cluster bool `yaml:"cluster"`
-	// Password for AUTH; prefer the ARREARS_REDIS_PASSWORD environment variable.
-	Password string `yaml:"password"`
-	// DB is the database number (standalone only, default 0).
-	DB int `yaml:"db"`
-	// Prefix starts every key (default "arrears").
-	Prefix string `yaml:"prefix"`
-	// Timeout bounds each command (default 5s).
-	Timeout time.Duration `yaml:"timeout"`
-}
-
-// Defaults returns the documented defaults.
-func Defaults() Config {
-	return Config{Addrs: []string{"127.0.0.1:6379"}, Prefix: "arrears", Timeout: 5 * time.Second}
-}
-
-// Validate names the bad field.
-func (c Config) Validate() error {
-	var errs []error
-	if len(c.Addrs) == 0 {
-		errs = append(errs, errors.New("redis.addrs: at least one address is required"))
-	}
-	for i, a := range c.Addrs {
-		if !strings.Contains(a, ":") {
-			errs = append(errs, fmt.Errorf("redis.addrs[%d]: %q is not host:port", i, a))
-		}
-	}
-	if c.Prefix == "" || strings.ContainsAny(c.Prefix, "{} ") {
-		errs = append(errs, fmt.Errorf("redis.prefix: %q must be non-empty without braces or spaces", c.Prefix))
-	}
-	if c.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("redis.timeout: %s must be > 0", c.Timeout))
-	}
-	if c.DB != 0 && (c.Cluster || len(c.Addrs) > 1) {
-		errs = append(errs, errors.New("redis.db: must be 0 with Redis Cluster"))
-	}
-	return errors.Join(errs...)
-}
-
-// NewClient opens a standalone or cluster client.
-func NewClient(c Config) redis.UniversalClient {
-	if c.Cluster || len(c.Addrs) > 1 {
-		return redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: c.Addrs, Password: c.Password, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
-		})
-	}
-	return redis.NewClient(&redis.Options{
-		Addr: c.Addrs[0], Password: c.Password, DB: c.DB, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
-	})
-}
 
 // Store implements processor.Store on Redis.
 type Store struct {

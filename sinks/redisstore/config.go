@@ -1,0 +1,106 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/arrears/arrears/tlsconf"
+)
+
+// Config is how arrears reaches Redis.
+type Config struct {
+	// Addrs are host:port addresses (default ["127.0.0.1:6379"]). With more
+	// than one address, or Cluster set, a Redis Cluster client is used.
+	Addrs []string `yaml:"addrs"`
+	// Cluster forces the cluster client even with one seed address.
+	Cluster bool `yaml:"cluster"`
+	// Username is the ACL user (Redis 6+; default empty: the "default"
+	// user). docs/security.md gives the ACL rule arrears needs.
+	Username string `yaml:"username"`
+	// Password for AUTH; set it with ARREARS_REDIS_PASSWORD or
+	// ARREARS_REDIS_PASSWORD_FILE, never a flag. It is never logged.
+	Password string `yaml:"password"`
+	// TLS connects with TLS (Redis's tls-port), verifying the server
+	// against tls.ca_file (default off).
+	TLS tlsconf.Config `yaml:"tls"`
+	// DB is the database number (standalone only, default 0).
+	DB int `yaml:"db"`
+	// Prefix starts every key (default "arrears"); keys are
+	// PREFIX:{pN}:meta|acct|timers, so an ACL user needs ~PREFIX:*.
+	Prefix string `yaml:"prefix"`
+	// Timeout bounds each command (default 5s).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Defaults returns the documented defaults.
+func Defaults() Config {
+	return Config{Addrs: []string{"127.0.0.1:6379"}, Prefix: "arrears", Timeout: 5 * time.Second}
+}
+
+// Validate names the bad field.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Addrs) == 0 {
+		errs = append(errs, errors.New("redis.addrs: at least one address is required"))
+	}
+	for i, a := range c.Addrs {
+		if !strings.Contains(a, ":") {
+			errs = append(errs, fmt.Errorf("redis.addrs[%d]: %q is not host:port", i, a))
+		}
+	}
+	if c.Prefix == "" || strings.ContainsAny(c.Prefix, "{} ") {
+		errs = append(errs, fmt.Errorf("redis.prefix: %q must be non-empty without braces or spaces", c.Prefix))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("redis.timeout: %s must be > 0", c.Timeout))
+	}
+	if c.DB != 0 && (c.Cluster || len(c.Addrs) > 1) {
+		errs = append(errs, errors.New("redis.db: must be 0 with Redis Cluster"))
+	}
+	if c.Username != "" && c.Password == "" {
+		errs = append(errs, errors.New("redis.password: required with redis.username (ARREARS_REDIS_PASSWORD or ARREARS_REDIS_PASSWORD_FILE)"))
+	}
+	errs = append(errs, c.TLS.Validate("redis.tls"))
+	return errors.Join(errs...)
+}
+
+// LogValue keeps the password out of logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Any("addrs", c.Addrs),
+		slog.Bool("cluster", c.Cluster),
+		slog.String("username", c.Username),
+		slog.Bool("password_set", c.Password != ""),
+		slog.Bool("tls", c.TLS.Enabled),
+		slog.String("prefix", c.Prefix),
+	)
+}
+
+// NewClient opens a standalone or cluster client. When the TLS files cannot
+// be used the client is still returned, and every command fails with that
+// error (the first Ping says why: callers ping before use).
+func NewClient(c Config) redis.UniversalClient {
+	tc, err := c.TLS.Client()
+	var dial func(context.Context, string, string) (net.Conn, error)
+	if err != nil {
+		err = fmt.Errorf("redis.tls: %w", err)
+		dial = func(context.Context, string, string) (net.Conn, error) { return nil, err }
+	}
+	if c.Cluster || len(c.Addrs) > 1 {
+		return redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: c.Addrs, Username: c.Username, Password: c.Password, TLSConfig: tc, Dialer: dial,
+			ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
+		})
+	}
+	return redis.NewClient(&redis.Options{
+		Addr: c.Addrs[0], Username: c.Username, Password: c.Password, TLSConfig: tc, Dialer: dial,
+		DB: c.DB, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
+	})
+}
