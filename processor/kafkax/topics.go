@@ -11,20 +11,21 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ClientOpts are the options every arrears client starts from; a client
-// that produces compresses its batches with kafka.compression (the default,
-// gzip, when the field is empty, as in a Config built without Defaults).
+// ClientOpts are the options every arrears client starts from: brokers,
+// kafka.tls and kafka.sasl; a client that produces compresses its batches
+// with kafka.compression (the default, gzip, when the field is empty, as in
+// a Config built without Defaults).
 func (c Config) ClientOpts() []kgo.Opt {
 	codec := codecs[c.Compression]
 	if codec == nil {
 		codec = codecs[Defaults().Compression]
 	}
-	return []kgo.Opt{
+	return append([]kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ClientID(c.ClientID),
 		kgo.DialTimeout(c.DialTimeout),
 		kgo.ProducerBatchCompression(codec()),
-	}
+	}, c.securityOpts()...)
 }
 
 // topicConfigs returns per-topic configs: the status topic is compacted (it is
@@ -72,12 +73,14 @@ func CheckTopics(ctx context.Context, adm *kadm.Client, c Config) (int, error) {
 	all := append(c.Topics.Inputs(), c.Topics.Outputs()...)
 	md, err := adm.ListTopics(ctx, all...)
 	if err != nil {
-		return 0, fmt.Errorf("list topics: %w", err)
+		return 0, c.Explain(fmt.Errorf("list topics: %w", err))
+	}
+	if err := c.denied(md, all); err != nil {
+		return 0, err
 	}
 	var missing []string
 	for _, t := range all {
-		d, ok := md[t]
-		if !ok || d.Err != nil {
+		if d, ok := md[t]; !ok || d.Err != nil {
 			missing = append(missing, t)
 		}
 	}

@@ -15,6 +15,7 @@ func (c *Config) secrets() map[string]*string {
 		"ARREARS_REDIS_PASSWORD":          &c.Redis.Password,
 		"ARREARS_CODEC_REGISTRY_PASSWORD": &c.Codec.RegistryPassword,
 		"ARREARS_CLICKHOUSE_PASSWORD":     &c.ClickHouse.Password,
+		"ARREARS_KAFKA_SASL_PASSWORD":     &c.Kafka.SASL.Password,
 	}
 }
 
