@@ -11,6 +11,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // Config is how arrears reaches ClickHouse (native protocol only: the HTTP
@@ -35,6 +37,9 @@ type Config struct {
 	MaxOpenConns int `yaml:"max_open_conns"`
 	// Compression enables LZ4 on the wire (default true).
 	Compression bool `yaml:"compression"`
+	// TLS connects to the server's secure native port (tcp_port_secure,
+	// usually 9440) verifying it against tls.ca_file (default off).
+	TLS tlsconf.Config `yaml:"tls"`
 }
 
 // Defaults returns the documented defaults.
@@ -78,6 +83,7 @@ func (c Config) Validate() error {
 	if c.MaxOpenConns < 1 {
 		errs = append(errs, fmt.Errorf("clickhouse.max_open_conns: %d must be >= 1", c.MaxOpenConns))
 	}
+	errs = append(errs, c.TLS.Validate("clickhouse.tls"))
 	return errors.Join(errs...)
 }
 
@@ -88,6 +94,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("database", c.Database),
 		slog.String("username", c.Username),
 		slog.Bool("password_set", c.Password != ""),
+		slog.Bool("tls", c.TLS.Enabled),
 	)
 }
 
@@ -117,6 +124,11 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	if cfg.Compression {
 		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 	}
+	tc, err := cfg.TLS.Client()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse.tls: %w", err)
+	}
+	opts.TLS = tc
 	conn, err := clickhouse.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %v: %w", cfg.Addrs, err)
