@@ -74,10 +74,25 @@ type Config struct {
 	// under Kafka's default 1 MB record limit). An event that would make
 	// its account's status larger is dead-lettered (STATUS_TOO_LARGE).
 	MaxStatusBytes int `yaml:"max_status_bytes"`
+	// Misrouted is what happens to an input record that is not on the
+	// partition Kafka's default partitioner (murmur2 of the key, as the
+	// Java client and franz-go compute it) gives its key, as a producer
+	// with another partitioner (librdkafka's default CRC32) writes it:
+	// "forward" (default) copies it, in the same transaction, to the
+	// partition that owns its key and does not apply it where it landed;
+	// "dead-letter" dead-letters it (MISROUTED). docs/processing.md
+	// "Producers and partitioning".
+	Misrouted string `yaml:"misrouted"`
 	// DLQMaxPayload is how much of a rejected value a dead letter copies
 	// (set from dlq.max_payload_bytes; default event.DefaultMaxDeadLetterPayload).
 	DLQMaxPayload int `yaml:"-"`
 }
+
+// What processor.misrouted does with a misrouted record.
+const (
+	MisroutedForward    = "forward"
+	MisroutedDeadLetter = "dead-letter"
+)
 
 // Time modes.
 const (
@@ -107,6 +122,7 @@ func Defaults() Config {
 		StallTimeout:       60 * time.Second,
 		RetryMax:           10 * time.Second,
 		MaxStatusBytes:     900_000,
+		Misrouted:          MisroutedForward,
 		DLQMaxPayload:      event.DefaultMaxDeadLetterPayload,
 	}
 }
@@ -161,6 +177,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxStatusBytes < 4096 {
 		errs = append(errs, fmt.Errorf("processor.max_status_bytes: %d must be >= 4096", c.MaxStatusBytes))
+	}
+	if c.Misrouted != MisroutedForward && c.Misrouted != MisroutedDeadLetter {
+		errs = append(errs, fmt.Errorf("processor.misrouted: %q is not forward or dead-letter", c.Misrouted))
 	}
 	if c.DLQMaxPayload < 0 {
 		errs = append(errs, fmt.Errorf("dlq.max_payload_bytes: %d must be >= 0", c.DLQMaxPayload))

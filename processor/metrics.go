@@ -26,6 +26,7 @@ type metrics struct {
 	sessionRestarts  prometheus.Counter
 	changelogSkipped prometheus.Counter
 	wakeBacklog      prometheus.Counter
+	misrouted        *prometheus.CounterVec
 }
 
 // NewMetrics registers the processor's collectors on reg.
@@ -86,6 +87,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		changelogSkipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_changelog_skipped_total", Help: "Changelog records restore could not read (not written by arrears) and skipped.",
 		}),
+		misrouted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arrears_processor_misrouted_total", Help: "Input records not on their key's murmur2 partition, by action: forward (copied to the owning partition), dead_letter, skip (a copy another consumer group forwarded).",
+		}, []string{"action"}),
 		wakeBacklog: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_wake_backlog_total", Help: "Partition batches that left timer wake-ups due for the next transaction (processor.max_wakes_per_txn).",
 		}),
@@ -96,7 +100,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.events, m.actions, m.deadLetters, m.lag, m.batchRecords, m.batchSeconds,
 			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures,
-			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped, m.wakeBacklog)
+			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped, m.wakeBacklog, m.misrouted)
 	}
 	return &Metrics{m: m}
 }

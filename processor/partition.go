@@ -27,6 +27,7 @@ type deps struct {
 	m     *metrics
 	log   *slog.Logger
 	now   func() time.Time // wall clock, for the live-time guard
+	route *router          // the input partition count (misroute.go)
 }
 
 // partition is the state of one owned input partition. Only the goroutine
@@ -120,6 +121,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
 	pt.wakes = wakes
+	recs = dropControl(recs) // transaction markers: committed over, never applied
 
 	ins, err := pt.decode(ctx, recs)
 	if err != nil {
@@ -154,6 +156,10 @@ func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, e
 		}
 	}
 	clock := pt.clock
+	n, err := pt.d.route.partitions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range recs {
 		in := input{rec: r}
 		ev, err := pt.d.codec.DecodeEvent(ctx, r.Value)
@@ -163,7 +169,7 @@ func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, e
 				return nil, err // registry trouble: retry the batch, never dead-letter
 			}
 		} else {
-			err = pt.d.admit(r, &ev)
+			err = pt.d.admit(r, &ev, n)
 		}
 		in.ev, in.err = ev, err
 		if err == nil {
@@ -189,7 +195,7 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 	r := in.rec
 	pt.applied[r.Topic] = r.Offset
 	if in.err != nil {
-		pt.deadLetter(em, r, in.ev.Body, in.err)
+		pt.refuse(em, in) // forwarded, skipped or dead-lettered
 		return nil
 	}
 	ev := in.ev

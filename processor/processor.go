@@ -51,7 +51,8 @@ func New(cfg Config, kcfg kafkax.Config, store Store, codec Codec, env *core.Env
 		return nil, err
 	}
 	p := &Processor{
-		d:      &deps{cfg: cfg, kcfg: kcfg, store: store, codec: codec, env: env, m: m.m, log: log, now: time.Now},
+		d: &deps{cfg: cfg, kcfg: kcfg, store: store, codec: codec, env: env, m: m.m, log: log, now: time.Now,
+			route: newRouter(cfg, kcfg.Topics.Events, log)},
 		inputs: map[string]bool{}, parts: map[int32]*partition{}, owned: map[int32]bool{},
 	}
 	for _, t := range kcfg.Topics.Inputs() {
@@ -95,7 +96,12 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.SessionTimeout(cfg.SessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
-		kgo.RecordPartitioner(kafkax.KeyOrExplicit(topics.Status, topics.Accepted)),
+		// transaction markers come with the records, so that the offsets a
+		// transaction commits step over them (forwarded copies make the
+		// input transactional: misroute.go); the partition drops them
+		kgo.KeepControlRecords(),
+		// inputs: a misrouted record is forwarded to the partition set on it
+		kgo.RecordPartitioner(kafkax.KeyOrExplicit(append(topics.Inputs(), topics.Status, topics.Accepted)...)),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsAssigned(p.assigned),
@@ -126,7 +132,8 @@ func (p *Processor) dropAll() {
 	p.joined = false
 }
 
-func (p *Processor) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+func (p *Processor) assigned(_ context.Context, cl *kgo.Client, m map[string][]int32) {
+	p.d.route.assigned(cl) // every rebalance: read the partition count again
 	p.mu.Lock()
 	for _, id := range m[p.d.kcfg.Topics.Events] {
 		p.owned[id] = true
