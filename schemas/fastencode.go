@@ -178,6 +178,7 @@ func writeStatus(w *avroWriter, s *event.AccountStatus) {
 	w.long(s.SourceOffset)
 	w.bytes(s.State)
 	w.int(s.UnknownInvoiceRefs)
+	w.str(s.CollectionsStatus)
 }
 
 func writeGL(w *avroWriter, g *event.GLEntry) {

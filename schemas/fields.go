@@ -97,6 +97,15 @@ func (f *fields) str(name string) string {
 	return f.asString(name, v, ok)
 }
 
+// strOr reads a string field with a schema default.
+func (f *fields) strOr(name, def string) string {
+	v, ok := f.optional(name)
+	if !ok {
+		return def
+	}
+	return f.asString(name, v, ok)
+}
+
 func (f *fields) optStr(name string) string {
 	v, ok := f.optional(name)
 	return f.asString(name, v, ok)

@@ -33,32 +33,37 @@ func TestPreviousSchemasDecode(t *testing.T) {
 		t.Fatalf("decoded %+v, want %+v", got, want)
 	}
 
-	// A status as the previous schema wrote it: the current encoding
-	// without the appended field, under the previous fingerprint.
-	var prev *schema
+	// A status as each previous schema wrote it: the current encoding
+	// without the fields appended since (unknown_invoice_refs 0 and
+	// collections_status "" are one byte each), under that schema's
+	// fingerprint; the missing fields take their defaults.
+	var prev []*schema
 	for _, s := range historicSchemas {
 		if s.name == StatusSchema {
-			prev = s
+			prev = append(prev, s)
 		}
 	}
-	if prev == nil {
-		t.Fatal("no previous status schema")
+	if len(prev) != 2 {
+		t.Fatalf("%d previous status schemas, want 2", len(prev))
 	}
 	st := sampleStatus()
-	st.UnknownInvoiceRefs = 0
+	st.UnknownInvoiceRefs, st.CollectionsStatus = 0, ""
 	cur, err := c.EncodeStatus(ctx, "ar.account.status", st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := append([]byte(nil), cur[:len(cur)-1]...)       // int 0 is one byte
-	for _, fp := range []uint64{prev.fp, prev.legacy} { // the spec's, and goavro's (before the transition)
-		binary.LittleEndian.PutUint64(b[2:10], fp)
-		s, err := c.DecodeStatus(ctx, b)
-		if err != nil {
-			t.Fatalf("status of the previous schema, fingerprint %#016x: %v", fp, err)
-		}
-		if !reflect.DeepEqual(&s, st) {
-			t.Fatalf("decoded %+v, want %+v", s, *st)
+	st.CollectionsStatus = "NONE"
+	for i, p := range prev { // history/account_status.1 lacks both fields, .2 the last one
+		b := append([]byte(nil), cur[:len(cur)-(len(prev)-i)]...)
+		for _, fp := range []uint64{p.fp, p.legacy} { // the spec's, and goavro's (before the transition)
+			binary.LittleEndian.PutUint64(b[2:10], fp)
+			s, err := c.DecodeStatus(ctx, b)
+			if err != nil {
+				t.Fatalf("status of previous schema %d, fingerprint %#016x: %v", i+1, fp, err)
+			}
+			if !reflect.DeepEqual(&s, st) {
+				t.Fatalf("previous schema %d: decoded %+v, want %+v", i+1, s, *st)
+			}
 		}
 	}
 	// And the new kind round-trips with the current one.

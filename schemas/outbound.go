@@ -148,7 +148,7 @@ func statusNative(s *event.AccountStatus) map[string]any {
 		"days_past_due": s.DaysPastDue, "stage": opt(s.Stage), "service_state": opt(s.ServiceState),
 		"risk_tier": opt(s.RiskTier), "pd": s.PD, "arrangement_id": opt(s.Arrangement), "on_hold": s.OnHold,
 		"source_partition": s.SourcePartition, "source_offset": s.SourceOffset, "state": state,
-		"unknown_invoice_refs": s.UnknownInvoiceRefs,
+		"unknown_invoice_refs": s.UnknownInvoiceRefs, "collections_status": s.CollectionsStatus,
 	}
 }
 
@@ -174,6 +174,7 @@ func (c *Codec) DecodeStatus(ctx context.Context, b []byte) (event.AccountStatus
 			State:           f.bytes("state"),
 
 			UnknownInvoiceRefs: f.int32Or("unknown_invoice_refs", 0),
+			CollectionsStatus:  f.strOr("collections_status", "NONE"),
 		}
 		f.records("balances", func(_ int, r *fields) {
 			cb := event.CurrencyBalance{

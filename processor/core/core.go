@@ -259,6 +259,9 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 	if n := st.Ledger.OpenItems(); n > 0 {
 		in.Items = make([]dunning.Item, 0, n)
 	}
+	if trig.Kind == event.KindPaymentReceived && st.Dunning.IsWrittenOff() {
+		in.Unapplied = st.Ledger.Unapplied(trig.Currency)
+	}
 	st.Ledger.EachOpen(func(it ledger.Item) {
 		d := min(it.Disputed, it.Open)
 		if d > 0 {
@@ -283,11 +286,13 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 			st.Ledger.NotePromiseBroken(now)
 		}
 	}
-	for i := range dec.DebitNotes {
-		dn := dec.DebitNotes[i]
-		fee := event.Event{ID: "fee-" + dn.AdjustmentID, Time: now, Source: "arrears", Account: acct, Body: &dn}
-		if _, err := env.Rules.Apply(&st.Ledger, fee, now); err == nil {
-			out.Changed = true
+	for _, notes := range [...][]event.InvoiceAdjusted{dec.DebitNotes, dec.CreditNotes} {
+		for i := range notes {
+			n := notes[i]
+			adj := event.Event{ID: "fee-" + n.AdjustmentID, Time: now, Source: "arrears", Account: acct, Body: &n}
+			if _, err := env.Rules.Apply(&st.Ledger, adj, now); err == nil {
+				out.Changed = true
+			}
 		}
 	}
 	for _, a := range dec.Actions {
@@ -317,6 +322,7 @@ func writeOff(st *State, a event.DunningAction, now time.Time, env *Env) bool {
 			Body: &event.InvoiceAdjusted{AdjustmentID: id, InvoiceID: inv, Type: event.Credit,
 				Currency: it.Currency, Amount: it.Open, Reason: "write-off " + a.ActionID}}
 		if _, err := env.Rules.Apply(&st.Ledger, cn, now); err == nil {
+			st.Dunning = st.Dunning.NoteWriteOff(inv, it.Currency, it.Open)
 			changed = true
 		}
 	}

@@ -33,5 +33,27 @@ func (st *State) Status(now time.Time) event.AccountStatus {
 	if a := st.Dunning.Arrangement; a != nil {
 		s.Arrangement = a.ID
 	}
+	s.CollectionsStatus = st.collectionsStatus()
 	return s
+}
+
+// Collections statuses (AccountStatus.CollectionsStatus), most specific
+// first.
+const (
+	CollectionsWrittenOff    = "WRITTEN_OFF"
+	CollectionsInArrangement = "IN_ARRANGEMENT"
+	CollectionsInDunning     = "IN_DUNNING"
+	CollectionsNone          = "NONE"
+)
+
+func (st *State) collectionsStatus() string {
+	switch d := &st.Dunning; {
+	case d.IsWrittenOff():
+		return CollectionsWrittenOff
+	case d.Arrangement != nil:
+		return CollectionsInArrangement
+	case d.InEpisode:
+		return CollectionsInDunning
+	}
+	return CollectionsNone
 }

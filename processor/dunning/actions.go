@@ -15,17 +15,22 @@ import (
 // policy version, episode, stage (or a label such as "restore" or
 // "arrangement:<id>"), action index and scheduled instant.
 func actionID(account, policyVersion string, episode uint32, stage string, index int, at time.Time) string {
-	// The hashed bytes: each string length-prefixed, then episode, index
-	// and instant, all big-endian uint64 (unchanged: ids stay stable).
+	return digest([]string{account, policyVersion, stage}, uint64(episode), uint64(index), uint64(at.UnixMilli()))
+}
+
+// digest is 32 hex digits of SHA-256 over the strings, each prefixed by its
+// length, then the numbers, all big-endian uint64: the deterministic ids of
+// actions and entries (unchanged: ids stay stable).
+func digest(strs []string, nums ...uint64) string {
 	var stack [256]byte
 	b := stack[:0]
-	for _, s := range [...]string{account, policyVersion, stage} {
+	for _, s := range strs {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	b = binary.BigEndian.AppendUint64(b, uint64(episode))
-	b = binary.BigEndian.AppendUint64(b, uint64(index))
-	b = binary.BigEndian.AppendUint64(b, uint64(at.UnixMilli()))
+	for _, n := range nums {
+		b = binary.BigEndian.AppendUint64(b, n)
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }

@@ -27,6 +27,11 @@ const maxList = 4096
 // one, in minutes, seconds or milliseconds, whichever is exact (timeRef),
 // so most take two or three bytes.
 //
+// Flags bit 4 (set only on an account written off or once recovered, so
+// every other state encodes as before) appends the written-off amounts
+// (invoice, currency, amount) and the recoveries (payment, invoice,
+// currency, amount) after the next wake-up.
+//
 // Version 1 wrote the stage before the stages actioned, every stage name
 // spelled, and every instant as absolute Unix milliseconds.
 
@@ -41,6 +46,9 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if s.Arrangement != nil {
 		flags |= 2
+	}
+	if len(s.WrittenOff) > 0 || len(s.Recoveries) > 0 {
+		flags |= 4
 	}
 	w.b = append(w.b, flags, byte(s.Service))
 	w.uvarint(uint64(len(s.Actioned)))
@@ -90,7 +98,24 @@ func (s State) MarshalBinary() ([]byte, error) {
 		w.time(c)
 	}
 	w.time(s.NextWake)
+	if flags&4 != 0 {
+		w.uvarint(uint64(len(s.WrittenOff)))
+		for _, x := range s.WrittenOff {
+			w.writtenOff(x)
+		}
+		w.uvarint(uint64(len(s.Recoveries)))
+		for _, x := range s.Recoveries {
+			w.str(x.PaymentID)
+			w.writtenOff(x.WrittenOff)
+		}
+	}
 	return w.b, nil
+}
+
+func (w *writer) writtenOff(x WrittenOff) {
+	w.str(x.InvoiceID)
+	w.str(string(x.Currency))
+	w.varint(int64(x.Amount))
 }
 
 // writer appends the version-2 encoding.
@@ -216,6 +241,14 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		n.Contacts = append(n.Contacts, r.time("contact"))
 	}
 	n.NextWake = r.time("next wake")
+	if flags&4 != 0 {
+		for i, c := 0, r.count("written off"); i < c; i++ {
+			n.WrittenOff = append(n.WrittenOff, r.writtenOff())
+		}
+		for i, c := 0, r.count("recoveries"); i < c; i++ {
+			n.Recoveries = append(n.Recoveries, Recovery{PaymentID: r.Str("recovery payment"), WrittenOff: r.writtenOff()})
+		}
+	}
 	r.End()
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("decode state: %w: %w", ErrStateCorrupt, err)
@@ -233,6 +266,11 @@ type reader struct {
 }
 
 func (r *reader) count(what string) int { return r.Count(what, maxList, 1) }
+
+func (r *reader) writtenOff() WrittenOff {
+	return WrittenOff{InvoiceID: r.Str("written-off invoice"), Currency: event.Currency(r.Str("written-off currency")),
+		Amount: r.amount("written-off amount")}
+}
 
 // maxAmount bounds decoded amounts (far above what a valid state holds).
 const maxAmount = 1 << 56

@@ -85,6 +85,9 @@ func (e *evaluator) run() {
 	e.expire()
 	e.facts()
 	e.countPayment()
+	if e.writtenOff() {
+		return
+	}
 	if len(e.items) == 0 {
 		e.nothingOverdue()
 		return

@@ -23,6 +23,10 @@ type Input struct {
 	// itself decides which are past due at now in the account's time zone:
 	// an item is past due from the day after its due date.
 	Items []Item
+	// Unapplied is the account's unapplied credit in the Trigger's
+	// currency after a PaymentReceived: what the payment may recover of a
+	// write-off (writtenoff.go).
+	Unapplied event.Amount
 	// Disputed is the amount under dispute per currency. With nothing
 	// overdue but something disputed the episode pauses instead of ending.
 	Disputed map[event.Currency]event.Amount
@@ -69,6 +73,10 @@ type Decision struct {
 	// notes (InvoiceAdjusted of type Debit on the oldest overdue invoice of
 	// the fee's currency); AdjustmentID is deterministic.
 	DebitNotes []event.InvoiceAdjusted
+	// CreditNotes are write-offs the processor applies to the ledger as
+	// credit notes (a reversed recovery written off again, writtenoff.go);
+	// AdjustmentID is deterministic.
+	CreditNotes []event.InvoiceAdjusted
 	// Outcomes report kept and broken arrangements (and installments).
 	Outcomes []ArrangementOutcome
 	// NextWake is when Evaluate wants to run again (zero: no timer).

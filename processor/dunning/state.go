@@ -67,6 +67,12 @@ type State struct {
 	Contacts []time.Time
 	// NextWake is the Decision.NextWake of the last evaluation.
 	NextWake time.Time
+	// WrittenOff are the amounts write-offs took off invoices that no
+	// payment has recovered yet, oldest first; while any is left the
+	// account is written off (writtenoff.go). Recoveries are the payment
+	// parts that recovered such amounts, so a reversal writes them off again.
+	WrittenOff []WrittenOff
+	Recoveries []Recovery
 }
 
 // Arrangement is a promise to pay or an installment plan being tracked.
@@ -111,6 +117,8 @@ func (s State) clone() State {
 	c.Holds = append([]Hold(nil), s.Holds...)
 	c.Deferred = append([]Deferred(nil), s.Deferred...)
 	c.Contacts = append([]time.Time(nil), s.Contacts...)
+	c.WrittenOff = append([]WrittenOff(nil), s.WrittenOff...)
+	c.Recoveries = append([]Recovery(nil), s.Recoveries...)
 	if s.Arrangement != nil {
 		a := *s.Arrangement
 		a.Installments = append([]event.Installment(nil), a.Installments...)

@@ -110,6 +110,9 @@ type AccountStatus struct {
 	// UnknownInvoiceRefs counts the invoice ids the account's payments
 	// named that it did not hold (their cash went oldest due first).
 	UnknownInvoiceRefs int32
+	// CollectionsStatus is where the account is in collections (CRM):
+	// NONE, IN_DUNNING, IN_ARRANGEMENT or WRITTEN_OFF.
+	CollectionsStatus string
 	// SourcePartition/SourceOffset locate the input that caused this status.
 	SourcePartition int32
 	SourceOffset    int64

@@ -47,7 +47,9 @@ import (
 //	disputes: {grace_days: 7}        # after a rejected dispute
 //	reversals: {resume_stage: final_notice}
 //	exemptions: {flags: [VIP, GOVERNMENT], queue: manual_review}
-//	gl: {receivables: "1200", fee_income: "4100", bad_debt: "6800"}
+//	gl: {receivables: "1200", fee_income: "4100", bad_debt: "6800", bad_debt_recovery: "4900"}
+//	                                 # bad_debt_recovery: credited by cash recovered after a write-off
+//	                                 # (default: bad_debt, i.e. the write-off's expense is reversed)
 func Load(data []byte, file string) (*Policy, error) {
 	file = cmp.Or(file, "policy")
 	root, err := strictyaml.Parse(data, file)
@@ -207,7 +209,7 @@ func (p *parser) exemptions(n *yaml.Node) ExemptionRules {
 }
 
 func (p *parser) gl(n *yaml.Node, g *GLAccounts) {
-	for _, e := range p.mapping(n, "gl", []string{"receivables", "fee_income", "bad_debt"}) {
+	for _, e := range p.mapping(n, "gl", []string{"receivables", "fee_income", "bad_debt", "bad_debt_recovery"}) {
 		field := strictyaml.Join("gl", e.Key)
 		v, ok := p.nonEmpty(e.Value, field)
 		if !ok {
@@ -220,6 +222,8 @@ func (p *parser) gl(n *yaml.Node, g *GLAccounts) {
 			g.FeeIncome = v
 		case "bad_debt":
 			g.BadDebt = v
+		case "bad_debt_recovery":
+			g.BadDebtRecovery = v
 		}
 	}
 }

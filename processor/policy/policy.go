@@ -150,6 +150,19 @@ type GLAccounts struct {
 	Receivables string // debited by fees, credited by write-offs
 	FeeIncome   string // credited by fees
 	BadDebt     string // debited by write-offs
+	// BadDebtRecovery is credited by cash recovered after a write-off
+	// (the receivable is reinstated and settled by that cash). Empty: the
+	// recovery reverses the write-off's expense, crediting BadDebt.
+	BadDebtRecovery string
+}
+
+// RecoveryAccount is the account a recovery credits (BadDebtRecovery, else
+// BadDebt).
+func (g GLAccounts) RecoveryAccount() string {
+	if g.BadDebtRecovery != "" {
+		return g.BadDebtRecovery
+	}
+	return g.BadDebt
 }
 
 // StageIndex returns the index of the named stage, or -1.
