@@ -154,7 +154,8 @@ func runBook(t *testing.T, cl clients, registry string) {
 	for _, phase := range []string{"book", "payments", "ticks"} {
 		out, _ := cl.py(t, planJSON, "producer.py", phase, schemaDir)
 		checkPlacement(t, phase, jsonLines(t, "producer.py", out), int32(book.Partitions))
-		if !s.WaitCaughtUp(s.Group, 3*time.Minute, s.Kafka.Topics.Events) {
+		if !s.WaitCaughtUp(s.Group, 3*time.Minute, s.Kafka.Topics.Events) ||
+			!testkit.WaitWakeupsFired(s.Redis, s.Prefix, book.Partitions, time.Minute) {
 			t.Fatalf("the processor did not consume the %s phase\n%s", phase, proc.LogTail(40))
 		}
 	}
