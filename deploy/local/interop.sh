@@ -22,7 +22,10 @@ FASTAVRO_VERSION=1.13.1
 PINS="confluent-kafka==$CONFLUENT_KAFKA_VERSION fastavro==$FASTAVRO_VERSION"
 # The cache is keyed by the pins and the lock files: changing one installs anew.
 KEY=$( { echo "$PINS"; cat "$SRC/js/package-lock.json" "$SRC/java/pom.xml"; } | sha256sum | cut -c1-12)
-CACHE=${ARREARS_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/arrears/interop}
+if [ -n "${ARREARS_INTEROP_CACHE:-}" ]; then CACHE=$ARREARS_INTEROP_CACHE
+elif [ -n "${XDG_CACHE_HOME:-}" ]; then CACHE=$XDG_CACHE_HOME/arrears/interop
+elif [ -n "${HOME:-}" ]; then CACHE=$HOME/.cache/arrears/interop
+else CACHE=/var/cache/arrears/interop; fi
 DIR=$CACHE/$KEY
 PY=$DIR/venv/bin/python3
 STAMP=$DIR/installed
