@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: kafka-secure-up kafka-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -29,6 +29,12 @@ redis-cluster-up:
 	bash deploy/local/redis.sh cluster-start
 redis-cluster-down:
 	bash deploy/local/redis.sh cluster-stop
+## A second, secured Kafka (SASL_SSL + ACLs) on 9192 beside the plain one
+## (deploy/local/kafka-secure.sh, docs/security.md).
+kafka-secure-up: build
+	bash deploy/local/kafka-secure.sh start
+kafka-secure-down:
+	bash deploy/local/kafka-secure.sh stop
 
 ## Tests: everything, against the real stack (a missing service fails the run).
 browser:
@@ -52,7 +58,7 @@ promtool:
 alerts: promtool
 	cd deploy/alerts && P=$$(bash ../local/promtool.sh) && $$P check rules arrears.rules.yaml && $$P test rules arrears.rules.test.yaml
 
-test: up redis-cluster-up browser chdb interop promtool
+test: up redis-cluster-up kafka-secure-up browser chdb interop promtool
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## Unit tests only (no services needed).

@@ -17,8 +17,11 @@ import (
 // create the topics, verify that inputs and changelog are co-partitioned, or
 // delete every arrears topic (only with -yes).
 func cmdTopics(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "acls" {
+		return cmdTopicsACLs(ctx, args[1:])
+	}
 	if len(args) == 0 || (args[0] != "create" && args[0] != "check" && args[0] != "delete") {
-		return fmt.Errorf("%w: arrears topics create|check|delete [-config FILE] [-partitions N] [-yes]", errUsage)
+		return fmt.Errorf("%w: arrears topics create|check|delete|acls [-config FILE] [-partitions N] [-yes]", errUsage)
 	}
 	fs := flag.NewFlagSet("topics "+args[0], flag.ContinueOnError)
 	parts := fs.Int("partitions", 0, "partition count for created topics (default: kafka.partitions, 12)")

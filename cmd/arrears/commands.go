@@ -21,7 +21,7 @@ type command struct {
 var commands = map[string]command{
 	"run":     {"run the collections processor (consume ar.events, emit actions, keep state in Redis)", cmdRun},
 	"gen":     {"gen --seed S --accounts N --months M: write a synthetic telecom book to ar.events", cmdGen},
-	"topics":  {"topics create|check|delete [-partitions N] [-yes]: create, verify or delete the arrears topics", cmdTopics},
+	"topics":  {"topics create|check|delete|acls [-partitions N] [-yes]: create, verify or delete the arrears topics; print (or -apply) each role's ACLs", cmdTopics},
 	"version": {"print the version", cmdVersion},
 	"sink":    {"land the accepted events (ar.events.accepted) and the output topics in ClickHouse (own consumer group)", cmdSink},
 	"migrate": {"migrate [-status]: create or upgrade the ClickHouse schema", cmdMigrate},
