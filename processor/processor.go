@@ -102,7 +102,6 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.KeepControlRecords(),
 		// inputs: a misrouted record is forwarded to the partition set on it
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit(append(topics.Inputs(), topics.Status, topics.Accepted)...)),
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
