@@ -48,6 +48,7 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		"kafka:\n  brokers: [\"nohost\"]\n":       "kafka.brokers[0]",
 		"redis:\n  addrs: []\n":                   "redis.addrs",
 		"processor:\n  max_poll_records: -1\n":    "processor.max_poll_records",
+		"processor:\n  misrouted: drop\n":         "processor.misrouted",
 		"kafka:\n  topics:\n    dlq: ar.events\n": "kafka.topics.dlq",
 		"log:\n  level: loud\n":                   "log.level",
 		"kafka:\n  brokerz: [\"a:1\"]\n":          "brokerz",
