@@ -57,6 +57,8 @@ var (
 		"overdue_ratio", "utilisation", "late_payments_12m", "avg_days_to_pay", "reversals", "broken_promises",
 		"disputes_opened", "tenure_days", "open_invoices", "overdue_amount", "oldest_due_date",
 		"kafka_partition", "kafka_offset", "ingested_at"}}
+	EventRecordsTable = &TableSpec{"event_records", []string{"kafka_partition", "kafka_offset", "event_time", "event_ms",
+		"account_id", "event_id", "record_value", "ingested_at"}}
 	DeadLettersTable = &TableSpec{"dead_letters", []string{"source_topic", "source_partition", "source_offset", "error_class",
 		"reason", "dead_time", "record_key", "record_value", "kafka_partition", "kafka_offset", "ingested_at",
 		"code", "value_size", "value_sha256", "truncated"}}
@@ -65,7 +67,7 @@ var (
 // SinkTables lists every table rows are built for, in a stable order.
 func SinkTables() []*TableSpec {
 	return []*TableSpec{EventsTable, InvoicesTable, PaymentsTable, AccountsTable, DisputesTable, ArrangementsTable,
-		ActionsTable, RiskTable, StatusTable, RiskFeaturesTable, GLTable, DeadLettersTable}
+		ActionsTable, RiskTable, StatusTable, RiskFeaturesTable, GLTable, DeadLettersTable, EventRecordsTable}
 }
 
 // Source locates the Kafka record a row was built from.
@@ -170,6 +172,14 @@ func EventRows(ev event.Event, src Source, now time.Time) []Row {
 		rows = append(rows, *fact)
 	}
 	return rows
+}
+
+// EventRecordRow is the event_records row of an accepted record: its
+// partition and offset on the accepted-events topic and its value
+// unchanged, for `arrears simulate`.
+func EventRecordRow(ev event.Event, at Source, value []byte, now time.Time) Row {
+	return Row{EventRecordsTable, []any{at.Partition, at.Offset, utc(ev.Time), ev.Time.UnixMilli(), ev.Account, ev.ID,
+		string(value), now}}
 }
 
 type eventRow struct {

@@ -111,7 +111,8 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		if ev.Body.Kind() == event.KindClockTick && !d.keepTicks {
 			return nil, nil
 		}
-		return analytics.EventRows(ev, src, now), nil
+		own := analytics.Source{Topic: rec.Topic, Partition: rec.Partition, Offset: rec.Offset}
+		return append(analytics.EventRows(ev, src, now), analytics.EventRecordRow(ev, own, rec.Value, now)), nil
 	case kindActions:
 		return oneRow(ctx, rec.Value, "dunning action", d.codec.DecodeAction,
 			func(a *event.DunningAction) analytics.Row { return analytics.ActionRow(a, src, now) })
