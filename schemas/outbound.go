@@ -44,7 +44,7 @@ func actionNative(a *event.DunningAction) map[string]any {
 
 // DecodeAction decodes an ar.dunning.actions record in any accepted format.
 func (c *Codec) DecodeAction(ctx context.Context, b []byte) (event.DunningAction, error) {
-	return decodeOutput(ctx, c, b, ActionSchema, func(f *fields) event.DunningAction {
+	return decodeOutput(ctx, c, b, ActionSchema, decodeActionFast, func(f *fields) event.DunningAction {
 		a := event.DunningAction{
 			ActionID:      f.str("action_id"),
 			Account:       f.str("account_id"),
@@ -93,7 +93,7 @@ func riskNative(r *event.RiskEvent) map[string]any {
 
 // DecodeRisk decodes an ar.risk.events record in any accepted format.
 func (c *Codec) DecodeRisk(ctx context.Context, b []byte) (event.RiskEvent, error) {
-	return decodeOutput(ctx, c, b, RiskSchema, func(f *fields) event.RiskEvent {
+	return decodeOutput(ctx, c, b, RiskSchema, decodeRiskFast, func(f *fields) event.RiskEvent {
 		r := event.RiskEvent{
 			EventID:      f.str("event_id"),
 			Account:      f.str("account_id"),
@@ -154,7 +154,7 @@ func statusNative(s *event.AccountStatus) map[string]any {
 
 // DecodeStatus decodes an ar.account.status record in any accepted format.
 func (c *Codec) DecodeStatus(ctx context.Context, b []byte) (event.AccountStatus, error) {
-	return decodeOutput(ctx, c, b, StatusSchema, func(f *fields) event.AccountStatus {
+	return decodeOutput(ctx, c, b, StatusSchema, decodeStatusFast, func(f *fields) event.AccountStatus {
 		s := event.AccountStatus{
 			Account:         f.str("account_id"),
 			Time:            f.timestamp("event_time"),
@@ -211,7 +211,7 @@ func glNative(g *event.GLEntry) map[string]any {
 
 // DecodeGL decodes an ar.gl record in any accepted format.
 func (c *Codec) DecodeGL(ctx context.Context, b []byte) (event.GLEntry, error) {
-	return decodeOutput(ctx, c, b, GLSchema, func(f *fields) event.GLEntry {
+	return decodeOutput(ctx, c, b, GLSchema, decodeGLFast, func(f *fields) event.GLEntry {
 		g := event.GLEntry{
 			EntryID:       f.str("entry_id"),
 			Account:       f.str("account_id"),
@@ -263,7 +263,7 @@ func deadLetterNative(d *event.DeadLetter) map[string]any {
 
 // DecodeDeadLetter decodes an ar.dlq record in any accepted format.
 func (c *Codec) DecodeDeadLetter(ctx context.Context, b []byte) (event.DeadLetter, error) {
-	return decodeOutput(ctx, c, b, DeadLetterSchema, func(f *fields) event.DeadLetter {
+	return decodeOutput(ctx, c, b, DeadLetterSchema, nil, func(f *fields) event.DeadLetter {
 		// where it came from, then what it carried
 		d := event.DeadLetter{Topic: f.str("topic"), Partition: f.int32("partition"), Offset: f.int64("offset"), Time: f.timestamp("event_time")}
 		d.Reason, d.ErrorClass, d.Code = f.str("reason"), f.str("error_class"), f.optStr("code")
@@ -275,9 +275,16 @@ func (c *Codec) DecodeDeadLetter(ctx context.Context, b []byte) (event.DeadLette
 
 // decodeOutput decodes b as one of our output records: read takes the
 // fields, and the first field problem is the error.
-func decodeOutput[T any](ctx context.Context, c *Codec, b []byte, schema string, read func(f *fields) T) (T, error) {
+func decodeOutput[T any](ctx context.Context, c *Codec, b []byte, schema string, fast func([]byte) (T, error), read func(f *fields) T) (T, error) {
 	var zero T
-	m, err := c.decodeNative(ctx, b, schema)
+	s, body, err := c.frame(ctx, b)
+	if err != nil {
+		return zero, err
+	}
+	if fast != nil && !c.slowOutputs && s == builtins()[schema] {
+		return fast(body)
+	}
+	m, err := nativeOf(s, body, schema)
 	if err != nil {
 		return zero, err
 	}
