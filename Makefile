@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: kafka-secure-up kafka-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: kafka-secure-up kafka-secure-down redis-secure-up redis-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -35,6 +35,14 @@ kafka-secure-up: build
 	bash deploy/local/kafka-secure.sh start
 kafka-secure-down:
 	bash deploy/local/kafka-secure.sh stop
+## A secured Redis (TLS only on 6390, ACL user arrears, default user off) and a
+## 3-master TLS Redis Cluster on 7100-7102 (deploy/local/redis-secure.sh).
+redis-secure-up:
+	bash deploy/local/redis-secure.sh start
+	bash deploy/local/redis-secure.sh cluster-start
+redis-secure-down:
+	bash deploy/local/redis-secure.sh cluster-stop
+	bash deploy/local/redis-secure.sh stop
 
 ## Tests: everything, against the real stack (a missing service fails the run).
 browser:
