@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 )
 
@@ -98,6 +99,8 @@ func classify(err error) Class {
 	case errors.Is(err, kerr.ProducerFenced), errors.Is(err, kerr.InvalidProducerEpoch),
 		errors.Is(err, kerr.TransactionalIDAuthorizationFailed), errors.Is(err, kerr.InvalidTxnState):
 		return Fatal
+	case securityFailure(err):
+		return Fatal // Run stops: retrying a refused credential or ACL cannot succeed
 	case errors.Is(err, context.Canceled):
 		return Retry // shutting down: nothing is dead-lettered
 	}
@@ -107,6 +110,11 @@ func classify(err error) Class {
 	// record.
 	return Retry
 }
+
+// securityFailure: the brokers refused this client's credentials,
+// certificate or ACLs (kafkax.IsSecurity). Run returns it instead of
+// starting session after session.
+func securityFailure(err error) bool { return kafkax.IsSecurity(err) }
 
 // decodeError wraps a codec error of an input record as the loop sees it:
 // transient registry trouble stays a plain error (Retry), anything else is

@@ -89,8 +89,8 @@ func (h *harness) ticks(at time.Time) []*kgo.Record {
 // produceAll writes records (ticks to their explicit partition, the rest by key).
 func (h *harness) produceAll(recs []*kgo.Record) {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...), kgo.DefaultProduceTopic(h.kcfg.Topics.Events),
-		kgo.RecordPartitioner(kafkax.KeyOrExplicit()), kgo.ProducerLinger(5*time.Millisecond))
+	cl, err := kgo.NewClient(append(h.kcfg.ClientOpts(), kgo.DefaultProduceTopic(h.kcfg.Topics.Events),
+		kgo.RecordPartitioner(kafkax.KeyOrExplicit()), kgo.ProducerLinger(5*time.Millisecond))...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func (h *harness) produceAll(recs []*kgo.Record) {
 // fired every wake-up due (a burst outlasts the last offset commit).
 func (h *harness) waitCaughtUp(group string, timeout time.Duration) {
 	h.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...))
+	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -175,6 +175,7 @@ func (h *harness) referenceRun() refResult {
 	h.t.Helper()
 	ref := *h
 	ref.group = h.group + "-ref"
+	ref.kafkaFor = nil // the reference runs as the test's own (admin) client
 	ref.pref = h.pref + "ref"
 	ref.kcfg.Topics = kafkax.PrefixedTopics("r" + testkit.ID())
 	ref.kcfg.Topics.Events, ref.kcfg.Topics.ExtraInputs = h.kcfg.Topics.Events, h.kcfg.Topics.ExtraInputs
@@ -190,7 +191,7 @@ func (h *harness) referenceRun() refResult {
 func (h *harness) outputIDs(topic string, id func(v []byte) (string, error)) map[string]int {
 	h.t.Helper()
 	out := map[string]int{}
-	for _, r := range testkit.Consume(h.t, h.kcfg.Brokers, topic, 1<<30, 5*time.Second) {
+	for _, r := range testkit.ConsumeWith(h.t, h.kcfg, topic, 1<<30, 5*time.Second) {
 		k, err := id(r.Value)
 		if err != nil {
 			h.t.Fatal(err)

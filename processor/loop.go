@@ -46,6 +46,9 @@ func (p *Processor) Run(ctx context.Context) error {
 			p.d.log.Info("processor stopping")
 			return nil
 		}
+		if securityFailure(err) { // authentication, TLS or a missing ACL: a new session cannot help
+			return p.d.kcfg.Explain(err)
+		}
 		// Fatal for this session: a new one rejoins the group, fetches the
 		// committed offsets and claims its partitions again.
 		p.d.m.sessionRestarts.Inc()
@@ -103,11 +106,17 @@ func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession, b
 	if fetches.IsClientClosed() {
 		return nil, fmt.Errorf("poll: %w", kgo.ErrClientClosed)
 	}
+	var refused error
 	fetches.EachError(func(t string, part int32, err error) {
-		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		if securityFailure(err) {
+			refused = err
+		} else if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			p.d.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
 		}
 	})
+	if refused != nil { // the brokers refused our credentials or ACLs: Run stops
+		return nil, fmt.Errorf("poll: %w", refused)
+	}
 	byPart := map[int32][]*kgo.Record{}
 	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
 		if len(fp.Records) > 0 {

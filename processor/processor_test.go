@@ -44,6 +44,9 @@ type harness struct {
 	reg prometheus.Registerer
 	// warnings, when set, receives the instances' Warn and Error lines.
 	warnings *syncBuffer
+	// kafkaFor, when set, gives the instances their own Kafka client
+	// config (credentials) from kcfg, the test's own.
+	kafkaFor func(kafkax.Config) kafkax.Config
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent log writes.
@@ -101,7 +104,11 @@ func (h *harness) start(name string) (stop func()) {
 	if h.warnings != nil {
 		log = slog.New(slog.NewTextHandler(h.warnings, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	p, err := processor.New(cfg, h.kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log)
+	kcfg := h.kcfg
+	if h.kafkaFor != nil {
+		kcfg = h.kafkaFor(kcfg)
+	}
+	p, err := processor.New(cfg, kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log)
 	if err != nil {
 		h.t.Fatal(err)
 	}

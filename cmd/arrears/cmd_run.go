@@ -32,6 +32,10 @@ func cmdRun(ctx context.Context, args []string) error {
 
 	// The inputs and the changelog must be co-partitioned: state is owned per
 	// input partition and restored from the same changelog partition.
+	// TLS, SASL and the group's ACL checked before anything else starts.
+	if err := kafkax.Ping(ctx, cfg.Kafka, cfg.Processor.GroupID); err != nil {
+		return err
+	}
 	admCl, err := kgo.NewClient(cfg.Kafka.ClientOpts()...)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/schemas"
 	chsink "github.com/arrears/arrears/sinks/clickhouse"
 )
@@ -24,6 +25,10 @@ func cmdSink(ctx context.Context, args []string) error {
 	codec, err := schemas.New(cfg.Codec)
 	if err != nil {
 		return fmt.Errorf("codec: %w", err)
+	}
+	// TLS, SASL and the ACLs on the topics and the group checked first.
+	if err := kafkax.Ping(ctx, cfg.Kafka, cfg.Sink.GroupID, cfg.Kafka.Topics.Outputs()...); err != nil {
+		return err
 	}
 	s, err := chsink.New(ctx, cfg.SinkConfig(), cfg.Kafka, codec, reg, log)
 	if err != nil {

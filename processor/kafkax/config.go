@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // Topics names the topics arrears reads and writes (DESIGN.md defaults).
@@ -81,8 +83,9 @@ type Config struct {
 	// box and fails on lz4, snappy and zstd batches); lz4 or zstd cost less
 	// CPU when every consumer supports them.
 	Compression string `yaml:"compression"`
-	// TLS encrypts and verifies the broker connections (default off).
-	TLS TLS `yaml:"tls"`
+	// TLS encrypts and verifies the broker connections (default off; the
+	// block every arrears connection shares, verification never off).
+	TLS tlsconf.Config `yaml:"tls"`
 	// SASL authenticates this client (default none); the password only
 	// from ARREARS_KAFKA_SASL_PASSWORD or ..._FILE (docs/security.md).
 	SASL SASL `yaml:"sasl"`

@@ -2,40 +2,17 @@ package kafkax
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
-
-// TLS is kafka.tls: how arrears encrypts its connections to the brokers and
-// verifies them (docs/security.md).
-type TLS struct {
-	// Enabled turns TLS on (default false: plaintext, the local stack).
-	Enabled bool `yaml:"enabled"`
-	// CAFile is a PEM bundle of the CAs that sign the brokers' certificates
-	// (default "": the system roots).
-	CAFile string `yaml:"ca_file"`
-	// ServerName is the name the brokers' certificates must carry (default
-	// "": the host of each broker address).
-	ServerName string `yaml:"server_name"`
-	// CertFile and KeyFile are this client's PEM certificate and key for
-	// mutual TLS (default "": no client certificate); both or neither.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// InsecureSkipVerify accepts any server certificate (default false).
-	// For a test broker only; refused together with kafka.sasl, whose
-	// password would go to a server nobody verified.
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
-}
 
 // SASL is kafka.sasl: how arrears authenticates to the brokers.
 type SASL struct {
@@ -69,6 +46,14 @@ func (s SASL) String() string {
 func (s SASL) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("mechanism", s.Mechanism), slog.String("username", s.Username),
 		slog.String("password", redacted(s.Password)))
+}
+
+// MarshalJSON leaves the password out of JSON (slog's JSON handler
+// marshals a Config logged whole).
+func (s SASL) MarshalJSON() ([]byte, error) {
+	type plain SASL // without this method
+	s.Password = redacted(s.Password)
+	return json.Marshal(plain(s))
 }
 
 func redacted(secret string) string {
@@ -107,53 +92,15 @@ func (c Config) validateSecurity() []error {
 		if c.SASL.Password == "" {
 			errs = append(errs, errors.New("kafka.sasl.password: required with kafka.sasl.mechanism (set ARREARS_KAFKA_SASL_PASSWORD or ARREARS_KAFKA_SASL_PASSWORD_FILE)"))
 		}
-		if c.TLS.InsecureSkipVerify {
-			errs = append(errs, errors.New("kafka.tls.insecure_skip_verify: refused with kafka.sasl (the password would go to an unverified server)"))
-		}
 	} else if c.SASL.Username != "" || c.SASL.Password != "" {
 		errs = append(errs, errors.New("kafka.sasl.mechanism: required when kafka.sasl.username or password is set"))
 	}
-	t := c.TLS
-	if !t.Enabled {
-		if t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.ServerName != "" || t.InsecureSkipVerify {
-			errs = append(errs, errors.New("kafka.tls.enabled: false but other kafka.tls fields are set"))
-		}
-		return errs
-	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		errs = append(errs, errors.New("kafka.tls.cert_file and kafka.tls.key_file: both or neither"))
-	}
-	if _, err := t.config(); err != nil {
+	if err := c.TLS.Validate("kafka.tls"); err != nil {
 		errs = append(errs, err)
+	} else if _, err := c.TLS.Client(); err != nil { // a file that is there but no PEM
+		errs = append(errs, fmt.Errorf("kafka.%w", err))
 	}
 	return errs
-}
-
-// config builds the tls.Config of t (nil when TLS is off). Errors name the
-// field and the file, never a file's contents.
-func (t TLS) config() (*tls.Config, error) {
-	if !t.Enabled {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} // #nosec G402 -- refused with SASL, documented as test-only
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
-		}
-		cfg.RootCAs = x509.NewCertPool()
-		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("kafka.tls.ca_file: %s holds no PEM certificate", t.CAFile)
-		}
-	}
-	if t.CertFile != "" && t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka.tls.cert_file/key_file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
 }
 
 // securityOpts are the TLS and SASL options of ClientOpts. Validate has
@@ -161,7 +108,7 @@ func (t TLS) config() (*tls.Config, error) {
 // with that error (a client option cannot fail).
 func (c Config) securityOpts() []kgo.Opt {
 	var opts []kgo.Opt
-	tcfg, err := c.TLS.config()
+	tcfg, err := c.TLS.Client()
 	switch {
 	case err != nil:
 		opts = append(opts, kgo.Dialer(func(context.Context, string, string) (net.Conn, error) { return nil, err }))

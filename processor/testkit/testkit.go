@@ -68,9 +68,16 @@ func ID() string {
 func KafkaConfig(t testing.TB, partitions int) kafkax.Config {
 	t.Helper()
 	Integration(t, "kafka")
-	id := ID()
 	c := kafkax.Defaults()
 	c.Brokers = []string{KafkaAddr}
+	return PrivateTopics(t, c, partitions)
+}
+
+// PrivateTopics is c with topics unique to this test, created (as c's
+// client) with the given partition count and deleted at the end.
+func PrivateTopics(t testing.TB, c kafkax.Config, partitions int) kafkax.Config {
+	t.Helper()
+	id := ID()
 	c.Partitions = partitions
 	c.Topics = kafkax.PrefixedTopics("t" + id)
 	cl, err := kgo.NewClient(c.ClientOpts()...)
@@ -197,9 +204,17 @@ func WaitWakeupsFired(rdb redis.UniversalClient, prefix string, partitions int, 
 // records arrived or the timeout passed.
 func Consume(t testing.TB, brokers []string, topic string, n int, timeout time.Duration) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+	c := kafkax.Defaults()
+	c.Brokers = brokers
+	return ConsumeWith(t, c, topic, n, timeout)
+}
+
+// ConsumeWith is Consume as a client of c (its TLS and SASL).
+func ConsumeWith(t testing.TB, c kafkax.Config, topic string, n int, timeout time.Duration) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(append(c.ClientOpts(), kgo.ConsumeTopics(topic),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(200*time.Millisecond))
+		kgo.FetchMaxWait(200*time.Millisecond))...)
 	if err != nil {
 		t.Fatal(err)
 	}
