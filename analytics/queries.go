@@ -204,10 +204,11 @@ func decimalText(col string) string {
 
 func money(u string) string { return "toDecimal128(" + u + ", 4) / 10000" }
 
-// agingColumns are aging's columns after segment and currency, over open
-// units u and days past due dpd (also the snapshot fast path's).
-func agingColumns(u string) string {
-	return `uniqExact(account_id) AS accounts,
+// agingColumns are aging's columns after segment and currency: the
+// accounts, then open units u by days past due dpd (also the snapshot
+// fast path's).
+func agingColumns(accounts, u string) string {
+	return accounts + ` AS accounts,
     ` + money("sumIf("+u+", dpd <= 0)") + ` AS not_due,
     ` + money("sumIf("+u+", dpd > 0 AND dpd <= 30)") + ` AS dpd_1_30,
     ` + money("sumIf("+u+", dpd > 30 AND dpd <= 60)") + ` AS dpd_31_60,
@@ -218,7 +219,7 @@ func agingColumns(u string) string {
 }
 
 func agingSQL(p params) string {
-	return `SELECT acct_segment AS segment, currency, ` + agingColumns("open") + `
+	return `SELECT acct_segment AS segment, currency, ` + agingColumns("uniqExact(account_id)", "open") + `
 FROM (SELECT account_id, currency, open, dpd FROM ` + openItemsSQL("{D}", "{END}") + ` WHERE open > 0)
 ` + joinSegments + `
 WHERE ` + p.segmentFilter() + `

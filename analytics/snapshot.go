@@ -7,25 +7,30 @@ import (
 )
 
 // The receivables snapshot (migration 0005, docs/analytics.md): a build of
-// day D stores what the aging, DSO and CEI reports need as of D, computed
-// by the reference fragments (openItemsSQL, salesSQL, segmentsSQL), so
-// those reports as of D read a few rows per account instead of
-// reconstructing every open item from the facts. Report uses a build only
-// while it is fresh (no stale mark since it started); otherwise it runs
-// the reference query, so an answer never depends on whether a snapshot
-// exists.
+// day D stores what the aging, DSO and CEI reports need as of D, summed per
+// segment and currency, computed by the reference fragments (openItemsSQL,
+// salesSQL, segmentsSQL), so those reports as of D read a few thousand rows
+// instead of reconstructing every open item from the facts. Report uses a
+// build only while it is fresh (no stale mark since it started); otherwise
+// it runs the reference query, so an answer never depends on whether a
+// snapshot exists.
 
 // SnapshotSalesDays is how many days of credit sales a build keeps (issue
 // dates in (D-SnapshotSalesDays, D]): DSO and CEI over a longer period run
 // the reference query.
 const SnapshotSalesDays = 366
 
+// DefaultSnapshotPeriods are the CEI periods a build covers unless told
+// otherwise: CEI's default 30 days.
+var DefaultSnapshotPeriods = []int{30}
+
 // Snapshot kinds (receivables_snapshot.kind).
 const (
-	snapAccount = 0 // one row per (account, currency) with an invoice: its segment
-	snapOpen    = 1 // open units per (account, currency, due date), > 0
-	snapSales   = 2 // credit-sale units per (account, currency, issue date)
-	snapGroup   = 3 // one row per (segment, currency) with an invoice
+	snapOpen   = 1 // open units by due date, > 0
+	snapSales  = 2 // credit-sale units by issue date
+	snapGroup  = 3 // a (segment, currency) with an invoice; units: accounts with anything open
+	snapStart  = 4 // open units as of a CEI period start (day)
+	snapPeriod = 5 // a period start of kind 4 (segment and currency '')
 )
 
 // SnapshotBuild is one finished build.
@@ -44,34 +49,47 @@ func snapshotParams(db string, asOf time.Time) params {
 }
 
 // snapshotSelects are the SELECTs of a build of p's day under build id b,
-// in the column order of snapshotInsert: the per-account rows (kinds 0 and
-// 1, one openItemsSQL pass) and the credit sales (kind 2).
-func snapshotSelects(p params, b uint64) []string {
+// in the column order of snapshotInsert: open units and the groups (kinds
+// 1 and 3, one openItemsSQL pass), credit sales (kind 2) and, per period
+// in periods (days), the open units at its start (kinds 4 and 5).
+func snapshotSelects(p params, b uint64, periods []int) []string {
 	head := fmt.Sprintf("SELECT {D} AS as_of, toUInt64(%d) AS build, ", b)
-	accounts := head + `tupleElement(e, 1) AS kind, acct_segment AS segment, currency, account_id,
-    tupleElement(e, 2) AS day, tupleElement(e, 3) AS units
+	open := head + `kind, segment, currency, day, toInt64(sum(open_units)) AS units
 FROM (
-    SELECT account_id, currency, acct_segment, es FROM (
-        SELECT account_id, currency,
-            arrayConcat([(toUInt8(` + fmt.Sprint(snapAccount) + `), toDate(0), toInt64(0))],
-                arrayFilter(x -> tupleElement(x, 3) > 0, groupArray((toUInt8(` + fmt.Sprint(snapOpen) + `), due_date, due_units)))) AS es
-        FROM (
-            SELECT account_id, currency, due_date, toInt64(sum(open)) AS due_units
-            FROM ` + openItemsSQL("{D}", "{END}") + `
-            GROUP BY account_id, currency, due_date
-        )
-        GROUP BY account_id, currency
-    ) ` + joinSegments + `
+    SELECT tupleElement(e, 1) AS kind, acct_segment AS segment, currency, tupleElement(e, 2) AS day, tupleElement(e, 3) AS open_units
+    FROM (
+        SELECT account_id, currency, acct_segment, es FROM (
+            SELECT account_id, currency,
+                arrayConcat([(toUInt8(` + fmt.Sprint(snapGroup) + `), toDate(0), toInt64(max(due_units) > 0))],
+                    arrayFilter(x -> tupleElement(x, 3) > 0, groupArray((toUInt8(` + fmt.Sprint(snapOpen) + `), due_date, due_units)))) AS es
+            FROM (
+                SELECT account_id, currency, due_date, toInt64(sum(open)) AS due_units
+                FROM ` + openItemsSQL("{D}", "{END}") + `
+                GROUP BY account_id, currency, due_date
+            )
+            GROUP BY account_id, currency
+        ) ` + joinSegments + `
+    )
+    ARRAY JOIN es AS e
 )
-ARRAY JOIN es AS e`
-	sales := head + `toUInt8(` + fmt.Sprint(snapSales) + `) AS kind, acct_segment AS segment, currency, account_id,
-    issue_date AS day, toInt64(sum(sale_units)) AS units
+GROUP BY kind, segment, currency, day`
+	sales := head + `toUInt8(` + fmt.Sprint(snapSales) + `) AS kind, acct_segment AS segment, currency, issue_date AS day, toInt64(sum(sale_units)) AS units
 FROM (SELECT account_id, currency, issue_date, units AS sale_units FROM (` + salesSQL + `)) ` + joinSegments + `
-GROUP BY acct_segment, currency, account_id, issue_date`
-	return []string{p.sql(accounts), p.sql(sales)}
+GROUP BY acct_segment, currency, issue_date`
+	out := []string{p.sql(open), p.sql(sales)}
+	for _, d := range periods {
+		start := p.asOf.AddDate(0, 0, -d)
+		sd, se := dateLit(start), instantLit(start.AddDate(0, 0, 1))
+		out = append(out, p.sql(head+`toUInt8(`+fmt.Sprint(snapStart)+`) AS kind, acct_segment AS segment, currency, `+sd+` AS day, toInt64(sum(open)) AS units
+FROM (SELECT account_id, currency, open FROM `+openItemsSQL(sd, se)+`) `+joinSegments+`
+GROUP BY acct_segment, currency
+UNION ALL
+`+head+`toUInt8(`+fmt.Sprint(snapPeriod)+`), '', '', `+sd+`, toInt64(0)`))
+	}
+	return out
 }
 
-const snapshotInsert = "INSERT INTO %s.receivables_snapshot (as_of, build, kind, segment, currency, account_id, day, units) "
+const snapshotInsert = "INSERT INTO %s.receivables_snapshot (as_of, build, kind, segment, currency, day, units) "
 
 // snapshotWhere selects build b of day d of one kind.
 func snapshotWhere(db string, d time.Time, b uint64, kind int) string {
@@ -79,26 +97,33 @@ func snapshotWhere(db string, d time.Time, b uint64, kind int) string {
 }
 
 // BuildSnapshot builds the receivables snapshot of asOf's day from every
-// fact landed so far, marks it ready and drops that day's older builds.
-// The build id is the time it started (Unix nanoseconds): a fact the sink
-// lands after that marks the day stale (MarkSnapshotsStale), so a build
-// that may have missed it is never used. It costs about three reference
-// queries; it is safe to run while the sink inserts.
-func BuildSnapshot(ctx context.Context, c *Conn, asOf time.Time) (SnapshotBuild, error) {
+// fact landed so far, with the open receivables at the start of each CEI
+// period of periods days (nil: DefaultSnapshotPeriods), marks it ready and
+// drops that day's older builds. The build id is the time it started (Unix
+// nanoseconds): a fact the sink lands after that marks the day stale
+// (MarkSnapshotsStale), so a build that may have missed it is never used.
+// It costs about one reference aging query per period plus two; it is safe
+// to run while the sink inserts.
+func BuildSnapshot(ctx context.Context, c *Conn, asOf time.Time, periods []int) (SnapshotBuild, error) {
+	if periods == nil {
+		periods = DefaultSnapshotPeriods
+	}
+	for _, d := range periods {
+		if d < 1 || d > SnapshotSalesDays {
+			return SnapshotBuild{}, fmt.Errorf("%w: snapshot period %d days not in 1..%d", ErrBadOption, d, SnapshotSalesDays)
+		}
+	}
 	d := day(asOf)
 	b := uint64(time.Now().UnixNano())
 	p := snapshotParams(c.Database, d)
 	ins := fmt.Sprintf(snapshotInsert, c.Database)
-	stmts := snapshotSelects(p, b)
+	stmts := snapshotSelects(p, b, periods)
 	for i := range stmts {
-		stmts[i] = ins + stmts[i]
+		stmts[i] = ins + "SELECT * FROM (" + stmts[i] + ")"
 	}
-	stmts = append(stmts,
-		ins+fmt.Sprintf("SELECT as_of, build, toUInt8(%d), segment, currency, '', toDate(0), toInt64(0) FROM %s GROUP BY as_of, build, segment, currency",
-			snapGroup, snapshotWhere(c.Database, d, b, snapAccount)),
-		fmt.Sprintf(`INSERT INTO %[1]s.snapshot_builds (as_of, state, build, version, rows, at)
+	stmts = append(stmts, fmt.Sprintf(`INSERT INTO %[1]s.snapshot_builds (as_of, state, build, version, rows, at)
 SELECT %[2]s, 'ready', toUInt64(%[3]d), toUInt64(%[3]d), count(), now() FROM %[1]s.receivables_snapshot WHERE as_of = %[2]s AND build = %[3]d`,
-			c.Database, dateLit(d), b))
+		c.Database, dateLit(d), b))
 	for _, s := range stmts {
 		if err := c.Exec(ctx, s); err != nil {
 			return SnapshotBuild{}, fmt.Errorf("build receivables snapshot %s: %w", d.Format(time.DateOnly), err)

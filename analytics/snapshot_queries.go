@@ -1,23 +1,16 @@
 package analytics
 
-import (
-	"context"
-	"time"
-)
+import "context"
 
 // The fast paths of aging, DSO and CEI: the same columns, types, groups and
-// order as agingSQL, dsoSQL and ceiSQL, read from fresh receivables
-// snapshot builds (snapshot.go). TestSnapshotReportsEqualReference and
+// order as agingSQL, dsoSQL and ceiSQL, read from a fresh receivables
+// snapshot build (snapshot.go). TestSnapshotReportsEqualReference and
 // TestReportsOnCurrentClickHouse compare each with its reference query.
 
-// snap is the snapshot builds a fast query reads: at AsOf and, for CEI,
-// at the period start.
-type snap struct{ at, start uint64 }
-
-// fastReports are the reports with a fast path, and the snapshot days each
-// needs besides AsOf (CEI: the period start).
+// fastReports are the reports with a fast path; CEI also needs the build
+// to cover its period (kind 5).
 var fastReports = map[string]struct {
-	sql       func(params, snap) string
+	sql       func(params, uint64) string
 	needStart bool
 }{
 	"aging": {agingFastSQL, false},
@@ -26,8 +19,8 @@ var fastReports = map[string]struct {
 	"cei":   {ceiFastSQL, true},
 }
 
-func (p params) snapFrom(d time.Time, b uint64, kind int) string {
-	return "FROM " + snapshotWhere(p.db, d, b, kind)
+func (p params) snapFrom(b uint64, kind int) string {
+	return "FROM " + snapshotWhere(p.db, p.asOf, b, kind)
 }
 
 func (p params) snapSegmentFilter() string {
@@ -37,14 +30,22 @@ func (p params) snapSegmentFilter() string {
 	return "segment = {segment}"
 }
 
-// openUnitsSQL is the open rows of build b at AsOf with their days past due.
+// openUnitsSQL is the open rows of build b with their days past due.
 func (p params) openUnitsSQL(b uint64) string {
-	return `(SELECT segment, currency, account_id, units, toInt32({D} - day) AS dpd ` + p.snapFrom(p.asOf, b, snapOpen) + `)`
+	return `(SELECT segment, currency, units, toInt32({D} - day) AS dpd ` + p.snapFrom(b, snapOpen) + `)`
 }
 
-func agingFastSQL(p params, s snap) string {
-	return `SELECT segment, currency, ` + agingColumns("units") + `
-FROM ` + p.openUnitsSQL(s.at) + `
+// groupsSQL is the (segment, currency) rows of build b: one per group with
+// an invoice, units the accounts with anything open.
+func (p params) groupsSQL(b uint64) string { return p.snapFrom(b, snapGroup) }
+
+func agingFastSQL(p params, b uint64) string {
+	return `SELECT segment, currency, ` + agingColumns("toUInt64(sum(accts))", "units") + `
+FROM (
+    SELECT segment, currency, units, dpd, toInt64(0) AS accts FROM ` + p.openUnitsSQL(b) + `
+    UNION ALL
+    SELECT segment, currency, toInt64(0), toInt32(0), units ` + p.groupsSQL(b) + ` AND units > 0
+)
 WHERE ` + p.snapSegmentFilter() + `
 GROUP BY segment, currency
 ORDER BY segment, currency`
@@ -52,40 +53,35 @@ ORDER BY segment, currency`
 
 // salesUnitsSQL is the credit-sale rows of build b issued in (D0, D].
 func (p params) salesUnitsSQL(b uint64) string {
-	return p.snapFrom(p.asOf, b, snapSales) + ` AND day > {D0} AND day <= {D}`
+	return p.snapFrom(b, snapSales) + ` AND day > {D0} AND day <= {D}`
 }
 
-func dsoFastSQL(p params, s snap) string {
+func dsoFastSQL(p params, b uint64) string {
 	return `SELECT segment, currency,
     ` + dsoColumns + `
 FROM (
-    SELECT segment, currency, units AS ar, if(dpd <= 0, units, toInt64(0)) AS cur, toInt64(0) AS sales, dpd FROM ` + p.openUnitsSQL(s.at) + `
+    SELECT segment, currency, units AS ar, if(dpd <= 0, units, toInt64(0)) AS cur, toInt64(0) AS sales, dpd FROM ` + p.openUnitsSQL(b) + `
     UNION ALL
-    SELECT segment, currency, toInt64(0), toInt64(0), units, toInt32(0) ` + p.salesUnitsSQL(s.at) + `
+    SELECT segment, currency, toInt64(0), toInt64(0), units, toInt32(0) ` + p.salesUnitsSQL(b) + `
     UNION ALL
-    SELECT segment, currency, toInt64(0), toInt64(0), toInt64(0), toInt32(0) ` + p.snapFrom(p.asOf, s.at, snapGroup) + `
+    SELECT segment, currency, toInt64(0), toInt64(0), toInt64(0), toInt32(0) ` + p.groupsSQL(b) + `
 )
 WHERE ` + p.snapSegmentFilter() + `
 GROUP BY segment, currency
 ORDER BY segment, currency`
 }
 
-// ceiFastSQL: the period start's open rows take the account's segment as
-// of AsOf (as ceiSQL's joinSegments does) from AsOf's build.
-func ceiFastSQL(p params, s snap) string {
-	start := p.asOf.AddDate(0, 0, -p.days)
+func ceiFastSQL(p params, b uint64) string {
 	return `SELECT segment, currency,
     ` + ceiColumns + `
 FROM (
-    SELECT seg AS segment, currency, b, toInt64(0) AS s, toInt64(0) AS e, toInt64(0) AS ec
-    FROM (SELECT account_id, currency, units AS b ` + p.snapFrom(start, s.start, snapOpen) + `) AS opening
-    ANY LEFT JOIN (SELECT account_id, currency, segment AS seg ` + p.snapFrom(p.asOf, s.at, snapAccount) + `) AS segs USING account_id, currency
+    SELECT segment, currency, units AS b, toInt64(0) AS s, toInt64(0) AS e, toInt64(0) AS ec ` + p.snapFrom(b, snapStart) + ` AND day = {D0}
     UNION ALL
-    SELECT segment, currency, toInt64(0), units, toInt64(0), toInt64(0) ` + p.salesUnitsSQL(s.at) + `
+    SELECT segment, currency, toInt64(0), units, toInt64(0), toInt64(0) ` + p.salesUnitsSQL(b) + `
     UNION ALL
-    SELECT segment, currency, toInt64(0), toInt64(0), units, if(dpd <= 0, units, toInt64(0)) FROM ` + p.openUnitsSQL(s.at) + `
+    SELECT segment, currency, toInt64(0), toInt64(0), units, if(dpd <= 0, units, toInt64(0)) FROM ` + p.openUnitsSQL(b) + `
     UNION ALL
-    SELECT segment, currency, toInt64(0), toInt64(0), toInt64(0), toInt64(0) ` + p.snapFrom(p.asOf, s.at, snapGroup) + `
+    SELECT segment, currency, toInt64(0), toInt64(0), toInt64(0), toInt64(0) ` + p.groupsSQL(b) + `
 )
 WHERE ` + p.snapSegmentFilter() + `
 GROUP BY segment, currency
@@ -116,27 +112,19 @@ func snapshotReportSQL(ctx context.Context, c *Conn, name string, opts ReportOpt
 		return "" // the reference path reports a bad option
 	}
 	p := newParams(c.Database, o)
-	days := []time.Time{p.asOf}
-	start := p.asOf.AddDate(0, 0, -p.days)
-	if f.needStart {
-		days = append(days, start)
-	}
-	st, err := SnapshotStates(ctx, c, days...)
-	if err != nil {
-		// e.g. a database not yet migrated to 0005: the reference query
-		// gives the same answer
+	st, err := SnapshotStates(ctx, c, p.asOf)
+	if err != nil || !st[p.asOf].Fresh {
+		// none, stale, or cannot be read (e.g. a database not yet
+		// migrated to 0005): the reference query gives the same answer
 		return ""
 	}
-	var s snap
-	for i, d := range days {
-		if !st[d].Fresh {
-			return ""
-		}
-		if i == 0 {
-			s.at = st[d].Build
-		} else {
-			s.start = st[d].Build
+	b := st[p.asOf].Build
+	if f.needStart {
+		var n uint64
+		q := "SELECT count() FROM " + snapshotWhere(c.Database, p.asOf, b, snapPeriod) + " AND day = " + p.d0
+		if err := c.QueryRow(ctx, q).Scan(&n); err != nil || n == 0 {
+			return "" // the build does not cover this period
 		}
 	}
-	return p.sql(f.sql(p, s))
+	return p.sql(f.sql(p, b))
 }

@@ -1,14 +1,17 @@
 -- The receivables snapshot: aging, DSO and CEI as of a day become a lookup.
 -- One build of day D (as_of) holds, computed by the reference queries over
--- every fact with an event time before the midnight after D:
---   kind 0: one row per account with an invoice (its segment as of D; the
---           CEI fast path maps period-start balances to it), day 0, units 0;
---   kind 1: open receivables per account, currency and due date (day), in
---           units of 10^-4, only where open > 0;
---   kind 2: credit sales per account, currency and issue date (day), for
---           issue dates in (D - 366, D], invoices not cancelled by D;
---   kind 3: one marker per (segment, currency) that has any invoice, so a
---           fully paid group still appears in DSO and CEI (account_id '').
+-- every fact with an event time before the midnight after D, with each
+-- account in its segment as of D, sums per (segment, currency) only, so a
+-- build has a few thousand rows whatever the number of accounts:
+--   kind 1: open receivables (units of 10^-4) by due date (day), > 0 only;
+--   kind 2: credit sales by issue date (day), issue dates in (D - 366, D],
+--           invoices not cancelled by D;
+--   kind 3: one row per (segment, currency) with any invoice (so a fully
+--           paid group still appears in DSO and CEI), units = the accounts
+--           with anything open (aging's accounts), day 0;
+--   kind 4: open receivables as of the day (day) that starts a CEI period
+--           ending on D, per (segment, currency);
+--   kind 5: one row per period start of kind 4 (segment and currency '').
 -- A build is written under a new build id (a partition of its own) and
 -- becomes visible only when its row in snapshot_builds says ready; a
 -- stale row there (the sink landed a fact dated on or before D after the
@@ -19,17 +22,16 @@
 -- `arrears report snapshot -as-of D` builds any day by hand
 -- (docs/analytics.md).
 CREATE TABLE IF NOT EXISTS {db}.receivables_snapshot (
-    as_of      Date,
-    build      UInt64,
-    kind       UInt8,
-    segment    String,
-    currency   String,
-    account_id String,
-    day        Date,
-    units      Int64
+    as_of    Date,
+    build    UInt64,
+    kind     UInt8,
+    segment  String,
+    currency String,
+    day      Date,
+    units    Int64
 ) ENGINE = MergeTree
 PARTITION BY (toYYYYMMDD(as_of), build)
-ORDER BY (as_of, build, kind, segment, currency, account_id, day);
+ORDER BY (as_of, build, kind, segment, currency, day);
 
 -- Builds and stale marks: a build is usable while its build id (Unix
 -- nanoseconds when it started reading) is above every stale mark's

@@ -14,8 +14,9 @@ import (
 
 // cmdReport: `arrears report NAME [-as-of YYYY-MM-DD] [-segment S]
 // [-account A] [-days N] [-format table|csv|json] [-sql|-fast-sql]`,
-// `arrears report snapshot -as-of YYYY-MM-DD` (build the receivables
-// snapshot of that day, docs/analytics.md), or `arrears report list`.
+// `arrears report snapshot -as-of YYYY-MM-DD [-days N]` (build the
+// receivables snapshot of that day, covering the CEI period of N days,
+// default 30; docs/analytics.md), or `arrears report list`.
 func cmdReport(ctx context.Context, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") || args[0] == "list" {
 		fmt.Println("reports (arrears report NAME -as-of YYYY-MM-DD [flags]):")
@@ -63,7 +64,11 @@ func cmdReport(ctx context.Context, args []string) error {
 	defer conn.Close()
 	switch {
 	case name == "snapshot":
-		b, err := analytics.BuildSnapshot(ctx, conn, o.AsOf)
+		var periods []int // DefaultSnapshotPeriods
+		if o.Days != 0 {
+			periods = []int{o.Days}
+		}
+		b, err := analytics.BuildSnapshot(ctx, conn, o.AsOf, periods)
 		if err != nil {
 			return err
 		}

@@ -25,9 +25,10 @@ type SnapshotConfig struct {
 	// month end's midnight before that month end is built, so facts still
 	// in flight on slower partitions make it in (default 24h).
 	Grace time.Duration `yaml:"grace"`
-	// PeriodDays also builds, for each month end, the day that many days
-	// before it: the period start of CEI (default [30], CEI's default
-	// period), so CEI as of a month end is a lookup too.
+	// PeriodDays are the CEI periods (days ending on the month end) each
+	// build covers (default [30], CEI's default period): CEI as of a month
+	// end over one of them is a lookup; over another it runs the
+	// reference query.
 	PeriodDays []int `yaml:"period_days"`
 	// CheckInterval is how often the sink looks for month ends to build
 	// and for stale builds to rebuild (default 1m).
@@ -36,7 +37,7 @@ type SnapshotConfig struct {
 
 // DefaultSnapshotConfig returns the documented defaults.
 func DefaultSnapshotConfig() SnapshotConfig {
-	return SnapshotConfig{Enabled: true, Grace: 24 * time.Hour, PeriodDays: []int{30}, CheckInterval: time.Minute}
+	return SnapshotConfig{Enabled: true, Grace: 24 * time.Hour, PeriodDays: analytics.DefaultSnapshotPeriods, CheckInterval: time.Minute}
 }
 
 func (c SnapshotConfig) validate() []error {
@@ -46,6 +47,9 @@ func (c SnapshotConfig) validate() []error {
 	}
 	if c.CheckInterval < time.Second {
 		errs = append(errs, fmt.Errorf("sink.snapshot.check_interval: %s must be >= 1s", c.CheckInterval))
+	}
+	if len(c.PeriodDays) == 0 {
+		errs = append(errs, errors.New("sink.snapshot.period_days: must name at least one period"))
 	}
 	for i, d := range c.PeriodDays {
 		if d < 1 || d > analytics.SnapshotSalesDays {
@@ -128,8 +132,7 @@ func (k *snapshotKeeper) landed(lo, hi time.Time) {
 }
 
 // days are the days to keep built: every month end from the first fact's
-// month whose next midnight the watermark has passed by Grace, and each
-// PeriodDays before it.
+// month whose next midnight the watermark has passed by Grace.
 func (k *snapshotKeeper) days() []time.Time {
 	f, w := k.first.Load(), k.watermark.Load()
 	if f == 0 || w == 0 {
@@ -142,11 +145,7 @@ func (k *snapshotKeeper) days() []time.Time {
 		if next.After(limit) {
 			return out
 		}
-		end := next.AddDate(0, 0, -1)
-		out = append(out, end)
-		for _, d := range k.cfg.PeriodDays {
-			out = append(out, end.AddDate(0, 0, -d))
-		}
+		out = append(out, next.AddDate(0, 0, -1))
 	}
 }
 
@@ -191,7 +190,7 @@ func (k *snapshotKeeper) check(ctx context.Context) error {
 			continue
 		}
 		start := time.Now()
-		b, err := analytics.BuildSnapshot(ctx, k.conn, d)
+		b, err := analytics.BuildSnapshot(ctx, k.conn, d, k.cfg.PeriodDays)
 		if err != nil {
 			k.m.SnapshotBuilds.WithLabelValues("error").Inc()
 			errs = append(errs, err)

@@ -34,7 +34,7 @@ func (h *harness) acceptedInvoice(acct, id string, at time.Time, amount event.Am
 // included.
 func TestSinkMaintainsSnapshot(t *testing.T) {
 	h := newHarness(t)
-	h.cfg.Snapshot = SnapshotConfig{Enabled: true, Grace: time.Hour, CheckInterval: time.Second}
+	h.cfg.Snapshot = SnapshotConfig{Enabled: true, Grace: time.Hour, PeriodDays: []int{30}, CheckInterval: time.Second}
 	w := h.buildWorkload("s1", 50) // facts of 2026-01-05
 	recs := append(w.records, h.acceptedInvoice("s1-late", "feb1", time.Date(2026, 2, 2, 9, 0, 0, 0, time.UTC), 70000))
 	w.want["invoices"]++
