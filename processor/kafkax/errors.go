@@ -99,7 +99,7 @@ func Ping(ctx context.Context, c Config, group string, topics ...string) error {
 	adm := kadm.NewClient(cl)
 	md, err := adm.Metadata(ctx, topics...)
 	if err != nil {
-		return c.Explain(fmt.Errorf("kafka metadata from %v: %w", c.Brokers, err))
+		return c.Explain(fmt.Errorf("kafka metadata of topics %v from %v: %w", topics, c.Brokers, err))
 	}
 	if err := c.denied(md.Topics, topics); err != nil {
 		return err
@@ -107,14 +107,20 @@ func Ping(ctx context.Context, c Config, group string, topics ...string) error {
 	if group == "" {
 		return nil
 	}
-	gs, err := adm.DescribeGroups(ctx, group)
-	if err == nil {
-		err = gs.Error()
+	for {
+		gs, err := adm.DescribeGroups(ctx, group)
+		if err == nil {
+			err = gs.Error()
+		}
+		switch {
+		case err == nil, errors.Is(err, kerr.GroupIDNotFound): // not created yet, but ours to describe
+			return nil
+		case kerr.IsRetriable(err) && ctx.Err() == nil: // a new broker's coordinator is still loading
+			time.Sleep(250 * time.Millisecond)
+		default:
+			return c.Explain(fmt.Errorf("describe group %s: %w", group, err))
+		}
 	}
-	if err != nil {
-		return c.Explain(fmt.Errorf("describe group %s: %w", group, err))
-	}
-	return nil
 }
 
 // denied is the explained authorization error naming the topics of td this
