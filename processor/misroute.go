@@ -9,8 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/arrears/arrears/processor/kafkax"
 )
@@ -87,17 +88,24 @@ func (rt *router) partitions(ctx context.Context) (int32, error) {
 	if rt.cl == nil {
 		return 0, fmt.Errorf("partition count of %s: no Kafka session yet", rt.topic)
 	}
-	md, err := kadm.NewClient(rt.cl).ListTopics(ctx, rt.topic)
+	// a request of its own, not the client's metadata cache: right after a
+	// rebalance the cache may predate the partitions that caused it
+	req := kmsg.NewPtrMetadataRequest()
+	rq := kmsg.NewMetadataRequestTopic()
+	rq.Topic = kmsg.StringPtr(rt.topic)
+	req.Topics = append(req.Topics, rq)
+	resp, err := req.RequestWith(ctx, rt.cl)
 	if err != nil {
 		return 0, fmt.Errorf("partition count of %s: %w", rt.topic, err)
 	}
-	td, ok := md[rt.topic]
-	switch {
-	case !ok:
-		return 0, fmt.Errorf("partition count of %s: topic missing from metadata", rt.topic)
-	case td.Err != nil:
-		return 0, fmt.Errorf("partition count of %s: %w", rt.topic, td.Err)
-	case len(td.Partitions) == 0:
+	if len(resp.Topics) != 1 {
+		return 0, fmt.Errorf("partition count of %s: %d topics in the metadata answer", rt.topic, len(resp.Topics))
+	}
+	td := resp.Topics[0]
+	if err := kerr.ErrorForCode(td.ErrorCode); err != nil {
+		return 0, fmt.Errorf("partition count of %s: %w", rt.topic, err)
+	}
+	if len(td.Partitions) == 0 {
 		return 0, fmt.Errorf("partition count of %s: no partitions in metadata", rt.topic)
 	}
 	if n := int32(len(td.Partitions)); n != rt.n {

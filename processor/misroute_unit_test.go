@@ -1,11 +1,16 @@
 package processor
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/event"
@@ -110,5 +115,41 @@ func TestConfigMisrouted(t *testing.T) {
 	c.Misrouted = "drop"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "processor.misrouted") {
 		t.Errorf("Validate(misrouted: drop) = %v, want an error naming processor.misrouted", err)
+	}
+}
+
+// TestRouterPartitions (kfake): the partition count comes from the topic's
+// metadata, is kept between batches, and is read again after a rebalance,
+// so partitions added to the topic count from the next batch on; before
+// the session's first assignment there is no count (a retry, not a guess).
+func TestRouterPartitions(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "ar.events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	rt := newRouter(Defaults(), "ar.events", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if n, err := rt.partitions(ctx); err == nil {
+		t.Fatalf("partitions before any assignment = %d, want an error", n)
+	}
+	rt.assigned(cl)
+	if n, err := rt.partitions(ctx); err != nil || n != 2 {
+		t.Fatalf("partitions = %d, %v; want 2", n, err)
+	}
+	if _, err := kadm.NewClient(cl).CreatePartitions(ctx, 1, "ar.events"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rt.partitions(ctx); n != 2 {
+		t.Errorf("partitions within a batch's lifetime = %d, want the kept 2 (no request per batch)", n)
+	}
+	rt.assigned(cl) // adding partitions to a subscribed topic rebalances the group
+	if n, err := rt.partitions(ctx); err != nil || n != 3 {
+		t.Errorf("partitions after the rebalance = %d, %v; want 3", n, err)
 	}
 }
