@@ -104,3 +104,27 @@ func NewClient(c Config) redis.UniversalClient {
 		DB: c.DB, ReadTimeout: c.Timeout, WriteTimeout: c.Timeout,
 	})
 }
+
+// Connect opens a client and pings it within c.Timeout: the way a command
+// starts, failing at once on a refused password, a missing ACL permission or
+// an untrusted certificate, with an error that names redis, the address,
+// the user and the cause (errors.Is ErrAuth, ErrNoPerm or ErrTLS), never the
+// password.
+func Connect(ctx context.Context, c Config) (redis.UniversalClient, error) {
+	rdb := NewClient(c)
+	pctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	err := rdb.Ping(pctx).Err()
+	if err == nil {
+		return rdb, nil
+	}
+	_ = rdb.Close()
+	user := c.Username
+	if user == "" {
+		user = "default"
+	}
+	if cause := Cause(err); cause != nil {
+		return nil, fmt.Errorf("redis %v as user %s: %w: %w", c.Addrs, user, cause, err)
+	}
+	return nil, fmt.Errorf("redis %v as user %s: %w", c.Addrs, user, err)
+}

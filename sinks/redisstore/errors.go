@@ -1,0 +1,54 @@
+package redisstore
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Causes Connect names: a retry cannot fix any of them.
+var (
+	// ErrAuth is a refused AUTH: wrong username or password, a disabled
+	// user, or none given to a server that requires one.
+	ErrAuth = errors.New("authentication refused")
+	// ErrNoPerm is a command or key the ACL user may not use.
+	ErrNoPerm = errors.New("not permitted by the ACL")
+	// ErrTLS is a failed TLS handshake: an untrusted or misnamed server
+	// certificate, or TLS spoken to a plaintext port or the reverse.
+	ErrTLS = errors.New("tls handshake failed")
+)
+
+// Cause classifies err as ErrAuth, ErrNoPerm or ErrTLS, or returns nil: a
+// cause that configuration must fix, never retried.
+func Cause(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		msg := re.Error()
+		switch {
+		case strings.HasPrefix(msg, "WRONGPASS"), strings.HasPrefix(msg, "NOAUTH"):
+			return ErrAuth
+		case strings.HasPrefix(msg, "NOPERM"):
+			return ErrNoPerm
+		}
+	}
+	var (
+		verify  *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		header  tls.RecordHeaderError
+	)
+	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &header) {
+		return ErrTLS
+	}
+	return nil
+}
+
+// Permanent says whether err has a Cause: the processor's retry
+// classification should stop on it rather than retry.
+func Permanent(err error) bool { return Cause(err) != nil }
