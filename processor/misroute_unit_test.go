@@ -153,3 +153,31 @@ func TestRouterPartitions(t *testing.T) {
 		t.Errorf("partitions after the rebalance = %d, %v; want 3", n, err)
 	}
 }
+
+// TestLogOncePerSource: the first misrouted record of each source is
+// logged at Info with the partitions and never the key; a source is
+// logged once, and at most maxLoggedSources of them are remembered.
+func TestLogOncePerSource(t *testing.T) {
+	var buf strings.Builder
+	rt := newRouter(Defaults(), "ar.events", slog.New(slog.NewTextHandler(&buf, nil)))
+	for i := range maxLoggedSources + 10 {
+		for range 3 {
+			r := &kgo.Record{Key: []byte("ACC-SECRET-KEY"), Partition: 1}
+			var m *misrouted
+			if !errors.As(rt.check(r, "producer-"+strconv.Itoa(i), 4), &m) {
+				t.Fatal("a record on the wrong partition passed")
+			}
+			rt.logOnce("ar.events", m)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != maxLoggedSources {
+		t.Errorf("%d log lines for %d sources of 3 records each, want %d", len(lines), maxLoggedSources+10, maxLoggedSources)
+	}
+	owner := strconv.Itoa(int(kafkax.PartitionFor([]byte("ACC-SECRET-KEY"), 4)))
+	for _, l := range lines {
+		if strings.Contains(l, "ACC-SECRET") || !strings.Contains(l, "level=INFO") || !strings.Contains(l, "partition=1 owner="+owner+" partitions=4") {
+			t.Fatalf("log line %q: want Info with the partitions and without the key", l)
+		}
+	}
+}
