@@ -33,6 +33,9 @@ var commands = map[string]command{
 	"state":   {"state restore: rebuild Redis from the status changelog", cmdState},
 	"bench":   {"bench [--accounts N] [--months M] [--json FILE]: end-to-end throughput, latency and the parts' ceilings on the real stack", cmdBench},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
+
+	// history replayed under a candidate policy (cmd_simulate.go)
+	"simulate": {"simulate --policy FILE... --from D --to D [--sample N] [--format table|json]: replay landed history under the active and a candidate policy, side by side", cmdSimulate},
 }
 
 var errUsage = errors.New("usage")

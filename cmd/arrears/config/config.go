@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/simulate"
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
@@ -28,6 +29,7 @@ type Config struct {
 	ClickHouse analytics.Config  `yaml:"clickhouse"`
 	Sink       chsink.Config     `yaml:"sink"`
 	DLQ        DLQ               `yaml:"dlq"`
+	Simulate   simulate.Config   `yaml:"simulate"`
 }
 
 // Log configures slog.
@@ -74,6 +76,7 @@ func Defaults() Config {
 		ClickHouse: analytics.Defaults(),
 		Sink:       chsink.Defaults(),
 		DLQ:        DLQ{MaxPayloadBytes: event.DefaultMaxDeadLetterPayload},
+		Simulate:   simulate.Defaults(),
 	}
 }
 
@@ -81,7 +84,7 @@ func Defaults() Config {
 // path.
 func (c Config) Validate() error {
 	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate(),
-		c.ClickHouse.Validate(), c.Sink.Validate()}
+		c.ClickHouse.Validate(), c.Sink.Validate(), c.Simulate.Validate()}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:

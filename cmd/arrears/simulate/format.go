@@ -1,0 +1,69 @@
+package simulate
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteJSON writes r as indented JSON (for notebooks).
+func (r *Result) WriteJSON(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteTable writes the two replays side by side with the difference.
+func (r *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "simulate %s .. %s: %d accounts, %d landed records", r.From.Format("2006-01-02T15:04:05Z"),
+		r.Until.Format("2006-01-02T15:04:05Z"), r.Accounts, r.Records)
+	if r.Sample > 0 {
+		fmt.Fprintf(w, " (sample of %d accounts)", r.Sample)
+	}
+	fmt.Fprintf(w, "\ncandidate: %s\n\n", strings.Join(r.Changed, ", "))
+	a, c := &r.Active, &r.Candidate
+	fmt.Fprintln(tw, "\tactive\tcandidate\tchange\t")
+	row := func(name string, x, y float64, format string) {
+		fmt.Fprintf(tw, "%s\t"+format+"\t"+format+"\t%+"+format[1:]+"\t\n", name, x, y, y-x)
+	}
+	count := func(name string, x, y int) { row(name, float64(x), float64(y), "%.0f") }
+	keys := slices.Sorted(maps.Keys(merge(a.Actions, c.Actions)))
+	for _, k := range keys {
+		count("actions "+k, a.Actions[k], c.Actions[k])
+	}
+	count("contacts", a.Contacts, c.Contacts)
+	row("contact cost", a.ContactCost, c.ContactCost, "%.2f")
+	count("suspensions", a.Suspensions, c.Suspensions)
+	count("accounts suspended", a.SuspendedAccounts, c.SuspendedAccounts)
+	count("accounts to agency", a.AgencyAccounts, c.AgencyAccounts)
+	count("accounts to legal", a.LegalAccounts, c.LegalAccounts)
+	count("accounts written off", a.WriteOffAccounts, c.WriteOffAccounts)
+	count("accounts contacted", a.ContactedAccounts, c.ContactedAccounts)
+	row("mean days past due at first contact", a.MeanDaysToFirstContact, c.MeanDaysToFirstContact, "%.2f")
+	count("contact deferrals", a.Deferrals, c.Deferrals)
+	count("wake-ups", a.Wakes, c.Wakes)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	return nil
+}
+
+func merge(a, b map[string]int) map[string]int {
+	m := maps.Clone(a)
+	for k, v := range b {
+		m[k] += v
+	}
+	return m
+}

@@ -1,0 +1,173 @@
+package simulate
+
+import (
+	"context"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/policy"
+	"github.com/arrears/arrears/processor/testkit"
+)
+
+// memHistory is a History of events held in memory, on one partition
+// unless an event says otherwise (a ClockTick).
+type memHistory []event.Event
+
+func (h memHistory) Partitions(context.Context) (int, error) { return 1, nil }
+func (h memHistory) Accounts(context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, ev := range h {
+		if ev.Account != "" && !seen[ev.Account] {
+			seen[ev.Account] = true
+			out = append(out, ev.Account)
+		}
+	}
+	return out, nil
+}
+func (h memHistory) Count(_ context.Context, until time.Time) (int, error) {
+	n := 0
+	return n, h.Records(context.Background(), until, func(Record) error { n++; return nil })
+}
+func (h memHistory) Records(_ context.Context, until time.Time, f func(Record) error) error {
+	for i := range h {
+		if h[i].Time.After(until) {
+			continue
+		}
+		if err := f(Record{Ms: h[i].Time.UnixMilli(), Account: h[i].Account, Event: &h[i]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noSMSStage is deploy/policies/postpaid.yaml without its SMS stage
+// (second_reminder, day 10); a reversal resumes at the final notice
+// instead.
+func noSMSStage(t *testing.T) []policy.File {
+	t.Helper()
+	b, err := os.ReadFile("../../../deploy/policies/postpaid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for old, repl := range map[string]string{
+		"  - name: second_reminder\n    days_past_due: 10\n    actions:\n      - {type: notify, channel: sms, template: postpaid_second_reminder, fallback: [email]}\n": "",
+		"reversals:\n  resume_stage: second_reminder\n": "reversals:\n  resume_stage: final_notice\n",
+	} {
+		if !strings.Contains(s, old) {
+			t.Fatalf("postpaid.yaml changed: %q not found", old)
+		}
+		s = strings.Replace(s, old, repl, 1)
+	}
+	return []policy.File{{Name: "postpaid-no-sms.yaml", Data: []byte(s)}}
+}
+
+// TestCandidateWithoutSMSStage replays a hand-built postpaid book under
+// the deploy policies and under a candidate without the SMS stage.
+//
+// Three accounts (EUR, consents email, sms and letter, UTC), each with one
+// 100.00 EUR invoice issued 2026-02-16, due Monday 2026-03-02; the window
+// ends 2026-04-03 (32 days past due, before the collections call at 35):
+//   - A never pays: reminder email (day 3), second reminder SMS (day 10),
+//     final notice letter + fee (day 17), barring + barred SMS (day 21),
+//     suspension (day 28);
+//   - B pays in full on 2026-03-14 (day 12): reminder email, second
+//     reminder SMS;
+//   - C pays in full on 2026-03-07 (day 5): reminder email.
+//
+// Active: 3 emails, 3 SMS, 1 letter: 7 contacts costing 3 x 0.01 +
+// 3 x 0.05 + 0.80 = 0.98. The candidate drops the two day-10 SMS (A's and
+// B's): 3 emails, 1 SMS (A's barring), 1 letter: 5 contacts costing
+// 0.03 + 0.05 + 0.80 = 0.88. Both: 1 suspension, 1 fee, 1 bar, the same
+// letters, the same first contacts (the day-3 emails). Stages run at
+// midnight UTC and quiet hours (21:00-08:00) hold email and SMS until
+// 08:00: every email and SMS is deferred once, 6 deferrals in the active
+// replay and 4 in the candidate's.
+func TestCandidateWithoutSMSStage(t *testing.T) {
+	active := testkit.DeployEnv(t, "../../..")
+	candidate, changed, err := Candidate(active, noSMSStage(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) != 1 || !strings.HasPrefix(changed[0], "postpaid-standard@") {
+		t.Fatalf("changed %v, want postpaid-standard only", changed)
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Add(9 * time.Hour)
+	}
+	var h memHistory
+	for _, a := range []string{"A", "B", "C"} {
+		h = append(h, event.Event{ID: a + "-up", Time: day("2026-02-01"), Source: "crm", Account: a,
+			Body: &event.AccountUpserted{Segment: event.Segment("postpaid"), Currency: "EUR", CreditLimit: 500_0000,
+				Consents: []event.Channel{event.Email, event.SMS, event.Letter}}})
+	}
+	for _, a := range []string{"A", "B", "C"} {
+		h = append(h, event.Event{ID: a + "-inv", Time: day("2026-02-16"), Source: "billing", Account: a,
+			Body: &event.InvoiceIssued{InvoiceID: a + "-1", Currency: "EUR", Amount: 100_0000,
+				IssueDate: event.DateOf(day("2026-02-16")), DueDate: event.DateOf(day("2026-03-02"))}})
+	}
+	pay := func(a, on string) event.Event {
+		return event.Event{ID: a + "-pay", Time: day(on), Source: "gateway", Account: a,
+			Body: &event.PaymentReceived{PaymentID: a + "-p", Currency: "EUR", Amount: 100_0000, Method: "card"}}
+	}
+	h = append(h, pay("C", "2026-03-07"), pay("B", "2026-03-14"))
+
+	o := Options{From: day("2026-02-01"), Until: day("2026-04-03"), Cost: Defaults().ContactCost, KeepActions: true}
+	r, err := Run(context.Background(), h, nil, active, candidate, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name                         string
+		s                            Summary
+		email, sms, letter, contacts int
+		cost                         float64
+	}{{"active", r.Active, 3, 3, 1, 7, 0.98}, {"candidate", r.Candidate, 3, 1, 1, 5, 0.88}} {
+		ch := c.s.ContactsByChannel
+		if ch["email"] != c.email || ch["sms"] != c.sms || ch["letter"] != c.letter || c.s.Contacts != c.contacts {
+			t.Errorf("%s: contacts %v (%d), want email %d, sms %d, letter %d (%d)", c.name, ch, c.s.Contacts, c.email, c.sms, c.letter, c.contacts)
+		}
+		if math.Abs(c.s.ContactCost-c.cost) > 1e-9 {
+			t.Errorf("%s: contact cost %.4f, want %.2f", c.name, c.s.ContactCost, c.cost)
+		}
+		if c.s.Suspensions != 1 || c.s.SuspendedAccounts != 1 || c.s.Actions["FEE"] != 1 || c.s.Actions["BAR_OUTGOING"] != 1 {
+			t.Errorf("%s: actions %v, want 1 suspension, 1 fee, 1 bar", c.name, c.s.Actions)
+		}
+		if c.s.Deferrals != c.contacts-1 {
+			t.Errorf("%s: %d deferrals, want %d (every email and SMS)", c.name, c.s.Deferrals, c.contacts-1)
+		}
+		if c.s.ContactedAccounts != 3 {
+			t.Errorf("%s: %d accounts contacted, want 3", c.name, c.s.ContactedAccounts)
+		}
+	}
+	if r.Active.MeanDaysToFirstContact != r.Candidate.MeanDaysToFirstContact || r.Active.MeanDaysToFirstContact < 3 {
+		t.Errorf("mean days past due at first contact %.2f (active) vs %.2f (candidate), want the same, at least 3",
+			r.Active.MeanDaysToFirstContact, r.Candidate.MeanDaysToFirstContact)
+	}
+	letters := func(as []Action) (out []Action) {
+		for _, a := range as {
+			if a.Channel == "letter" {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	same := func(x, y Action) bool { // the id carries the policy version
+		return x.Account == y.Account && x.Stage == y.Stage && x.Time.Equal(y.Time)
+	}
+	if la, lc := letters(r.ActiveActions), letters(r.CandidateActions); len(la) != 1 || len(lc) != 1 || !same(la[0], lc[0]) {
+		t.Errorf("letters differ: active %v, candidate %v", la, lc)
+	}
+	for _, a := range r.ActiveActions {
+		t.Logf("active %s %s %s %s %s", a.Time.Format(time.RFC3339), a.Account, a.Stage, a.Type, a.Channel)
+	}
+}

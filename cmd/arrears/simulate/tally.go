@@ -1,0 +1,159 @@
+package simulate
+
+import (
+	"time"
+
+	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/dunning"
+	"github.com/arrears/arrears/processor/event"
+)
+
+// Summary is what one replay decided inside the window.
+type Summary struct {
+	// Policies are the policies replayed, as name@version.
+	Policies []string `json:"policies"`
+	Rejects  int      `json:"rejects"`  // events the core refused (history has only accepted ones: 0 unless policies differ in what they accept)
+	Wakes    int      `json:"wake_ups"` // wake-ups fired over the whole replay
+	// Actions counts actions by type, and NOTIFY also by type/channel.
+	Actions map[string]int `json:"actions"`
+	// Contacts are NOTIFY actions, by channel, and what they cost.
+	Contacts          int            `json:"contacts"`
+	ContactsByChannel map[string]int `json:"contacts_by_channel"`
+	ContactCost       float64        `json:"contact_cost"`
+	// Suspensions are SUSPEND actions; SuspendedAccounts the accounts with one.
+	Suspensions       int `json:"suspensions"`
+	SuspendedAccounts int `json:"suspended_accounts"`
+	// Accounts reaching agency placement, legal referral and write-off.
+	AgencyAccounts   int `json:"agency_accounts"`
+	LegalAccounts    int `json:"legal_accounts"`
+	WriteOffAccounts int `json:"write_off_accounts"`
+	// ContactedAccounts had a contact; MeanDaysToFirstContact is the mean
+	// days past due of each one's first contact in the window.
+	ContactedAccounts      int     `json:"contacted_accounts"`
+	MeanDaysToFirstContact float64 `json:"mean_days_to_first_contact"`
+	// Deferrals counts contacts the contact rules (quiet hours, calendar,
+	// cap) deferred: each time one joins an account's deferred list (the
+	// core reports no deferral; this is what the state shows after a step).
+	Deferrals int `json:"deferrals"`
+}
+
+// Action is one decided action, for --actions and the faithfulness check.
+type Action struct {
+	ID      string    `json:"action_id"`
+	Account string    `json:"account_id"`
+	Type    string    `json:"type"`
+	Channel string    `json:"channel,omitempty"`
+	Stage   string    `json:"stage"`
+	Time    time.Time `json:"time"`
+}
+
+// tally builds a Summary from the replay's steps.
+type tally struct {
+	from, until time.Time
+	cost        map[event.Channel]float64
+	keep        bool // keep every action in actions
+	actions     []Action
+
+	s        Summary
+	firstDPD map[string]int32 // account -> days past due at first contact
+	reached  map[event.ActionType]map[string]bool
+	deferred map[string][]deferKey // accounts with deferred contacts after their last step
+}
+
+type deferKey struct {
+	stage string
+	index int
+	ch    event.Channel
+}
+
+func newTally(from, until time.Time, cost map[event.Channel]float64, keep bool) *tally {
+	return &tally{from: from, until: until, cost: cost, keep: keep,
+		s:        Summary{Actions: map[string]int{}, ContactsByChannel: map[string]int{}},
+		firstDPD: map[string]int32{}, deferred: map[string][]deferKey{},
+		reached: map[event.ActionType]map[string]bool{event.ActionSuspend: {}, event.ActionAgency: {},
+			event.ActionLegal: {}, event.ActionWriteOff: {}}}
+}
+
+func (t *tally) in(at time.Time) bool { return !at.Before(t.from) && !at.After(t.until) }
+
+// observe is the replay's Observer.
+func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.Time, _ bool) {
+	for i := range out.Actions {
+		a := &out.Actions[i]
+		if !t.in(a.Time) {
+			continue
+		}
+		t.s.Actions[string(a.Type)]++
+		if t.keep {
+			t.actions = append(t.actions, Action{ID: a.ActionID, Account: acct, Type: string(a.Type),
+				Channel: string(a.Channel), Stage: a.Stage, Time: a.Time.UTC()})
+		}
+		if accts, ok := t.reached[a.Type]; ok {
+			accts[acct] = true
+		}
+		switch a.Type {
+		case event.ActionNotify:
+			t.s.Actions[string(a.Type)+"/"+string(a.Channel)]++
+			t.s.Contacts++
+			t.s.ContactsByChannel[string(a.Channel)]++
+			t.s.ContactCost += t.cost[a.Channel]
+			if _, seen := t.firstDPD[acct]; !seen {
+				t.firstDPD[acct] = a.DaysPastDue
+			}
+		case event.ActionSuspend:
+			t.s.Suspensions++
+		}
+	}
+	t.deferrals(acct, st.Dunning.Deferred, at)
+}
+
+// deferrals counts the contacts that joined the account's deferred list.
+func (t *tally) deferrals(acct string, ds []dunning.Deferred, at time.Time) {
+	prev := t.deferred[acct]
+	if len(ds) == 0 && len(prev) == 0 {
+		return
+	}
+	cur := make([]deferKey, len(ds))
+	for i, d := range ds {
+		cur[i] = deferKey{d.Stage, d.Index, d.Channel}
+	}
+	if t.in(at) {
+		for _, k := range cur {
+			if !containsKey(prev, k) {
+				t.s.Deferrals++
+			}
+		}
+	}
+	if len(cur) == 0 {
+		delete(t.deferred, acct)
+	} else {
+		t.deferred[acct] = cur
+	}
+}
+
+func containsKey(ks []deferKey, k deferKey) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// summary completes the counts that need every step.
+func (t *tally) summary() Summary {
+	s := t.s
+	s.SuspendedAccounts = len(t.reached[event.ActionSuspend])
+	s.AgencyAccounts = len(t.reached[event.ActionAgency])
+	s.LegalAccounts = len(t.reached[event.ActionLegal])
+	s.WriteOffAccounts = len(t.reached[event.ActionWriteOff])
+	s.ContactedAccounts = len(t.firstDPD)
+	var sum int64
+	for _, d := range t.firstDPD {
+		sum += int64(d)
+	}
+	if n := len(t.firstDPD); n > 0 {
+		s.MeanDaysToFirstContact = float64(sum) / float64(n)
+	}
+	return s
+}
