@@ -8,7 +8,9 @@
 // loop.go holds the whole loop, each step a named call:
 // fetch -> decode -> fire timers -> apply -> emit -> commit -> store.
 // partition.go holds the per-partition steps, admit.go the envelope rules
-// and the live-time clock guard, errors.go the one classifier (retry,
+// and the live-time clock guard, misroute.go the per-record co-partitioning
+// (a record not on its key's murmur2 partition is forwarded there in the
+// transaction, or dead-lettered), errors.go the one classifier (retry,
 // dead-letter, fatal), emitter.go the transaction's outputs, watch.go the
 // stall detection behind /readyz, restore.go the changelog catch-up.
 //
