@@ -96,6 +96,12 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.SessionTimeout(cfg.SessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
+		// What the consumer buffers beyond a poll: franz-go's defaults (50 MiB,
+		// 1 MiB a partition, compressed) held ~180k decoded input records,
+		// the largest part of the heap, for transactions of at most
+		// max_records_per_txn.
+		kgo.FetchMaxBytes(fetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes),
 		// transaction markers come with the records, so that the offsets a
 		// transaction commits step over them (forwarded copies make the
 		// input transactional: misroute.go); the partition drops them
@@ -109,6 +115,12 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 	)
 	return append(opts, p.opts...)
 }
+
+// Fetch bounds (compressed bytes; a record batch larger than them still comes).
+const (
+	fetchMaxBytes          = 4 << 20
+	fetchMaxPartitionBytes = 256 << 10
+)
 
 // partition returns the owned partition's worker, creating it if needed.
 func (p *Processor) partition(id int32) *partition {
