@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: kafka-secure-up kafka-secure-down redis-secure-up redis-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: kafka-secure-up kafka-secure-down redis-secure-up redis-secure-down clickhouse-secure-up clickhouse-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -43,6 +43,12 @@ redis-secure-up:
 redis-secure-down:
 	bash deploy/local/redis-secure.sh cluster-stop
 	bash deploy/local/redis-secure.sh stop
+## A secured ClickHouse (native protocol over TLS only on 9440; users migrate,
+## sink, serve, admin; default off) (deploy/local/clickhouse-secure.sh).
+clickhouse-secure-up:
+	bash deploy/local/clickhouse-secure.sh start
+clickhouse-secure-down:
+	bash deploy/local/clickhouse-secure.sh stop
 
 ## Tests: everything, against the real stack (a missing service fails the run).
 browser:

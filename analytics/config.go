@@ -137,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Conn, error) {
 	defer cancel()
 	if err := conn.Ping(pctx); err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("clickhouse %v: ping: %w", cfg.Addrs, err)
+		return nil, fmt.Errorf("clickhouse %v as user %s: ping: %w", cfg.Addrs, cfg.Username, withCause(err))
 	}
 	return &Conn{Conn: conn, Database: cfg.Database}, nil
 }

@@ -1,0 +1,112 @@
+package analytics_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/tlsconf"
+)
+
+// TestSecureUsers runs against the secured ClickHouse (TLS only, the users
+// of deploy/local/clickhouse-secure/users.xml.in): migrate creates the
+// schema, the sink user inserts over TLS but cannot DROP, TRUNCATE, CREATE
+// or RENAME, the serve user selects but cannot insert or drop; each refusal
+// names clickhouse and the cause and never holds the password.
+func TestSecureUsers(t *testing.T) {
+	testkit.SecureClickHouse(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sinkCfg := testkit.SecureClickHouseConfig(t, "sink")
+	sink, err := analytics.Open(ctx, sinkCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	dl := &event.DeadLetter{Reason: "r", ErrorClass: "decode", Code: "X", Topic: "ar.events", Partition: 1, Offset: 7,
+		Key: []byte("k"), Value: []byte("v"), ValueSize: 1, ValueSHA256: []byte{1}, Time: time.Unix(1_700_000_000, 0)}
+	row := analytics.DeadLetterRow(dl, analytics.Source{Topic: "ar.dlq", Partition: 0, Offset: 1}, time.Now())
+	if err := analytics.InsertRows(ctx, sink, []analytics.Row{row}); err != nil {
+		t.Fatalf("sink user insert over TLS: %v", err)
+	}
+	table := sink.Table("dead_letters")
+	for _, q := range []string{"DROP TABLE " + table, "TRUNCATE TABLE " + table, "CREATE TABLE " + sink.Table("x") + " (a UInt8) ENGINE = Memory",
+		"RENAME TABLE " + table + " TO " + sink.Table("gone"), "DROP DATABASE " + sink.Database} {
+		checkDenied(t, "sink", q, sink.Exec(ctx, q), sinkCfg.Password)
+	}
+
+	serveCfg := testkit.SecureClickHouseConfig(t, "serve")
+	serve, err := analytics.Open(ctx, serveCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer serve.Close()
+	var n uint64
+	if err := serve.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("serve user select: %d rows, %v; want the sink's 1", n, err)
+	}
+	checkDenied(t, "serve", "insert", analytics.InsertRows(ctx, serve, []analytics.Row{row}), serveCfg.Password)
+	checkDenied(t, "serve", "DROP TABLE", serve.Exec(ctx, "DROP TABLE "+table), serveCfg.Password)
+	if err := serve.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after the refusals: %d rows, %v; want 1", n, err)
+	}
+}
+
+func checkDenied(t *testing.T, user, what string, err error, password string) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Errorf("%s user: %s succeeded", user, what)
+	case !errors.Is(analytics.Cause(err), analytics.ErrNotPermitted):
+		t.Errorf("%s user: %s: err = %v, want ErrNotPermitted", user, what, err)
+	case !strings.Contains(strings.ToLower(err.Error()), "clickhouse") && !strings.Contains(err.Error(), "DB::Exception"):
+		t.Errorf("%s user: %s: err = %v does not name clickhouse", user, what, err)
+	case strings.Contains(err.Error(), password):
+		t.Errorf("%s user: %s: the error holds the password", user, what)
+	}
+}
+
+// TestSecureRefusals: an untrusted certificate, a wrong password, the
+// disabled default user and a plaintext client fail Open at once (not by
+// the deadline) naming clickhouse and the cause.
+func TestSecureRefusals(t *testing.T) {
+	good := testkit.SecureClickHouseConfig(t, "sink")
+	for _, c := range []struct {
+		name  string
+		edit  func(*analytics.Config)
+		cause error
+		want  string
+	}{
+		{"untrusted certificate", func(c *analytics.Config) { c.TLS = tlsconf.Config{Enabled: true} }, analytics.ErrTLS, "certificate"},
+		{"wrong server name", func(c *analytics.Config) { c.TLS.ServerName = "clickhouse.example" }, analytics.ErrTLS, "clickhouse.example"},
+		{"wrong password", func(c *analytics.Config) { c.Password = "not-the-password" }, analytics.ErrAuth, "sink"},
+		{"default user", func(c *analytics.Config) { c.Username, c.Password = "default", "" }, analytics.ErrAuth, "default"},
+		{"plaintext client", func(c *analytics.Config) { c.TLS = tlsconf.Config{}; c.DialTimeout = 3 * time.Second }, nil, "clickhouse"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := good
+			c.edit(&cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			conn, err := analytics.Open(ctx, cfg)
+			if err == nil {
+				conn.Close()
+				t.Fatal("Open succeeded")
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("failed by the deadline, not at once: %v", err)
+			}
+			if c.cause != nil && !errors.Is(err, c.cause) {
+				t.Errorf("err = %v, want cause %v", err, c.cause)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "clickhouse ") || !strings.Contains(msg, c.want) || strings.Contains(msg, good.Password) {
+				t.Errorf("err = %v, want it to start with clickhouse, name %q and not hold the password", err, c.want)
+			}
+		})
+	}
+}
