@@ -24,7 +24,7 @@ import (
 // both side by side; see package simulate and docs/policies.md.
 func cmdSimulate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	var files multiFlag
+	var files listFlag
 	fs.Var(&files, "policy", "candidate policy file (repeat, or several after one --policy)")
 	from := fs.String("from", "", "first day (YYYY-MM-DD) or instant (RFC 3339) whose decisions are counted")
 	to := fs.String("to", "", "last day (YYYY-MM-DD, inclusive) or instant (RFC 3339) replayed")
@@ -98,12 +98,6 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	}
 	return res.WriteTable(os.Stdout)
 }
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // parseWhen reads a day (its midnight UTC, or with end the last
 // millisecond of that day) or an RFC 3339 instant; empty is the start (or

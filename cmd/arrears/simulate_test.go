@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/arrears/arrears/cmd/arrears/bench"
+	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/cmd/arrears/simulate"
+	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/processor/workload"
+)
+
+// TestSimulateFaithful is the faithfulness check of issue 14 on the real
+// stack: a generated book goes through `arrears run` and `arrears sink`
+// (children, simulated time), then `arrears simulate` with the active
+// policies replays the history the sink landed and decides exactly the
+// actions run emitted: the same ids, types, channels and times (at
+// ClickHouse's second precision). The candidate is the active postpaid
+// policy itself, so it decides the same too.
+func TestSimulateFaithful(t *testing.T) {
+	testkit.Integration(t, "kafka", "redis", "clickhouse")
+	const parts = 3
+	cfg := config.Defaults()
+	cfg.Kafka = testkit.KafkaConfig(t, parts)
+	rdb, pref := testkit.Redis(t)
+	conn, chc := testkit.ClickHouse(t, "simulate")
+	id := "sim" + testkit.ID()
+	cfg.Redis.Addrs, cfg.Redis.Prefix = []string{testkit.RedisAddr}, pref
+	cfg.Processor.GroupID, cfg.Processor.TransactionalID = id, id+"-1"
+	cfg.Processor.Time, cfg.Processor.TickInterval = processor.TimeSimulated, 0
+	cfg.Sink.GroupID = id + "-sink"
+	cfg.ClickHouse = chc
+	cfg.Core.PolicyDir, cfg.Core.Scorecard = "../../deploy/policies", "../../deploy/risk/scorecard.yaml"
+	cfg.HTTP.Listen, cfg.Log.Level = "", "warn"
+	dir := t.TempDir()
+	path := filepath.Join(dir, "arrears.yaml")
+	secrets, err := cfg.WriteFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"run", "sink"} {
+		startChild(t, name, path, filepath.Join(dir, name+".log"), secrets)
+	}
+
+	ctx := context.Background()
+	wo := workload.Options{Seed: 11, Accounts: 400, Months: 3, Partitions: parts, TickEvery: time.Hour,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := cmdGen(ctx, []string{"-config", path, "--seed", "11", "--accounts", "400", "--months", "3", "--start", "2026-01-01"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmdWait(ctx, []string{"-config", path, "--timeout", "4m"}); err != nil {
+		t.Fatal(err)
+	}
+	if !testkit.WaitWakeupsFired(rdb, pref, parts, 2*time.Minute) {
+		t.Fatal("due wake-ups still unfired after 2 minutes")
+	}
+	if err := cmdWait(ctx, []string{"-config", path, "--group", cfg.Sink.GroupID, "--timeout", "4m"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// what run emitted, as the sink landed it
+	type action struct{ ID, Account, Type, Channel, Time string }
+	rows, err := conn.Query(ctx, "SELECT action_id, account_id, action_type, channel, action_time FROM "+
+		conn.Table("dunning_actions")+" FINAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emitted []action
+	types := map[string]int{}
+	for rows.Next() {
+		var a action
+		var at time.Time
+		if err := rows.Scan(&a.ID, &a.Account, &a.Type, &a.Channel, &at); err != nil {
+			t.Fatal(err)
+		}
+		a.Time = at.UTC().Format(time.RFC3339)
+		emitted = append(emitted, a)
+		types[a.Type]++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if len(emitted) < 100 || len(types) < 4 {
+		t.Fatalf("run emitted %d actions of types %v: too few to prove anything", len(emitted), types)
+	}
+
+	// the clock run reached: the workload's last ClockTick
+	var end time.Time
+	for g := workload.New(wo); ; {
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		end = maxTime(end, ev.Time)
+	}
+	out := filepath.Join(dir, "actions.jsonl")
+	if err := cmdSimulate(ctx, []string{"-config", path, "--policy", "../../deploy/policies/postpaid.yaml",
+		"--to", end.Format(time.RFC3339Nano), "--actions", out, "--format", "json"}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	arms := map[string][]action{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var a struct {
+			Arm string `json:"arm"`
+			simulate.Action
+		}
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatal(err)
+		}
+		arms[a.Arm] = append(arms[a.Arm], action{a.ID, a.Account, a.Type, a.Channel, a.Time.UTC().Truncate(time.Second).Format(time.RFC3339)})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	byID := func(x, y action) int {
+		if x.ID < y.ID {
+			return -1
+		}
+		if x.ID > y.ID {
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(emitted, byID)
+	for _, arm := range []string{"active", "candidate"} {
+		got := arms[arm]
+		slices.SortFunc(got, byID)
+		if !slices.Equal(got, emitted) {
+			diff(t, arm, got, emitted, func(a action) string { return a.ID }, func(a action) string {
+				return a.Account + " " + a.Type + " " + a.Channel + " " + a.Time
+			})
+		}
+	}
+	t.Logf("run emitted %d actions %v; simulate decided the same under both arms", len(emitted), types)
+}
+
+// diff reports the first differences between got and want, keyed by key.
+func diff[T any](t *testing.T, what string, got, want []T, key func(T) string, show func(T) string) {
+	t.Helper()
+	g, w := map[string]T{}, map[string]T{}
+	for _, x := range got {
+		g[key(x)] = x
+	}
+	for _, x := range want {
+		w[key(x)] = x
+	}
+	n := 0
+	for k, x := range w {
+		if y, ok := g[k]; !ok {
+			t.Errorf("%s: missing %s %s", what, k, show(x))
+			n++
+		} else if show(x) != show(y) {
+			t.Errorf("%s: %s is %s, run emitted %s", what, k, show(y), show(x))
+			n++
+		}
+		if n > 10 {
+			break
+		}
+	}
+	for k, y := range g {
+		if _, ok := w[k]; !ok && n <= 20 {
+			t.Errorf("%s: extra %s %s", what, k, show(y))
+			n++
+		}
+	}
+	t.Errorf("%s: %d actions, run emitted %d", what, len(got), len(want))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// startChild starts `arrears name -config path` (this test binary standing
+// in for arrears, see TestMain) and stops it with SIGTERM when the test ends.
+func startChild(t *testing.T, name, path, log string, secrets []string) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lf, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, name, "-config", path)
+	cmd.Env = append(append(config.ChildEnv(os.Environ()), secrets...), bench.ChildMarker+"=1")
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		lf.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(log); err == nil {
+				t.Logf("%s log:\n%s", name, b)
+			}
+		}
+	})
+}
