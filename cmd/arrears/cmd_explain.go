@@ -52,7 +52,10 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 	if err != nil {
 		return core.Explanation{}, err
 	}
-	rdb := redisstore.NewClient(cfg.Redis)
+	rdb, err := redisstore.Connect(ctx, cfg.Redis)
+	if err != nil {
+		return core.Explanation{}, err
+	}
 	defer rdb.Close()
 	store := redisstore.New(rdb, cfg.Redis.Prefix)
 	// The account lives where its producer's partitioner put it: Kafka's

@@ -51,12 +51,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("codec: %w", err)
 	}
-	rdb := redisstore.NewClient(cfg.Redis)
+	rdb, err := redisstore.Connect(ctx, cfg.Redis)
+	if err != nil {
+		return err
+	}
 	defer rdb.Close()
 	store := redisstore.New(rdb, cfg.Redis.Prefix)
-	if err := store.Ping(ctx); err != nil {
-		return fmt.Errorf("redis %v: %w", cfg.Redis.Addrs, err)
-	}
 	env, err := loadEnv(cfg)
 	if err != nil {
 		return err

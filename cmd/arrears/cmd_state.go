@@ -44,7 +44,10 @@ func cmdState(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rdb := redisstore.NewClient(cfg.Redis)
+	rdb, err := redisstore.Connect(ctx, cfg.Redis)
+	if err != nil {
+		return err
+	}
 	defer rdb.Close()
 	start := time.Now()
 	n, err := processor.Restore(ctx, cfg.Kafka, redisstore.New(rdb, cfg.Redis.Prefix), codec, log, parts)
