@@ -40,6 +40,14 @@ func TestSecureUsers(t *testing.T) {
 		checkDenied(t, "sink", q, sink.Exec(ctx, q), sinkCfg.Password)
 	}
 
+	mtls := sinkCfg
+	mtls.TLS.CertFile, mtls.TLS.KeyFile = testkit.SecureClientCert()
+	if c, err := analytics.Open(ctx, mtls); err != nil {
+		t.Errorf("sink user with a client certificate (mutual TLS): %v", err)
+	} else {
+		c.Close()
+	}
+
 	serveCfg := testkit.SecureClickHouseConfig(t, "serve")
 	serve, err := analytics.Open(ctx, serveCfg)
 	if err != nil {

@@ -47,6 +47,12 @@ func SecureTLS() tlsconf.Config {
 	return tlsconf.Config{Enabled: true, CAFile: filepath.Join(SecureDir, "ca.pem")}
 }
 
+// SecureClientCert is the client certificate and key the local CA signed
+// (mutual TLS).
+func SecureClientCert() (certFile, keyFile string) {
+	return filepath.Join(SecureDir, "client.pem"), filepath.Join(SecureDir, "client.key")
+}
+
 // localScript is the path of a deploy/local script.
 func localScript(name string) string {
 	_, file, _, _ := runtime.Caller(0)

@@ -110,6 +110,16 @@ func TestSecureRefusals(t *testing.T) {
 		}
 	})
 
+	t.Run("client certificate", func(t *testing.T) {
+		cfg := good
+		cfg.TLS.CertFile, cfg.TLS.KeyFile = testkit.SecureClientCert()
+		rdb, err := redisstore.Connect(ctx, cfg)
+		if err != nil {
+			t.Fatalf("mutual TLS: %v", err)
+		}
+		rdb.Close()
+	})
+
 	rdb, err := redisstore.Connect(ctx, good)
 	if err != nil {
 		t.Fatal(err)
