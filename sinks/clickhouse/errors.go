@@ -102,6 +102,8 @@ func classify(err error) errClass {
 		return deadLetter
 	case errors.As(err, &re):
 		return deadLetter // the client cannot encode the row
+	case analytics.Cause(err) != nil:
+		return fatal // a refused login, a statement this user may not run, an untrusted certificate
 	case errors.As(err, &ex):
 		switch {
 		case dataErrorCodes[ex.Code]:
