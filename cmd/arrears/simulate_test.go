@@ -8,16 +8,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/cmd/arrears/bench"
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/cmd/arrears/feed"
 	"github.com/arrears/arrears/cmd/arrears/simulate"
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/testkit"
 	"github.com/arrears/arrears/processor/workload"
+	"github.com/arrears/arrears/schemas"
 )
 
 // TestSimulateFaithful is the faithfulness check of issue 14 on the real
@@ -218,4 +224,75 @@ func startChild(t *testing.T, name, path, log string, secrets []string) {
 			}
 		}
 	})
+}
+
+// BenchmarkSimulateClickHouse times `arrears simulate` end to end (read
+// from ClickHouse, decode, both replays) over 3 months of a generated book
+// of $ARREARS_SIM_ACCOUNTS accounts (default 2000) on 12 partitions, landed
+// straight into event_records of a scratch database as the sink would
+// land it (no processor run: the landing is not timed).
+func BenchmarkSimulateClickHouse(b *testing.B) {
+	testkit.Integration(b, "clickhouse")
+	accts := 2000
+	if v, err := strconv.Atoi(os.Getenv("ARREARS_SIM_ACCOUNTS")); err == nil && v > 0 {
+		accts = v
+	}
+	const parts = 12
+	conn, chc := testkit.ClickHouse(b, "simbench")
+	ctx := context.Background()
+	codec, err := schemas.New(schemas.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wo := workload.Options{Seed: 7, Accounts: accts, Months: 3, Partitions: parts, TickEvery: time.Hour,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	offsets := make([]int64, parts)
+	var rows [][]any
+	events, now := 0, time.Now()
+	flush := func() {
+		if err := analytics.Insert(ctx, conn, analytics.EventRecordsTable, rows); err != nil {
+			b.Fatal(err)
+		}
+		rows = rows[:0]
+	}
+	for g := workload.New(wo); ; {
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		if ev.Body.Kind() == event.KindClockTick {
+			continue // never landed: the processor copies only applied records
+		}
+		rec, err := feed.Record(ctx, codec, "bench.events", ev, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p := kafkax.PartitionFor([]byte(ev.Account), parts)
+		rows = append(rows, analytics.EventRecordRow(ev, analytics.Source{Partition: p, Offset: offsets[p]}, rec.Value, now).Values)
+		offsets[p]++
+		events++
+		if len(rows) == 100000 {
+			flush()
+		}
+	}
+	flush()
+	cfg := config.Defaults()
+	cfg.ClickHouse = chc
+	cfg.Core.PolicyDir, cfg.Core.Scorecard = "../../deploy/policies", "../../deploy/risk/scorecard.yaml"
+	path := filepath.Join(b.TempDir(), "arrears.yaml")
+	if _, err := cfg.WriteFile(path); err != nil {
+		b.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout, _ = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	defer func() { os.Stdout = stdout }()
+	b.ResetTimer()
+	for range b.N {
+		if err := cmdSimulate(ctx, []string{"-config", path, "--policy", "../../deploy/policies/postpaid.yaml",
+			"--to", "2026-04-30", "--format", "json"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(2*events)/(b.Elapsed().Seconds()/float64(b.N)), "events/s")
+	b.ReportMetric(float64(events), "events")
 }

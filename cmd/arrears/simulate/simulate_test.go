@@ -2,15 +2,21 @@ package simulate
 
 import (
 	"context"
+	"maps"
 	"math"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/processor/workload"
 )
 
 // memHistory is a History of events held in memory, on one partition
@@ -170,4 +176,83 @@ func TestCandidateWithoutSMSStage(t *testing.T) {
 	for _, a := range r.ActiveActions {
 		t.Logf("active %s %s %s %s %s", a.Time.Format(time.RFC3339), a.Account, a.Stage, a.Type, a.Channel)
 	}
+}
+
+// workloadHistory is a History fed straight from the workload generator,
+// for timing the replays without ClickHouse. Like landed history it has no
+// ClockTicks (the processor copies only applied records).
+type workloadHistory struct{ o workload.Options }
+
+func (h workloadHistory) Partitions(context.Context) (int, error) { return h.o.Partitions, nil }
+func (h workloadHistory) Accounts(context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	err := h.Records(context.Background(), time.Time{}, func(r Record) error { seen[r.Account] = true; return nil })
+	delete(seen, "")
+	return slices.Collect(maps.Keys(seen)), err
+}
+func (h workloadHistory) Count(context.Context, time.Time) (int, error) { return 0, nil }
+func (h workloadHistory) Records(_ context.Context, _ time.Time, f func(Record) error) error {
+	n := int32(h.o.Partitions)
+	for g := workload.New(h.o); ; {
+		ev, ok := g.Next()
+		if !ok {
+			return nil
+		}
+		if ev.Body.Kind() == event.KindClockTick {
+			continue
+		}
+		r := Record{Partition: kafkax.PartitionFor([]byte(ev.Account), n), Ms: ev.Time.UnixMilli(), Account: ev.Account, Event: &ev}
+		if err := f(r); err != nil {
+			return err
+		}
+	}
+}
+
+// BenchmarkSimulateWorkload times both replays of simulate (the pure core
+// and the tally, no ClickHouse or decoding) over 3 months of a generated
+// book of $ARREARS_SIM_ACCOUNTS accounts (default 2000) on 12 partitions,
+// reporting landed events a second (both replays counted; the generator's
+// time is in events/s and taken out of events/s_excl_gen).
+func BenchmarkSimulateWorkload(b *testing.B) {
+	accts := 2000
+	if v, err := strconv.Atoi(os.Getenv("ARREARS_SIM_ACCOUNTS")); err == nil && v > 0 {
+		accts = v
+	}
+	o := workload.Options{Seed: 7, Accounts: accts, Months: 3, Partitions: 12, TickEvery: time.Hour,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	h := workloadHistory{o}
+	events := 0
+	_ = h.Records(context.Background(), time.Time{}, func(Record) error { events++; return nil })
+	env := testkit.DeployEnv(b, "../../..")
+	until := o.Start.AddDate(0, o.Months, 1)
+	var gen time.Duration
+	t0 := time.Now()
+	_ = h.Records(context.Background(), time.Time{}, func(Record) error { return nil })
+	gen = time.Since(t0)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		r, err := Run(context.Background(), h, nil, env, env, Options{From: o.Start, Until: until, Cost: Defaults().ContactCost})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Active.Contacts == 0 || r.Active.Contacts != r.Candidate.Contacts {
+			b.Fatalf("contacts %d vs %d", r.Active.Contacts, r.Candidate.Contacts)
+		}
+	}
+	cpu := (cpuTime() - cpu0).Seconds() / float64(b.N)
+	b.ReportMetric(float64(2*events)/cpu, "events/cpu_s")
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(2*events)/sec, "events/s")
+	b.ReportMetric(float64(2*events)/(sec-2*gen.Seconds()), "events/s_excl_gen")
+	b.ReportMetric(float64(events), "events")
+}
+
+// cpuTime is this process's user + system CPU so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
