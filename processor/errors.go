@@ -116,6 +116,17 @@ func classify(err error) Class {
 // starting session after session.
 func securityFailure(err error) bool { return kafkax.IsSecurity(err) }
 
+// checkAccess pings the brokers as the session will (kafkax.Ping: TLS,
+// SASL, the inputs and the group) and returns a security failure: a
+// consumer group client retries a refused SASL login forever without
+// telling its poll. Other errors are left to the session's own retries.
+func (p *Processor) checkAccess(ctx context.Context) error {
+	if err := kafkax.Ping(ctx, p.d.kcfg, p.d.cfg.GroupID, p.d.kcfg.Topics.Inputs()...); securityFailure(err) {
+		return err
+	}
+	return nil
+}
+
 // decodeError wraps a codec error of an input record as the loop sees it:
 // transient registry trouble stays a plain error (Retry), anything else is
 // a RecordError with the codec's dead-letter code.

@@ -290,9 +290,9 @@ func compareStates(t testing.TB, got, want map[string]string) {
 // checkDLQ asserts every bad input is dead-lettered exactly once.
 func (h *harness) checkDLQ(want int) {
 	h.t.Helper()
-	recs := testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.DLQ, want, 60*time.Second)
+	recs := testkit.ConsumeWith(h.t, h.kcfg, h.kcfg.Topics.DLQ, want, 60*time.Second)
 	time.Sleep(time.Second)
-	recs = append(recs, testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.DLQ, 0, time.Second)...)
+	recs = append(recs, testkit.ConsumeWith(h.t, h.kcfg, h.kcfg.Topics.DLQ, 0, time.Second)...)
 	seen := map[string]int{}
 	for _, r := range recs {
 		d, err := h.codec.DecodeDeadLetter(context.Background(), r.Value)
@@ -310,7 +310,7 @@ func (h *harness) checkDLQ(want int) {
 	if len(seen) != want || dups > 0 {
 		// name the inputs that should be there and are not
 		var missing []string
-		for _, r := range testkit.Consume(h.t, h.kcfg.Brokers, h.kcfg.Topics.Events, 1<<30, 10*time.Second) {
+		for _, r := range testkit.ConsumeWith(h.t, h.kcfg, h.kcfg.Topics.Events, 1<<30, 10*time.Second) {
 			ev, err := h.codec.DecodeEvent(context.Background(), r.Value)
 			if err != nil {
 				continue

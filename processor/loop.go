@@ -32,6 +32,9 @@ import (
 
 // Run consumes until ctx is cancelled. It returns nil on a clean shutdown.
 func (p *Processor) Run(ctx context.Context) error {
+	if err := p.checkAccess(ctx); err != nil {
+		return err
+	}
 	go p.watch(ctx)
 	for {
 		sess, err := kgo.NewGroupTransactSession(p.sessionOpts()...)
@@ -109,7 +112,7 @@ func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession, b
 	var refused error
 	fetches.EachError(func(t string, part int32, err error) {
 		if securityFailure(err) {
-			refused = err
+			refused = fmt.Errorf("topic %s: %w", t, err)
 		} else if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			p.d.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
 		}

@@ -68,7 +68,11 @@ func (s *syncBuffer) String() string {
 }
 
 func newHarness(t testing.TB, partitions int) *harness {
-	kcfg := testkit.KafkaConfig(t, partitions)
+	return newHarnessOn(t, testkit.KafkaConfig(t, partitions))
+}
+
+// newHarnessOn is newHarness on the topics and broker of kcfg.
+func newHarnessOn(t testing.TB, kcfg kafkax.Config) *harness {
 	rdb, prefix := testkit.Redis(t)
 	codec, err := schemas.New(schemas.Config{})
 	if err != nil {
