@@ -27,8 +27,8 @@ var (
 
 // Server exception codes of the causes, 18.16 and current releases.
 var (
-	authCodes   = map[int32]bool{192: true, 193: true, 195: true, 516: true} // UNKNOWN_USER, WRONG_PASSWORD, IP_ADDRESS_NOT_ALLOWED, AUTHENTICATION_FAILED
-	deniedCodes = map[int32]bool{164: true, 291: true, 392: true, 497: true} // READONLY, DATABASE_ACCESS_DENIED, QUERY_IS_PROHIBITED, ACCESS_DENIED
+	authCodes   = map[int32]bool{192: true, 193: true, 194: true, 195: true, 516: true} // UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, IP_ADDRESS_NOT_ALLOWED, AUTHENTICATION_FAILED
+	deniedCodes = map[int32]bool{164: true, 291: true, 392: true, 497: true}            // READONLY, DATABASE_ACCESS_DENIED, QUERY_IS_PROHIBITED, ACCESS_DENIED
 )
 
 // Cause classifies err as ErrAuth, ErrNotPermitted or ErrTLS, or returns

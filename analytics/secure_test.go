@@ -94,6 +94,7 @@ func TestSecureRefusals(t *testing.T) {
 		{"wrong server name", func(c *analytics.Config) { c.TLS.ServerName = "clickhouse.example" }, analytics.ErrTLS, "clickhouse.example"},
 		{"wrong password", func(c *analytics.Config) { c.Password = "not-the-password" }, analytics.ErrAuth, "sink"},
 		{"default user", func(c *analytics.Config) { c.Username, c.Password = "default", "" }, analytics.ErrAuth, "default"},
+		{"no password", func(c *analytics.Config) { c.Password = "" }, analytics.ErrAuth, "sink"},
 		{"plaintext client", func(c *analytics.Config) { c.TLS = tlsconf.Config{}; c.DialTimeout = 3 * time.Second }, nil, "clickhouse"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
