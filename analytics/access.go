@@ -2,13 +2,13 @@ package analytics
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // Causes Open and Cause name: configuration must fix them, a retry cannot.
@@ -43,13 +43,7 @@ func Cause(err error) error {
 			return ErrNotPermitted
 		}
 	}
-	var (
-		verify  *tls.CertificateVerificationError
-		unknown x509.UnknownAuthorityError
-		host    x509.HostnameError
-		header  tls.RecordHeaderError
-	)
-	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &header) {
+	if tlsconf.IsHandshake(err) {
 		return ErrTLS
 	}
 	return nil

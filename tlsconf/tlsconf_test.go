@@ -1,7 +1,10 @@
 package tlsconf
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,5 +41,24 @@ func TestClientAndValidate(t *testing.T) {
 	}
 	if err := (Config{Enabled: true, CAFile: notPEM}).Validate("redis.tls"); err != nil {
 		t.Errorf("valid: %v", err)
+	}
+}
+
+func TestIsHandshake(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{errors.New("connection refused"), false},
+		{fmt.Errorf("dial: %w", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), true},
+		{fmt.Errorf("dial: %w", x509.HostnameError{Host: "x"}), true},
+		{fmt.Errorf("dial: %w", x509.CertificateInvalidError{Reason: x509.Expired}), true},
+		{fmt.Errorf("read: %w", tls.AlertError(42)), true},
+		{fmt.Errorf("handshake: %w", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), true},
+	} {
+		if got := IsHandshake(c.err); got != c.want {
+			t.Errorf("IsHandshake(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }

@@ -1,12 +1,12 @@
 package redisstore
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // Causes Connect names: a retry cannot fix any of them.
@@ -37,13 +37,7 @@ func Cause(err error) error {
 			return ErrNoPerm
 		}
 	}
-	var (
-		verify  *tls.CertificateVerificationError
-		unknown x509.UnknownAuthorityError
-		host    x509.HostnameError
-		header  tls.RecordHeaderError
-	)
-	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &header) {
+	if tlsconf.IsHandshake(err) {
 		return ErrTLS
 	}
 	return nil
