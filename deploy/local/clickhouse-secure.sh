@@ -58,6 +58,7 @@ up_or_die() {
 
 start() {
   bash "$LOCAL_DIR/clickhouse.sh" install
+  secure_lock clickhouse-secure
   secure_certs
   if pid_alive "$PIDF" && ready >/dev/null 2>&1; then log "secured clickhouse already running (pid $(cat "$PIDF"))"; return 0; fi
   configure
@@ -66,7 +67,7 @@ start() {
   if command -v clickhouse-server >/dev/null; then bin=(clickhouse-server)
   elif [ -x /usr/sbin/clickhouse-server ]; then bin=(/usr/sbin/clickhouse-server)
   else bin=(clickhouse server); fi
-  nohup "${bin[@]}" --config-file="$CDIR/config.xml" >>"$OUTF" 2>&1 &
+  nohup "${bin[@]}" --config-file="$CDIR/config.xml" >>"$OUTF" 2>&1 7>&- 8>&- &
   echo $! >"$PIDF"
   wait_ready clickhouse-secure "$CDIR/clickhouse-server.err.log" up_or_die
 }

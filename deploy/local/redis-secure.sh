@@ -52,7 +52,7 @@ run_secure() {
     --tls-ca-cert-file "$SECURE_DIR/ca.pem" --tls-auth-clients optional \
     --aclfile "$dir/users.acl" \
     --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-    --save '' --appendonly no --maxmemory-policy noeviction "$@" \
+    --save '' --appendonly no --maxmemory-policy noeviction "$@" 7>&- 8>&- \
     || die "secured redis-server on tls port $port failed to start; see $dir/redis.log"
   wait_ready "redis-secure:$port" "$dir/redis.log" up_or_die "$port" "$dir"
 }
@@ -69,6 +69,7 @@ up_or_die() {
 
 start() {
   bash "$LOCAL_DIR/redis.sh" install
+  secure_lock redis-secure
   secure_certs
   if cli "$PORT" ping >/dev/null 2>&1; then log "secured redis already running on tls port $PORT"; return 0; fi
   run_secure "$PORT" "$SDIR"
@@ -76,6 +77,7 @@ start() {
 
 cluster_start() {
   bash "$LOCAL_DIR/redis.sh" install
+  secure_lock redis-secure
   secure_certs
   local addrs=()
   for p in "${CPORTS[@]}"; do

@@ -11,11 +11,22 @@
 # from there; nothing in the repository holds a secret.
 SECURE_DIR=${ARREARS_SECURE_DIR:-/tmp/arrears-secure}
 
+# secure_lock NAME: holds an exclusive lock until the script exits, so that
+# two test binaries starting the same server (go test runs packages at
+# once) do not both start it. Servers started under it must close fd 8
+# (8>&-), or they would hold the lock for as long as they run.
+secure_lock() {
+  exec 8>"$STATE_DIR/$1.lock"
+  flock 8
+}
+
 # secure_certs: makes the CA and the certificates once (openssl).
 secure_certs() {
   command -v openssl >/dev/null || apt_install openssl
   mkdir -p "$SECURE_DIR"; chmod 700 "$SECURE_DIR"
   local d=$SECURE_DIR
+  exec 7>"$STATE_DIR/secure-certs.lock"
+  flock 7 # one writer of the certificates (closed by the caller's exit)
   [ -s "$d/ca.pem" ] && [ -s "$d/server.pem" ] && [ -s "$d/client.pem" ] && return 0
   log "generating a local CA and certificates in $d"
   (
