@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -126,5 +127,18 @@ func Connect(ctx context.Context, c Config) (redis.UniversalClient, error) {
 	if cause := Cause(err); cause != nil {
 		return nil, fmt.Errorf("redis %v as user %s: %w: %w", c.Addrs, user, cause, err)
 	}
-	return nil, fmt.Errorf("redis %v as user %s: %w", c.Addrs, user, err)
+	return nil, fmt.Errorf("redis %v as user %s: %w%s", c.Addrs, user, err, tlsHint(c, err))
+}
+
+// tlsHint guesses a TLS mismatch from how the ping failed: a TLS-only port
+// closes a plaintext client's connection (EOF); a plaintext port never
+// answers a TLS hello.
+func tlsHint(c Config, err error) string {
+	switch {
+	case !c.TLS.Enabled && errors.Is(err, io.EOF):
+		return " (the server closed the connection: a TLS-only port? set redis.tls.enabled)"
+	case c.TLS.Enabled && errors.Is(err, context.DeadlineExceeded):
+		return " (no answer to the TLS handshake within redis.timeout: a plaintext port?)"
+	}
+	return ""
 }

@@ -105,8 +105,17 @@ func TestSecureRefusals(t *testing.T) {
 		cfg.TLS = tlsconf.Config{}
 		cfg.Timeout = 2 * time.Second
 		_, err := redisstore.Connect(ctx, cfg)
-		if err == nil || !strings.HasPrefix(err.Error(), "redis ") {
-			t.Fatalf("plaintext client on the TLS-only port: err = %v, want a redis error", err)
+		if err == nil || !strings.HasPrefix(err.Error(), "redis ") || !strings.Contains(err.Error(), "redis.tls.enabled") {
+			t.Fatalf("plaintext client on the TLS-only port: err = %v, want a redis error pointing at redis.tls.enabled", err)
+		}
+	})
+	t.Run("TLS client on a plaintext port", func(t *testing.T) {
+		testkit.Integration(t, "redis")
+		cfg := good
+		cfg.Addrs, cfg.Username, cfg.Password, cfg.Timeout = []string{testkit.RedisAddr}, "", "", time.Second
+		_, err := redisstore.Connect(ctx, cfg)
+		if err == nil || !strings.HasPrefix(err.Error(), "redis ") || !strings.Contains(err.Error(), "plaintext port") {
+			t.Fatalf("TLS client on the plain Redis: err = %v, want a redis error saying it may be a plaintext port", err)
 		}
 	})
 
