@@ -52,9 +52,9 @@ func CreateTopics(ctx context.Context, adm *kadm.Client, c Config) ([]string, er
 		switch {
 		case errors.Is(err, kerr.TopicAlreadyExists) || errors.Is(resp.Err, kerr.TopicAlreadyExists):
 		case err != nil:
-			return created, fmt.Errorf("create topic %s: %w", t, err)
+			return created, c.Explain(fmt.Errorf("create topic %s: %w", t, err))
 		case resp.Err != nil:
-			return created, fmt.Errorf("create topic %s: %w", t, resp.Err)
+			return created, c.Explain(fmt.Errorf("create topic %s: %w", t, resp.Err))
 		default:
 			created = append(created, t)
 		}
