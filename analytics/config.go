@@ -98,6 +98,11 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// String leaves the password out: fmt of a Config never prints it.
+func (c Config) String() string {
+	return fmt.Sprintf("{addrs=%v database=%s user=%s password_set=%t tls=%t}", c.Addrs, c.Database, c.Username, c.Password != "", c.TLS.Enabled)
+}
+
 // Conn is a ClickHouse connection pool and the database arrears uses. The
 // pool connects to the server's default database, so Migrate can create
 // Database; every statement names its tables as Database.table.

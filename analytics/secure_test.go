@@ -119,3 +119,10 @@ func TestSecureRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigRedacted: fmt and slog of a Config never print the password.
+func TestConfigRedacted(t *testing.T) {
+	c := analytics.Defaults()
+	c.Username, c.Password = "sink", "pa55-word"
+	testkit.CheckRedacted(t, c, c.Password, c.Username)
+}

@@ -2,6 +2,8 @@ package testkit
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,4 +108,17 @@ func SecureRedis(t testing.TB, cluster bool) (redisstore.Config, redis.Universal
 	rdb := redisstore.NewClient(admin)
 	t.Cleanup(func() { DeletePrefix(rdb, c.Prefix); rdb.Close() })
 	return c, rdb
+}
+
+// CheckRedacted fails the test when fmt (%v, %+v, of the value and of a
+// pointer to it) or slog's JSON handler print secret, or leave out want.
+func CheckRedacted[T any](t testing.TB, v T, secret, want string) {
+	t.Helper()
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("x", "config", v)
+	for _, s := range []string{fmt.Sprint(v), fmt.Sprintf("%+v", v), fmt.Sprintf("%v", &v), b.String()} {
+		if strings.Contains(s, secret) || !strings.Contains(s, want) {
+			t.Errorf("printed %q: want %q and not the secret", s, want)
+		}
+	}
 }

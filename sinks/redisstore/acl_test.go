@@ -5,6 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/sinks/redisstore"
 )
 
 // TestACLCoversScripts: every command the store's Lua scripts call is in the
@@ -46,4 +49,11 @@ func TestACLCoversScripts(t *testing.T) {
 			t.Errorf("ACL lacks %s", want)
 		}
 	}
+}
+
+// TestConfigRedacted: fmt and slog of a Config never print the password.
+func TestConfigRedacted(t *testing.T) {
+	c := redisstore.Defaults()
+	c.Username, c.Password = "arrears", "pa55-word"
+	testkit.CheckRedacted(t, c, c.Password, c.Username)
 }

@@ -84,6 +84,12 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// String leaves the password out: fmt of a Config never prints it.
+func (c Config) String() string {
+	return fmt.Sprintf("{addrs=%v cluster=%t user=%s password_set=%t tls=%t db=%d prefix=%s timeout=%s}",
+		c.Addrs, c.Cluster, c.Username, c.Password != "", c.TLS.Enabled, c.DB, c.Prefix, c.Timeout)
+}
+
 // NewClient opens a standalone or cluster client. When the TLS files cannot
 // be used the client is still returned, and every command fails with that
 // error (the first Ping says why: callers ping before use).
