@@ -14,7 +14,8 @@ import (
 // secured Redis's ACL for user arrears (deploy/local/redis-secure.sh, the
 // rule docs/security.md gives). Redis 7 checks a script's commands against
 // the caller's ACL, so a command added to a script without the ACL fails
-// only on a secured server; TestSecureRoundTrip runs them there.
+// only on a secured server; TestSecureRoundTrip runs them there. The rule
+// docs/security.md gives is the script's.
 func TestACLCoversScripts(t *testing.T) {
 	script, err := os.ReadFile("../../deploy/local/redis-secure.sh")
 	if err != nil {
@@ -43,6 +44,13 @@ func TestACLCoversScripts(t *testing.T) {
 	}
 	if calls == 0 {
 		t.Fatal("found no redis.call in the store's scripts")
+	}
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "resetchannels "+string(m[1])+"\n") {
+		t.Errorf("docs/security.md's ACL rule for user arrears differs from redis-secure.sh's ARREARS_ACL %q", m[1])
 	}
 	for _, want := range []string{"+evalsha", "+eval", "-@all"} {
 		if !acl[want] {
