@@ -7,4 +7,10 @@
 //	arrears:{pN}:meta    hash: epoch, clock, changelog, off:<topic> (last applied input offset)
 //	arrears:{pN}:acct    hash: account id -> encoded account state (compact binary)
 //	arrears:{pN}:timers  sorted set: account id scored by its next wake-up (unix ms)
+//
+// Connections (config.go) take an ACL user, a password and TLS
+// (redis.tls); an ACL user needs ~PREFIX:* and the commands the Lua scripts
+// and the direct reads use, listed in docs/security.md. Connect fails at
+// once on a refused login, a missing permission or an untrusted certificate
+// (errors.go: Cause).
 package redisstore
