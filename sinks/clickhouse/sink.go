@@ -178,9 +178,10 @@ func (s *Sink) Run(ctx context.Context) error {
 		}
 		if wait > 0 {
 			pctx, cancel := context.WithTimeout(ctx, wait)
-			// A record gives at most two rows: polling half the room left keeps
-			// the buffer within BatchRows+1 rows.
-			fetches := s.cl.PollRecords(pctx, max(1, (s.cfg.BatchRows-s.buf.nrows)/2))
+			// A record gives at most three rows (an accepted event: events,
+			// its fact table, event_records): polling a third of the room
+			// left keeps the buffer within BatchRows+2 rows.
+			fetches := s.cl.PollRecords(pctx, max(1, (s.cfg.BatchRows-s.buf.nrows)/3))
 			cancel()
 			if fetches.IsClientClosed() {
 				return nil

@@ -197,8 +197,10 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 			bs, err := h.codec.EncodeEvent(ctx, tp.Events, ev)
 			accept(acct, bs, err)
 			w.want["events"]++
+			w.want["event_records"]++ // one per accepted record (by its offset)
 			if j == 1 && i%10 == 0 { // a re-delivered duplicate: same event id
 				accept(acct, bs, err)
+				w.want["event_records"]++
 			}
 		}
 		bs, err := h.codec.EncodeAction(ctx, tp.Actions, &event.DunningAction{ActionID: acct + "-X1", Account: acct, Time: at, Stage: "reminder",
@@ -443,15 +445,18 @@ func TestSinkEndToEnd(t *testing.T) {
 		t.Errorf("%d dead-letter Debug lines with coordinates and reason, want %d", details, w.garbage+w.rejected)
 	}
 
-	// A restarted sink resumes from the committed offsets: nothing new lands.
-	before := raw
+	// A restarted sink resumes from the committed offsets: nothing new lands
+	// (counted by the new sink's metrics: raw row counts also fall when
+	// ClickHouse merges the re-delivered duplicates meanwhile).
 	stop = h.start()
 	time.Sleep(3 * time.Second)
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if _, after := h.counts(); fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Errorf("restart re-inserted rows: %v -> %v", before, after)
+	for _, tb := range analytics.SinkTables() {
+		if got := value(h.m.RowsInserted.WithLabelValues(tb.Name)); got != 0 {
+			t.Errorf("restart re-inserted %v rows of %s", got, tb.Name)
+		}
 	}
 }
 

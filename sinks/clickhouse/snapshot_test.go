@@ -39,6 +39,7 @@ func TestSinkMaintainsSnapshot(t *testing.T) {
 	recs := append(w.records, h.acceptedInvoice("s1-late", "feb1", time.Date(2026, 2, 2, 9, 0, 0, 0, time.UTC), 70000))
 	w.want["invoices"]++
 	w.want["events"]++
+	w.want["event_records"]++
 	h.produceTx(recs, false)
 	stop := h.start()
 	defer func() {
@@ -97,6 +98,7 @@ func TestSinkMaintainsSnapshot(t *testing.T) {
 	h.produceTx([]*kgo.Record{h.acceptedInvoice("s1-late", "jan20", time.Date(2026, 1, 20, 9, 0, 0, 0, time.UTC), 30000)}, false)
 	w.want["invoices"]++
 	w.want["events"]++
+	w.want["event_records"]++
 	h.waitFor(w.want, 60*time.Second)
 	fresh(first)
 	var stale uint64
