@@ -198,7 +198,7 @@ func (h *harness) buildWorkload(tag string, n int) *workload {
 			accept(acct, bs, err)
 			w.want["events"]++
 			w.want["event_records"]++ // one per accepted record (by its offset)
-			if j == 1 && i%10 == 0 { // a re-delivered duplicate: same event id
+			if j == 1 && i%10 == 0 {  // a re-delivered duplicate: same event id
 				accept(acct, bs, err)
 				w.want["event_records"]++
 			}
