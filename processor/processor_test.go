@@ -47,6 +47,9 @@ type harness struct {
 	// kafkaFor, when set, gives the instances their own Kafka client
 	// config (credentials) from kcfg, the test's own.
 	kafkaFor func(kafkax.Config) kafkax.Config
+	// storeRdb, when set, is the instances' Redis client (an ACL user);
+	// rdb stays the test's own for inspection.
+	storeRdb redis.UniversalClient
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent log writes.
@@ -100,7 +103,11 @@ func (h *harness) start(name string) (stop func()) {
 	if h.codecFor != nil {
 		codec = h.codecFor()
 	}
-	store := redisstore.New(h.rdb, h.pref)
+	rdb := h.rdb
+	if h.storeRdb != nil {
+		rdb = h.storeRdb
+	}
+	store := redisstore.New(rdb, h.pref)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
