@@ -23,6 +23,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/processor"
 )
 
 // Custom resources: the fields we use, decoded strictly. KEDA's and the
@@ -359,6 +360,7 @@ func TestWorkloads(t *testing.T) {
 	if req := c.Resources.Requests[corev1.ResourceMemory]; req.Cmp(resource.MustParse("300Mi")) < 0 {
 		t.Errorf("StatefulSet arrears-run: memory request %s is below the processor's ~300 MB", req.String())
 	}
+	checkMemoryLimit(t, b.config.Processor.MemoryLimit, c)
 	if run.Spec.ServiceName == "" {
 		t.Error("StatefulSet arrears-run: serviceName (headless Service) wanted")
 	}
@@ -378,6 +380,23 @@ func TestWorkloads(t *testing.T) {
 				t.Errorf("ConfigMap %s: %s is not documented in README.md", g.Name, name)
 			}
 		}
+	}
+}
+
+// checkMemoryLimit: the processor's Go soft memory limit is set, from
+// processor.memory_limit or GOMEMLIMIT, below its container's memory limit.
+func checkMemoryLimit(t *testing.T, memoryLimit string, c corev1.Container) {
+	t.Helper()
+	ml, err := processor.ParseMemoryLimit(memoryLimit)
+	if err != nil {
+		t.Errorf("arrears.yaml: processor.memory_limit: %v", err)
+	}
+	lim := c.Resources.Limits[corev1.ResourceMemory]
+	switch {
+	case ml > 0 && ml >= lim.Value():
+		t.Errorf("StatefulSet arrears-run: processor.memory_limit %s must be below the memory limit %s", memoryLimit, lim.String())
+	case ml == 0 && !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "GOMEMLIMIT" }):
+		t.Error("StatefulSet arrears-run: neither processor.memory_limit nor GOMEMLIMIT sets a soft memory limit")
 	}
 }
 
