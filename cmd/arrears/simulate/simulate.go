@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/policy"
@@ -22,7 +24,7 @@ type Record struct {
 	Ms        int64
 	Account   string
 	Value     []byte
-	Event     *event.Event // set: no decoding
+	Event     *event.Event // set: no decoding (both replays read it; the core never changes an event)
 }
 
 // History is the landed input: records per partition in the order the
@@ -56,8 +58,8 @@ type Options struct {
 	Cost map[event.Channel]float64
 	// KeepActions keeps every counted action in the Result.
 	KeepActions bool
-	// Progress, when set, is called now and then with the records done
-	// and the total of both replays.
+	// Progress, when set, is called now and then (from another goroutine)
+	// with the records read and the total.
 	Progress func(done, total int)
 }
 
@@ -109,7 +111,10 @@ func Candidate(active *core.Env, files []policy.File) (*core.Env, []string, erro
 	return &env, names, nil
 }
 
-// Run replays h under active, then under candidate, and compares.
+// Run replays h under active and under candidate, and compares. The
+// history is read once; the two replays run side by side, each decoding
+// the records for itself (nothing decoded is shared between them) and each
+// holding its own book, so both books are in memory at once.
 func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.Env, o Options) (*Result, error) {
 	parts, err := h.Partitions(ctx)
 	if err != nil {
@@ -128,24 +133,64 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 		return nil, err
 	}
 	r := &Result{From: o.From.UTC(), Until: o.Until.UTC(), Sample: o.Sample, Records: total, Notes: notes}
-	done := 0
-	progress := func(n int) {
-		if o.Progress != nil {
-			o.Progress(done+n, 2*total)
+	arms := [2]*arm{newArm(active, parts, only, o), newArm(candidate, parts, only, o)}
+	g, gctx := errgroup.WithContext(ctx)
+	feeds := [2]chan []Record{make(chan []Record, 8), make(chan []Record, 8)}
+	g.Go(func() error {
+		defer close(feeds[0])
+		defer close(feeds[1])
+		n := 0
+		batch := make([]Record, 0, batchSize)
+		send := func() error {
+			for _, f := range feeds {
+				select {
+				case f <- batch:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			n += len(batch)
+			if o.Progress != nil {
+				o.Progress(n, total)
+			}
+			batch = make([]Record, 0, batchSize) // the arms read the one sent
+			return nil
 		}
+		err := h.Records(gctx, o.Until, func(rec Record) error {
+			if batch = append(batch, rec); len(batch) == batchSize {
+				return send()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return send()
+	})
+	for i, a := range arms {
+		g.Go(func() error {
+			for batch := range feeds[i] {
+				if err := a.steps(gctx, dec, batch); err != nil {
+					return err
+				}
+			}
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			return a.book.AdvanceAll(o.Until)
+		})
 	}
-	var accts int
-	if r.Active, r.ActiveActions, accts, err = replayOnce(ctx, h, dec, active, parts, only, o, progress); err != nil {
-		return nil, fmt.Errorf("replay under the active policies: %w", err)
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	done = total
-	if r.Candidate, r.CandidateActions, _, err = replayOnce(ctx, h, dec, candidate, parts, only, o, progress); err != nil {
-		return nil, fmt.Errorf("replay under the candidate: %w", err)
-	}
-	r.Accounts = accts
-	progress(total)
+	r.Active, r.ActiveActions = arms[0].summary()
+	r.Candidate, r.CandidateActions = arms[1].summary()
+	r.Accounts = len(arms[0].seen)
 	return r, nil
 }
+
+// batchSize is how many records the reader hands the replays at a time.
+const batchSize = 1024
 
 var notes = []string{
 	"decisions are counted when their action time is in [from, until]; the replay applies every landed record up to until",
@@ -154,49 +199,62 @@ var notes = []string{
 	"contact_cost: NOTIFY actions priced by simulate.contact_cost per channel",
 }
 
-// replayOnce runs one replay and tallies it.
-func replayOnce(ctx context.Context, h History, dec Decoder, env *core.Env, parts int, only map[string]bool, o Options, progress func(int)) (Summary, []Action, int, error) {
+// arm is one replay: its environment, book and tally.
+type arm struct {
+	env   *core.Env
+	parts int
+	only  map[string]bool // nil: every account
+	book  *replay.Book
+	tally *tally
+	seen  map[string]bool
+}
+
+func newArm(env *core.Env, parts int, only map[string]bool, o Options) *arm {
 	t := newTally(o.From, o.Until, o.Cost, o.KeepActions)
-	bk := replay.New(env, replay.Options{Partitions: parts, Observe: t.observe,
-		PartitionOf: nil}) // accounts' partitions come with their records
-	seen := map[string]bool{}
-	n := 0
-	err := h.Records(ctx, o.Until, func(rec Record) error {
-		n++
-		if n%10000 == 0 {
-			progress(n)
+	// accounts' partitions come with their records (StepOn)
+	return &arm{env: env, parts: parts, only: only, tally: t, seen: map[string]bool{},
+		book: replay.New(env, replay.Options{Partitions: parts, Observe: t.observe})}
+}
+
+// steps applies a batch of records.
+func (a *arm) steps(ctx context.Context, dec Decoder, batch []Record) error {
+	for _, rec := range batch {
+		if rec.Partition < 0 || int(rec.Partition) >= a.parts {
+			return fmt.Errorf("record on partition %d of %d", rec.Partition, a.parts)
 		}
-		if rec.Partition < 0 || int(rec.Partition) >= parts {
-			return fmt.Errorf("record on partition %d of %d", rec.Partition, parts)
-		}
-		at := time.UnixMilli(rec.Ms).UTC()
-		if only != nil && !only[rec.Account] {
-			return bk.Advance(rec.Partition, at) // the record still moved its partition's clock
+		if a.only != nil && !a.only[rec.Account] {
+			// the record still moved its partition's clock
+			if err := a.book.Advance(rec.Partition, time.UnixMilli(rec.Ms).UTC()); err != nil {
+				return err
+			}
+			continue
 		}
 		ev, err := decoded(ctx, dec, rec)
 		if err != nil {
 			return err
 		}
-		seen[ev.Account] = true
-		return bk.StepOn(rec.Partition, ev)
-	})
-	if err != nil {
-		return Summary{}, nil, 0, err
+		a.seen[ev.Account] = true
+		if err := a.book.StepOn(rec.Partition, ev); err != nil {
+			return err
+		}
 	}
-	if err := bk.AdvanceAll(o.Until); err != nil {
-		return Summary{}, nil, 0, err
-	}
-	s := t.summary()
-	s.Rejects, s.Wakes = bk.Rejects, bk.Wakes
-	if env.Policies != nil {
-		for _, p := range env.Policies.Policies() {
+	return nil
+}
+
+// summary is the arm's Summary and its actions in (time, account, id) order.
+func (a *arm) summary() (Summary, []Action) {
+	s := a.tally.summary()
+	s.Rejects, s.Wakes = a.book.Rejects, a.book.Wakes
+	if a.env.Policies != nil {
+		for _, p := range a.env.Policies.Policies() {
 			s.Policies = append(s.Policies, p.Name+"@"+p.Version)
 		}
 	}
-	slices.SortFunc(t.actions, func(a, b Action) int {
-		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Account, b.Account), cmp.Compare(a.ID, b.ID))
+	as := a.tally.actions
+	slices.SortFunc(as, func(x, y Action) int {
+		return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(x.Account, y.Account), cmp.Compare(x.ID, y.ID))
 	})
-	return s, t.actions, len(seen), nil
+	return s, as
 }
 
 func decoded(ctx context.Context, dec Decoder, rec Record) (event.Event, error) {

@@ -178,6 +178,51 @@ func TestCandidateWithoutSMSStage(t *testing.T) {
 	}
 }
 
+// TestSample: --sample picks the same accounts every time, as many as
+// asked, and a sampled account is decided exactly as in the full replay
+// (the other accounts' records still move the partition clock).
+func TestSample(t *testing.T) {
+	o := workload.Options{Seed: 5, Accounts: 200, Months: 2, Partitions: 1, TickEvery: time.Hour,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var h memHistory
+	for g := workload.New(o); ; {
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		if ev.Body.Kind() != event.KindClockTick {
+			h = append(h, ev)
+		}
+	}
+	accts, _ := h.Accounts(context.Background())
+	rev := slices.Clone(accts)
+	slices.Reverse(rev)
+	a, b := sample(accts, 20), sample(rev, 20)
+	if len(a) != 20 || !maps.Equal(a, b) {
+		t.Fatalf("samples of 20: %d and %d accounts, equal %v", len(a), len(b), maps.Equal(a, b))
+	}
+	env := testkit.DeployEnv(t, "../../..")
+	opts := Options{From: o.Start, Until: o.Start.AddDate(0, o.Months, 0), KeepActions: true}
+	full, err := Run(context.Background(), h, nil, env, env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Sample = 20
+	part, err := Run(context.Background(), h, nil, env, env, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Action
+	for _, x := range full.ActiveActions {
+		if a[x.Account] {
+			want = append(want, x)
+		}
+	}
+	if part.Accounts != 20 || len(want) == 0 || !slices.Equal(part.ActiveActions, want) {
+		t.Errorf("sample of %d accounts decided %d actions, the full replay %d for them", part.Accounts, len(part.ActiveActions), len(want))
+	}
+}
+
 // workloadHistory is a History fed straight from the workload generator,
 // for timing the replays without ClickHouse. Like landed history it has no
 // ClockTicks (the processor copies only applied records).
