@@ -22,7 +22,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 
 // WriteTable writes the two replays side by side with the difference.
 func (r *Result) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 2, 8, 1, ' ', 0)
 	fmt.Fprintf(w, "simulate %s .. %s: %d accounts, %d landed records", r.From.Format("2006-01-02T15:04:05Z"),
 		r.Until.Format("2006-01-02T15:04:05Z"), r.Accounts, r.Records)
 	if r.Sample > 0 {
@@ -30,24 +30,24 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\ncandidate: %s\n\n", strings.Join(r.Changed, ", "))
 	a, c := &r.Active, &r.Candidate
-	fmt.Fprintln(tw, "\tactive\tcandidate\tchange\t")
-	row := func(name string, x, y float64, format string) {
-		fmt.Fprintf(tw, "%s\t"+format+"\t"+format+"\t%+"+format[1:]+"\t\n", name, x, y, y-x)
+	fmt.Fprintf(tw, "\t%12s\t%12s\t%12s\n", "active", "candidate", "change")
+	row := func(name string, x, y float64, prec int) {
+		fmt.Fprintf(tw, "%s\t%12.*f\t%12.*f\t%+12.*f\n", name, prec, x, prec, y, prec, y-x)
 	}
-	count := func(name string, x, y int) { row(name, float64(x), float64(y), "%.0f") }
+	count := func(name string, x, y int) { row(name, float64(x), float64(y), 0) }
 	keys := slices.Sorted(maps.Keys(merge(a.Actions, c.Actions)))
 	for _, k := range keys {
 		count("actions "+k, a.Actions[k], c.Actions[k])
 	}
 	count("contacts", a.Contacts, c.Contacts)
-	row("contact cost", a.ContactCost, c.ContactCost, "%.2f")
+	row("contact cost", a.ContactCost, c.ContactCost, 2)
 	count("suspensions", a.Suspensions, c.Suspensions)
 	count("accounts suspended", a.SuspendedAccounts, c.SuspendedAccounts)
 	count("accounts to agency", a.AgencyAccounts, c.AgencyAccounts)
 	count("accounts to legal", a.LegalAccounts, c.LegalAccounts)
 	count("accounts written off", a.WriteOffAccounts, c.WriteOffAccounts)
 	count("accounts contacted", a.ContactedAccounts, c.ContactedAccounts)
-	row("mean days past due at first contact", a.MeanDaysToFirstContact, c.MeanDaysToFirstContact, "%.2f")
+	row("mean days past due at first contact", a.MeanDaysToFirstContact, c.MeanDaysToFirstContact, 2)
 	count("contact deferrals", a.Deferrals, c.Deferrals)
 	count("wake-ups", a.Wakes, c.Wakes)
 	if err := tw.Flush(); err != nil {

@@ -176,6 +176,16 @@ func TestCandidateWithoutSMSStage(t *testing.T) {
 	for _, a := range r.ActiveActions {
 		t.Logf("active %s %s %s %s %s", a.Time.Format(time.RFC3339), a.Account, a.Stage, a.Type, a.Channel)
 	}
+	var tb strings.Builder
+	if err := r.WriteTable(&tb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"actions  NOTIFY/sms  3  1  -2", "contact  cost  0.98  0.88  -0.10", "actions  NOTIFY/letter  1  1  +0"} {
+		if !strings.Contains(strings.Join(strings.Fields(tb.String()), "  "), want) {
+			t.Errorf("table has no line %q:\n%s", want, tb.String())
+		}
+	}
+	t.Logf("\n%s", tb.String())
 }
 
 // TestSample: --sample picks the same accounts every time, as many as
