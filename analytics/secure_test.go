@@ -19,10 +19,11 @@ import (
 // or RENAME, the serve user selects but cannot insert or drop; each refusal
 // names clickhouse and the cause and never holds the password.
 func TestSecureUsers(t *testing.T) {
-	testkit.SecureClickHouse(t)
+	db := testkit.SecureClickHouse(t).Database
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	sinkCfg := testkit.SecureClickHouseConfig(t, "sink")
+	sinkCfg.Database = db
 	sink, err := analytics.Open(ctx, sinkCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +50,7 @@ func TestSecureUsers(t *testing.T) {
 	}
 
 	serveCfg := testkit.SecureClickHouseConfig(t, "serve")
+	serveCfg.Database = db
 	serve, err := analytics.Open(ctx, serveCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +64,25 @@ func TestSecureUsers(t *testing.T) {
 	checkDenied(t, "serve", "DROP TABLE", serve.Exec(ctx, "DROP TABLE "+table), serveCfg.Password)
 	if err := serve.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("after the refusals: %d rows, %v; want 1", n, err)
+	}
+}
+
+// TestSecureReportsAsServe: every report runs as the read-only serve user
+// (readonly=2) over TLS.
+func TestSecureReportsAsServe(t *testing.T) {
+	cfg := testkit.SecureClickHouseConfig(t, "serve")
+	cfg.Database = testkit.SecureClickHouse(t).Database
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	serve, err := analytics.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer serve.Close()
+	for _, r := range analytics.Reports() {
+		if _, err := analytics.Report(ctx, serve, r.Name, analytics.ReportOptions{AsOf: time.Date(2024, 1, 31, 0, 0, 0, 0, time.UTC), Account: "A-1"}); err != nil {
+			t.Errorf("report %s as serve: %v", r.Name, err)
+		}
 	}
 }
 

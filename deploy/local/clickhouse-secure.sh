@@ -9,7 +9,8 @@
 #   serve    SELECT only (readonly=2), for serve and report
 #   admin    everything (this script, tests' cleanup); default is off
 # every user but admin is limited to ARREARS_CLICKHOUSE_SECURE_DATABASES
-# (default "arrears arrears_test" and the connection database "default").
+# (default arrears and the test databases arrears_t0..7, and the connection
+# database "default").
 # Passwords: $SECURE_DIR/clickhouse/<user>.password.
 # Usage: clickhouse-secure.sh start|stop|status|client [ARGS]|env USER
 source "$(dirname "$0")/common.sh"
@@ -17,7 +18,8 @@ source "$(dirname "$0")/secure-common.sh"
 
 CDIR=$STATE_DIR/clickhouse-secure
 TLS_PORT=${ARREARS_CLICKHOUSE_SECURE_PORT:-9440}
-DATABASES=(default ${ARREARS_CLICKHOUSE_SECURE_DATABASES:-arrears arrears_test})
+# arrears_t0..7: the test databases (processor/testkit takes one per test)
+DATABASES=(default ${ARREARS_CLICKHOUSE_SECURE_DATABASES:-arrears arrears_t0 arrears_t1 arrears_t2 arrears_t3 arrears_t4 arrears_t5 arrears_t6 arrears_t7})
 PIDF=$CDIR/clickhouse.pid
 OUTF=$CDIR/stdout.log
 USERS=(admin migrate sink serve)
@@ -60,8 +62,8 @@ start() {
   bash "$LOCAL_DIR/clickhouse.sh" install
   secure_lock clickhouse-secure
   secure_certs
+  configure # users.xml is re-read by a running server
   if pid_alive "$PIDF" && ready >/dev/null 2>&1; then log "secured clickhouse already running (pid $(cat "$PIDF"))"; return 0; fi
-  configure
   log "starting secured clickhouse on 127.0.0.1:$TLS_PORT (TLS) (log $CDIR/clickhouse-server.log)"
   local bin
   if command -v clickhouse-server >/dev/null; then bin=(clickhouse-server)

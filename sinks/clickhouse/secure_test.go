@@ -19,6 +19,7 @@ func TestSecureSinkLands(t *testing.T) {
 	h := newHarness(t)
 	h.conn = testkit.SecureClickHouse(t)
 	h.cfg.ClickHouse = testkit.SecureClickHouseConfig(t, "sink")
+	h.cfg.ClickHouse.Database = h.conn.Database
 	h.cfg.Migrate = false // the sink user cannot CREATE: arrears migrate runs as user migrate
 	w := h.buildWorkload("sec", 150)
 	h.produceTx(w.records, false)
