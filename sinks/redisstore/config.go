@@ -112,16 +112,19 @@ func NewClient(c Config) redis.UniversalClient {
 	})
 }
 
-// Connect opens a client and pings it within c.Timeout: the way a command
-// starts, failing at once on a refused password, a missing ACL permission or
-// an untrusted certificate, with an error that names redis, the address,
-// the user and the cause (errors.Is ErrAuth, ErrNoPerm or ErrTLS), never the
-// password.
+// Connect opens a client, pings it and probes the store's keys (probe)
+// within c.Timeout: the way a command starts, failing at once on a refused
+// password, a missing ACL permission or an untrusted certificate, with an
+// error that names redis, the address, the user and the cause (errors.Is
+// ErrAuth, ErrNoPerm or ErrTLS), never the password.
 func Connect(ctx context.Context, c Config) (redis.UniversalClient, error) {
 	rdb := NewClient(c)
 	pctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	err := rdb.Ping(pctx).Err()
+	if err == nil {
+		err = probe(pctx, rdb, c.Prefix)
+	}
 	if err == nil {
 		return rdb, nil
 	}
@@ -134,6 +137,18 @@ func Connect(ctx context.Context, c Config) (redis.UniversalClient, error) {
 		return nil, fmt.Errorf("redis %v as user %s: %w: %w", c.Addrs, user, cause, err)
 	}
 	return nil, fmt.Errorf("redis %v as user %s: %w%s", c.Addrs, user, err, tlsHint(c, err))
+}
+
+// probe reads partition 0's keys the way the store does, changing nothing
+// (a read of the meta hash, and the due-timers script, which only reads
+// and answers LOST without a claim), so an ACL that lacks the key prefix or
+// the scripts' commands fails at connect, not at the first claim.
+func probe(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+	s := New(rdb, prefix)
+	if err := rdb.HGetAll(ctx, s.key(0, "meta")).Err(); err != nil {
+		return err
+	}
+	return dueScript.Run(ctx, rdb, s.keys(0), 0, 0, 0).Err()
 }
 
 // tlsHint guesses a TLS mismatch from how the ping failed: a TLS-only port

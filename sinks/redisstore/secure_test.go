@@ -92,6 +92,7 @@ func TestSecureRefusals(t *testing.T) {
 		{"no user", func(c *redisstore.Config) { c.Username = "" }, redisstore.ErrAuth, "WRONGPASS"},
 		{"untrusted certificate", func(c *redisstore.Config) { c.TLS = tlsconf.Config{Enabled: true} }, redisstore.ErrTLS, "certificate"},
 		{"wrong server name", func(c *redisstore.Config) { c.TLS.ServerName = "redis.example" }, redisstore.ErrTLS, "redis.example"},
+		{"prefix outside the ACL", func(c *redisstore.Config) { c.Prefix = "other" }, redisstore.ErrNoPerm, "NOPERM"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := good
