@@ -107,3 +107,30 @@ func TestSinkMaintainsSnapshot(t *testing.T) {
 	}
 	sameAsReference("265.25") // and the late 3.00
 }
+
+// TestSnapshotDays: the month ends from the first fact's month whose next
+// midnight the watermark has passed by the grace, nothing before any fact.
+func TestSnapshotDays(t *testing.T) {
+	k := &snapshotKeeper{cfg: SnapshotConfig{Grace: 24 * time.Hour}, wake: make(chan struct{}, 1)}
+	if d := k.days(); d != nil {
+		t.Fatalf("no facts: %v", d)
+	}
+	k.landed(time.Date(2025, 12, 20, 9, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC))
+	var got []string
+	for _, d := range k.days() {
+		got = append(got, d.Format(time.DateOnly))
+	}
+	// 03-01 23:00 is less than a day past 03-01 00:00: February waits
+	if fmt.Sprint(got) != "[2025-12-31 2026-01-31]" {
+		t.Errorf("days = %v", got)
+	}
+	select {
+	case <-k.wake:
+	default:
+		t.Error("passing a month end did not wake the keeper")
+	}
+	k.landed(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+	if n := len(k.days()); n != 3 {
+		t.Errorf("after 03-02 01:00: %d days, want 3 (to 2026-02-28)", n)
+	}
+}
