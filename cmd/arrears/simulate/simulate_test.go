@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -285,7 +284,7 @@ func BenchmarkSimulateWorkload(b *testing.B) {
 	_ = h.Records(context.Background(), time.Time{}, func(Record) error { return nil })
 	gen = time.Since(t0)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	for range b.N {
 		r, err := Run(context.Background(), h, nil, env, env, Options{From: o.Start, Until: until, Cost: Defaults().ContactCost})
 		if err != nil {
@@ -295,19 +294,10 @@ func BenchmarkSimulateWorkload(b *testing.B) {
 			b.Fatalf("contacts %d vs %d", r.Active.Contacts, r.Candidate.Contacts)
 		}
 	}
-	cpu := (cpuTime() - cpu0).Seconds() / float64(b.N)
+	cpu := (testkit.CPUTime() - cpu0).Seconds() / float64(b.N)
 	b.ReportMetric(float64(2*events)/cpu, "events/cpu_s")
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(2*events)/sec, "events/s")
 	b.ReportMetric(float64(2*events)/(sec-2*gen.Seconds()), "events/s_excl_gen")
 	b.ReportMetric(float64(events), "events")
-}
-
-// cpuTime is this process's user + system CPU so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
