@@ -84,6 +84,12 @@ func (b *Book) Step(ev event.Event) error {
 	} else if ev.Account != "" {
 		p = b.acct(ev.Account).part
 	}
+	return b.StepOn(p, ev)
+}
+
+// StepOn is Step with the partition given: the one the record was applied
+// on (landed history knows it).
+func (b *Book) StepOn(p int32, ev event.Event) error {
 	if p < 0 || int(p) >= len(b.parts) {
 		return fmt.Errorf("replay: partition %d of %d", p, len(b.parts))
 	}
