@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/testkit"
@@ -62,6 +64,9 @@ func TestSecureUsers(t *testing.T) {
 	}
 	checkDenied(t, "serve", "insert", analytics.InsertRows(ctx, serve, []analytics.Row{row}), serveCfg.Password)
 	checkDenied(t, "serve", "DROP TABLE", serve.Exec(ctx, "DROP TABLE "+table), serveCfg.Password)
+	// readonly holds even when the client sends readonly=0 with the query
+	rw := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"readonly": 0}))
+	checkDenied(t, "serve", "DROP TABLE with readonly=0", serve.Exec(rw, "DROP TABLE "+table), serveCfg.Password)
 	if err := serve.QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("after the refusals: %d rows, %v; want 1", n, err)
 	}
