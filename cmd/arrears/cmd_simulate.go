@@ -27,7 +27,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	var files listFlag
 	fs.Var(&files, "policy", "candidate policy file (repeat, or several after one --policy)")
 	from := fs.String("from", "", "first day (YYYY-MM-DD) or instant (RFC 3339) whose decisions are counted")
-	to := fs.String("to", "", "last day (YYYY-MM-DD, inclusive) or instant (RFC 3339) replayed")
+	to := fs.String("to", "", "last day (YYYY-MM-DD, inclusive) or instant (RFC 3339) replayed (default: the last landed event)")
 	sample := fs.Int("sample", 0, "replay a deterministic sample of N accounts (hash of the account id); 0: all")
 	response := fs.String("response", "none", "customer response model: none (the landed events as they happened)")
 	format := fs.String("format", "table", "table or json")
@@ -54,9 +54,6 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	if o.Until, err = parseWhen(*to, "--to", true); err != nil {
 		return err
 	}
-	if o.Until.Before(o.From) {
-		return fmt.Errorf("%w: --to is before --from", errUsage)
-	}
 	active, err := loadEnv(cfg)
 	if err != nil {
 		return err
@@ -82,8 +79,17 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer conn.Close()
+	h := simulate.ClickHouse{Conn: conn}
+	if *to == "" { // the last landed event: wake-ups past it would run on with no input
+		if o.Until, err = h.Last(ctx); err != nil {
+			return err
+		}
+	}
+	if o.Until.Before(o.From) {
+		return fmt.Errorf("%w: --to is before --from", errUsage)
+	}
 	o.Progress = simProgress(time.Now())
-	res, err := simulate.Run(ctx, simulate.ClickHouse{Conn: conn}, codec.DecodeEvent, active, candidate, o)
+	res, err := simulate.Run(ctx, h, codec.DecodeEvent, active, candidate, o)
 	if err != nil {
 		return err
 	}
@@ -100,13 +106,10 @@ func cmdSimulate(ctx context.Context, args []string) error {
 }
 
 // parseWhen reads a day (its midnight UTC, or with end the last
-// millisecond of that day) or an RFC 3339 instant; empty is the start (or
-// end) of time for the history.
+// millisecond of that day) or an RFC 3339 instant; empty is the Unix epoch
+// (the caller takes the last landed event for an empty end).
 func parseWhen(s, flagName string, end bool) (time.Time, error) {
 	if s == "" {
-		if end {
-			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), nil
-		}
 		return time.Unix(0, 0).UTC(), nil
 	}
 	if d, err := time.Parse(time.DateOnly, s); err == nil {

@@ -77,3 +77,16 @@ func (c ClickHouse) Records(ctx context.Context, until time.Time, f func(Record)
 	}
 	return nil
 }
+
+// Last is the latest event time landed (ErrNoHistory when none): the
+// default end of a simulation.
+func (c ClickHouse) Last(ctx context.Context) (time.Time, error) {
+	var n, ms int64
+	if err := c.Conn.QueryRow(ctx, "SELECT toInt64(count()), toInt64(max(event_ms)) FROM "+c.table()).Scan(&n, &ms); err != nil {
+		return time.Time{}, fmt.Errorf("event_records: %w", err)
+	}
+	if n == 0 {
+		return time.Time{}, ErrNoHistory
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
