@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/cmd/arrears/simulate"
+	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/schemas"
 )
@@ -87,6 +89,12 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	}
 	if o.Until.Before(o.From) {
 		return fmt.Errorf("%w: --to is before --from", errUsage)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.Simulate.GCPercent)
+	}
+	if _, _, err := processor.SetMemoryLimit(cfg.Processor); err != nil {
+		return err
 	}
 	o.Progress = simProgress(time.Now())
 	res, err := simulate.Run(ctx, h, codec.DecodeEvent, active, candidate, o)
