@@ -249,6 +249,13 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 		}
 	}
 	if pol == nil {
+		// No policy applies (any more: a segment change): no timer. The
+		// state's wake-up goes too, or a partition restored from it would
+		// rebuild a timer the live path never had.
+		if !st.Dunning.NextWake.IsZero() {
+			st.Dunning.NextWake = time.Time{}
+			out.Changed = true
+		}
 		return out
 	}
 	m := st.Ledger.Master()

@@ -1,12 +1,15 @@
 package core
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/policy"
 )
 
 // TestWriteOffLifecycle (issue 15 item 3) on the shipped postpaid policy
@@ -135,5 +138,48 @@ func TestWriteOffLifecycle(t *testing.T) {
 	back := State{Account: "A1"}
 	if err := back.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(back.Dunning, st.Dunning) {
 		t.Fatalf("the written-off state does not round-trip: %v\n%+v\n%+v", err, back.Dunning, st.Dunning)
+	}
+}
+
+// TestNoPolicyClearsWake: an account whose segment no policy selects any
+// more (only postpaid's policy is loaded; it becomes prepaid) keeps no
+// wake-up in its state (restore rebuilds timers from it; the
+// live path had none: Output.NextWake is zero).
+func TestNoPolicyClearsWake(t *testing.T) {
+	env := testEnv(t)
+	b, err := os.ReadFile("../../deploy/policies/postpaid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Policies, err = policy.LoadFS(fstest.MapFS{"postpaid.yaml": {Data: b}}); err != nil {
+		t.Fatal(err)
+	}
+	st := &State{}
+	for _, e := range []event.Event{
+		ev("n1", day0, &event.AccountUpserted{Segment: event.Postpaid, Currency: "EUR"}),
+		ev("n2", day0, &event.InvoiceIssued{InvoiceID: "I1", Currency: "EUR", Amount: event.MustAmount("100"), IssueDate: event.DateOf(day0), DueDate: event.DateOf(day0) + 14}),
+	} {
+		if _, err := Apply(st, e, e.Time, env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.WakeAt().IsZero() {
+		t.Fatal("no wake-up for an open invoice under the postpaid policy")
+	}
+	at := day0.Add(time.Hour)
+	if _, err := Apply(st, ev("n3", at, &event.AccountUpserted{Segment: event.Prepaid, Currency: "EUR"}), at, env); err != nil {
+		t.Fatal(err)
+	}
+	if env.policy(st) != nil {
+		t.Fatal("a policy still selects the account")
+	}
+	// The upsert was decided under the policy of before; the next wake-up
+	// finds none.
+	out, err := Wake(st, "A1", st.WakeAt(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.NextWake.IsZero() || !st.WakeAt().IsZero() || !out.Changed {
+		t.Fatalf("no policy: output wake %s, state wake %s, changed %v; want none, none, true", out.NextWake, st.WakeAt(), out.Changed)
 	}
 }
