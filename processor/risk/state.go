@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/arrears/arrears/processor/internal/varint"
 )
@@ -36,10 +37,11 @@ type State struct {
 	Seq uint32
 }
 
-// MarshalBinary encodes s compactly: version byte, tier length and bytes,
-// PD in millionths as a uvarint (3 bytes for PDs from 0.016; version 1
-// wrote 8 bytes), Seq as a uvarint. A state is 6 bytes plus the tier name.
-// A PD that is not a probability is an error.
+// MarshalBinary encodes s compactly: version byte, the tier (one byte
+// 0x80+i for tierCodes[i], else its length, below 128, and bytes), PD in
+// millionths as a uvarint (3 bytes for PDs from 0.016; version 1 wrote 8
+// bytes and always spelled the tier), Seq as a uvarint. A state of a
+// shipped tier is 5 or 6 bytes. A PD that is not a probability is an error.
 func (s State) MarshalBinary() ([]byte, error) {
 	if len(s.Tier) > maxTier {
 		return nil, fmt.Errorf("risk: marshal state: tier name of %d bytes is too long", len(s.Tier))
@@ -49,15 +51,23 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	b := make([]byte, 0, 2+len(s.Tier)+2*binary.MaxVarintLen32)
 	b = append(b, stateVersion)
-	b = varint.AppendString(b, s.Tier)
+	if i := slices.Index(tierCodes[:], s.Tier); i >= 0 && s.Tier != "" {
+		b = append(b, 0x80|byte(i))
+	} else {
+		b = varint.AppendString(b, s.Tier)
+	}
 	b = varint.AppendUvarint(b, uint64(math.Round(s.PD*pdScale)))
 	b = varint.AppendUvarint(b, uint64(s.Seq))
 	return b, nil
 }
 
 // maxTier bounds a tier name; below 128 its length is one byte, as in the
-// first encoding.
+// first encoding, so a byte from 0x80 is free for a tier code.
 const maxTier = 127
+
+// tierCodes are the tier names written as one byte (the shipped
+// scorecard's). Append only: a code, once written, must keep its name.
+var tierCodes = [...]string{"LOW", "MEDIUM", "HIGH", "VERY_HIGH"}
 
 // UnmarshalBinary decodes what MarshalBinary produced. It fails with
 // ErrStateVersion or ErrStateCorrupt and leaves s unchanged on error.
@@ -68,9 +78,15 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	if b[0] != stateVersion && b[0] != stateVersionV1 {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
+	var tier string
 	r := varint.NewReader(b[1:])
-	tier := r.Str("tier")
-	if len(tier) > maxTier {
+	if c := b[1:]; b[0] != stateVersionV1 && len(c) > 0 && c[0] >= 0x80 {
+		if int(c[0]&0x7f) >= len(tierCodes) {
+			return fmt.Errorf("%w: tier code %d", ErrStateCorrupt, c[0])
+		}
+		tier = tierCodes[c[0]&0x7f]
+		r = varint.NewReader(c[1:])
+	} else if tier = r.Str("tier"); len(tier) > maxTier {
 		r.Fail("tier")
 	}
 	var pd float64

@@ -9,7 +9,7 @@ import (
 )
 
 func TestStateRoundTrip(t *testing.T) {
-	for _, s := range []State{{}, {Tier: "LOW", PD: 0.0123, Seq: 1}, {Tier: "VERY_HIGH", PD: 1, Seq: 1<<32 - 1}} {
+	for _, s := range []State{{}, {Tier: "LOW", PD: 0.0123, Seq: 1}, {Tier: "VERY_HIGH", PD: 1, Seq: 1<<32 - 1}, {Tier: "BESPOKE", PD: 0.5, Seq: 2}} {
 		b, err := s.MarshalBinary()
 		if err != nil {
 			t.Fatal(err)
@@ -26,7 +26,10 @@ func TestStateRoundTrip(t *testing.T) {
 		}
 	}
 	b, _ := State{Tier: "MEDIUM", PD: 0.1, Seq: 3}.MarshalBinary()
-	if len(b) != 1+1+6+3+1 {
+	if len(b) != 1+1+3+1 { // a shipped tier is one byte
+		t.Fatalf("encoded state is %d bytes", len(b))
+	}
+	if b, _ = (State{Tier: "BESPOKE", PD: 0.1, Seq: 3}).MarshalBinary(); len(b) != 1+1+7+3+1 {
 		t.Fatalf("encoded state is %d bytes", len(b))
 	}
 	if _, err := (State{PD: math.NaN()}).MarshalBinary(); err == nil {
@@ -37,7 +40,7 @@ func TestStateRoundTrip(t *testing.T) {
 // TestStateVersion1 reads a state written with the PD as 8 bytes: the PD
 // comes back at the resolution Decide keeps (millionths), so a state read
 // from version 1 equals one Decide would have kept, and re-encoded it is
-// version 2 and 6 bytes shorter (this PD takes 2 bytes instead of 8).
+// version 2 and 9 bytes shorter (the tier a code, this PD 2 bytes, not 8).
 func TestStateVersion1(t *testing.T) {
 	v1 := []byte{stateVersionV1, 3, 'L', 'O', 'W'}
 	v1 = binary.LittleEndian.AppendUint64(v1, math.Float64bits(0.012843252615318046))
@@ -50,7 +53,7 @@ func TestStateVersion1(t *testing.T) {
 		t.Fatalf("version 1 decodes to %+v", s)
 	}
 	b, err := s.MarshalBinary()
-	if err != nil || b[0] != stateVersion || len(v1)-len(b) != 6 {
+	if err != nil || b[0] != stateVersion || len(v1)-len(b) != 9 {
 		t.Fatalf("re-encoded: %v %x", err, b)
 	}
 	if q := QuantizePD(s.PD); q != s.PD {
@@ -68,10 +71,11 @@ func TestStateDecodeErrors(t *testing.T) {
 		"version":       {append([]byte{9}, good[1:]...), ErrStateVersion},
 		"truncated":     {good[:len(good)-3], ErrStateCorrupt},
 		"trailing":      {append(bytes.Clone(good), 0), ErrStateCorrupt},
-		"no seq":        {good[:2+4+3], ErrStateCorrupt},
+		"no seq":        {good[:1+1+3], ErrStateCorrupt},
 		"only version":  {good[:1], ErrStateCorrupt},
 		"pd above one":  {func() []byte { b, _ := State{Tier: "X", PD: 2}.MarshalBinary(); return b }(), ErrStateCorrupt},
-		"seq too large": {append(bytes.Clone(good[:2+4+3]), 0xff, 0xff, 0xff, 0xff, 0x7f), ErrStateCorrupt},
+		"tier code":     {[]byte{stateVersion, 0x80 | 9, 1, 1}, ErrStateCorrupt},
+		"seq too large": {append(bytes.Clone(good[:1+1+3]), 0xff, 0xff, 0xff, 0xff, 0x7f), ErrStateCorrupt},
 	}
 	for name, c := range cases {
 		s := State{Tier: "KEEP"}
