@@ -11,7 +11,11 @@ case "${1:-}" in
       t=$SECONDS; bash "$D/$s.sh" start; log "$s start took $((SECONDS - t))s"
     done
     log "stack up in $((SECONDS - t0))s" ;;
-  down) for s in kafka clickhouse redis; do bash "$D/$s.sh" stop; done; bash "$D/redis.sh" cluster-stop ;;
+  down)
+    for s in kafka clickhouse redis; do bash "$D/$s.sh" stop; done
+    bash "$D/redis.sh" cluster-stop
+    # The secured servers of make test and the security tests, if started.
+    for s in kafka-secure redis-secure clickhouse-secure; do bash "$D/$s.sh" stop; done ;;
   status) rc=0; for s in kafka redis clickhouse; do bash "$D/$s.sh" status || rc=1; done; exit $rc ;;
   *) die "usage: $0 up|down|status|install" ;;
 esac
