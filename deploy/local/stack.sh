@@ -15,7 +15,8 @@ case "${1:-}" in
     for s in kafka clickhouse redis; do bash "$D/$s.sh" stop; done
     bash "$D/redis.sh" cluster-stop
     # The secured servers of make test and the security tests, if started.
-    for s in kafka-secure redis-secure clickhouse-secure; do bash "$D/$s.sh" stop; done ;;
+    for s in kafka-secure redis-secure clickhouse-secure; do bash "$D/$s.sh" stop; done
+    bash "$D/redis-secure.sh" cluster-stop ;;
   status) rc=0; for s in kafka redis clickhouse; do bash "$D/$s.sh" status || rc=1; done; exit $rc ;;
   *) die "usage: $0 up|down|status|install" ;;
 esac
