@@ -185,30 +185,22 @@ func (r *Reader[T]) Delta(what, prev string) string {
 }
 
 // U48 reads what AppendU48 wrote.
-func (r *Reader[T]) U48(what string) uint64 {
-	if len(r.buf) < 6 {
-		r.Fail(what)
-		return 0
-	}
-	var v uint64
-	for i := 5; i >= 0; i-- {
-		v = v<<8 | uint64(r.buf[i])
-	}
-	r.buf = r.buf[6:]
-	return v
-}
+func (r *Reader[T]) U48(what string) uint64 { return r.littleEndian(what, 6) }
 
 // U64 reads what AppendU64 wrote.
-func (r *Reader[T]) U64(what string) uint64 {
-	if len(r.buf) < 8 {
+func (r *Reader[T]) U64(what string) uint64 { return r.littleEndian(what, 8) }
+
+// littleEndian reads an n-byte little-endian unsigned integer (n <= 8).
+func (r *Reader[T]) littleEndian(what string, n int) uint64 {
+	if len(r.buf) < n {
 		r.Fail(what)
 		return 0
 	}
 	var v uint64
-	for i := 7; i >= 0; i-- {
+	for i := n - 1; i >= 0; i-- {
 		v = v<<8 | uint64(r.buf[i])
 	}
-	r.buf = r.buf[8:]
+	r.buf = r.buf[n:]
 	return v
 }
 
