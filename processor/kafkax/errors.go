@@ -2,8 +2,6 @@ package kafkax
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // Security errors: the brokers refused who we are or we refused who they
@@ -35,22 +35,13 @@ func IsSecurity(err error) bool { return securityKind(err) != nil }
 
 // securityKind is the sentinel err falls under, nil if none.
 func securityKind(err error) error {
-	var (
-		unknownCA *x509.UnknownAuthorityError
-		hostname  x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		verify    *tls.CertificateVerificationError
-		header    tls.RecordHeaderError
-		alert     tls.AlertError
-	)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, ErrAuthentication), errors.Is(err, kerr.SaslAuthenticationFailed),
 		errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
 		return ErrAuthentication
-	case errors.Is(err, ErrTLS), errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid),
-		errors.As(err, &verify), errors.As(err, &header), errors.As(err, &alert):
+	case errors.Is(err, ErrTLS), tlsconf.IsHandshake(err):
 		return ErrTLS
 	case errors.Is(err, ErrAuthorization), errors.Is(err, kerr.TopicAuthorizationFailed),
 		errors.Is(err, kerr.GroupAuthorizationFailed), errors.Is(err, kerr.ClusterAuthorizationFailed),
