@@ -33,8 +33,8 @@ func decodeActionFast(b []byte) (event.DunningAction, error) {
 		Queue:         r.optStr("queue"),
 		Priority:      r.int("priority"),
 		Currency:      event.Currency(r.str("currency")),
-		OverdueAmount: r.decimal("overdue_amount"),
-		Amount:        r.decimal("amount"),
+		OverdueAmount: r.decimal18("overdue_amount"),
+		Amount:        r.decimal18("amount"),
 		OldestDueDate: r.date("oldest_due_date"),
 		DaysPastDue:   r.int("days_past_due"),
 		Invoices:      r.strs("invoice_ids"),
@@ -81,13 +81,13 @@ func decodeStatusFast(b []byte) (event.AccountStatus, error) {
 	r.blocks("balances", func() {
 		cb := event.CurrencyBalance{
 			Currency:  event.Currency(r.str("currency")),
-			Open:      r.decimal("open"),
-			Overdue:   r.decimal("overdue"),
-			Disputed:  r.decimal("disputed"),
-			Unapplied: r.decimal("unapplied"),
+			Open:      r.decimal18("open"),
+			Overdue:   r.decimal18("overdue"),
+			Disputed:  r.decimal18("disputed"),
+			Unapplied: r.decimal18("unapplied"),
 		}
 		for j, name := range agingFields {
-			cb.Aging[j] = r.decimal(name)
+			cb.Aging[j] = r.decimal18(name)
 		}
 		s.Balances = append(s.Balances, cb)
 	})
@@ -119,7 +119,7 @@ func decodeGLFast(b []byte) (event.GLEntry, error) {
 		Time:          r.timestamp("event_time"),
 		Kind:          r.str("kind"),
 		Currency:      event.Currency(r.str("currency")),
-		Amount:        r.decimal("amount"),
+		Amount:        r.decimal18("amount"),
 		DebitAccount:  r.str("debit_account"),
 		CreditAccount: r.str("credit_account"),
 		Reference:     r.optStr("reference"),
@@ -155,6 +155,16 @@ func (r *avroReader) double(field string) float64 {
 	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
 	r.b = r.b[8:]
 	return v
+}
+
+// decimal18 reads a decimal and refuses one beyond decimal(18,4), as the
+// goavro path does (fields.go asAmount).
+func (r *avroReader) decimal18(field string) event.Amount {
+	a := r.decimal(field)
+	if r.err == nil && (a > event.MaxDecimal || a < -event.MaxDecimal) {
+		r.err = invalid(r.path, field, CodeInvalidAmount, "%s does not fit decimal(18,4)", a)
+	}
+	return a
 }
 
 // symbol reads an enum.
