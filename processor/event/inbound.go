@@ -42,6 +42,21 @@ const (
 	KindRelease
 	KindClockTick
 	KindAccountReopened
+	// Operator events (the API of issue 12, operator.go).
+	KindExemptionSet
+	KindExemptionCleared
+	KindContactPreferencesChanged
+	KindCeaseContact
+	KindCallLogged
+	KindCallbackScheduled
+	KindNoteAdded
+	KindWriteOffRequested
+	KindAgencyRecalled
+	// Collections-partner events (agency and legal lifecycle, operator.go).
+	KindAgencyReturned
+	KindLegalCaseUpdated
+	// KindAccountErased is the right-to-erasure request (operator.go).
+	KindAccountErased
 	kindCount
 )
 
@@ -49,7 +64,9 @@ var kindNames = [...]string{
 	"Unknown", "InvoiceIssued", "InvoiceAdjusted", "InvoiceCancelled", "PaymentReceived",
 	"PaymentReversed", "Refund", "AccountUpserted", "AccountClosed", "DisputeOpened",
 	"DisputeResolved", "ArrangementCreated", "ArrangementCancelled", "Hold", "Release", "ClockTick",
-	"AccountReopened",
+	"AccountReopened", "ExemptionSet", "ExemptionCleared", "ContactPreferencesChanged", "CeaseContact",
+	"CallLogged", "CallbackScheduled", "NoteAdded", "WriteOffRequested", "AgencyRecalled", "AgencyReturned",
+	"LegalCaseUpdated", "AccountErased",
 }
 
 func (k Kind) String() string {
