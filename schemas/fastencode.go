@@ -127,6 +127,8 @@ func writeAction(w *avroWriter, a *event.DunningAction) {
 		w.str(a.Conditions[i].Value)
 		w.str(a.Conditions[i].Rule)
 	})
+	w.optStr(a.ExperimentID)
+	w.optStr(a.Arm)
 }
 
 func writeRisk(w *avroWriter, r *event.RiskEvent) {
@@ -179,6 +181,10 @@ func writeStatus(w *avroWriter, s *event.AccountStatus) {
 	w.bytes(s.State)
 	w.int(s.UnknownInvoiceRefs)
 	w.str(s.CollectionsStatus)
+	w.str(s.PolicyVersion)
+	w.optStr(s.ExperimentID)
+	w.optStr(s.Arm)
+	w.bool(s.Blacklisted)
 }
 
 func writeGL(w *avroWriter, g *event.GLEntry) {

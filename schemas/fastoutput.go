@@ -43,6 +43,8 @@ func decodeActionFast(b []byte) (event.DunningAction, error) {
 	r.blocks("conditions", func() {
 		a.Conditions = append(a.Conditions, event.Condition{Name: r.str("name"), Value: r.str("value"), Rule: r.str("rule")})
 	})
+	a.ExperimentID = r.optStr("experiment_id")
+	a.Arm = r.optStr("arm")
 	if err := r.end(); err != nil {
 		return event.DunningAction{}, err
 	}
@@ -105,6 +107,10 @@ func decodeStatusFast(b []byte) (event.AccountStatus, error) {
 	s.State = r.bytes("state")
 	s.UnknownInvoiceRefs = r.int("unknown_invoice_refs")
 	s.CollectionsStatus = r.str("collections_status")
+	s.PolicyVersion = r.str("policy_version")
+	s.ExperimentID = r.optStr("experiment_id")
+	s.Arm = r.optStr("arm")
+	s.Blacklisted = r.bool("blacklisted")
 	if err := r.end(); err != nil {
 		return event.AccountStatus{}, err
 	}

@@ -34,8 +34,9 @@ func TestPreviousSchemasDecode(t *testing.T) {
 	}
 
 	// A status as each previous schema wrote it: the current encoding
-	// without the fields appended since (unknown_invoice_refs 0 and
-	// collections_status "" are one byte each), under that schema's
+	// without the fields appended since (unknown_invoice_refs 0,
+	// collections_status "", policy_version "", experiment_id and arm null,
+	// blacklisted false are one byte each), under that schema's
 	// fingerprint; the missing fields take their defaults.
 	var prev []*schema
 	for _, s := range historicSchemas {
@@ -43,18 +44,24 @@ func TestPreviousSchemasDecode(t *testing.T) {
 			prev = append(prev, s)
 		}
 	}
-	if len(prev) != 2 {
-		t.Fatalf("%d previous status schemas, want 2", len(prev))
+	// history/account_status.1 lacks the last 6 fields, .2 the last 5, .3 the last 4.
+	missing := []int{6, 5, 4}
+	if len(prev) != len(missing) {
+		t.Fatalf("%d previous status schemas, want %d", len(prev), len(missing))
 	}
 	st := sampleStatus()
 	st.UnknownInvoiceRefs, st.CollectionsStatus = 0, ""
+	st.PolicyVersion, st.ExperimentID, st.Arm, st.Blacklisted = "", "", "", false
 	cur, err := c.EncodeStatus(ctx, "ar.account.status", st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.CollectionsStatus = "NONE"
-	for i, p := range prev { // history/account_status.1 lacks both fields, .2 the last one
-		b := append([]byte(nil), cur[:len(cur)-(len(prev)-i)]...)
+	for i, p := range prev {
+		st.CollectionsStatus = "" // written as "" by the versions that have it
+		if missing[i] > 4 {
+			st.CollectionsStatus = "NONE" // its default
+		}
+		b := append([]byte(nil), cur[:len(cur)-missing[i]]...)
 		for _, fp := range []uint64{p.fp, p.legacy} { // the spec's, and goavro's (before the transition)
 			binary.LittleEndian.PutUint64(b[2:10], fp)
 			s, err := c.DecodeStatus(ctx, b)

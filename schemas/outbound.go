@@ -39,6 +39,7 @@ func actionNative(a *event.DunningAction) map[string]any {
 		"priority": a.Priority, "currency": string(a.Currency), "overdue_amount": a.OverdueAmount.Rat(),
 		"amount": a.Amount.Rat(), "oldest_due_date": a.OldestDueDate.Time(), "days_past_due": a.DaysPastDue,
 		"invoice_ids": stringsNative(a.Invoices), "reason": opt(a.Reason), "conditions": conds,
+		"experiment_id": opt(a.ExperimentID), "arm": opt(a.Arm),
 	}
 }
 
@@ -64,6 +65,8 @@ func (c *Codec) DecodeAction(ctx context.Context, b []byte) (event.DunningAction
 			DaysPastDue:   f.int32Or("days_past_due", 0),
 			Invoices:      f.strings("invoice_ids"),
 			Reason:        f.optStr("reason"),
+			ExperimentID:  f.optStr("experiment_id"),
+			Arm:           f.optStr("arm"),
 		}
 		f.records("conditions", func(_ int, r *fields) {
 			a.Conditions = append(a.Conditions, event.Condition{Name: r.str("name"), Value: r.str("value"), Rule: r.str("rule")})
@@ -149,6 +152,8 @@ func statusNative(s *event.AccountStatus) map[string]any {
 		"risk_tier": opt(s.RiskTier), "pd": s.PD, "arrangement_id": opt(s.Arrangement), "on_hold": s.OnHold,
 		"source_partition": s.SourcePartition, "source_offset": s.SourceOffset, "state": state,
 		"unknown_invoice_refs": s.UnknownInvoiceRefs, "collections_status": s.CollectionsStatus,
+		"policy_version": s.PolicyVersion, "experiment_id": opt(s.ExperimentID), "arm": opt(s.Arm),
+		"blacklisted": s.Blacklisted,
 	}
 }
 
@@ -175,6 +180,10 @@ func (c *Codec) DecodeStatus(ctx context.Context, b []byte) (event.AccountStatus
 
 			UnknownInvoiceRefs: f.int32Or("unknown_invoice_refs", 0),
 			CollectionsStatus:  f.strOr("collections_status", "NONE"),
+			PolicyVersion:      f.strOr("policy_version", ""),
+			ExperimentID:       f.optStr("experiment_id"),
+			Arm:                f.optStr("arm"),
+			Blacklisted:        f.boolOr("blacklisted"),
 		}
 		f.records("balances", func(_ int, r *fields) {
 			cb := event.CurrencyBalance{

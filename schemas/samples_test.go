@@ -63,7 +63,8 @@ func sampleAction() *event.DunningAction {
 		Stage: "reminder", Type: event.ActionNotify, Channel: event.SMS, Template: "reminder-1", Queue: "",
 		Priority: 3, Currency: "EUR", OverdueAmount: event.MustAmount("120.50"), Amount: 0,
 		OldestDueDate: d("2025-03-01"), DaysPastDue: 13, Invoices: []string{"INV-1", "INV-2"}, Reason: "dpd >= 11",
-		Conditions: []event.Condition{{Name: "days_past_due", Value: "13", Rule: ">= 11"}},
+		Conditions:   []event.Condition{{Name: "days_past_due", Value: "13", Rule: ">= 11"}},
+		ExperimentID: "EXP-2026-12", Arm: event.ArmChallenger,
 	}
 }
 
@@ -80,7 +81,7 @@ func sampleStatus() *event.AccountStatus {
 			Aging: [6]event.Amount{event.MustAmount("79.5"), event.MustAmount("120.5"), 0, 0, 0, 1}}},
 		OpenItems: 2, OldestDueDate: d("2025-03-01"), DaysPastDue: 13, Stage: "reminder", ServiceState: "ACTIVE",
 		RiskTier: "HIGH", PD: 0.137, Arrangement: "AR-1", OnHold: true, UnknownInvoiceRefs: 2, SourcePartition: 3, SourceOffset: 1 << 40,
-		State: []byte{0, 1, 2, 0xff}}
+		State: []byte{0, 1, 2, 0xff}, PolicyVersion: "9f2c", ExperimentID: "EXP-2026-12", Arm: event.ArmChampion, Blacklisted: true}
 }
 
 func sampleGL() *event.GLEntry {

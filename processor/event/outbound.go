@@ -56,7 +56,18 @@ type DunningAction struct {
 	Invoices      []string
 	Reason        string
 	Conditions    []Condition
+	// ExperimentID and Arm name the champion/challenger experiment the
+	// account is assigned in and its arm (ArmChampion, ArmChallenger);
+	// both empty outside experiments.
+	ExperimentID string
+	Arm          string
 }
+
+// The arms of a champion/challenger experiment.
+const (
+	ArmChampion   = "champion"
+	ArmChallenger = "challenger"
+)
 
 // ReasonCode is one contribution to a risk score.
 type ReasonCode struct {
@@ -113,6 +124,13 @@ type AccountStatus struct {
 	// CollectionsStatus is where the account is in collections (CRM):
 	// NONE, IN_DUNNING, IN_ARRANGEMENT or WRITTEN_OFF.
 	CollectionsStatus string
+	// PolicyVersion is the version of the policy that governs the account
+	// (empty when none applies); ExperimentID and Arm as on DunningAction.
+	PolicyVersion string
+	ExperimentID  string
+	Arm           string
+	// Blacklisted is the CRM blacklist flag, set by policy.
+	Blacklisted bool
 	// SourcePartition/SourceOffset locate the input that caused this status.
 	SourcePartition int32
 	SourceOffset    int64
