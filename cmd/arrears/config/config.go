@@ -13,6 +13,7 @@ import (
 	"github.com/arrears/arrears/schemas"
 	chsink "github.com/arrears/arrears/sinks/clickhouse"
 	"github.com/arrears/arrears/sinks/redisstore"
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // Config is the whole process configuration. Each section is its
@@ -46,8 +47,13 @@ type HTTP struct {
 	// "127.0.0.1:9464"; empty disables it).
 	Listen string `yaml:"listen"`
 	// Pprof also serves Go's profiler at /debug/pprof/ on that address
-	// (default false; bench turns it on for its children with --profile).
+	// (default false; bench turns it on for its children with --profile);
+	// refused on a non-loopback address unless the operator API's admin
+	// role guards it (docs/security.md, HTTP).
 	Pprof bool `yaml:"pprof"`
+	// TLS serves https with this certificate and key, reloaded when the
+	// files change (default: both empty, plain http).
+	TLS tlsconf.Server `yaml:"tls"`
 }
 
 // DLQ configures the dead letters the processor and the sink write to
@@ -84,7 +90,7 @@ func Defaults() Config {
 // path.
 func (c Config) Validate() error {
 	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate(),
-		c.ClickHouse.Validate(), c.Sink.Validate(), c.Simulate.Validate()}
+		c.ClickHouse.Validate(), c.Sink.Validate(), c.Simulate.Validate(), c.HTTP.Validate()}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
