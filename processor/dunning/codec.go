@@ -10,10 +10,13 @@ import (
 )
 
 // stateVersion is the first byte of an encoded State; UnmarshalBinary also
-// reads version 1.
+// reads versions 1 and 3. Version 3 is version 2 with flags bit 8 and the
+// experiment assignments appended; it is written only by a state that has
+// any, so every other state encodes as before.
 const (
 	stateVersion   = 2
 	stateVersionV1 = 1
+	stateVersionV3 = 3
 )
 
 // Limits on decoded lists, so corrupt input cannot allocate without bound.
@@ -32,6 +35,9 @@ const maxList = 4096
 // (invoice, currency, amount) and the recoveries (payment, invoice,
 // currency, amount) after the next wake-up.
 //
+// Flags bit 8 (version 3) appends the experiment assignments (Arms:
+// experiment id and arm byte each, then the current one's index) last.
+//
 // Version 1 wrote the stage before the stages actioned, every stage name
 // spelled, and every instant as absolute Unix milliseconds.
 
@@ -49,6 +55,10 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if len(s.WrittenOff) > 0 || len(s.Recoveries) > 0 {
 		flags |= 4
+	}
+	if len(s.Arms) > 0 {
+		flags |= 8
+		w.b[0] = stateVersionV3
 	}
 	w.b = append(w.b, flags, byte(s.Service))
 	w.uvarint(uint64(len(s.Actioned)))
@@ -108,6 +118,9 @@ func (s State) MarshalBinary() ([]byte, error) {
 			w.str(x.PaymentID)
 			w.writtenOff(x.WrittenOff)
 		}
+	}
+	if flags&8 != 0 {
+		w.writeArms(s)
 	}
 	return w.b, nil
 }
@@ -180,7 +193,7 @@ func (s *State) UnmarshalBinary(data []byte) error {
 	if len(data) == 0 {
 		return fmt.Errorf("decode state: empty: %w", ErrStateCorrupt)
 	}
-	if data[0] != stateVersion && data[0] != stateVersionV1 {
+	if data[0] != stateVersion && data[0] != stateVersionV1 && data[0] != stateVersionV3 {
 		return fmt.Errorf("decode state: version %d: %w", data[0], ErrStateVersion)
 	}
 	r := reader{Reader: varint.NewReader(data[1:]), v1: data[0] == stateVersionV1}
@@ -248,6 +261,12 @@ func (s *State) UnmarshalBinary(data []byte) error {
 		for i, c := 0, r.count("recoveries"); i < c; i++ {
 			n.Recoveries = append(n.Recoveries, Recovery{PaymentID: r.Str("recovery payment"), WrittenOff: r.writtenOff()})
 		}
+	}
+	if flags&8 != 0 {
+		if data[0] != stateVersionV3 {
+			r.Fail("flags")
+		}
+		r.readArms(&n)
 	}
 	r.End()
 	if err := r.Err(); err != nil {

@@ -73,6 +73,11 @@ type State struct {
 	// parts that recovered such amounts, so a reversal writes them off again.
 	WrittenOff []WrittenOff
 	Recoveries []Recovery
+	// Arms are the account's sticky champion/challenger assignments, oldest
+	// first (at most MaxArms); Experiment is the one of the policy that last
+	// evaluated the account ("": none). See experiment.go.
+	Arms       []ArmAssignment
+	Experiment string
 }
 
 // Arrangement is a promise to pay or an installment plan being tracked.

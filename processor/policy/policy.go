@@ -32,6 +32,9 @@ type Policy struct {
 	Exemptions ExemptionRules
 	// GL names the general-ledger accounts of fee and write-off entries.
 	GL GLAccounts
+	// Challenger, when set, runs a champion/challenger experiment on the
+	// accounts this policy selects (experiment.go).
+	Challenger *Challenger
 }
 
 // Selection says which accounts a policy applies to. Empty CreditClasses

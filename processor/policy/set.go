@@ -18,6 +18,8 @@ type File struct {
 // immutable and safe to share.
 type Set struct {
 	policies []*Policy // sorted by name
+	// champions maps a challenger policy's name to its champion.
+	champions map[string]*Policy
 }
 
 // NewSet builds a Set; policy names must be unique.
@@ -35,6 +37,9 @@ func NewSet(ps ...*Policy) (*Set, error) {
 		s.policies = append(s.policies, p)
 	}
 	sort.Slice(s.policies, func(i, j int) bool { return s.policies[i].Name < s.policies[j].Name })
+	if err := s.linkExperiments(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -93,7 +98,7 @@ func (s *Set) Select(segment event.Segment, creditClass, riskTier string) *Polic
 	bestSpec := -1
 	for _, p := range s.policies { // name order: the first of equals wins
 		sel := &p.Selection
-		if !slices.Contains(sel.Segments, segment) {
+		if !slices.Contains(sel.Segments, segment) || s.isChallenger(p) {
 			continue
 		}
 		spec := 0
