@@ -35,7 +35,7 @@ func cmdServe(ctx context.Context, args []string) error {
 		return analytics.Report(ctx, conn, name, o)
 	})
 	h := dashboard.Handler(src, dashboard.Options{AsOf: func(ctx context.Context) time.Time { return latestEvent(ctx, conn) }})
-	fmt.Printf("dashboard: http://%s/\n", cfg.HTTP.Listen)
+	fmt.Printf("dashboard: %s://%s/\n", cfg.HTTP.Scheme(), cfg.HTTP.Listen)
 	return serveOps(ctx, cfg.HTTP, reg, log, []check{{"clickhouse", func(ctx context.Context) error { return conn.Ping(ctx) }}},
 		map[string]http.Handler{"/": h})
 }

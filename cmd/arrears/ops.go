@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"time"
 
@@ -42,12 +42,31 @@ type check struct {
 
 // serveOps serves /metrics, /healthz (the process is alive) and /readyz (every
 // check passes) until ctx ends. extra handlers (the admin API, the dashboard)
-// are mounted on the same server.
-func serveOps(ctx context.Context, hc config.HTTP, reg *prometheus.Registry, log *slog.Logger, checks []check, extra map[string]http.Handler) error {
+// are mounted on the same server. With http.tls it serves https only, the
+// certificate reloaded when its files change; every response carries the
+// browser protections of secureHeaders; pprof is mounted by mountPprof.
+func serveOps(ctx context.Context, hc config.HTTP, reg *prometheus.Registry, log *slog.Logger, checks []check, extra map[string]http.Handler, opts ...opsOption) error {
 	addr := hc.Listen
 	if addr == "" {
 		<-ctx.Done()
 		return nil
+	}
+	var o opsOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	tc, err := hc.TLS.Listener(func(err error) {
+		if err != nil {
+			log.Warn("http.tls: the changed certificate does not load; serving the previous one", "err", err)
+			return
+		}
+		log.Info("http.tls: certificate reloaded", "cert_file", hc.TLS.CertFile)
+	})
+	if err != nil {
+		return fmt.Errorf("http.tls: %w", err)
+	}
+	if tc == nil && !hc.Loopback() {
+		log.Warn("serving plain http on a non-loopback address: set http.tls", "addr", addr)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -63,20 +82,23 @@ func serveOps(ctx context.Context, hc config.HTTP, reg *prometheus.Registry, log
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	if hc.Pprof {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if err := mountPprof(mux, hc, o, log); err != nil {
+		return err
 	}
 	for path, h := range extra {
 		mux.Handle(path, h)
 	}
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: secureHeaders(mux, tc != nil), TLSConfig: tc, ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving operations endpoints", "addr", addr)
+	go func() {
+		if tc != nil {
+			errc <- srv.ListenAndServeTLS("", "")
+			return
+		}
+		errc <- srv.ListenAndServe()
+	}()
+	log.Info("serving operations endpoints", "addr", addr, "scheme", hc.Scheme())
 	select {
 	case err := <-errc:
 		return err
