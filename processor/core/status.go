@@ -34,12 +34,15 @@ func (st *State) Status(now time.Time) event.AccountStatus {
 		s.Arrangement = a.ID
 	}
 	s.CollectionsStatus = st.collectionsStatus()
+	s.ExperimentID, s.Arm = st.experiment()
 	return s
 }
 
 // Collections statuses (AccountStatus.CollectionsStatus), most specific
 // first.
 const (
+	CollectionsLegal         = "LEGAL"
+	CollectionsPlaced        = "PLACED"
 	CollectionsWrittenOff    = "WRITTEN_OFF"
 	CollectionsInArrangement = "IN_ARRANGEMENT"
 	CollectionsInDunning     = "IN_DUNNING"
@@ -48,6 +51,10 @@ const (
 
 func (st *State) collectionsStatus() string {
 	switch d := &st.Dunning; {
+	case d.InLegal():
+		return CollectionsLegal
+	case d.IsPlaced():
+		return CollectionsPlaced
 	case d.IsWrittenOff():
 		return CollectionsWrittenOff
 	case d.Arrangement != nil:
