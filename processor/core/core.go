@@ -36,6 +36,11 @@ type Env struct {
 	Limits dunning.Limits
 	// Policies select the dunning policy per account (nil: no dunning).
 	Policies *policy.Set
+	// Versions, when set, is the published policy versions over Policies
+	// (the shell reads them from ar.policies): a step decides with the set
+	// in force at its time (Versions.At(now)), so every instance and every
+	// replay switches at the same instant. Nil: Policies alone.
+	Versions *policy.Timeline
 	// Scorecard scores risk (nil: no scoring).
 	Scorecard *risk.Scorecard
 	// Risk says when a risk event is emitted.
@@ -128,7 +133,8 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 	if st.Account == "" {
 		st.Account = ev.Account
 	}
-	pol := env.policy(st)
+	pol := env.policy(st, now)
+	acc := env.accrue(st, pol, now) // finance.go
 	trig := dunning.Trigger{Kind: ev.Body.Kind(), EventID: ev.ID}
 	changed := false
 	var unknownInvoices []string
@@ -148,6 +154,11 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 		env.Rules.NoteEvent(&st.Ledger, ev.ID, now)
 		if a, ok := b.(*event.ArrangementCreated); ok {
 			st.Ledger.RememberEntity(ledger.EntityArrangement, a.ArrangementID, max(event.DateOf(now), dunning.LastDue(a)))
+		}
+		changed = true
+	case *event.AgencyRecalled, *event.AgencyReturned, *event.LegalCaseUpdated:
+		if dup, err := env.applyPartner(st, ev, now); dup || err != nil {
+			return Output{Duplicate: dup}, err
 		}
 		changed = true
 	default:
@@ -178,6 +189,7 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 			trig.PaymentID, trig.Currency, trig.Amount = p.PaymentID, res.Currency, res.Reopened
 		}
 	}
+	acc.keep(st)
 	out := evaluate(st, trig, now, env, pol)
 	out.Changed = out.Changed || changed
 	if len(unknownInvoices) > 0 {
@@ -206,7 +218,9 @@ func Wake(st *State, account string, now time.Time, env *Env) (Output, error) {
 	if st.Account == "" {
 		st.Account = account
 	}
-	out := evaluate(st, dunning.Trigger{}, now, env, env.policy(st))
+	pol := env.policy(st, now)
+	env.accrue(st, pol, now).keep(st)
+	out := evaluate(st, dunning.Trigger{}, now, env, pol)
 	out.Changed = true
 	return out, nil
 }
@@ -214,13 +228,26 @@ func Wake(st *State, account string, now time.Time, env *Env) (Output, error) {
 // WakeAt is when the account's timer is due (zero: none).
 func (st *State) WakeAt() time.Time { return st.Dunning.NextWake }
 
-// policy selects the account's dunning policy.
-func (env *Env) policy(st *State) *policy.Policy {
-	if env == nil || env.Policies == nil || !st.Ledger.Known() {
+// policy selects the account's dunning policy at now.
+func (env *Env) policy(st *State, now time.Time) *policy.Policy {
+	set := env.PoliciesAt(now)
+	if set == nil || !st.Ledger.Known() {
 		return nil
 	}
 	m := st.Ledger.Master()
-	return env.Policies.Select(m.Segment, m.CreditClass, st.Risk.Tier)
+	return armPolicy(set, st, set.Select(m.Segment, m.CreditClass, st.Risk.Tier)) // experiment.go
+}
+
+// PoliciesAt is the policy set in force at now: Versions.At(now) when
+// Versions is set, else Policies.
+func (env *Env) PoliciesAt(now time.Time) *policy.Set {
+	switch {
+	case env == nil:
+		return nil
+	case env.Versions != nil:
+		return env.Versions.At(now)
+	}
+	return env.Policies
 }
 
 func (env *Env) zone(name string) *time.Location {
@@ -248,6 +275,9 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 			out.Risk = append(out.Risk, *ev)
 		}
 	}
+	if noteExperiment(st, env.PoliciesAt(now), pol) { // experiment.go: the sticky arm
+		out.Changed = true
+	}
 	if pol == nil {
 		// No policy applies (any more: a segment change): no timer. The
 		// state's wake-up goes too, or a partition restored from it would
@@ -260,31 +290,18 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 	}
 	m := st.Ledger.Master()
 	in := dunning.Input{
-		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier,
+		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier, PD: st.Risk.PD,
 		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig, SkipExplanation: env != nil && env.SkipExplanations,
-	}
-	if n := st.Ledger.OpenItems(); n > 0 {
-		in.Items = make([]dunning.Item, 0, n)
 	}
 	if trig.Kind == event.KindPaymentReceived && st.Dunning.IsWrittenOff() {
 		in.Unapplied = st.Ledger.Unapplied(trig.Currency)
 	}
-	st.Ledger.EachOpen(func(it ledger.Item) {
-		d := min(it.Disputed, it.Open)
-		if d > 0 {
-			if in.Disputed == nil {
-				in.Disputed = map[event.Currency]event.Amount{}
-			}
-			in.Disputed[it.Currency] += d
-		}
-		if it.Open-d > 0 {
-			in.Items = append(in.Items, dunning.Item{InvoiceID: it.InvoiceID, Currency: it.Currency, DueDate: it.DueDate, Open: it.Open - d})
-		}
-	})
+	st.openItems(&in)
 	before := st.Dunning.NextWake
 	ds, dec := dunning.Evaluate(st.Dunning, in, pol, now, env.zone(m.Timezone))
 	st.Dunning = ds
 	out.Actions = dec.Actions
+	stampExperiment(st, out.Actions)
 	out.GL = dec.GL
 	out.NextWake = dec.NextWake
 	out.Explanation = dec.Explanation

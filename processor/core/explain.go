@@ -43,7 +43,7 @@ func Explain(st *State, now time.Time, env *Env) Explanation {
 		}
 		e.Items = append(e.Items, s)
 	}
-	if pol := env.policy(st); pol != nil {
+	if pol := env.policy(st, now); pol != nil {
 		e.Policy = pol.Name + "@" + pol.Version
 	}
 	if env != nil && env.Scorecard != nil && st.Ledger.Known() {

@@ -170,7 +170,7 @@ func TestNoPolicyClearsWake(t *testing.T) {
 	if _, err := Apply(st, ev("n3", at, &event.AccountUpserted{Segment: event.Prepaid, Currency: "EUR"}), at, env); err != nil {
 		t.Fatal(err)
 	}
-	if env.policy(st) != nil {
+	if env.policy(st, at) != nil {
 		t.Fatal("a policy still selects the account")
 	}
 	// The upsert was decided under the policy of before; the next wake-up

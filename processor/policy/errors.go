@@ -19,3 +19,10 @@ type Errors = strictyaml.Errors
 // ErrNoPolicy is returned by (*Set).Require when no policy applies to an
 // account (Select returns nil instead).
 var ErrNoPolicy = errors.New("policy: no policy applies")
+
+// ErrRecordMismatch: a published policy record's name or version is not
+// that of the YAML it holds.
+var ErrRecordMismatch = errors.New("policy record does not match its YAML")
+
+// ErrNoEffectiveFrom: a published policy record has no effective_from.
+var ErrNoEffectiveFrom = errors.New("policy record has no effective_from")
