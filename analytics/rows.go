@@ -41,7 +41,7 @@ var (
 	ActionsTable = &TableSpec{"dunning_actions", []string{"action_id", "account_id", "action_time", "policy_name", "policy_version",
 		"stage", "action_type", "channel", "template", "queue", "priority", "currency", "overdue_amount", "amount",
 		"oldest_due_date", "days_past_due", "invoice_ids", "reason", "cond_names", "cond_values", "cond_rules",
-		"kafka_partition", "kafka_offset", "ingested_at"}}
+		"kafka_partition", "kafka_offset", "ingested_at", "experiment_id", "arm"}}
 	RiskTable = &TableSpec{"risk_events", []string{"event_id", "account_id", "event_time", "score", "pd", "tier", "previous_tier",
 		"reason_codes", "reason_weights", "model_version", "kafka_partition", "kafka_offset", "ingested_at"}}
 	StatusTable = &TableSpec{"account_status", []string{"account_id", "status_time", "segment", "closed", "currency",
@@ -50,7 +50,8 @@ var (
 		"bal_currency", "bal_open", "bal_overdue", "bal_disputed", "bal_unapplied",
 		"bal_aging_current", "bal_aging_1_30", "bal_aging_31_60", "bal_aging_61_90", "bal_aging_91_120", "bal_aging_120_plus",
 		"open_items", "oldest_due_date", "days_past_due", "stage", "service_state", "risk_tier", "pd", "arrangement_id",
-		"on_hold", "source_partition", "source_offset", "kafka_partition", "kafka_offset", "ingested_at"}}
+		"on_hold", "source_partition", "source_offset", "kafka_partition", "kafka_offset", "ingested_at",
+		"policy_version", "experiment_id", "arm", "blacklisted"}}
 	GLTable = &TableSpec{"gl_entries", []string{"entry_id", "account_id", "entry_time", "kind", "currency", "amount",
 		"debit_account", "credit_account", "reference", "description", "kafka_partition", "kafka_offset", "ingested_at"}}
 	RiskFeaturesTable = &TableSpec{"risk_features", []string{"account_id", "snapshot_time", "segment", "days_past_due",
@@ -97,7 +98,7 @@ func strs(s []string) []string {
 
 // EventRows normalises one inbound event: always an events row, plus a row
 // in the fact table of its kind (invoices, payments, accounts, disputes,
-// arrangements). now is the ingestion time (the ReplacingMergeTree version).
+// arrangements; the operator events have none, see operatorRow). now is the ingestion time (the ReplacingMergeTree version).
 func EventRows(ev event.Event, src Source, now time.Time) []Row {
 	r := eventRow{id: ev.ID, at: utc(ev.Time), acct: ev.Account, kind: ev.Body.Kind().String(), source: ev.Source}
 	var fact *Row
@@ -165,6 +166,8 @@ func EventRows(ev event.Event, src Source, now time.Time) []Row {
 		r.ref = b.HoldID
 	case *event.ClockTick:
 		r.detail = ""
+	default:
+		operatorRow(&r, ev.Body)
 	}
 	rows := []Row{{EventsTable, []any{r.id, r.at, r.acct, r.kind, r.source, r.cur, Dec(r.amt), r.inv, r.pay, r.ref,
 		r.issue.Time(), r.due.Time(), r.detail, strs(r.invs), src.Topic, src.Partition, src.Offset, now}}}
@@ -201,7 +204,7 @@ func ActionRow(a *event.DunningAction, src Source, now time.Time) Row {
 	return Row{ActionsTable, []any{a.ActionID, a.Account, utc(a.Time), a.PolicyName, a.PolicyVersion, a.Stage,
 		string(a.Type), string(a.Channel), a.Template, a.Queue, a.Priority, string(a.Currency), Dec(a.OverdueAmount),
 		Dec(a.Amount), a.OldestDueDate.Time(), a.DaysPastDue, strs(a.Invoices), a.Reason, names, values, rules,
-		src.Partition, src.Offset, now}}
+		src.Partition, src.Offset, now, a.ExperimentID, a.Arm}}
 }
 
 // RiskRow is the risk_events row of r.
@@ -240,7 +243,8 @@ func StatusRow(s *event.AccountStatus, src Source, now time.Time) Row {
 		Dec(p.Aging[0]), Dec(p.Aging[1]), Dec(p.Aging[2]), Dec(p.Aging[3]), Dec(p.Aging[4]), Dec(p.Aging[5]),
 		curs, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], cols[9],
 		s.OpenItems, s.OldestDueDate.Time(), s.DaysPastDue, s.Stage, s.ServiceState, s.RiskTier, s.PD, s.Arrangement,
-		b2u(s.OnHold), s.SourcePartition, s.SourceOffset, src.Partition, src.Offset, now}}
+		b2u(s.OnHold), s.SourcePartition, s.SourceOffset, src.Partition, src.Offset, now,
+		s.PolicyVersion, s.ExperimentID, s.Arm, b2u(s.Blacklisted)}}
 }
 
 // RiskFeaturesRow is an account's risk features at a status record's time,

@@ -31,6 +31,7 @@ func sampleRows(now time.Time) []Row {
 		&event.Release{HoldID: "H1"},
 		&event.ClockTick{Partition: 3},
 	}
+	bodies = append(bodies, operatorBodies(t0)...)
 	var rows []Row
 	for i, b := range bodies {
 		ev := event.Event{ID: "E" + string(rune('a'+i)), Time: t0.Add(time.Duration(i) * time.Minute), Source: "test", Account: "ACC1", Body: b}

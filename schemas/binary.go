@@ -113,6 +113,14 @@ func (r *avroReader) timestamp(field string) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
+// optTimestamp reads ["null", timestamp-millis]; null is the zero time.
+func (r *avroReader) optTimestamp(field string) time.Time {
+	if r.index(field, 2) == 0 {
+		return time.Time{}
+	}
+	return r.timestamp(field)
+}
+
 func (r *avroReader) date(field string) event.Date { return event.Date(r.int(field)) }
 
 // decimal reads bytes/decimal(18,4): big-endian two's complement unscaled.
@@ -231,6 +239,26 @@ func (w *avroWriter) optStr(s string) {
 }
 
 func (w *avroWriter) timestamp(t time.Time) { w.long(t.UnixMilli()) }
+
+// optTimestamp writes ["null", timestamp-millis]: null for the zero time.
+func (w *avroWriter) optTimestamp(t time.Time) {
+	if t.IsZero() {
+		w.long(0)
+		return
+	}
+	w.long(1)
+	w.timestamp(t)
+}
+
+// optEnum writes ["null", enum]: null for "".
+func (w *avroWriter) optEnum(field, sym string, symbols []string) {
+	if sym == "" {
+		w.long(0)
+		return
+	}
+	w.long(1)
+	w.enum(field, sym, symbols)
+}
 
 func (w *avroWriter) date(d event.Date) { w.int(int32(d)) }
 

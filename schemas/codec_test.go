@@ -112,6 +112,12 @@ func TestEventZeroValuesRoundTrip(t *testing.T) {
 			body = &event.ArrangementCreated{Type: event.Promise}
 		case event.KindAccountUpserted:
 			body = &event.AccountUpserted{Segment: event.Prepaid}
+		case event.KindCallLogged:
+			body = &event.CallLogged{Outcome: event.CallReached}
+		case event.KindAgencyReturned:
+			body = &event.AgencyReturned{Outcome: event.AgencyRecovered}
+		case event.KindLegalCaseUpdated:
+			body = &event.LegalCaseUpdated{Status: event.LegalOpened}
 		default:
 			for _, ev := range sampleEvents() {
 				if ev.Body.Kind() == k {

@@ -92,8 +92,61 @@ func writeEvent(w *avroWriter, ev *event.Event) {
 	case *event.AccountReopened:
 		w.optStr(b.Reason)
 	default:
+		writeOperator(w, ev.Body)
+	}
+}
+
+// writeOperator encodes the bodies of the operator, partner and erasure
+// events (processor/event/operator.go).
+func writeOperator(w *avroWriter, body event.Body) {
+	switch b := body.(type) {
+	case *event.ExemptionSet:
+		w.str(b.Exemption)
+		w.optTimestamp(b.Until)
+		w.optStr(b.Reason)
+	case *event.ExemptionCleared:
+		w.str(b.Exemption)
+		w.optStr(b.Reason)
+	case *event.ContactPreferencesChanged:
+		w.array(len(b.Consents), func(i int) { w.enum("consents", string(b.Consents[i]), channelSymbols) })
+		w.optEnum("preferred", string(b.Preferred), channelSymbols)
+	case *event.CeaseContact:
+		w.bool(b.Active)
+		w.optStr(b.Reason)
+	case *event.CallLogged:
+		w.str(b.CallID)
+		w.enumIndex("call outcome", uint8(b.Outcome), len(callOutcomeSymbols))
+		w.optStr(b.Note)
+	case *event.CallbackScheduled:
+		w.str(b.CallbackID)
+		w.timestamp(b.At)
+		w.optStr(b.Queue)
+		w.optStr(b.Note)
+	case *event.NoteAdded:
+		w.str(b.NoteID, b.Text)
+	case *event.WriteOffRequested:
+		w.str(b.WriteOffID, string(b.Currency))
+		w.decimal(b.Amount)
+		w.optStr(b.Reason)
+	case *event.AgencyRecalled:
+		w.optStr(b.AgencyID)
+		w.optStr(b.Reason)
+	case *event.AgencyReturned:
+		w.str(b.AgencyID)
+		w.enumIndex("agency outcome", uint8(b.Outcome), len(agencyOutcomeSymbols))
+		w.optStr(b.Reason)
+	case *event.LegalCaseUpdated:
+		w.str(b.CaseID)
+		w.enumIndex("legal status", uint8(b.Status), len(legalStatusSymbols))
+		w.optStr(b.Reference)
+		w.optStr(string(b.Currency))
+		w.decimal(b.Amount)
+		w.optStr(b.Reason)
+	case *event.AccountErased:
+		w.optStr(b.Reason)
+	default:
 		if w.err == nil {
-			w.err = fmt.Errorf("%w: unsupported body %T", ErrEncode, ev.Body)
+			w.err = fmt.Errorf("%w: unsupported body %T", ErrEncode, body)
 		}
 	}
 }

@@ -18,7 +18,7 @@ func decodeEventFast(b []byte, maxItems int) (event.Event, error) {
 		Source:  r.str("source"),
 		Account: r.str("account_id"),
 	}
-	kind := event.Kind(r.index("payload", int(event.KindAccountReopened)) + 1)
+	kind := event.Kind(r.index("payload", len(event.Kinds())) + 1)
 	if r.err != nil {
 		return event.Event{}, r.err
 	}
@@ -113,6 +113,8 @@ func decodeEventFast(b []byte, maxItems int) (event.Event, error) {
 		ev.Body = &event.ClockTick{Partition: r.int("partition")}
 	case event.KindAccountReopened:
 		ev.Body = &event.AccountReopened{Reason: r.optStr("reason")}
+	default:
+		ev.Body = decodeOperatorFast(r, kind)
 	}
 	if r.err != nil {
 		return event.Event{}, r.err
@@ -121,4 +123,65 @@ func decodeEventFast(b []byte, maxItems int) (event.Event, error) {
 		return event.Event{}, malformed("%d trailing bytes after %s", len(r.b), EventSchema)
 	}
 	return ev, nil
+}
+
+// decodeOperatorFast decodes the bodies of the operator, partner and
+// erasure events (processor/event/operator.go), in ar_event.avsc order.
+func decodeOperatorFast(r *avroReader, kind event.Kind) event.Body {
+	switch kind {
+	case event.KindExemptionSet:
+		return &event.ExemptionSet{Exemption: r.str("exemption"), Until: r.optTimestamp("until"), Reason: r.optStr("reason")}
+	case event.KindExemptionCleared:
+		return &event.ExemptionCleared{Exemption: r.str("exemption"), Reason: r.optStr("reason")}
+	case event.KindContactPreferencesChanged:
+		c := &event.ContactPreferencesChanged{}
+		r.blocks("consents", func() { c.Consents = append(c.Consents, event.Channel(r.symbol("consents", channelSymbols))) })
+		c.Preferred = event.Channel(r.optSymbol("preferred", channelSymbols))
+		return c
+	case event.KindCeaseContact:
+		return &event.CeaseContact{Active: r.bool("active"), Reason: r.optStr("reason")}
+	case event.KindCallLogged:
+		return &event.CallLogged{
+			CallID:  r.str("call_id"),
+			Outcome: event.CallOutcome(r.index("outcome", len(callOutcomeSymbols)) + 1),
+			Note:    r.optStr("note"),
+		}
+	case event.KindCallbackScheduled:
+		return &event.CallbackScheduled{
+			CallbackID: r.str("callback_id"),
+			At:         r.timestamp("at"),
+			Queue:      r.optStr("queue"),
+			Note:       r.optStr("note"),
+		}
+	case event.KindNoteAdded:
+		return &event.NoteAdded{NoteID: r.str("note_id"), Text: r.str("text")}
+	case event.KindWriteOffRequested:
+		return &event.WriteOffRequested{
+			WriteOffID: r.str("writeoff_id"),
+			Currency:   event.Currency(r.str("currency")),
+			Amount:     r.decimal("amount"),
+			Reason:     r.optStr("reason"),
+		}
+	case event.KindAgencyRecalled:
+		return &event.AgencyRecalled{AgencyID: r.optStr("agency_id"), Reason: r.optStr("reason")}
+	case event.KindAgencyReturned:
+		return &event.AgencyReturned{
+			AgencyID: r.str("agency_id"),
+			Outcome:  event.AgencyOutcome(r.index("outcome", len(agencyOutcomeSymbols)) + 1),
+			Reason:   r.optStr("reason"),
+		}
+	case event.KindLegalCaseUpdated:
+		return &event.LegalCaseUpdated{
+			CaseID:    r.str("case_id"),
+			Status:    event.LegalStatus(r.index("status", len(legalStatusSymbols)) + 1),
+			Reference: r.optStr("reference"),
+			Currency:  event.Currency(r.optStr("currency")),
+			Amount:    r.decimal("amount"),
+			Reason:    r.optStr("reason"),
+		}
+	case event.KindAccountErased:
+		return &event.AccountErased{Reason: r.optStr("reason")}
+	}
+	r.fail("payload", "no decoder for %s", kind) // unreachable: index bounds kind
+	return nil
 }

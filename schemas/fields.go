@@ -292,6 +292,16 @@ func (f *fields) asDate(name string, v any, ok bool) event.Date {
 
 func (f *fields) timestamp(name string) time.Time {
 	v, ok := f.required(name)
+	return f.asTimestamp(name, v, ok)
+}
+
+// optTimestamp reads ["null", timestamp-millis]; null is the zero time.
+func (f *fields) optTimestamp(name string) time.Time {
+	v, ok := f.optional(name)
+	return f.asTimestamp(name, v, ok)
+}
+
+func (f *fields) asTimestamp(name string, v any, ok bool) time.Time {
 	if !ok {
 		return time.Time{}
 	}
@@ -402,6 +412,16 @@ func (f *fields) asFloat(name string, v any, ok bool) float64 {
 
 func (f *fields) boolOr(name string) bool {
 	v, ok := f.optional(name)
+	return f.asBool(name, v, ok)
+}
+
+// boolean reads a required boolean.
+func (f *fields) boolean(name string) bool {
+	v, ok := f.required(name)
+	return f.asBool(name, v, ok)
+}
+
+func (f *fields) asBool(name string, v any, ok bool) bool {
 	if !ok {
 		return false
 	}

@@ -220,6 +220,8 @@ func bodyFromNative(kind event.Kind, f *fields) (event.Body, error) {
 		b = &event.ClockTick{Partition: f.int32Or("partition", -1)}
 	case event.KindAccountReopened:
 		b = &event.AccountReopened{Reason: f.optStr("reason")}
+	default:
+		b = operatorFromNative(kind, f)
 	}
 	if f.err != nil {
 		return nil, f.err
@@ -356,5 +358,5 @@ func bodyToNative(body event.Body) (map[string]any, error) {
 	case *event.AccountReopened:
 		return map[string]any{"reason": opt(b.Reason)}, nil
 	}
-	return nil, fmt.Errorf("%w: unsupported body %T", ErrEncode, body)
+	return operatorToNative(body)
 }

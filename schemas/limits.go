@@ -307,6 +307,8 @@ func (k *checker) checkEvent(ev *event.Event) error {
 		if b.Partition < -1 {
 			k.fail("partition", CodeInvalidField, "partition %d (want >= 0, or -1 when unknown)", b.Partition)
 		}
+	default:
+		k.checkOperator(ev.Body)
 	}
 	if k.err != nil {
 		return k.err

@@ -197,13 +197,27 @@ func TestCanonicalFormLogicalTypes(t *testing.T) {
 func TestLegacyFingerprintsDecode(t *testing.T) {
 	ctx := context.Background()
 	c := newCodec(t, Config{})
-	for name, want := range sampleEvents() {
-		old, err := os.ReadFile(filepath.Join("testdata", "legacy", name+".bin"))
+	// The fixtures predate the operator events (ar_event.avsc change 3):
+	// they carry goavro's fingerprint of history/ar_event.2.avsc.
+	prev := map[uint64]bool{}
+	for _, h := range historicSchemas {
+		if h.name == EventSchema {
+			prev[h.legacy] = true
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "legacy", "*.bin"))
+	if len(files) != 16 {
+		t.Fatalf("%d legacy fixtures, want 16", len(files))
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".bin")
+		want := sampleEvents()[name]
+		old, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if legacy, _ := LegacyFingerprint(EventSchema); binary.LittleEndian.Uint64(old[2:10]) != legacy {
-			t.Fatalf("%s: fixture does not carry the legacy fingerprint", name)
+		if !prev[binary.LittleEndian.Uint64(old[2:10])] {
+			t.Fatalf("%s: fixture does not carry a previous schema's legacy fingerprint", name)
 		}
 		got, err := c.DecodeEvent(ctx, old)
 		if err != nil || !reflect.DeepEqual(got, want) {

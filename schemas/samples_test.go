@@ -54,6 +54,25 @@ func sampleEvents() map[string]event.Event {
 		"release":               env("ev-14", &event.Release{HoldID: "H-1"}),
 		"clock_tick":            env("ev-15", &event.ClockTick{Partition: 7}),
 		"account_reopened":      env("ev-16", &event.AccountReopened{Reason: "won back"}),
+		"exemption_set": env("ev-17", &event.ExemptionSet{Exemption: "HARDSHIP", Until: t0.Add(30 * 24 * time.Hour),
+			Reason: "job loss"}),
+		"exemption_cleared": env("ev-18", &event.ExemptionCleared{Exemption: "VIP", Reason: "downgraded"}),
+		"contact_preferences_changed": env("ev-19", &event.ContactPreferencesChanged{
+			Consents: []event.Channel{event.Letter, event.Email}, Preferred: event.Email}),
+		"cease_contact": env("ev-20", &event.CeaseContact{Active: true, Reason: "customer request"}),
+		"call_logged": env("ev-21", &event.CallLogged{CallID: "CALL-1", Outcome: event.CallWrongNumber,
+			Note: "number belongs to someone else"}),
+		"callback_scheduled": env("ev-22", &event.CallbackScheduled{CallbackID: "CB-1", At: t0.Add(26 * time.Hour),
+			Queue: "collections-2", Note: "after 6pm"}),
+		"note_added": env("ev-23", &event.NoteAdded{NoteID: "N-1", Text: "Customer says the invoice went to the old address; ünïcode ok"}),
+		"writeoff_requested": env("ev-24", &event.WriteOffRequested{WriteOffID: "WO-1", Currency: "EUR",
+			Amount: amt("12.34"), Reason: "small balance"}),
+		"agency_recalled": env("ev-25", &event.AgencyRecalled{AgencyID: "AG-1", Reason: "complaint"}),
+		"agency_returned": env("ev-26", &event.AgencyReturned{AgencyID: "AG-1", Outcome: event.AgencyPartiallyRecovered,
+			Reason: "partial settlement"}),
+		"legal_case_updated": env("ev-27", &event.LegalCaseUpdated{CaseID: "LC-1", Status: event.LegalJudgement,
+			Reference: "AG Berlin 12 C 345/25", Currency: "EUR", Amount: amt("1500"), Reason: "default judgement"}),
+		"account_erased": env("ev-28", &event.AccountErased{Reason: "GDPR art. 17 request 42"}),
 	}
 }
 
