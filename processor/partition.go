@@ -60,6 +60,7 @@ type partition struct {
 	applied   map[string]int64
 	changelog int64 // next changelog offset after the committed status records
 	batch     *Batch
+	erased    map[string]erasure // the batch's AccountErased (erase.go)
 }
 
 func newPartition(id int32, d *deps) *partition {
@@ -120,6 +121,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	}
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
+	pt.erased = nil
 	pt.wakes = wakes
 	recs = dropControl(recs) // transaction markers: committed over, never applied
 
@@ -212,6 +214,10 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 	}
 	if ev.Account == "" {
 		pt.deadLetter(em, r, ev.Body, rejectf("MISSING_ACCOUNT", "%s: missing account_id", kind))
+		return nil
+	}
+	if b, ok := ev.Body.(*event.AccountErased); ok {
+		pt.erase(ev, b) // no wake-up, no effect: the account goes (erase.go)
 		return nil
 	}
 	if err := pt.catchUp(ctx, em, ev.Account); err != nil {
@@ -367,6 +373,7 @@ func (pt *partition) accepted(em *emitter, r *kgo.Record) {
 // prepares the store batch that follows the commit.
 func (pt *partition) finish(ctx context.Context, em *emitter) error {
 	b := &Batch{Applied: pt.applied, Clock: pt.clock, Put: make(map[string][]byte, len(pt.dirty)), Timers: map[string]int64{}}
+	pt.tombstones(em, b)
 	accts := make([]string, 0, len(pt.dirty))
 	for a := range pt.dirty {
 		accts = append(accts, a)

@@ -88,6 +88,10 @@ func restorePartition(ctx context.Context, d *deps, id int32, meta Meta, committ
 			if r.Attrs.IsControl() {
 				continue
 			}
+			if restoreTombstone(b, r) { // an erasure (erase.go)
+				n++
+				continue
+			}
 			e, err := DecodeChangelog(ctx, d.codec, r.Value)
 			if err != nil {
 				if schemas.Transient(err) {

@@ -65,7 +65,8 @@ type Batch struct {
 	Changelog int64
 	// Clock is the partition clock after the batch.
 	Clock int64
-	// Put holds the new encoded state of every changed account.
+	// Put holds the new encoded state of every changed account; a nil
+	// (empty) state deletes the account (an erasure, erase.go).
 	Put map[string][]byte
 	// Timers sets (ms > 0) or clears (ms == 0) an account's pending timer.
 	Timers map[string]int64

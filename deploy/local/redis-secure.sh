@@ -25,7 +25,7 @@ PREFIX=${ARREARS_REDIS_SECURE_PREFIX:-arrears}
 # what the cluster client needs (CLUSTER SLOTS, COMMAND). On Redis 7.2+
 # add +client|setinfo (go-redis names itself; 7.0 has no such command and
 # go-redis ignores its failure).
-ARREARS_ACL='-@all +ping +hello +auth +evalsha +eval +exists +hget +hset +hgetall +hlen +zscore +zrange +zrangebyscore +zadd +zrem +del +memory|usage +cluster|slots +command'
+ARREARS_ACL='-@all +ping +hello +auth +evalsha +eval +exists +hget +hset +hdel +hgetall +hlen +zscore +zrange +zrangebyscore +zadd +zrem +del +memory|usage +cluster|slots +command'
 
 # write_acl FILE: the ACL file (re-written at each start: passwords as SHA-256).
 write_acl() {

@@ -37,6 +37,9 @@ type Sink struct {
 	buf  buffer
 	lag  map[string]map[int32]int64
 	snap *snapshotKeeper // nil: the sink builds no receivables snapshot
+	// erased: accounts erased by this sink, with the tombstone's record
+	// time: their older rows arriving late are dropped (erase.go)
+	erased map[string]time.Time
 }
 
 // buffer is one flush worth of polled records and their rows.
@@ -50,6 +53,7 @@ type buffer struct {
 	// factLo and factHi span the event times of the buffered rows the
 	// receivables snapshot reads (zero: none).
 	factLo, factHi time.Time
+	erase          []erasure // status tombstones to carry out (erase.go)
 }
 
 // deadRecord is a record to dead-letter: why (code, err) and the
@@ -279,7 +283,7 @@ func (s *Sink) addRecord(ctx context.Context, rec *kgo.Record, now time.Time) er
 		s.log.Debug("accepted record without src_* headers: rows name its own coordinates",
 			"topic", rec.Topic, "partition", rec.Partition, "offset", rec.Offset)
 	}
-	for _, r := range rows {
+	for _, r := range s.erasing(rec, rows) {
 		s.buf.rows[r.Table] = append(s.buf.rows[r.Table], pendingRow{values: r.Values, rec: rec})
 		s.buf.nrows++
 		factSpan(&s.buf.factLo, &s.buf.factHi, r)
@@ -308,6 +312,9 @@ func (s *Sink) flush(ctx context.Context) error {
 		}
 		// Inserted: a retry of this flush (after a later table fails) must not send them again.
 		delete(s.buf.rows, t)
+	}
+	if err := s.eraseBuffered(ctx); err != nil {
+		return err
 	}
 	if err := s.markStale(ctx, s.buf.factLo); err != nil {
 		return err

@@ -226,7 +226,8 @@ func (s *Store) Timers(ctx context.Context, p int32) (map[string]int64, error) {
 }
 
 // applyScript: ARGV = epoch, clock, changelog, nOffsets, (topic, offset)*,
-// nPuts, (account, state)*, (account, wakeMs)*. Returns 'OK', 'STALE',
+// nPuts, (account, state)* (an empty state deletes the account: an
+// erasure), (account, wakeMs)*. Returns 'OK', 'STALE',
 // 'FENCED' or 'LOST'.
 var applyScript = redis.NewScript(`
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
@@ -245,7 +246,8 @@ end
 if n > 0 and not newer then return 'STALE' end
 local np = tonumber(ARGV[i]); i = i + 1
 for j = 1, np do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i+1]); i = i + 2
+  if ARGV[i+1] == '' then redis.call('HDEL', KEYS[2], ARGV[i]) else redis.call('HSET', KEYS[2], ARGV[i], ARGV[i+1]) end
+  i = i + 2
 end
 while i <= #ARGV do
   local w = tonumber(ARGV[i+1])
