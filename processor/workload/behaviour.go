@@ -39,6 +39,9 @@ func (g *Generator) billAt(a *Account, at time.Time, cycle string, out *[]event.
 	invoiceID := "INV-" + inv
 	dueAt := due.Time().Add(time.Duration(9+g.r.IntN(10)) * time.Hour)
 	risk := a.LatentRisk
+	if g.armBill(a, amt, invoiceID, dueAt, terms) { // experiment.go
+		return
+	}
 
 	// Occasional credit note (billing correction) or dispute.
 	if g.r.Float64() < 0.02 {

@@ -29,6 +29,9 @@ type Options struct {
 	// cycle BillRunCycle) instead of the cycles of the month from its day
 	// (see billrun.go); the stream before that day is unchanged.
 	BillRun time.Time
+	// ArmResponse, when set, gives one experiment's accounts an
+	// arm-specific payment response (experiment.go).
+	ArmResponse *ArmResponse
 }
 
 func (o Options) withDefaults() Options {
