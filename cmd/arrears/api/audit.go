@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 // auditEntry is what a write handler tells the audit row about its
 // request, filled in as it goes (auditOf).
 type auditEntry struct {
+	account string // when the path has no {id} (approvals)
 	eventID string
 	detail  string
 }
@@ -55,7 +57,7 @@ func (s *Server) audited(rt route, next http.Handler) http.Handler {
 		next.ServeHTTP(&auditFlush{statusWriter: sw, flush: func(code int) {
 			s.insertAudit(r.Context(), AuditRow{
 				Time: start, Actor: p.Name, Role: p.Role, Method: r.Method, Route: method(rt.pattern) + " " + Prefix + path(rt.pattern),
-				AccountID: r.PathValue("id"), RequestID: requestID(r.Context()), IdempotencyKey: idemKeyOf(r),
+				AccountID: cmp.Or(a.account, r.PathValue("id")), RequestID: requestID(r.Context()), IdempotencyKey: idemKeyOf(r),
 				EventID: a.eventID, Status: code, Detail: a.detail,
 			})
 		}}, r.WithContext(context.WithValue(r.Context(), auditKey{}, a)))

@@ -143,8 +143,6 @@ func (s *Server) routes() []route {
 		{"GET /me", RoleViewer, false, s.me},
 		{"GET /accounts/{id}/audit", RoleViewer, false, s.listAudit},
 		{"GET /approvals", RoleSupervisor, false, s.listApprovals},
-		{"POST /approvals/{approval_id}/approve", RoleSupervisor, true, s.approve},
-		{"POST /approvals/{approval_id}/reject", RoleSupervisor, true, s.reject},
 	}
 	rs = append(rs, s.writeRoutes()...)
 	return append(rs, s.readRoutes()...)
