@@ -189,7 +189,7 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 			trig.PaymentID, trig.Currency, trig.Amount = p.PaymentID, res.Currency, res.Reopened
 		}
 	}
-	acc.keep(st)
+	changed = acc.keep(st) || changed
 	out := evaluate(st, trig, now, env, pol)
 	out.Changed = out.Changed || changed
 	if len(unknownInvoices) > 0 {
@@ -324,7 +324,7 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 			out.Changed = true
 		}
 	}
-	if len(dec.Actions) > 0 || len(dec.Outcomes) > 0 || !before.Equal(dec.NextWake) {
+	if len(dec.Actions) > 0 || len(dec.Outcomes) > 0 || len(dec.GL) > 0 || !before.Equal(dec.NextWake) {
 		out.Changed = true
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/arrears/arrears/processor/dunning"
 	"github.com/arrears/arrears/processor/internal/varint"
 )
 
@@ -32,6 +33,11 @@ func (st *State) MarshalBinary() ([]byte, error) {
 	if b, err = appendPart(b, st.Risk.MarshalBinary); err != nil {
 		return nil, fmt.Errorf("risk: %w", err)
 	}
+	if f := st.Dunning.Finance; f != nil { // an optional fourth part (dunning/partner_codec.go)
+		if b, err = appendPart(b, f.MarshalBinary); err != nil {
+			return nil, fmt.Errorf("finance: %w", err)
+		}
+	}
 	return b, nil
 }
 
@@ -53,6 +59,10 @@ func (st *State) UnmarshalBinary(b []byte) error {
 	for i, what := range [...]string{"ledger part", "dunning part", "risk part"} {
 		parts[i] = r.Bytes(what)
 	}
+	var finance []byte
+	if r.Len() > 0 {
+		finance = r.Bytes("finance part")
+	}
 	r.End()
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("%w: %w", errCorrupt, err)
@@ -70,6 +80,13 @@ func (st *State) UnmarshalBinary(b []byte) error {
 		if err := n.Risk.UnmarshalBinary(parts[2]); err != nil {
 			return fmt.Errorf("risk: %w", err)
 		}
+	}
+	if len(finance) > 0 {
+		f, err := dunning.DecodeFinance(finance)
+		if err != nil {
+			return fmt.Errorf("finance: %w", err)
+		}
+		n.Dunning.Finance = f
 	}
 	*st = n
 	return nil

@@ -51,12 +51,12 @@ const (
 
 func (st *State) collectionsStatus() string {
 	switch d := &st.Dunning; {
+	case d.IsWrittenOff():
+		return CollectionsWrittenOff
 	case d.InLegal():
 		return CollectionsLegal
 	case d.IsPlaced():
 		return CollectionsPlaced
-	case d.IsWrittenOff():
-		return CollectionsWrittenOff
 	case d.Arrangement != nil:
 		return CollectionsInArrangement
 	case d.InEpisode:

@@ -92,17 +92,8 @@ func (e *evaluator) fee(s *policy.Stage, j int, conds []event.Condition, reason 
 	a := e.action(s.Name, j, e.now, event.ActionFee, conds, reason)
 	a.Currency, a.Amount, a.OverdueAmount = pa.Currency, pa.Amount, e.overdue.get(pa.Currency)
 	e.emit(a)
-	desc := fmt.Sprintf("dunning fee, policy %s stage %s, invoice %s", e.policyRef(), s.Name, inv)
-	e.d.GL = append(e.d.GL, event.GLEntry{
-		EntryID: "gl-" + a.ActionID, Account: e.in.Account, Time: e.now, Kind: "FEE",
-		Currency: pa.Currency, Amount: pa.Amount,
-		DebitAccount: e.pol.GL.Receivables, CreditAccount: e.pol.GL.FeeIncome,
-		Reference: a.ActionID, Description: desc,
-	})
-	e.d.DebitNotes = append(e.d.DebitNotes, event.InvoiceAdjusted{
-		AdjustmentID: "fee-" + a.ActionID, InvoiceID: inv, Type: event.Debit,
-		Currency: pa.Currency, Amount: pa.Amount, Reason: desc,
-	})
+	e.charge(charge{id: a.ActionID, kind: "FEE", cur: pa.Currency, amt: pa.Amount, credit: e.pol.GL.FeeIncome,
+		desc: fmt.Sprintf("dunning fee, policy %s stage %s", e.policyRef(), s.Name), inv: inv})
 }
 
 // writeOff writes off the overdue amount in the dunning currency: an action

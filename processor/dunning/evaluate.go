@@ -33,6 +33,7 @@ func Evaluate(st State, in Input, pol *policy.Policy, now time.Time, loc *time.L
 		e.note("no policy applies: nothing decided")
 	} else {
 		e.run()
+		e.financeWake()
 	}
 	e.st.NextWake = e.wake
 	e.d.NextWake = e.wake
@@ -85,6 +86,7 @@ func (e *evaluator) run() {
 	e.expire()
 	e.facts()
 	e.countPayment()
+	e.partners() // partner.go: agency, legal, interest, provisions
 	if e.writtenOff() {
 		return
 	}
@@ -218,6 +220,7 @@ func (e *evaluator) nothingOverdue() {
 			e.st.Service = ServiceActive
 		}
 		e.note("episode %d ended: nothing overdue (stage %q reached)", e.st.Episode, e.st.Stage)
+		e.placementPaid() // partner.go
 		e.st.InEpisode = false
 		e.st.Stage, e.st.StageEntered, e.st.Actioned = "", time.Time{}, nil
 		e.st.Deferred, e.st.Resume, e.st.ShiftDays = nil, "", 0

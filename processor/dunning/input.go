@@ -13,6 +13,8 @@ type Input struct {
 	Segment     event.Segment
 	CreditClass string
 	RiskTier    string
+	// PD is the risk state's probability of default (provisions).
+	PD float64
 	// Consents are the channels the customer agreed to be contacted on.
 	Consents []event.Channel
 	// Exemptions are the account's flags (VIP, GOVERNMENT...); the policy

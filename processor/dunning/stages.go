@@ -207,6 +207,9 @@ func (e *evaluator) stageAction(s *policy.Stage, j int, superseded bool, conds [
 			e.note("%s %s of stage %s not sent: a later stage was entered at the same time", pa.Type, pa.Channel, s.Name)
 			return
 		}
+		if e.withPartner(s.Name) { // partner.go: the agency or the lawyers contact the customer
+			return
+		}
 		e.notify(s, j, conds, reason)
 	case event.ActionSuspend, event.ActionBarOutgoing, event.ActionThrottle:
 		target := map[event.ActionType]ServiceState{
@@ -229,9 +232,9 @@ func (e *evaluator) stageAction(s *policy.Stage, j int, superseded bool, conds [
 		a.Queue, a.Priority = pa.Queue, pa.Priority
 		e.emit(a)
 	case event.ActionAgency:
-		a := e.action(s.Name, j, e.now, pa.Type, conds, reason)
-		a.Queue = pa.Agency
-		e.emit(a)
+		e.place(s, j, conds, reason)
+	case event.ActionLegal:
+		e.referral(s, j, conds, reason)
 	case event.ActionFee:
 		e.fee(s, j, conds, reason)
 	case event.ActionWriteOff:

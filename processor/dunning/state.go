@@ -73,6 +73,9 @@ type State struct {
 	// parts that recovered such amounts, so a reversal writes them off again.
 	WrittenOff []WrittenOff
 	Recoveries []Recovery
+	// Finance is the agency, legal, interest and provision state (nil:
+	// none; copied on write, never shared mutably: partner.go).
+	Finance *Finance
 	// Arms are the account's sticky champion/challenger assignments, oldest
 	// first (at most MaxArms); Experiment is the one of the policy that last
 	// evaluated the account ("": none). See experiment.go.

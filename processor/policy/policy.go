@@ -32,6 +32,8 @@ type Policy struct {
 	Exemptions ExemptionRules
 	// GL names the general-ledger accounts of fee and write-off entries.
 	GL GLAccounts
+	// Finance: agencies, legal, late interest, provisions (finance.go).
+	Finance Finance
 	// Challenger, when set, runs a champion/challenger experiment on the
 	// accounts this policy selects (experiment.go).
 	Challenger *Challenger
