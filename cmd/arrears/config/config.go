@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/api"
 	"github.com/arrears/arrears/cmd/arrears/simulate"
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/core"
@@ -20,17 +21,19 @@ import (
 // component's own Config with documented defaults and a Validate method;
 // Defaults returns every section's defaults.
 type Config struct {
-	Kafka      kafkax.Config     `yaml:"kafka"`
-	Codec      schemas.Config    `yaml:"codec"`
-	Redis      redisstore.Config `yaml:"redis"`
-	Processor  processor.Config  `yaml:"processor"`
-	Core       core.Config       `yaml:"core"`
-	Log        Log               `yaml:"log"`
-	HTTP       HTTP              `yaml:"http"`
-	ClickHouse analytics.Config  `yaml:"clickhouse"`
-	Sink       chsink.Config     `yaml:"sink"`
-	DLQ        DLQ               `yaml:"dlq"`
-	Simulate   simulate.Config   `yaml:"simulate"`
+	Kafka      kafkax.Config       `yaml:"kafka"`
+	Codec      schemas.Config      `yaml:"codec"`
+	Redis      redisstore.Config   `yaml:"redis"`
+	Processor  processor.Config    `yaml:"processor"`
+	Core       core.Config         `yaml:"core"`
+	Log        Log                 `yaml:"log"`
+	HTTP       HTTP                `yaml:"http"`
+	ClickHouse analytics.Config    `yaml:"clickhouse"`
+	Sink       chsink.Config       `yaml:"sink"`
+	DLQ        DLQ                 `yaml:"dlq"`
+	Simulate   simulate.Config     `yaml:"simulate"`
+	Retention  analytics.Retention `yaml:"retention"`
+	API        api.Config          `yaml:"api"`
 }
 
 // Log configures slog.
@@ -83,6 +86,8 @@ func Defaults() Config {
 		Sink:       chsink.Defaults(),
 		DLQ:        DLQ{MaxPayloadBytes: event.DefaultMaxDeadLetterPayload},
 		Simulate:   simulate.Defaults(),
+		Retention:  analytics.Retention{Months: analytics.DefaultRetentionMonths},
+		API:        api.Defaults(),
 	}
 }
 
@@ -90,7 +95,8 @@ func Defaults() Config {
 // path.
 func (c Config) Validate() error {
 	errs := []error{c.Kafka.Validate(), c.Codec.Validate(), c.Redis.Validate(), c.Processor.Validate(), c.Core.Validate(),
-		c.ClickHouse.Validate(), c.Sink.Validate(), c.Simulate.Validate(), c.HTTP.Validate()}
+		c.ClickHouse.Validate(), c.Sink.Validate(), c.Simulate.Validate(), c.HTTP.Validate(),
+		c.Retention.Validate()}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
