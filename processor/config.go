@@ -83,6 +83,16 @@ type Config struct {
 	// "dead-letter" dead-letters it (MISROUTED). docs/processing.md
 	// "Producers and partitioning".
 	Misrouted string `yaml:"misrouted"`
+	// PolicyRefresh: before a batch is applied, the policy versions
+	// (kafka.topics.policies) are read up to the topic's end when the last
+	// read is older than this (default 1s; 0: before every batch). A batch
+	// never runs on versions older than this (docs/policies.md "Lifecycle").
+	PolicyRefresh time.Duration `yaml:"policy_refresh"`
+	// PolicyLeadTime is how far ahead of the wall clock `arrears policy
+	// apply` requires effective_from (default 15m): every instance has read
+	// a version before any partition clock, at most max_clock_skew ahead of
+	// the wall clock, reaches it. Must exceed max_clock_skew + policy_refresh.
+	PolicyLeadTime time.Duration `yaml:"policy_lead_time"`
 	// DLQMaxPayload is how much of a rejected value a dead letter copies
 	// (set from dlq.max_payload_bytes; default event.DefaultMaxDeadLetterPayload).
 	DLQMaxPayload int `yaml:"-"`
@@ -123,6 +133,8 @@ func Defaults() Config {
 		RetryMax:           10 * time.Second,
 		MaxStatusBytes:     900_000,
 		Misrouted:          MisroutedForward,
+		PolicyRefresh:      time.Second,
+		PolicyLeadTime:     15 * time.Minute,
 		DLQMaxPayload:      event.DefaultMaxDeadLetterPayload,
 	}
 }
@@ -180,6 +192,13 @@ func (c Config) Validate() error {
 	}
 	if c.Misrouted != MisroutedForward && c.Misrouted != MisroutedDeadLetter {
 		errs = append(errs, fmt.Errorf("processor.misrouted: %q is not forward or dead-letter", c.Misrouted))
+	}
+	if c.PolicyRefresh < 0 {
+		errs = append(errs, fmt.Errorf("processor.policy_refresh: %s must be >= 0", c.PolicyRefresh))
+	}
+	if c.PolicyLeadTime <= c.MaxClockSkew+c.PolicyRefresh {
+		errs = append(errs, fmt.Errorf("processor.policy_lead_time: %s must exceed processor.max_clock_skew + processor.policy_refresh (%s)",
+			c.PolicyLeadTime, c.MaxClockSkew+c.PolicyRefresh))
 	}
 	if c.DLQMaxPayload < 0 {
 		errs = append(errs, fmt.Errorf("dlq.max_payload_bytes: %d must be >= 0", c.DLQMaxPayload))

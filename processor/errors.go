@@ -140,3 +140,11 @@ func decodeError(err error) error {
 	}
 	return &RecordError{Code: code, Class: "decode", Err: err}
 }
+
+// ErrEffectiveTooSoon: a policy version's effective_from is closer than
+// processor.policy_lead_time (or in the past).
+var ErrEffectiveTooSoon = errors.New("effective_from too soon")
+
+// ErrEffectiveTaken: the policy already has a version effective from
+// that instant.
+var ErrEffectiveTaken = errors.New("a version is already effective from that instant")

@@ -179,6 +179,7 @@ func (h *harness) referenceRun() refResult {
 	ref.pref = h.pref + "ref"
 	ref.kcfg.Topics = kafkax.PrefixedTopics("r" + testkit.ID())
 	ref.kcfg.Topics.Events, ref.kcfg.Topics.ExtraInputs = h.kcfg.Topics.Events, h.kcfg.Topics.ExtraInputs
+	ref.kcfg.Topics.Policies = h.kcfg.Topics.Policies // the same published versions
 	createTopics(h.t, ref.kcfg)
 	h.t.Cleanup(func() { testkit.DeletePrefix(h.rdb, ref.pref) })
 	stop := ref.start("ref")

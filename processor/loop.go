@@ -74,6 +74,10 @@ func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) er
 		if len(byPart) == 0 && len(waiting) == 0 {
 			continue
 		}
+		// after the poll: the batch's events were written before this read
+		if err := p.refreshPolicies(ctx); err != nil {
+			return err // the session restarts at the committed offsets
+		}
 		failed, err := p.transact(ctx, sess, byPart, waiting)
 		switch {
 		case ctx.Err() != nil:

@@ -33,6 +33,9 @@ type Processor struct {
 
 	failures int // consecutive failed transactions (backoff)
 
+	feed    *PolicyFeed // published policy versions (policyfeed.go); nil: the files
+	baseEnv *core.Env   // the environment without versions
+
 	mu     sync.Mutex           // guards parts, owned and joined
 	parts  map[int32]*partition // partitions with records processed
 	owned  map[int32]bool       // input partitions assigned to this process

@@ -50,6 +50,9 @@ type harness struct {
 	// storeRdb, when set, is the instances' Redis client (an ACL user);
 	// rdb stays the test's own for inspection.
 	storeRdb redis.UniversalClient
+	// policies makes the instances read the published policy versions
+	// (kcfg.Topics.Policies) over h.env.Policies (policyfeed.go).
+	policies bool
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent log writes.
@@ -122,6 +125,14 @@ func (h *harness) start(name string) (stop func()) {
 	p, err := processor.New(cfg, kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if h.policies {
+		feed, err := processor.NewPolicyFeed(kcfg, h.env.Policies, schemas.DecodePolicy, log)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.t.Cleanup(feed.Close)
+		p.UsePolicies(feed)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

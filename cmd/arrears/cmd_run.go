@@ -66,6 +66,13 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// the published policy versions over the files (docs/policies.md "Lifecycle")
+	feed, err := processor.NewPolicyFeed(cfg.Kafka, env.Policies, schemas.DecodePolicy, log)
+	if err != nil {
+		return err
+	}
+	defer feed.Close()
+	proc.UsePolicies(feed)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })

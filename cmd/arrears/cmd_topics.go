@@ -43,7 +43,7 @@ func cmdTopics(ctx context.Context, args []string) error {
 		if !*yes {
 			return fmt.Errorf("topics delete removes every arrears topic and its data: add -yes")
 		}
-		all := append(cfg.Kafka.Topics.Inputs(), cfg.Kafka.Topics.Outputs()...)
+		all := append(cfg.Kafka.Topics.Inputs(), append(cfg.Kafka.Topics.Outputs(), cfg.Kafka.Topics.Policies)...)
 		resp, err := adm.DeleteTopics(ctx, all...)
 		if err != nil {
 			return err

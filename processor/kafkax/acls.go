@@ -36,25 +36,27 @@ type ACL struct {
 }
 
 // ACLs are the grants each role needs and nothing more:
-//   - processor: Read its inputs, the changelog (restore) and its group;
+//   - processor: Read its inputs, the changelog (restore), the policy
+//     versions (ar.policies) and its group;
 //     Write every output and the inputs (clock ticks of the ticker, records
 //     forwarded to the partition owning their key); Write (which implies
 //     Describe) the transactional ids starting with TxnPrefix;
-//   - sink: Read every output (the accepted events included) and its group;
+//   - sink: Read every output (the accepted events included), the policy
+//     versions and its group;
 //     Write the dead-letter topic (records it cannot land);
 //   - serve: Write the events topic (the operator API).
 //
-// Admin tools (`topics create|delete`, bench) run as a super user.
+// Admin tools (`topics create|delete`, `policy apply`, bench) run as a super user.
 func ACLs(c Config, r Roles) []ACL {
 	user := func(n string) string { return "User:" + n }
 	read, write := []kadm.ACLOperation{kadm.OpRead}, []kadm.ACLOperation{kadm.OpWrite}
 	inputs, outputs := c.Topics.Inputs(), c.Topics.Outputs()
 	return []ACL{
 		{Role: "processor", Principal: user(r.Processor), Operations: read,
-			Topics: append(slices.Clone(inputs), c.Topics.Status), Groups: []string{r.ProcessorGroup}},
+			Topics: append(slices.Clone(inputs), c.Topics.Status, c.Topics.Policies), Groups: []string{r.ProcessorGroup}},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: append(slices.Clone(outputs), inputs...)},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, TransactionalIDs: []string{r.TxnPrefix}, Prefixed: true},
-		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: outputs, Groups: []string{r.SinkGroup}},
+		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: append(slices.Clone(outputs), c.Topics.Policies), Groups: []string{r.SinkGroup}},
 		{Role: "sink", Principal: user(r.Sink), Operations: write, Topics: []string{c.Topics.DLQ}},
 		{Role: "serve", Principal: user(r.Serve), Operations: write, Topics: []string{c.Topics.Events}},
 	}

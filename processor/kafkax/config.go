@@ -33,6 +33,12 @@ type Topics struct {
 	// The ClickHouse sink lands facts from it, so a rejected record never
 	// reaches analytics.
 	Accepted string `yaml:"accepted"`
+	// Policies is the compacted topic of published policy versions, key
+	// the policy name, one partition (default "ar.policies";
+	// docs/policies.md "Lifecycle"). Every processor reads it from the
+	// start; `arrears policy apply` writes it. Absent or empty: the policy
+	// files on disk alone decide.
+	Policies string `yaml:"policies"`
 }
 
 // Headers of an accepted-events record (Topics.Accepted) naming the input
@@ -51,6 +57,7 @@ func PrefixedTopics(prefix string) Topics {
 	return Topics{
 		Events: prefix + ".events", Actions: prefix + ".actions", Risk: prefix + ".risk",
 		Status: prefix + ".status", GL: prefix + ".gl", DLQ: prefix + ".dlq", Accepted: prefix + ".accepted",
+		Policies: prefix + ".policies",
 	}
 }
 
@@ -116,6 +123,7 @@ func Defaults() Config {
 		Topics: Topics{
 			Events: "ar.events", Actions: "ar.dunning.actions", Risk: "ar.risk.events",
 			Status: "ar.account.status", GL: "ar.gl", DLQ: "ar.dlq", Accepted: "ar.events.accepted",
+			Policies: "ar.policies",
 		},
 		Partitions:        12,
 		ReplicationFactor: 1,
@@ -157,6 +165,7 @@ func (c Config) Validate() error {
 	check("gl", c.Topics.GL)
 	check("dlq", c.Topics.DLQ)
 	check("accepted", c.Topics.Accepted)
+	check("policies", c.Topics.Policies)
 	if c.Partitions < 1 {
 		errs = append(errs, fmt.Errorf("kafka.partitions: %d must be >= 1", c.Partitions))
 	}

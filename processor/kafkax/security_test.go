@@ -142,7 +142,8 @@ func TestACLCommands(t *testing.T) {
 	}
 	all := strings.Join(cmds, "\n")
 	for _, want := range []string{
-		"--allow-principal User:proc --operation Read --topic ar.events --topic ar.payments --topic ar.account.status --group pg",
+		"--allow-principal User:proc --operation Read --topic ar.events --topic ar.payments --topic ar.account.status --topic ar.policies --group pg",
+		"--topic ar.events.accepted --topic ar.policies --group sg",
 		"--allow-principal User:proc --operation Write --resource-pattern-type prefixed --transactional-id arrears-",
 		"--allow-principal User:snk --operation Read --topic ar.dunning.actions",
 		"--group sg",

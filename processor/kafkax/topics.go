@@ -32,6 +32,9 @@ func (c Config) ClientOpts() []kgo.Opt {
 // the changelog), the others delete by time.
 func (c Config) topicConfigs(topic string) map[string]*string {
 	s := func(v string) *string { return &v }
+	if topic == c.Topics.Policies { // every version a replay needs is in each key's last record
+		return map[string]*string{"cleanup.policy": s("compact"), "min.compaction.lag.ms": s("60000")}
+	}
 	if topic == c.Topics.Status {
 		return map[string]*string{
 			"cleanup.policy":            s("compact"),
@@ -44,11 +47,17 @@ func (c Config) topicConfigs(topic string) map[string]*string {
 }
 
 // CreateTopics creates every arrears topic that does not exist yet with
-// c.Partitions partitions. It returns the names it created.
+// c.Partitions partitions, and ar.policies with one (a reader sees the
+// versions in the order they were applied). It returns the names it created.
 func CreateTopics(ctx context.Context, adm *kadm.Client, c Config) ([]string, error) {
 	var created []string
-	for _, t := range append(c.Topics.Inputs(), c.Topics.Outputs()...) {
-		resp, err := adm.CreateTopic(ctx, int32(c.Partitions), int16(c.ReplicationFactor), c.topicConfigs(t), t)
+	parts := map[string]int32{c.Topics.Policies: 1}
+	for _, t := range append(c.Topics.Inputs(), append(c.Topics.Outputs(), c.Topics.Policies)...) {
+		n, ok := parts[t]
+		if !ok {
+			n = int32(c.Partitions)
+		}
+		resp, err := adm.CreateTopic(ctx, n, int16(c.ReplicationFactor), c.topicConfigs(t), t)
 		switch {
 		case errors.Is(err, kerr.TopicAlreadyExists) || errors.Is(resp.Err, kerr.TopicAlreadyExists):
 		case err != nil:

@@ -93,7 +93,7 @@ func PrivateTopics(t testing.TB, c kafkax.Config, partitions int) kafkax.Config 
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, _ = adm.DeleteTopics(ctx, append(c.Topics.Inputs(), c.Topics.Outputs()...)...)
+		_, _ = adm.DeleteTopics(ctx, append(c.Topics.Inputs(), append(c.Topics.Outputs(), c.Topics.Policies)...)...)
 		cl.Close()
 	})
 	return c

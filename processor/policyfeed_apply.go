@@ -1,0 +1,117 @@
+package processor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/policy"
+)
+
+// PolicyCodec encodes and decodes ar.policies values
+// (schemas.EncodePolicy, schemas.DecodePolicy).
+type PolicyCodec struct {
+	Encode func(policy.Record) ([]byte, error)
+	Decode func([]byte) (policy.Record, error)
+}
+
+// Applied is what ApplyPolicies did with one policy.
+type Applied struct {
+	Record policy.Record
+	// Unchanged: the version in force at effective_from is already this
+	// one; nothing was published.
+	Unchanged bool
+}
+
+// ApplyPolicies validates files with the strict loader (all of them, as
+// one set) and publishes each policy as a version effective from eff on
+// kcfg.Topics.Policies. It refuses eff earlier than now+lead (lead:
+// processor.policy_lead_time), so that every instance has read the
+// version before any partition clock reaches it, and a second version of
+// one policy at the same instant. Each record carries the policy's earlier
+// versions (the compacted topic keeps only the last record of a name).
+// Run one apply at a time: two concurrent applies of one policy may each
+// miss the other's version in Previous (processors keep both; compaction
+// would then drop one).
+func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, files []policy.File, eff, now time.Time, lead time.Duration, log *slog.Logger) ([]Applied, error) {
+	set, err := policy.LoadSet(files)
+	if err != nil {
+		return nil, err
+	}
+	eff = eff.UTC().Truncate(time.Millisecond)
+	if earliest := now.Add(lead); eff.Before(earliest) {
+		return nil, fmt.Errorf("effective_from %s is before now + processor.policy_lead_time (%s): %w",
+			eff.Format(time.RFC3339), earliest.UTC().Format(time.RFC3339), ErrEffectiveTooSoon)
+	}
+	feed, err := NewPolicyFeed(kcfg, nil, codec.Decode, log)
+	if err != nil {
+		return nil, err
+	}
+	defer feed.Close()
+	if _, err := feed.Sync(ctx); err != nil {
+		return nil, err
+	}
+	data := map[string][]byte{}
+	for _, f := range files {
+		p, _ := policy.Load(f.Data, f.Name) // valid: LoadSet passed
+		data[p.Name] = f.Data
+	}
+	var out []Applied
+	var recs []*kgo.Record
+	for _, p := range set.Policies() {
+		prev := feed.latest[p.Name]
+		var history []policy.Record
+		if prev.Name != "" {
+			history = prev.Flatten()
+		}
+		rec := policy.Record{Name: p.Name, Version: p.Version, EffectiveFrom: eff, AppliedAt: now.UTC().Truncate(time.Millisecond),
+			YAML: data[p.Name], Previous: history}
+		if tl := feed.Timeline(); tl != nil {
+			if v, ok := tl.Active(p.Name, eff); ok && v.Version == p.Version {
+				out = append(out, Applied{Record: rec, Unchanged: true})
+				continue
+			}
+		}
+		for _, h := range history {
+			if h.EffectiveFrom.Equal(eff) {
+				return nil, fmt.Errorf("policy %s: version %s is already effective from %s: %w", p.Name, h.Version, eff.Format(time.RFC3339), ErrEffectiveTaken)
+			}
+		}
+		v, err := codec.Encode(rec)
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: %w", p.Name, err)
+		}
+		recs = append(recs, &kgo.Record{Topic: kcfg.Topics.Policies, Key: []byte(p.Name), Value: v})
+		out = append(out, Applied{Record: rec})
+	}
+	if len(recs) == 0 {
+		return out, nil
+	}
+	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return nil, kcfg.Explain(fmt.Errorf("publish to %s: %w", kcfg.Topics.Policies, err))
+	}
+	return out, nil
+}
+
+// ReadPolicies reads every published version (kcfg.Topics.Policies) into
+// a timeline over base; nil when the topic holds none.
+func ReadPolicies(ctx context.Context, kcfg kafkax.Config, decode func([]byte) (policy.Record, error), base *policy.Set, log *slog.Logger) (*policy.Timeline, error) {
+	feed, err := NewPolicyFeed(kcfg, base, decode, log)
+	if err != nil {
+		return nil, err
+	}
+	defer feed.Close()
+	if _, err := feed.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return feed.Timeline(), nil
+}

@@ -1,0 +1,155 @@
+package processor_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/policy"
+	"github.com/arrears/arrears/processor/testkit"
+	"github.com/arrears/arrears/schemas"
+)
+
+var policyCodec = processor.PolicyCodec{Encode: schemas.EncodePolicy, Decode: schemas.DecodePolicy}
+
+// postpaidVersion is the shipped postpaid policy with another description
+// and reminder template: another version of postpaid-standard.
+func postpaidVersion(t testing.TB, tag string) policy.File {
+	t.Helper()
+	b, err := os.ReadFile("../deploy/policies/postpaid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(b), "description: Consumer postpaid default path", "description: Consumer postpaid "+tag, 1)
+	if s == string(b) {
+		t.Fatal("postpaid.yaml has no description line to vary")
+	}
+	return policy.File{Name: "postpaid-" + tag + ".yaml", Data: []byte(s)}
+}
+
+func applyAt(t testing.TB, kcfg kafkax.Config, f policy.File, eff, now time.Time) policy.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{f}, eff, now, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Unchanged {
+		t.Fatalf("apply %s: %+v", f.Name, out)
+	}
+	return out[0].Record
+}
+
+// actionLines renders every committed action as "id type time policy@version".
+func (h *harness) actionLines(kcfg kafkax.Config) []string {
+	h.t.Helper()
+	var out []string
+	for _, r := range testkit.ConsumeWith(h.t, kcfg, kcfg.Topics.Actions, 1<<30, 5*time.Second) {
+		a, err := h.codec.DecodeAction(context.Background(), r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s@%s", a.ActionID, a.Type, a.Time.UTC().Format(time.RFC3339Nano), a.PolicyName, a.PolicyVersion))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestPolicySwitchAtEffectiveFrom (issue 14, done-when 1): a new version of
+// the postpaid policy is published with effective_from T while events flow
+// through two instances of one group. Every postpaid action before T
+// carries the old version, every one at or after T the new; the other
+// policies keep their files' versions; and a replay of the same input from
+// scratch (fresh group, Redis prefix and output topics, the same
+// ar.policies) emits exactly the same actions.
+func TestPolicySwitchAtEffectiveFrom(t *testing.T) {
+	h := newHarness(t, 4)
+	h.env = fullEnv(t)
+	h.policies = true
+	h.tune = func(c *processor.Config) {
+		c.Time = processor.TimeSimulated
+		c.PolicyRefresh = 0 // every batch reads the topic to its end first
+	}
+	v1 := applyAt(t, h.kcfg, postpaidVersion(t, "v1"), t0.Add(-time.Hour), t0.Add(-2*time.Hour))
+	T := t0.Add(60 * 24 * time.Hour)
+	recs := h.workload(14, 16000, 400, 0)
+	split := 0
+	for i, r := range recs {
+		ev, err := h.codec.DecodeEvent(context.Background(), r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Time.Before(T.Add(-2 * 24 * time.Hour)) {
+			split = i
+			break
+		}
+	}
+	stopA := h.start("a")
+	stopB := h.start("b")
+	h.produceAll(recs[:split])
+	// published while the instances work through the first half: the
+	// producer has written nothing at or after T-2d yet
+	v2 := applyAt(t, h.kcfg, postpaidVersion(t, "v2"), T, T.Add(-2*24*time.Hour))
+	if v1.Version == v2.Version {
+		t.Fatal("the two versions hash the same")
+	}
+	h.produceAll(recs[split:])
+	h.produceAll(h.ticks(t0.Add(200 * 24 * time.Hour)))
+	h.waitCaughtUp(h.group, 120*time.Second)
+	stopA()
+	stopB()
+
+	got := h.actionLines(h.kcfg)
+	files := map[string]string{}
+	for _, p := range h.env.Policies.Policies() {
+		files[p.Name] = p.Version
+	}
+	before, after := 0, 0
+	for _, line := range got {
+		f := strings.Fields(line)
+		at, err := time.Parse(time.RFC3339Nano, f[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, version, _ := strings.Cut(f[3], "@")
+		want := files[name]
+		if name == v1.Name {
+			want = v1.Version
+			before++
+			if !at.Before(T) {
+				want = v2.Version
+				before--
+				after++
+			}
+		}
+		if version != want {
+			t.Errorf("action %s at %s carries %s@%s, want version %s (T %s)", f[0], f[2], name, version, want, T.Format(time.RFC3339))
+		}
+	}
+	if before == 0 || after == 0 {
+		t.Fatalf("postpaid actions: %d before T, %d after: the workload does not straddle the switch", before, after)
+	}
+	t.Logf("%d actions, postpaid %d before T (%s) and %d after (%s)", len(got), before, v1.Version, after, v2.Version)
+
+	ref := h.referenceRun()
+	replay := h.actionLines(ref.kcfg)
+	if strings.Join(replay, "\n") != strings.Join(got, "\n") {
+		t.Errorf("the replay emitted %d actions, the live run %d, and they differ", len(replay), len(got))
+		diff := 0
+		for i := 0; i < min(len(got), len(replay)) && diff < 5; i++ {
+			if got[i] != replay[i] {
+				t.Errorf("live %q, replay %q", got[i], replay[i])
+				diff++
+			}
+		}
+	}
+}
