@@ -21,19 +21,21 @@ import (
 // component's own Config with documented defaults and a Validate method;
 // Defaults returns every section's defaults.
 type Config struct {
-	Kafka      kafkax.Config       `yaml:"kafka"`
-	Codec      schemas.Config      `yaml:"codec"`
-	Redis      redisstore.Config   `yaml:"redis"`
-	Processor  processor.Config    `yaml:"processor"`
-	Core       core.Config         `yaml:"core"`
-	Log        Log                 `yaml:"log"`
-	HTTP       HTTP                `yaml:"http"`
-	ClickHouse analytics.Config    `yaml:"clickhouse"`
-	Sink       chsink.Config       `yaml:"sink"`
-	DLQ        DLQ                 `yaml:"dlq"`
-	Simulate   simulate.Config     `yaml:"simulate"`
-	Retention  analytics.Retention `yaml:"retention"`
-	API        api.Config          `yaml:"api"`
+	Kafka      kafkax.Config     `yaml:"kafka"`
+	Codec      schemas.Config    `yaml:"codec"`
+	Redis      redisstore.Config `yaml:"redis"`
+	Processor  processor.Config  `yaml:"processor"`
+	Core       core.Config       `yaml:"core"`
+	Log        Log               `yaml:"log"`
+	HTTP       HTTP              `yaml:"http"`
+	ClickHouse analytics.Config  `yaml:"clickhouse"`
+	Sink       chsink.Config     `yaml:"sink"`
+	DLQ        DLQ               `yaml:"dlq"`
+	Simulate   simulate.Config   `yaml:"simulate"`
+	API        api.Config        `yaml:"api"`
+
+	// Retention is how long ClickHouse keeps history (`arrears retention apply`).
+	Retention analytics.Retention `yaml:"retention"`
 }
 
 // Log configures slog.
