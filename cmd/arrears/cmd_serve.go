@@ -13,7 +13,8 @@ import (
 )
 
 // cmdServe: `arrears serve [-listen ADDR]` serves the collections dashboard
-// at / (live from ClickHouse) with /metrics, /healthz and /readyz.
+// at / (live from ClickHouse) with /metrics, /healthz and /readyz, and with
+// api.tokens_file the operator API at /api/v1/ (serve_api.go).
 func cmdServe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	listen := fs.String("listen", "", "dashboard address (default: http.listen, 127.0.0.1:9464)")
@@ -36,8 +37,18 @@ func cmdServe(ctx context.Context, args []string) error {
 	})
 	h := dashboard.Handler(src, dashboard.Options{AsOf: func(ctx context.Context) time.Time { return latestEvent(ctx, conn) }})
 	fmt.Printf("dashboard: %s://%s/\n", cfg.HTTP.Scheme(), cfg.HTTP.Listen)
-	return serveOps(ctx, cfg.HTTP, reg, log, []check{{"clickhouse", func(ctx context.Context) error { return conn.Ping(ctx) }}},
-		map[string]http.Handler{"/": h})
+	checks := []check{{"clickhouse", func(ctx context.Context) error { return conn.Ping(ctx) }}}
+	extra := map[string]http.Handler{"/": h}
+	var opts []opsOption
+	if cfg.API.TokensFile != "" { // the operator API (cmd/arrears/api), serve_api.go
+		srv, more, closeAPI, err := operatorAPI(ctx, cfg, conn, reg, log)
+		if err != nil {
+			return err
+		}
+		defer closeAPI()
+		checks, opts = append(checks, more...), withOperatorAPI(srv, extra, cfg)
+	}
+	return serveOps(ctx, cfg.HTTP, reg, log, checks, extra, opts...)
 }
 
 // latestEvent is the newest event time landed in ClickHouse: "now" for a

@@ -43,6 +43,9 @@ type opsOptions struct {
 	// operator API's admin role (api.Server.RequireRole); nil: no
 	// authentication configured.
 	admin func(http.Handler) http.Handler
+	// metrics wraps /metrics (the operator API's api.metrics_public
+	// guard); nil: served as is.
+	metrics func(http.Handler) http.Handler
 }
 
 // opsOption sets an opsOptions field.

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/api"
+	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/schemas"
+	"github.com/arrears/arrears/sinks/redisstore"
+)
+
+// operatorAPI builds the /api/v1 server of `arrears serve` (api.tokens_file
+// set): a Kafka producer for ar.events, Redis for account state and the
+// API's own keys, ClickHouse for the audit table and history. close
+// releases the connections.
+func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, reg prometheus.Registerer, log *slog.Logger) (*api.Server, []check, func(), error) {
+	codec, err := schemas.New(cfg.Codec)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	env, err := loadEnv(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rdb, err := redisstore.Connect(ctx, cfg.Redis)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := api.NewRedisState(ctx, cfg.Kafka, redisstore.New(rdb, cfg.Redis.Prefix))
+	if err != nil {
+		_ = rdb.Close()
+		return nil, nil, nil, err
+	}
+	pub, err := api.NewKafkaPublisher(cfg.Kafka, codec)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, nil, nil, err
+	}
+	ac := cfg.API
+	if ac.KeyPrefix == "" {
+		ac.KeyPrefix = cfg.Redis.Prefix + ":api"
+	}
+	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Redis: rdb, Env: env, Registerer: reg, Log: log})
+	if err != nil {
+		pub.Close()
+		_ = rdb.Close()
+		return nil, nil, nil, err
+	}
+	checks := []check{{"redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}}
+	return srv, checks, func() { pub.Close(); _ = rdb.Close() }, nil
+}
+
+// withOperatorAPI mounts the API at /api/v1/ and lets it guard pprof
+// (admin) and, with api.metrics_public false, /metrics (any role).
+func withOperatorAPI(srv *api.Server, extra map[string]http.Handler, cfg config.Config) []opsOption {
+	extra[api.Prefix+"/"] = srv.Handler()
+	fmt.Printf("operator API: %s://%s%s/ (OpenAPI at %s/openapi.json)\n", cfg.HTTP.Scheme(), cfg.HTTP.Listen, api.Prefix, api.Prefix)
+	return []opsOption{
+		withAdmin(func(h http.Handler) http.Handler { return srv.RequireRole(api.RoleAdmin, h) }),
+		func(o *opsOptions) { o.metrics = srv.MetricsHandler },
+	}
+}
