@@ -63,7 +63,11 @@ start() {
   secure_lock clickhouse-secure
   secure_certs
   configure # users.xml is re-read by a running server
-  if pid_alive "$PIDF" && ready >/dev/null 2>&1; then log "secured clickhouse already running (pid $(cat "$PIDF"))"; return 0; fi
+  # Any server answering on the port counts, whichever checkout started it:
+  # ClickHouse binds with SO_REUSEPORT, so a second server on the same port
+  # would start and take every other connection to its own data.
+  if ready >/dev/null 2>&1; then log "secured clickhouse already answers on 127.0.0.1:$TLS_PORT"; return 0; fi
+  port_open "$TLS_PORT" && die "127.0.0.1:$TLS_PORT is taken by a server that does not answer as the secured clickhouse"
   log "starting secured clickhouse on 127.0.0.1:$TLS_PORT (TLS) (log $CDIR/clickhouse-server.log)"
   local bin
   if command -v clickhouse-server >/dev/null; then bin=(clickhouse-server)
