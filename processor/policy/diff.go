@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/arrears/arrears/processor/strictyaml"
 )
 
 // Change is one field-level difference between two policy versions: the
@@ -36,7 +38,7 @@ func (c Change) String() string {
 // added stage rather than a change of every later one. Both must be valid
 // YAML; validation is Load's.
 func Diff(oldYAML, newYAML []byte) ([]Change, error) {
-	var a, b any
+	var a, b yaml.Node
 	if err := yaml.Unmarshal(oldYAML, &a); err != nil {
 		return nil, fmt.Errorf("old: %w", err)
 	}
@@ -44,8 +46,69 @@ func Diff(oldYAML, newYAML []byte) ([]Change, error) {
 		return nil, fmt.Errorf("new: %w", err)
 	}
 	var out []Change
-	diffValue("", a, b, &out)
+	diffValue("", tree(&a), tree(&b), &out)
 	return out, nil
+}
+
+// scalar is a YAML scalar as written (a date stays its text, "5.00" a
+// string).
+type scalar struct{ tag, value string }
+
+// tree turns a YAML node into map[string]any, []any and scalar values.
+func tree(n *yaml.Node) any {
+	n = strictyaml.Deref(n)
+	if n == nil {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return tree(n.Content[0])
+	case yaml.MappingNode:
+		m := map[string]any{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = tree(n.Content[i+1])
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			s = append(s, tree(c))
+		}
+		return s
+	}
+	if n.ShortTag() == "!!null" {
+		return nil
+	}
+	return scalar{tag: n.ShortTag(), value: n.Value}
+}
+
+// node turns a tree back into a YAML node, keys sorted, in flow style.
+func node(v any) *yaml.Node {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		n := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		for _, k := range keys {
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, node(x[k]))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, c := range x {
+			n.Content = append(n.Content, node(c))
+		}
+		return n
+	case scalar:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: x.tag, Value: x.value}
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 }
 
 func diffValue(path string, a, b any, out *[]Change) {
@@ -102,8 +165,8 @@ func diffMap(path string, a, b map[string]any, out *[]Change) {
 func diffStages(a, b []any, out *[]Change) {
 	name := func(s any) string {
 		if m, ok := s.(map[string]any); ok {
-			if n, ok := m["name"].(string); ok {
-				return n
+			if n, ok := m["name"].(scalar); ok {
+				return n.value
 			}
 		}
 		return ""
@@ -148,23 +211,9 @@ func render(v any) string {
 	if v == nil {
 		return ""
 	}
-	n := &yaml.Node{}
-	if err := n.Encode(v); err != nil {
-		return fmt.Sprint(v)
-	}
-	setFlow(n)
-	b, err := yaml.Marshal(n)
+	b, err := yaml.Marshal(node(v))
 	if err != nil {
 		return fmt.Sprint(v)
 	}
 	return strings.TrimSpace(string(b))
-}
-
-func setFlow(n *yaml.Node) {
-	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
-		n.Style = yaml.FlowStyle
-	}
-	for _, c := range n.Content {
-		setFlow(c)
-	}
 }

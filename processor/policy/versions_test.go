@@ -155,6 +155,11 @@ stages:
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Diff:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// scalars as written: a date stays a date, not a timestamp
+	cs, err = Diff([]byte("contact: {holidays: [2026-12-25]}\n"), []byte("contact: {holidays: [2026-12-25, 2026-12-26]}\n"))
+	if err != nil || len(cs) != 1 || cs[0].String() != "+ contact.holidays[1]: 2026-12-26" {
+		t.Errorf("dates: %v %v", cs, err)
+	}
 	if cs, _ := Diff(old, old); len(cs) != 0 {
 		t.Errorf("same policy: %v", cs)
 	}
