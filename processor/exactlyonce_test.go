@@ -168,6 +168,7 @@ type refResult struct {
 	states  map[string]string
 	actions map[string]int
 	risk    map[string]int
+	gl      map[string]int
 	kcfg    kafkax.Config
 }
 
@@ -185,7 +186,7 @@ func (h *harness) referenceRun() refResult {
 	stop := ref.start("ref")
 	ref.waitCaughtUp(ref.group, 180*time.Second)
 	stop()
-	return refResult{states: dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions), actions: ref.actionIDs(), risk: ref.riskIDs(), kcfg: ref.kcfg}
+	return refResult{states: dump(h.t, h.rdb, ref.pref, h.kcfg.Partitions), actions: ref.actionIDs(), risk: ref.riskIDs(), gl: ref.glIDs(), kcfg: ref.kcfg}
 }
 
 // outputIDs counts every committed record of topic by the id in it.
@@ -364,6 +365,7 @@ func TestRedisFlushedMidRun(t *testing.T) {
 		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
 		compareActions(t, h.actionIDs(), ref.actions)
 		compareRisk(t, h.riskIDs(), ref.risk)
+		compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
 		h.checkDLQ(20000 / 97)
 	})
 }
@@ -388,6 +390,7 @@ func TestTwoInstances(t *testing.T) {
 		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
 		compareActions(t, h.actionIDs(), ref.actions)
 		compareRisk(t, h.riskIDs(), ref.risk)
+		compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
 		h.checkDLQ(30000 / 89)
 	})
 }
@@ -466,9 +469,10 @@ func TestCrashSIGKILL(t *testing.T) {
 	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
 	compareActions(t, h.actionIDs(), ref.actions)
 	compareRisk(t, h.riskIDs(), ref.risk)
+	compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
 	h.checkDLQ(n / 499)
 	h.checkLatestStatus()
-	t.Logf("%d accounts, %d dunning actions and %d risk events, each exactly once", len(ref.states), len(ref.actions), len(ref.risk))
+	t.Logf("%d accounts, %d dunning actions, %d risk events and %d GL entries, each exactly once", len(ref.states), len(ref.actions), len(ref.risk), len(ref.gl))
 }
 
 // checkLatestStatus asserts the latest status record per account carries the
