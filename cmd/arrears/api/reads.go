@@ -83,13 +83,28 @@ type ArrangementView struct {
 
 // NextActionView is what the processor will do at the next wake-up and why
 // (a dry run of that step: core.Explain).
+//
+// While an arrangement pauses dunning the next thing that happens is the
+// customer's payment: At is the installment's due date and Type
+// NextArrangementDue; DecidedAt is when the core checks it (after the
+// policy's grace days) and Actions what it would decide then if nothing
+// was paid. Otherwise At and DecidedAt are the next wake-up.
 type NextActionView struct {
-	At          time.Time         `json:"at"`
-	Type        string            `json:"type"`
-	Actions     []PlannedAction   `json:"actions"`
-	Explanation string            `json:"explanation"`
-	Conditions  []event.Condition `json:"-"`
+	At          time.Time       `json:"at"`
+	Type        string          `json:"type"`
+	DecidedAt   time.Time       `json:"decided_at"`
+	Actions     []PlannedAction `json:"actions"`
+	Explanation string          `json:"explanation"`
 }
+
+// Next action types besides the action types of the dry run.
+const (
+	// NextArrangementDue is an installment of the active arrangement
+	// falling due.
+	NextArrangementDue = "ARRANGEMENT_DUE"
+	// NextReview is a wake-up that decides no action (a re-evaluation).
+	NextReview = "REVIEW"
+)
 
 // PlannedAction is one action the next wake-up would decide.
 type PlannedAction struct {
@@ -169,13 +184,16 @@ func NewAccountView(st *core.State, now time.Time, env *core.Env) AccountView {
 	}
 	v.Paused = paused(st, now)
 	if !e.NextAt.IsZero() {
-		n := &NextActionView{At: e.NextAt.UTC(), Type: "REVIEW", Explanation: e.NextWhy, Actions: []PlannedAction{}}
+		n := &NextActionView{At: e.NextAt.UTC(), DecidedAt: e.NextAt.UTC(), Type: NextReview, Explanation: e.NextWhy, Actions: []PlannedAction{}}
 		for i, a := range e.NextActions {
 			if i == 0 {
 				n.Type = string(a.Type)
 			}
 			n.Actions = append(n.Actions, PlannedAction{Type: string(a.Type), Stage: a.Stage, Channel: string(a.Channel),
 				Template: a.Template, Queue: a.Queue, Reason: a.Reason})
+		}
+		if a := d.Arrangement; a != nil && v.Paused == PausedArrangement && a.Met < len(a.Installments) {
+			n.At, n.Type = a.Installments[a.Met].DueDate.Time(), NextArrangementDue
 		}
 		v.NextAction = n
 	}

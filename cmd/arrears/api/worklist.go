@@ -67,25 +67,29 @@ func openTasksSQL(db string, queues []string) (string, []any) {
 	accts := "(SELECT DISTINCT account_id FROM " + db + ".dunning_actions WHERE action_type = 'AGENT_TASK' AND " + qcond + ")"
 	// The placeholders in the order they appear below.
 	args := slices.Concat(qargs, qargs, qargs, []any{workedKinds}, qargs)
+	// 18.16 joins one table per SELECT: the tasks joined with the
+	// latest status rows are joined with the work done since.
 	q := `SELECT account_id, queue, task_id, task_at, stage, priority, reason, currency, overdue_u, dpd, pd, risk_tier,
     toInt64(pd * overdue_u) AS el_u
 FROM (
-    SELECT account_id, argMax(queue, v) AS queue, argMax(action_id, v) AS task_id, max(action_time) AS task_at,
-        argMax(stage, v) AS stage, argMax(priority, v) AS priority, argMax(reason, v) AS reason
-    FROM (SELECT account_id, queue, action_id, action_time, stage, priority, reason, (action_time, action_id) AS v
-          FROM ` + db + `.dunning_actions FINAL WHERE action_type = 'AGENT_TASK' AND account_id IN ` + accts + `)
-    GROUP BY account_id
-    HAVING ` + qcond + `
-) AS tasks
-ANY INNER JOIN (
-    SELECT account_id, argMax(currency, v) AS currency, argMax(overdue_u, v) AS overdue_u, argMax(days_past_due, v) AS dpd,
-        argMax(pd, v) AS pd, argMax(risk_tier, v) AS risk_tier, argMax(closed, v) AS is_closed, argMax(on_hold, v) AS is_on_hold
-    FROM (SELECT account_id, currency, ` + units("overdue_amount") + ` AS overdue_u, days_past_due, pd, risk_tier, closed, on_hold,
-              (status_time, source_partition, source_offset) AS v
-          FROM ` + db + `.account_status WHERE account_id IN ` + accts + `)
-    GROUP BY account_id
-    HAVING is_closed = 0 AND is_on_hold = 0 AND overdue_u > 0
-) AS latest USING account_id
+    SELECT * FROM (
+        SELECT account_id, argMax(queue, v) AS queue, argMax(action_id, v) AS task_id, max(action_time) AS task_at,
+            argMax(stage, v) AS stage, argMax(priority, v) AS priority, argMax(reason, v) AS reason
+        FROM (SELECT account_id, queue, action_id, action_time, stage, priority, reason, (action_time, action_id) AS v
+              FROM ` + db + `.dunning_actions FINAL WHERE action_type = 'AGENT_TASK' AND account_id IN ` + accts + `)
+        GROUP BY account_id
+        HAVING ` + qcond + `
+    ) AS tasks
+    ANY INNER JOIN (
+        SELECT account_id, argMax(currency, v) AS currency, argMax(overdue_u, v) AS overdue_u, argMax(days_past_due, v) AS dpd,
+            argMax(pd, v) AS pd, argMax(risk_tier, v) AS risk_tier, argMax(closed, v) AS is_closed, argMax(on_hold, v) AS is_on_hold
+        FROM (SELECT account_id, currency, ` + units("overdue_amount") + ` AS overdue_u, days_past_due, pd, risk_tier, closed, on_hold,
+                  (status_time, source_partition, source_offset) AS v
+              FROM ` + db + `.account_status WHERE account_id IN ` + accts + `)
+        GROUP BY account_id
+        HAVING is_closed = 0 AND is_on_hold = 0 AND overdue_u > 0
+    ) AS latest USING account_id
+) AS open_tasks
 ANY LEFT JOIN (
     SELECT account_id, max(event_time) AS worked_at FROM ` + db + `.events
     WHERE has(?, kind) AND account_id IN ` + accts + ` GROUP BY account_id
@@ -112,7 +116,7 @@ func worklistSQL(db, queue string, limit int, after []string) (string, []any) {
 // queuesSQL counts the open tasks per queue (queues nil: all).
 func queuesSQL(db string, queues []string) (string, []any) {
 	inner, args := openTasksSQL(db, queues)
-	return "SELECT queue, count() AS tasks, sum(el_u) AS el, min(task_at) AS oldest FROM (" + inner +
+	return "SELECT queue, toInt64(count()) AS tasks, toInt64(sum(el_u)) AS el, min(task_at) AS oldest FROM (" + inner +
 		") GROUP BY queue ORDER BY queue", args
 }
 
@@ -237,29 +241,32 @@ type Callback struct {
 	DueDate     string    `json:"due_date"`
 	ScheduledAt time.Time `json:"scheduled_at"`
 	ScheduledBy string    `json:"scheduled_by"`
-	Detail      string    `json:"detail"`
+	Note        string    `json:"note"`
 	// Called reports a call logged on the account since it was scheduled.
 	Called bool `json:"called"`
 }
 
 // callbacksSQL: the call-backs due on day (the sink lands a
 // CallbackScheduled with ref_id = its id, due_date = the day of its time
-// and detail = its queue), each with the account's newest task queue for
+// and detail = "queue: note", analytics.operatorRow), each with the account's newest task queue for
 // those that name none, and the time of the account's last logged call.
 func callbacksSQL(db string) string {
+	due := "(SELECT account_id FROM " + db + ".events WHERE kind = 'CallbackScheduled' AND due_date = toDate(?))"
 	return `SELECT account_id, ref_id, detail, event_time, source, task_queue, last_call
 FROM (
-    SELECT account_id, ref_id, detail, event_time, source FROM ` + db + `.events FINAL
-    WHERE kind = 'CallbackScheduled' AND due_date = toDate(?)
-) AS cbs
-ANY LEFT JOIN (
-    SELECT account_id, argMax(queue, (action_time, action_id)) AS task_queue FROM ` + db + `.dunning_actions
-    WHERE action_type = 'AGENT_TASK' AND account_id IN (SELECT account_id FROM ` + db + `.events WHERE kind = 'CallbackScheduled' AND due_date = toDate(?))
-    GROUP BY account_id
-) AS tasks USING account_id
+    SELECT * FROM (
+        SELECT account_id, ref_id, detail, event_time, source FROM ` + db + `.events FINAL
+        WHERE kind = 'CallbackScheduled' AND due_date = toDate(?)
+    ) AS cbs
+    ANY LEFT JOIN (
+        SELECT account_id, argMax(queue, (action_time, action_id)) AS task_queue FROM ` + db + `.dunning_actions
+        WHERE action_type = 'AGENT_TASK' AND account_id IN ` + due + `
+        GROUP BY account_id
+    ) AS tasks USING account_id
+) AS due_callbacks
 ANY LEFT JOIN (
     SELECT account_id, max(event_time) AS last_call FROM ` + db + `.events
-    WHERE kind = 'CallLogged' AND account_id IN (SELECT account_id FROM ` + db + `.events WHERE kind = 'CallbackScheduled' AND due_date = toDate(?))
+    WHERE kind = 'CallLogged' AND account_id IN ` + due + `
     GROUP BY account_id
 ) AS calls USING account_id
 ORDER BY account_id, ref_id`
@@ -293,6 +300,7 @@ func (s *Server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 			s.readFailed(w, r, "callbacks", fmt.Errorf("callbacks: scan: %w", err))
 			return
 		}
+		c.Queue, c.Note = callbackQueue(c.Queue)
 		if c.Queue == "" {
 			c.Queue = taskQueue
 		}
@@ -306,4 +314,17 @@ func (s *Server) listCallbacks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"due": day, "callbacks": out})
+}
+
+// callbackQueue splits a call-back's landed detail, "queue: note", "queue"
+// or "note" (no queue named): a detail without ": " is a queue when it is
+// one word (queue names have no spaces).
+func callbackQueue(detail string) (queue, note string) {
+	if q, n, ok := strings.Cut(detail, ": "); ok && !strings.ContainsAny(q, " \t") {
+		return q, n
+	}
+	if detail != "" && !strings.ContainsAny(detail, " \t") {
+		return detail, ""
+	}
+	return "", detail
 }
