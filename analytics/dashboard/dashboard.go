@@ -38,7 +38,8 @@ type Options struct {
 	Refresh time.Duration
 }
 
-// Handler serves the page at /, assets at /static/ and the API at /api/.
+// Handler serves the page at /, the collector workspace at /workspace/,
+// assets at /static/ and the report API at /api/.
 func Handler(src Source, o Options) http.Handler {
 	if o.Refresh <= 0 {
 		o.Refresh = 5 * time.Second
@@ -79,16 +80,24 @@ func Handler(src Source, o Options) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, table{Name: t.Name, Columns: t.Columns, Rows: t.Rows})
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
+	// The collector workspace (static/workspace.*): a page over /api/v1,
+	// which `arrears serve` mounts beside this handler.
+	mux.HandleFunc("/workspace/", page("/workspace/", "static/workspace.html"))
+	mux.HandleFunc("/", page("/", "static/index.html"))
+	return mux
+}
+
+// page serves an embedded HTML file at exactly path.
+func page(path, file string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != path {
 			http.NotFound(w, r)
 			return
 		}
-		b, _ := static.ReadFile("static/index.html")
+		b, _ := static.ReadFile(file)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(b)
-	})
-	return mux
+	}
 }
 
 type table struct {
