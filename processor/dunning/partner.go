@@ -26,8 +26,9 @@ import (
 // goes on to finance.on_uncollectable (a LEGAL_REFERRAL or a WRITE_OFF);
 // an episode ending with nothing owed ends it as RECOVERED.
 // The ladder goes on (a later stage may still write off or refer to legal)
-// but no stage notification is sent while placed or in legal: the agency
-// or the lawyers are in touch with the customer.
+// but no stage notification is sent while placed or in legal (but those
+// of the stage that placed or referred it): the agency or the lawyers are
+// in touch with the customer.
 //
 // Legal: a LEGAL_REFERRAL action refers the account (the policy's legal
 // fee is charged as a debit note and GL LEGAL_FEE); LegalCaseUpdated steps
@@ -189,17 +190,18 @@ func (e *evaluator) partners() {
 }
 
 // withPartner reports (and explains) an account with an agency or in
-// legal: stage notifications are not sent then.
+// legal: stage notifications are not sent then, except those of the
+// evaluation that placed or referred it (the placement letter).
 func (e *evaluator) withPartner(stage string) bool {
 	f := e.st.Finance
 	switch {
 	case f == nil:
 		return false
-	case f.Placement.Active():
+	case f.Placement.Active() && !f.Placement.Since.Equal(e.now):
 		e.note("notice of stage %s not sent: placed with agency %s since %s (%s of %s %s recovered)", stage, f.Placement.Agency,
 			f.Placement.Since.Format(time.DateOnly), f.Placement.Recovered, f.Placement.Placed, f.Placement.Currency)
 		return true
-	case f.Legal.Active():
+	case f.Legal.Active() && !f.Legal.Referred.Equal(e.now):
 		e.note("notice of stage %s not sent: in legal (case %q, status %s)", stage, f.Legal.CaseID, caseStatus(f.Legal))
 		return true
 	}
