@@ -50,6 +50,8 @@ import (
 //	gl: {receivables: "1200", fee_income: "4100", bad_debt: "6800", bad_debt_recovery: "4900"}
 //	                                 # bad_debt_recovery: credited by cash recovered after a write-off
 //	                                 # (default: bad_debt, i.e. the write-off's expense is reversed)
+//	challenger: {experiment: EXP-2026-12, policy: postpaid-soft, share: 0.10}
+//	                                 # champion/challenger: experiment.go
 func Load(data []byte, file string) (*Policy, error) {
 	file = cmp.Or(file, "policy")
 	root, err := strictyaml.Parse(data, file)
@@ -85,7 +87,7 @@ func version(root *yaml.Node) (string, error) {
 }
 
 var topFields = []string{"name", "description", "selection", "min_overdue", "grace_days", "contact",
-	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl"}
+	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl", "challenger", "finance"}
 
 func (p *parser) policy(root *yaml.Node) *Policy {
 	pol := &Policy{
@@ -129,6 +131,10 @@ func (p *parser) policy(root *yaml.Node) *Policy {
 			pol.Exemptions = p.exemptions(e.Value)
 		case "gl":
 			p.gl(e.Value, &pol.GL)
+		case "challenger":
+			pol.Challenger = p.challenger(e.Value) // experiment.go
+		case "finance":
+			pol.Finance = p.finance(e.Value) // finance.go
 		}
 	}
 	for _, req := range []string{"name", "selection", "min_overdue", "stages"} {
@@ -137,6 +143,7 @@ func (p *parser) policy(root *yaml.Node) *Policy {
 		}
 	}
 	p.crossCheck(pol, root, have, curLines)
+	p.checkFinance(pol)
 	return pol
 }
 
