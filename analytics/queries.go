@@ -58,6 +58,7 @@ type params struct {
 	segment, account       string // quoted string literals
 	segmentSet, accountSet bool
 	asOf                   time.Time
+	experiment             string // quoted; "" when not set
 }
 
 func newParams(db string, o ReportOptions) params {
@@ -70,6 +71,7 @@ func newParams(db string, o ReportOptions) params {
 		days: o.Days, cureDays: o.CureDays, grace: o.GraceDays, defaultDPD: o.DefaultDPD, limit: o.Limit,
 		segment: quote(o.Segment), segmentSet: o.Segment != "",
 		account: quote(o.Account), accountSet: o.Account != "",
+		experiment: quoteSet(o.Experiment),
 	}
 }
 

@@ -35,6 +35,11 @@ type ReportOptions struct {
 	DefaultDPD int
 	// Limit caps the timeline's history rows (default 200).
 	Limit int
+	// Experiment restricts the experiment report to one experiment id
+	// (empty: every experiment); ContactCost prices its contacts per
+	// channel (nil: DefaultContactCost). See experiment.go.
+	Experiment  string
+	ContactCost map[string]float64
 }
 
 // Table is a report result: column names and rows of JSON-friendly values
@@ -153,7 +158,11 @@ func Report(ctx context.Context, c *Conn, name string, opts ReportOptions) (*Tab
 	if err != nil {
 		return nil, err
 	}
-	return runReport(ctx, c, name, q)
+	t, err := runReport(ctx, c, name, q)
+	if post := reportPost[name]; post != nil && err == nil {
+		return post(t, opts) // experiment.go
+	}
+	return t, err
 }
 
 // runReport runs the rendered SQL q of report name.
