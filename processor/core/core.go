@@ -161,6 +161,12 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 			return Output{Duplicate: dup}, err
 		}
 		changed = true
+	case *event.ExemptionSet, *event.ExemptionCleared, *event.ContactPreferencesChanged, *event.CeaseContact,
+		*event.CallLogged, *event.CallbackScheduled, *event.WriteOffRequested:
+		if dup, err := env.applyOperator(st, ev, pol, now); dup || err != nil { // operator.go
+			return Output{Duplicate: dup}, err
+		}
+		changed = true
 	default:
 		res, err := env.Rules.Apply(&st.Ledger, ev, now)
 		if err != nil {

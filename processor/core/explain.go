@@ -24,11 +24,16 @@ type Explanation struct {
 	NextWhy     string
 	Risk        *risk.Result
 	Features    risk.Features
+	// Operator is what collectors recorded: exemptions, consents, the
+	// preferred channel, a cease-contact request, the last call,
+	// call-backs (dunning.State.OperatorSummary).
+	Operator []string
 }
 
 // Explain describes st as of now (the partition clock) without changing it.
 func Explain(st *State, now time.Time, env *Env) Explanation {
-	e := Explanation{Account: st.Account, AsOf: now, Status: st.Status(now)}
+	e := Explanation{Account: st.Account, AsOf: now, Status: st.Status(now),
+		Operator: st.Dunning.OperatorSummary(env.zone(st.Ledger.Master().Timezone))}
 	for _, it := range st.Ledger.Items() {
 		if it.Open <= 0 {
 			continue
@@ -90,6 +95,9 @@ func (e Explanation) String() string {
 		for _, it := range e.Items {
 			b.WriteString("    " + it + "\n")
 		}
+	}
+	for _, line := range e.Operator {
+		b.WriteString("  operator: " + line + "\n")
 	}
 	if e.Policy == "" {
 		b.WriteString("  policy: none applies\n")

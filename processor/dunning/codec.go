@@ -36,7 +36,8 @@ const maxList = 4096
 // currency, amount) after the next wake-up.
 //
 // Flags bit 8 (version 3) appends the experiment assignments (Arms:
-// experiment id and arm byte each, then the current one's index) last.
+// experiment id and arm byte each, then the current one's index). Flags
+// bit 16 (version 3) appends the operator state last (operator_codec.go).
 //
 // Version 1 wrote the stage before the stages actioned, every stage name
 // spelled, and every instant as absolute Unix milliseconds.
@@ -58,6 +59,10 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if len(s.Arms) > 0 {
 		flags |= 8
+		w.b[0] = stateVersionV3
+	}
+	if s.Operator != nil {
+		flags |= 16
 		w.b[0] = stateVersionV3
 	}
 	w.b = append(w.b, flags, byte(s.Service))
@@ -121,6 +126,9 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if flags&8 != 0 {
 		w.writeArms(s)
+	}
+	if flags&16 != 0 {
+		w.writeOperator(s.Operator) // operator_codec.go
 	}
 	return w.b, nil
 }
@@ -267,6 +275,12 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			r.Fail("flags")
 		}
 		r.readArms(&n)
+	}
+	if flags&16 != 0 {
+		if data[0] != stateVersionV3 {
+			r.Fail("flags")
+		}
+		n.Operator = r.readOperator()
 	}
 	r.End()
 	if err := r.Err(); err != nil {

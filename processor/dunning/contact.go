@@ -8,9 +8,13 @@ import (
 	"github.com/arrears/arrears/processor/policy"
 )
 
-// channelFor picks the notification channel: the action's channel when the
+// channelFor picks the notification channel: the customer's preferred
+// channel when the action offers it, else the action's channel when the
 // customer consented to it, else the first consented fallback.
 func (e *evaluator) channelFor(pa *policy.Action) (event.Channel, bool) {
+	if ch, ok := e.preferredFor(pa); ok { // operator.go
+		return ch, true
+	}
 	for _, ch := range append([]event.Channel{pa.Channel}, pa.Fallback...) {
 		for _, c := range e.in.Consents {
 			if c == ch {
@@ -24,9 +28,14 @@ func (e *evaluator) channelFor(pa *policy.Action) (event.Channel, bool) {
 // contactAt is the earliest instant from now when a contact on ch is
 // allowed by the quiet hours, the calendar and the contact cap.
 func (e *evaluator) contactAt(ch event.Channel) time.Time {
-	t := e.now
+	return e.allowedFrom(e.now, ch, &e.pol.Contact)
+}
+
+// allowedFrom is the earliest instant from t when a contact on ch is
+// allowed by rules and the contact cap.
+func (e *evaluator) allowedFrom(t time.Time, ch event.Channel, rules *policy.ContactRules) time.Time {
 	for i := 0; i < 64; i++ {
-		next := e.capFree(e.pol.Contact.NextAllowed(t, ch, e.loc))
+		next := e.capFree(rules.NextAllowed(t, ch, e.loc))
 		if next.Equal(t) {
 			break
 		}
@@ -70,6 +79,9 @@ func (e *evaluator) notify(s *policy.Stage, j int, conds []event.Condition, reas
 		e.note("%s %s of stage %s skipped: no consent for %s or its fallbacks %v", pa.Type, pa.Template, s.Name, pa.Channel, pa.Fallback)
 		return
 	}
+	if e.withheld(s, pa, ch) { // cease-contact (operator.go)
+		return
+	}
 	at := e.contactAt(ch)
 	if !at.Equal(e.now) {
 		e.st.Deferred = append(e.st.Deferred, Deferred{Stage: s.Name, Index: j, Channel: ch, At: at})
@@ -85,7 +97,7 @@ func (e *evaluator) sendNotify(s *policy.Stage, j int, ch event.Channel, schedul
 	a := e.action(s.Name, j, scheduled, event.ActionNotify, conds, reason)
 	a.Channel, a.Template = ch, pa.Template
 	if ch != pa.Channel {
-		a.Reason += "; channel " + string(ch) + " instead of " + string(pa.Channel) + " (no consent)"
+		a.Reason += "; channel " + string(ch) + " instead of " + string(pa.Channel) + " (" + e.channelWhy(ch) + ")"
 	}
 	e.emit(a)
 	e.recordContact()
@@ -102,6 +114,10 @@ func (e *evaluator) deferReason(ch event.Channel) string {
 // runDeferred sends the deferred contacts whose time came, oldest first,
 // re-deferring those the cap or calendar still forbid.
 func (e *evaluator) runDeferred() {
+	if e.ceased() && len(e.st.Deferred) > 0 { // kept for when the request is lifted
+		e.note("%d deferred contacts held: cease-contact request active", len(e.st.Deferred))
+		return
+	}
 	ds := e.st.Deferred
 	sort.SliceStable(ds, func(i, j int) bool {
 		if !ds[i].At.Equal(ds[j].At) {

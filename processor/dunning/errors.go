@@ -25,6 +25,21 @@ var (
 	ErrHoldTooLong = errors.New("dunning: hold beyond the limit")
 	// ErrUnknownHold is a Release of a hold the account does not have.
 	ErrUnknownHold = errors.New("dunning: unknown hold")
+	// ErrInvalidOperator is an operator event dunning cannot take (no
+	// exemption flag, no call-back or write-off id, an unknown call
+	// outcome, a preferred channel without consent).
+	ErrInvalidOperator = errors.New("dunning: invalid operator event")
+	// ErrUnknownExemption clears an exemption the account does not have.
+	ErrUnknownExemption = errors.New("dunning: unknown exemption")
+	// ErrOperatorLimit is an operator event beyond the bounds of the
+	// operator state (MaxOperatorExemptions, MaxCallbacks, MaxCallbackDays).
+	ErrOperatorLimit = errors.New("dunning: operator state beyond the limits")
+	// ErrNoPolicy is a call-back or write-off on an account no policy
+	// applies to (the queue and GL accounts are the policy's).
+	ErrNoPolicy = errors.New("dunning: no policy applies to the account")
+	// ErrWriteOffExceedsBalance is a manual write-off larger than the open
+	// balance (net of disputes) in its currency, or with nothing open.
+	ErrWriteOffExceedsBalance = errors.New("dunning: write-off exceeds the open balance")
 	// ErrStateVersion is an encoded state with an unknown version byte.
 	ErrStateVersion = errors.New("dunning: unknown state version")
 	// ErrStateCorrupt is an encoded state that is truncated or malformed.

@@ -85,6 +85,9 @@ func (e *evaluator) wakeAt(t time.Time) {
 func (e *evaluator) run() {
 	e.expire()
 	e.facts()
+	if e.operator() { // operator.go: exemptions, consents, call-backs, manual write-off
+		return
+	}
 	e.countPayment()
 	e.partners() // partner.go: agency, legal, interest, provisions
 	if e.writtenOff() {

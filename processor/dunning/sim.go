@@ -85,7 +85,12 @@ func (s *Sim) Event(ev event.Event) error {
 	if err != nil {
 		return fmt.Errorf("sim: apply %s %s: %w", ev.Body.Kind(), ev.ID, err)
 	}
-	st, err := ApplyEvent(s.State, ev, s.Policy, s.Now)
+	var st State
+	if IsOperator(ev.Body.Kind()) { // operator.go
+		st, err = ApplyOperator(s.State, ev, MasterOf(s.Facts.Input(), ev.Body), s.Policy, s.Now)
+	} else {
+		st, err = ApplyEvent(s.State, ev, s.Policy, s.Now)
+	}
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}

@@ -76,6 +76,9 @@ type State struct {
 	// Finance is the agency, legal, interest and provision state (nil:
 	// none; copied on write, never shared mutably: partner.go).
 	Finance *Finance
+	// Operator is what collectors and supervisors recorded (nil: nothing;
+	// copied on write, never shared mutably: operator.go).
+	Operator *Operator
 	// Arms are the account's sticky champion/challenger assignments, oldest
 	// first (at most MaxArms); Experiment is the one of the policy that last
 	// evaluated the account ("": none). See experiment.go.
