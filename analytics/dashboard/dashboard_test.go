@@ -62,6 +62,10 @@ func (k *knownSource) Report(_ context.Context, name string, o analytics.ReportO
 	case "roll_rates":
 		t.Columns = []string{"from_bucket", "to_bucket", "accounts", "from_balance", "account_rate", "balance_rate"}
 		t.Rows = [][]any{{"1_current", "1_current", 90, "900", 0.9, 0.9}, {"1_current", "2_dpd_1_30", 10, "100", 0.1, 0.1}, {"2_dpd_1_30", "1_current", 6, "60", 0.6, 0.6}, {"2_dpd_1_30", "3_dpd_31_60", 4, "40", 0.4, 0.4}}
+	case "policy_versions":
+		t.Columns = []string{"name", "version", "effective_from", "applied_at", "state", "actions"}
+		t.Rows = [][]any{{"postpaid-standard", "aaaaaaaaaaaa", "2026-03-01 00:00:00", "2026-02-27 10:00:00", "superseded", 41},
+			{"postpaid-standard", "bbbbbbbbbbbb", "2026-03-20 00:00:00", "2026-03-19 09:00:00", "active", 7}}
 	default:
 		return nil, fmt.Errorf("unknown report %q", name)
 	}
@@ -157,7 +161,7 @@ func TestDashboardInChromium(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
-	var open, overdue, dso, cei, roll string
+	var open, overdue, dso, cei, roll, active, errs string
 	var canvases int
 	var tiers struct{ Labels, Colors []string }
 	var png []byte
@@ -170,6 +174,8 @@ func TestDashboardInChromium(t *testing.T) {
 		chromedp.Text("#kpi-dso", &dso, chromedp.ByQuery),
 		chromedp.Text("#kpi-cei", &cei, chromedp.ByQuery),
 		chromedp.Text("#roll", &roll, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("#policies tr")].filter(r => r.style.fontWeight).map(r => r.innerText).join("|")`, &active),
+		chromedp.Evaluate(`document.getElementById("errors").textContent`, &errs),
 		chromedp.Evaluate(`Object.keys(charts).filter(k => charts[k].data.datasets.some(d => d.data.some(v => v > 0))).length`, &canvases),
 		chromedp.Evaluate(`({labels: charts["c-risk"].data.labels, colors: charts["c-risk"].data.datasets[0].backgroundColor})`, &tiers),
 		chromedp.FullScreenshot(&png, 100),
@@ -185,6 +191,12 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	if !strings.Contains(roll, "60.0%") || !strings.Contains(roll, "90.0%") {
 		t.Errorf("roll-rate matrix shows %q", roll)
+	}
+	if f := strings.Fields(active); len(f) < 4 || f[1] != "bbbbbbbbbbbb" || f[2] != "active" || f[3] != "2026-03-20" {
+		t.Errorf("policy panel marks %q in force, want bbbbbbbbbbbb active since 2026-03-20", active)
+	}
+	if errs != "" {
+		t.Errorf("the page shows errors: %s", errs)
 	}
 	if canvases != 5 {
 		t.Errorf("%d charts have data, want 5 (aging, risk, trend, funnel, actions)", canvases)

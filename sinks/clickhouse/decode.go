@@ -26,6 +26,7 @@ const (
 	kindStatus
 	kindGL
 	kindDLQ
+	kindPolicies
 )
 
 // topicKinds maps every consumed topic to its record type. Facts come from
@@ -33,8 +34,12 @@ const (
 // copies there, in its transaction, exactly the input records it applied,
 // so a record it rejected (and dead-lettered) can never reach analytics.
 func topicKinds(t kafkax.Topics) map[string]topicKind {
-	return map[string]topicKind{t.Accepted: kindEvents, t.Actions: kindActions, t.Risk: kindRisk, t.Status: kindStatus,
+	m := map[string]topicKind{t.Accepted: kindEvents, t.Actions: kindActions, t.Risk: kindRisk, t.Status: kindStatus,
 		t.GL: kindGL, t.DLQ: kindDLQ}
+	if t.Policies != "" { // the policy versions (migration 0011)
+		m[t.Policies] = kindPolicies
+	}
+	return m
 }
 
 // The headers the processor puts on every accepted record: the input
@@ -142,6 +147,12 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 	case kindDLQ:
 		return oneRow(ctx, rec.Value, "dead letter", d.codec.DecodeDeadLetter,
 			func(dl *event.DeadLetter) analytics.Row { return analytics.DeadLetterRow(dl, src, now) })
+	case kindPolicies:
+		r, err := schemas.DecodePolicy(rec.Value)
+		if err != nil {
+			return nil, fmt.Errorf("decode policy record: %w", err)
+		}
+		return analytics.PolicyRows(r, now), nil
 	}
 	// not a topic of the sink's: it lands nothing from it
 	return nil, nil

@@ -154,9 +154,22 @@ async function rollRates(asOf) {
   $("roll").innerHTML = from.length ? h + "</table>" : '<div class="n">no history yet</div>';
 }
 
+// policy versions: one row per published version, the one in force marked
+async function policyVersions(asOf) {
+  const rs = await report("policy_versions", asOf);
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  let h = '<table class="heat"><tr><th>policy</th><th>version</th><th>state</th><th>effective from (UTC)</th><th>applied at (UTC)</th><th>actions</th></tr>';
+  for (const r of rs) {
+    const on = r.state === "active" ? ' style="background:rgba(32,163,158,.18);font-weight:600"' : "";
+    h += `<tr${on}><td class="h">${esc(r.name)}</td><td>${esc(r.version)}</td><td>${esc(r.state)}</td>` +
+      `<td>${esc(r.effective_from)}</td><td>${esc(r.applied_at)}</td><td>${fmtNum(num(r.actions))}</td></tr>`;
+  }
+  $("policies").innerHTML = rs.length ? h + "</table>" : '<div class="n">no published versions: the policy files decide</div>';
+}
+
 async function refresh() {
   const asOf = $("asof").value, cur = $("currency").value;
-  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf)];
+  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf), policyVersions(asOf)];
   const res = await Promise.allSettled(parts);
   const errs = res.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   $("errors").hidden = errs.length === 0;
