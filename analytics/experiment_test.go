@@ -10,6 +10,7 @@ import (
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/analytics/chdbtest"
+	"github.com/arrears/arrears/cmd/arrears/simulate"
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/replay"
@@ -291,4 +292,19 @@ func referenceArms(t *testing.T, rows []analytics.Row, asOf time.Time, cureDays 
 		delete(m, "cash")
 	}
 	return out
+}
+
+// TestDefaultContactCost: the experiment report prices contacts as
+// simulate does by default (the CLI passes simulate.contact_cost).
+func TestDefaultContactCost(t *testing.T) {
+	sim := simulate.Defaults().ContactCost
+	def := analytics.DefaultContactCost()
+	if len(sim) != len(def) {
+		t.Fatalf("simulate prices %v, the report %v", sim, def)
+	}
+	for ch, v := range sim {
+		if def[string(ch)] != v {
+			t.Errorf("%s: simulate %v, report %v", ch, v, def[string(ch)])
+		}
+	}
 }

@@ -28,6 +28,8 @@ func cmdGen(ctx context.Context, args []string) error {
 	rate := fs.Int("rate", 0, "events per second (0: as fast as the broker takes them)")
 	format := fs.String("format", "avro", "avro (single-object encoding, or Confluent with a registry) or json (Avro JSON)")
 	out := fs.String("out", "", "write Avro-JSON lines to FILE (- for stdout) instead of Kafka")
+	fs.Func("arm-response", "an experiment's arm-specific payment response, e.g. experiment=EXP-2026-12,share=0.1,cure=0.35/0.65 (docs/policies.md)",
+		func(s string) (err error) { wo.ArmResponse, err = workload.ParseArmResponse(s); return err })
 	cfg, err := config.Load(fs, args)
 	if err != nil {
 		return err

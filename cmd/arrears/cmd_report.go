@@ -39,12 +39,17 @@ func cmdReport(ctx context.Context, args []string) error {
 	fs.IntVar(&o.GraceDays, "grace-days", 0, "grace after an arrangement's last due date (default 3)")
 	fs.IntVar(&o.DefaultDPD, "default-dpd", 0, "days past due that count as default (default 90)")
 	fs.IntVar(&o.Limit, "limit", 0, "timeline history rows (default 200)")
+	fs.StringVar(&o.Experiment, "id", "", "experiment id (experiment; default every experiment)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	onlySQL := fs.Bool("sql", false, "print the SQL instead of running it")
 	fastSQL := fs.Bool("fast-sql", false, "print the SQL the report runs now (the receivables snapshot's when a fresh build covers the date)")
 	cfg, err := config.Load(fs, args[1:])
 	if err != nil {
 		return err
+	}
+	o.ContactCost = map[string]float64{} // the experiment report's prices: simulate.contact_cost
+	for ch, v := range cfg.Simulate.ContactCost {
+		o.ContactCost[string(ch)] = v
 	}
 	if o.AsOf, err = time.Parse("2006-01-02", *asOf); err != nil {
 		return fmt.Errorf("-as-of %q: want YYYY-MM-DD", *asOf)

@@ -2,6 +2,8 @@ package workload
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
@@ -16,7 +18,8 @@ import (
 // evaluated at that share. For the accounts of Segment every bill then
 // follows this simpler model instead of the latent-risk one:
 //
-//   - with probability OnTime it is paid in full before it is due;
+//   - with probability OnTime it is paid in full in the 3 days before it
+//     is due (so it never falls in the cure window of an earlier bill);
 //   - otherwise it goes into arrears, and with probability Cure[arm]
 //     (Cure[0] champion, Cure[1] challenger) it is paid in full 5 to 12
 //     days after it is due (within 14 days of a first action on day 3
@@ -65,7 +68,7 @@ func (g *Generator) armBill(a *Account, amt event.Amount, invoiceID string, dueA
 		return false
 	}
 	if g.r.Float64() < r.OnTime {
-		g.pay(a, dueAt.Add(-time.Duration(1+g.r.IntN(terms*24-1))*time.Hour), amt, invoiceID)
+		g.pay(a, dueAt.Add(-time.Duration(1+g.r.IntN(min(72, terms*24-1)))*time.Hour), amt, invoiceID)
 		return true
 	}
 	arm := 0
@@ -84,4 +87,50 @@ func (g *Generator) armBill(a *Account, amt event.Amount, invoiceID string, dueA
 // due0 is midnight UTC of the due instant's day.
 func due0(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// ParseArmResponse reads the gen flag's form,
+// "experiment=EXP-2026-12,share=0.1,segment=postpaid,on_time=0.5,cure=0.35/0.65"
+// (on_time defaults to 0.5, segment to postpaid), and validates it.
+func ParseArmResponse(s string) (*ArmResponse, error) {
+	r := &ArmResponse{Segment: event.Postpaid, OnTime: 0.5}
+	seen := map[string]bool{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || seen[k] {
+			return nil, fmt.Errorf("arm response %q: want key=value pairs, each once", kv)
+		}
+		seen[k] = true
+		var err error
+		switch k {
+		case "experiment":
+			r.Experiment = v
+		case "share":
+			r.Share, err = strconv.ParseFloat(v, 64)
+		case "segment":
+			r.Segment = event.Segment(v)
+		case "on_time":
+			r.OnTime, err = strconv.ParseFloat(v, 64)
+		case "cure":
+			a, b, ok := strings.Cut(v, "/")
+			if !ok {
+				return nil, fmt.Errorf("arm_response.cure: %q: want CHAMPION/CHALLENGER, e.g. 0.35/0.65", v)
+			}
+			if r.Cure[0], err = strconv.ParseFloat(a, 64); err == nil {
+				r.Cure[1], err = strconv.ParseFloat(b, 64)
+			}
+		default:
+			return nil, fmt.Errorf("arm response: unknown key %q (experiment, share, segment, on_time, cure)", k)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("arm_response.%s: %w", k, err)
+		}
+	}
+	if !seen["cure"] || !seen["share"] {
+		return nil, fmt.Errorf("arm response %q: needs experiment, share and cure", s)
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }

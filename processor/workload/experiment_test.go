@@ -107,3 +107,17 @@ func TestArmResponse(t *testing.T) {
 		t.Error("without an ArmResponse the stream changed")
 	}
 }
+
+func TestParseArmResponse(t *testing.T) {
+	r, err := ParseArmResponse("experiment=EXP-1,share=0.1,cure=0.35/0.65")
+	if err != nil || r.Experiment != "EXP-1" || r.Share != 0.1 || r.Cure != [2]float64{0.35, 0.65} || r.Segment != event.Postpaid || r.OnTime != 0.5 {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, bad := range []string{"", "experiment=E,share=0.1", "experiment=E,share=0.7,cure=0.1/0.2", "experiment=E,share=0.1,cure=0.1",
+		"experiment=E,share=0.1,cure=0.1/2", "experiment=E,share=0.1,cure=0.1/0.2,segment=retail", "experiment=E,share=x,cure=0.1/0.2",
+		"experiment=E,share=0.1,share=0.2,cure=0.1/0.2", "experiment=E,share=0.1,cure=0.1/0.2,colour=red"} {
+		if _, err := ParseArmResponse(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
