@@ -31,19 +31,25 @@ const approvalTTL = 30 * 24 * time.Hour
 
 // Approval is a collector's plan waiting for a supervisor.
 type Approval struct {
-	ID            string              `json:"approval_id"`
-	AccountID     string              `json:"account_id"`
-	Kind          string              `json:"kind"`
-	ArrangementID string              `json:"arrangement_id"`
-	Currency      string              `json:"currency"`
-	Installments  []InstallmentAmount `json:"installments"`
-	RequestedBy   string              `json:"requested_by"`
-	RequestedAt   time.Time           `json:"requested_at"`
-	Status        string              `json:"status"`
-	DecidedBy     string              `json:"decided_by,omitempty"`
-	DecidedAt     *time.Time          `json:"decided_at,omitempty"`
-	EventID       string              `json:"event_id,omitempty"`
-	Reason        string              `json:"reason,omitempty"`
+	ID            string      `json:"approval_id"`
+	AccountID     string      `json:"account_id"`
+	Kind          string      `json:"kind"`
+	ArrangementID string      `json:"arrangement_id"`
+	Request       PlanRequest `json:"request"`
+	RequestedBy   string      `json:"requested_by"`
+	RequestedAt   time.Time   `json:"requested_at"`
+	Status        string      `json:"status"`
+	DecidedBy     string      `json:"decided_by,omitempty"`
+	DecidedAt     *time.Time  `json:"decided_at,omitempty"`
+	EventID       string      `json:"event_id,omitempty"`
+	Reason        string      `json:"reason,omitempty"`
+}
+
+// PlanRequest is the plan a collector asked for (the body of POST
+// /accounts/{id}/plans, normalised).
+type PlanRequest struct {
+	Currency     string              `json:"currency"`
+	Installments []InstallmentAmount `json:"installments"`
 }
 
 // InstallmentAmount is one installment as JSON.
@@ -66,9 +72,9 @@ func (s *Server) approvalRoutes() []route {
 func (s *Server) createApproval(w http.ResponseWriter, r *http.Request, c *writeCall, body event.Body) (writeResult, bool) {
 	b := body.(*event.ArrangementCreated)
 	a := Approval{ID: "apr-" + c.scope[:20], AccountID: c.account, Kind: b.Kind().String(), ArrangementID: b.ArrangementID,
-		Currency: string(b.Currency), RequestedBy: c.p.Name, RequestedAt: s.deps.Now().UTC().Truncate(time.Second), Status: "pending"}
+		Request: PlanRequest{Currency: string(b.Currency)}, RequestedBy: c.p.Name, RequestedAt: s.deps.Now().UTC().Truncate(time.Second), Status: "pending"}
 	for _, in := range b.Installments {
-		a.Installments = append(a.Installments, InstallmentAmount{in.DueDate.String(), in.Amount.String()})
+		a.Request.Installments = append(a.Request.Installments, InstallmentAmount{in.DueDate.String(), in.Amount.String()})
 	}
 	v, _ := json.Marshal(a)
 	_, err := s.deps.Redis.TxPipelined(r.Context(), func(p redis.Pipeliner) error {
@@ -244,8 +250,8 @@ func (s *Server) approvedEvent(ctx context.Context, a *Approval) (event.Body, er
 	if err != nil {
 		return nil, err
 	}
-	b := &event.ArrangementCreated{ArrangementID: a.ArrangementID, Type: event.InstallmentPlan, Currency: event.Currency(a.Currency)}
-	for _, in := range a.Installments {
+	b := &event.ArrangementCreated{ArrangementID: a.ArrangementID, Type: event.InstallmentPlan, Currency: event.Currency(a.Request.Currency)}
+	for _, in := range a.Request.Installments {
 		d, _ := event.ParseDate(in.Date)
 		amt, _ := event.ParseAmount(in.Amount)
 		b.Installments = append(b.Installments, event.Installment{DueDate: d, Amount: amt})
