@@ -104,7 +104,7 @@ const (
 // DunningReasons lists the reasons above, for pre-registering metric labels.
 func DunningReasons() []string {
 	return []string{ReasonInvalidArrangement, ReasonArrangementTooLong, ReasonUnknownArrangement, ReasonInvalidHold,
-		ReasonHoldTooLong, ReasonUnknownHold, ReasonInvalidDispute}
+		ReasonHoldTooLong, ReasonUnknownHold, ReasonInvalidDispute, ReasonNotPlaced, ReasonNoLegalCase}
 }
 
 // dunningReason maps a dunning.ApplyEvent error to its reason.
@@ -242,6 +242,16 @@ func (env *Env) policy(st *State, now time.Time) *policy.Policy {
 	}
 	m := st.Ledger.Master()
 	return armPolicy(set, st, set.Select(m.Segment, m.CreditClass, st.Risk.Tier)) // experiment.go
+}
+
+// PolicyVersion is the version of the policy that governs the account at
+// now (its arm's, in an experiment), "" when none applies: the status
+// record's policy_version.
+func (env *Env) PolicyVersion(st *State, now time.Time) string {
+	if p := env.policy(st, now); p != nil {
+		return p.Version
+	}
+	return ""
 }
 
 // PoliciesAt is the policy set in force at now: Versions.At(now) when
