@@ -30,6 +30,11 @@
 // way the processor does, for the golden timelines and the simulation; it
 // is the package's only export that production code does not call.
 //
+// ApplyOperator (operator.go) takes the operator API's events
+// (exemptions, contact preferences, cease-contact, calls, call-backs,
+// manual write-offs) instead of ApplyEvent; Evaluate acts on them first
+// (operator_eval.go, operator_writeoff.go).
+//
 // Limits (limits.go) bound holds (MaxHoldDays) and arrangements
 // (MaxArrangementDays, MaxInstallments); the core passes the configured
 // ones, ApplyEvent uses the defaults.
