@@ -405,7 +405,9 @@ func (pt *partition) encodeStatus(ctx context.Context, a string) (state, value [
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode state: %w", err)
 	}
-	status := st.Status(time.UnixMilli(pt.clock).UTC())
+	at := time.UnixMilli(pt.clock).UTC()
+	status := st.Status(at)
+	status.PolicyVersion = pt.d.env.PolicyVersion(st, at)
 	status.Account = a
 	status.SourcePartition = pt.id
 	status.State = state

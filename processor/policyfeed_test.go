@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/processor/testkit"
@@ -62,6 +63,37 @@ func (h *harness) actionLines(kcfg kafkax.Config) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkStatusVersions: every status record of an account of seg carries
+// old before T and new from T (the version governing it at its time).
+func (h *harness) checkStatusVersions(seg event.Segment, T time.Time, old, new string) {
+	h.t.Helper()
+	n := map[string]int{}
+	for _, r := range testkit.ConsumeWith(h.t, h.kcfg, h.kcfg.Topics.Status, 1<<30, 5*time.Second) {
+		if r.Value == nil {
+			continue
+		}
+		s, err := h.codec.DecodeStatus(context.Background(), r.Value)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if s.Segment != seg {
+			continue
+		}
+		want := old
+		if !s.Time.Before(T) {
+			want = new
+		}
+		if s.PolicyVersion != want {
+			h.t.Errorf("status of %s at %s carries policy version %q, want %s", s.Account, s.Time.Format(time.RFC3339), s.PolicyVersion, want)
+			return
+		}
+		n[want]++
+	}
+	if n[old] == 0 || n[new] == 0 {
+		h.t.Errorf("status records: %v, want some on each side of the switch", n)
+	}
 }
 
 // TestPolicySwitchAtEffectiveFrom (issue 14, done-when 1): a new version of
@@ -139,6 +171,7 @@ func TestPolicySwitchAtEffectiveFrom(t *testing.T) {
 		t.Fatalf("postpaid actions: %d before T, %d after: the workload does not straddle the switch", before, after)
 	}
 	t.Logf("%d actions, postpaid %d before T (%s) and %d after (%s)", len(got), before, v1.Version, after, v2.Version)
+	h.checkStatusVersions(event.Postpaid, T, v1.Version, v2.Version)
 
 	ref := h.referenceRun()
 	replay := h.actionLines(ref.kcfg)
