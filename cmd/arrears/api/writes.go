@@ -125,10 +125,8 @@ func (s *Server) serveWrite(w http.ResponseWriter, r *http.Request, sp writeSpec
 		return
 	}
 	req := sp.newReq()
-	if r.Method != http.MethodDelete || r.ContentLength != 0 {
-		if !s.decode(w, r, req) {
-			return
-		}
+	if r.ContentLength != 0 && !s.decode(w, r, req) { // no body: every field empty
+		return
 	}
 	c := &writeCall{s: s, r: r, p: principalOf(r), account: acct, scope: scopeHash(sp.pattern, acct, idemKeyOf(r))}
 	if sp.entity != "" {
