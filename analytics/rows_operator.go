@@ -10,7 +10,8 @@ import (
 // events (processor/event/operator.go). They have no fact table: the
 // account timeline reads them from events, where ref_id is the
 // exemption, call, call-back, note, write-off, agency or case id, detail
-// the outcome or status and the note or reason ("WRONG_NUMBER: moved"),
+// the outcome or status and the note or reason ("WRONG_NUMBER: moved"; a
+// call-back's "queue: note"),
 // due_date the day an exemption ends or a call-back is due, and
 // currency/amount a write-off's or a judgement's.
 func operatorRow(r *eventRow, body event.Body) {
@@ -39,7 +40,12 @@ func operatorRow(r *eventRow, body event.Body) {
 	case *event.CallLogged:
 		r.ref, r.detail = b.CallID, labelled(b.Outcome.String(), b.Note)
 	case *event.CallbackScheduled:
-		r.ref, r.detail, r.due = b.CallbackID, labelled(b.Queue, b.Note), event.DateOf(b.At.UTC())
+		// "queue: note", or "queue" alone; ": note" when no queue is named,
+		// so the queue is always what precedes the first ": ".
+		r.ref, r.detail, r.due = b.CallbackID, b.Queue, event.DateOf(b.At.UTC())
+		if b.Note != "" {
+			r.detail += ": " + b.Note
+		}
 	case *event.NoteAdded:
 		r.ref, r.detail = b.NoteID, b.Text
 	case *event.WriteOffRequested:
