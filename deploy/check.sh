@@ -25,5 +25,5 @@ elif command -v kubectl >/dev/null; then
   kubectl kustomize deploy/k8s >/dev/null && echo "kubectl kustomize deploy/k8s: ok"
 fi
 if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
-  docker compose -f deploy/docker-compose.yaml --profile monitoring config --quiet && echo "docker compose config: ok"
+  docker compose -f deploy/docker-compose.yaml --profile monitoring --profile secure config --quiet && echo "docker compose config: ok"
 fi
