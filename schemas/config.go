@@ -69,12 +69,13 @@ type Config struct {
 	// most "99999999999999.9999", what decimal(18,4) holds.
 	MaxAmount string `yaml:"max_amount"`
 	// MaxIDBytes bounds every id (event_id, account_id, invoice, payment,
-	// refund, dispute, arrangement, hold, adjustment and parent ids) in
-	// bytes. Default 128.
+	// refund, dispute, arrangement, hold, adjustment and parent ids; call,
+	// call-back, note, write-off, agency and case ids, a call-back's queue)
+	// in bytes. Default 128.
 	MaxIDBytes int `yaml:"max_id_bytes"`
 	// MaxTextBytes bounds every other string of an event (source, reason,
-	// method, bill_cycle, credit_class, timezone, exemptions) in bytes.
-	// Default 1024.
+	// method, bill_cycle, credit_class, timezone, exemptions; a note's
+	// text, a call's note, a legal reference) in bytes. Default 1024.
 	MaxTextBytes int `yaml:"max_text_bytes"`
 	// MaxItems bounds every array of an event (invoice_ids, installments,
 	// consents, exemptions). Default 1000.
