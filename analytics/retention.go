@@ -33,15 +33,22 @@ func (r Retention) Validate() error {
 	return nil
 }
 
-// RetentionTables are the history tables retention applies to: what the
-// sink lands and the receivables snapshot. The erasure audit, the
-// migrations' bookkeeping and tables of other features are not touched.
-func RetentionTables() []string {
+// RetentionTables are the history tables retention applies to: those the
+// sink lands that its migration partitions by time, and the receivables
+// snapshot. The erasure audit, the migrations' bookkeeping and tables of
+// other features are not touched.
+func RetentionTables() ([]string, error) {
+	cols, err := timeColumns()
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for _, t := range SinkTables() {
-		out = append(out, t.Name)
+		if cols[t.Name] != "" {
+			out = append(out, t.Name)
+		}
 	}
-	return append(out, "receivables_snapshot")
+	return append(out, "receivables_snapshot"), nil
 }
 
 // partitionRE finds a table's time partitioning in the migrations:
@@ -98,7 +105,10 @@ func PlanRetention(ctx context.Context, c *Conn, months int, now time.Time) (Ret
 	if err != nil {
 		return p, err
 	}
-	tables := RetentionTables()
+	tables, err := RetentionTables()
+	if err != nil {
+		return p, err
+	}
 	rows, err := c.Query(ctx, "SELECT table, partition_id, sum(rows) FROM system.parts WHERE database = "+quote(c.Database)+
 		" AND active AND table IN "+quoteList(tables)+" GROUP BY table, partition_id ORDER BY table, partition_id")
 	if err != nil {
