@@ -104,7 +104,8 @@ const (
 // DunningReasons lists the reasons above, for pre-registering metric labels.
 func DunningReasons() []string {
 	return []string{ReasonInvalidArrangement, ReasonArrangementTooLong, ReasonUnknownArrangement, ReasonInvalidHold,
-		ReasonHoldTooLong, ReasonUnknownHold, ReasonInvalidDispute, ReasonNotPlaced, ReasonNoLegalCase}
+		ReasonHoldTooLong, ReasonUnknownHold, ReasonInvalidDispute, ReasonNotPlaced, ReasonNoLegalCase,
+		ReasonInvalidOperator, ReasonUnknownExemption, ReasonOperatorLimit, ReasonNoPolicy, ReasonWriteOffExceedsBalance}
 }
 
 // dunningReason maps a dunning.ApplyEvent error to its reason.

@@ -11,7 +11,8 @@ import (
 	"github.com/arrears/arrears/processor/policy"
 )
 
-// Reasons of the operator events (dunning/operator.go).
+// Reasons of the operator events (dunning/operator.go), among
+// DunningReasons.
 const (
 	ReasonInvalidOperator        = "invalid_operator_event"
 	ReasonUnknownExemption       = "unknown_exemption"
@@ -19,11 +20,6 @@ const (
 	ReasonNoPolicy               = "no_policy"
 	ReasonWriteOffExceedsBalance = "writeoff_exceeds_balance"
 )
-
-// OperatorReasons lists the reasons above, for pre-registering metric labels.
-func OperatorReasons() []string {
-	return []string{ReasonInvalidOperator, ReasonUnknownExemption, ReasonOperatorLimit, ReasonNoPolicy, ReasonWriteOffExceedsBalance}
-}
 
 func operatorReason(err error) string {
 	switch {
