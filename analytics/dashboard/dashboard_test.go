@@ -66,6 +66,11 @@ func (k *knownSource) Report(_ context.Context, name string, o analytics.ReportO
 		t.Columns = []string{"name", "version", "effective_from", "applied_at", "state", "actions"}
 		t.Rows = [][]any{{"postpaid-standard", "aaaaaaaaaaaa", "2026-03-01 00:00:00", "2026-02-27 10:00:00", "superseded", 41},
 			{"postpaid-standard", "bbbbbbbbbbbb", "2026-03-20 00:00:00", "2026-03-19 09:00:00", "active", 7}}
+	case "experiment":
+		t.Columns = []string{"experiment", "arm", "accounts", "cure_rate", "cure_ci_low", "cure_ci_high", "cure_uplift", "uplift_ci_low",
+			"uplift_ci_high", "p_value", "roll_rate_31_60", "cash_per_account", "contacts_per_account", "contact_cost_per_account", "suspensions", "write_offs"}
+		t.Rows = [][]any{{"EXP-2026-12", "champion", 900, 0.35, 0.32, 0.38, nil, nil, nil, nil, 0.5, 120.5, 2.9, 0.55, 60, 0},
+			{"EXP-2026-12", "challenger", 100, 0.65, 0.55, 0.74, 0.3, 0.2, 0.4, 0.0001, 0.3, 140.25, 2.5, 0.36, 12, 0}}
 	default:
 		return nil, fmt.Errorf("unknown report %q", name)
 	}
@@ -161,7 +166,7 @@ func TestDashboardInChromium(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 
-	var open, overdue, dso, cei, roll, active, errs string
+	var open, overdue, dso, cei, roll, active, errs, experiment string
 	var canvases int
 	var tiers struct{ Labels, Colors []string }
 	var png []byte
@@ -176,6 +181,7 @@ func TestDashboardInChromium(t *testing.T) {
 		chromedp.Text("#roll", &roll, chromedp.ByQuery),
 		chromedp.Evaluate(`[...document.querySelectorAll("#policies tr")].filter(r => r.style.fontWeight).map(r => r.innerText).join("|")`, &active),
 		chromedp.Evaluate(`document.getElementById("errors").textContent`, &errs),
+		chromedp.Evaluate(`[...document.querySelectorAll("#experiments tr")].filter(r => r.style.fontWeight).map(r => r.innerText).join("|")`, &experiment),
 		chromedp.Evaluate(`Object.keys(charts).filter(k => charts[k].data.datasets.some(d => d.data.some(v => v > 0))).length`, &canvases),
 		chromedp.Evaluate(`({labels: charts["c-risk"].data.labels, colors: charts["c-risk"].data.datasets[0].backgroundColor})`, &tiers),
 		chromedp.FullScreenshot(&png, 100),
@@ -197,6 +203,9 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	if errs != "" {
 		t.Errorf("the page shows errors: %s", errs)
+	}
+	if !strings.Contains(experiment, "challenger") || !strings.Contains(experiment, "30.0% [20.0%, 40.0%]") || !strings.Contains(experiment, "65.0% [55.0%, 74.0%]") {
+		t.Errorf("experiment panel marks %q significant, want the challenger with cure 65.0%% [55.0%%, 74.0%%], uplift 30.0%% [20.0%%, 40.0%%]", experiment)
 	}
 	if canvases != 5 {
 		t.Errorf("%d charts have data, want 5 (aging, risk, trend, funnel, actions)", canvases)

@@ -167,9 +167,30 @@ async function policyVersions(asOf) {
   $("policies").innerHTML = rs.length ? h + "</table>" : '<div class="n">no published versions: the policy files decide</div>';
 }
 
+// champion/challenger experiments: one row per arm, the challenger's uplift
+// in cure rate with its interval and p-value (report experiment)
+async function experiments(asOf) {
+  const rs = await report("experiment", asOf);
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const pct = (v) => fmtNum(100 * num(v), 1) + "%";
+  const ci = (lo, hi) => (lo === null || lo === undefined ? "" : ` [${pct(lo)}, ${pct(hi)}]`);
+  let h = '<table class="heat"><tr><th>experiment</th><th>arm</th><th>accounts</th><th>cure rate</th><th>uplift</th><th>p</th>' +
+    "<th>roll to 31-60</th><th>cash / account</th><th>contacts / account</th><th>contact cost / account</th><th>suspensions</th><th>write-offs</th></tr>";
+  for (const r of rs) {
+    const sig = r.p_value !== null && num(r.p_value) < 0.05 ? ' style="background:rgba(32,163,158,.18);font-weight:600"' : "";
+    h += `<tr${sig}><td class="h">${esc(r.experiment)}</td><td>${esc(r.arm)}</td><td>${fmtNum(num(r.accounts))}</td>` +
+      `<td>${r.cure_rate === null ? "–" : pct(r.cure_rate) + ci(r.cure_ci_low, r.cure_ci_high)}</td>` +
+      `<td>${r.cure_uplift === null ? "" : pct(r.cure_uplift) + ci(r.uplift_ci_low, r.uplift_ci_high)}</td>` +
+      `<td>${r.p_value === null ? "" : num(r.p_value).toPrecision(2)}</td><td>${r.roll_rate_31_60 === null ? "–" : pct(r.roll_rate_31_60)}</td>` +
+      `<td>${fmtNum(num(r.cash_per_account), 2)}</td><td>${fmtNum(num(r.contacts_per_account), 2)}</td>` +
+      `<td>${fmtNum(num(r.contact_cost_per_account), 3)}</td><td>${fmtNum(num(r.suspensions))}</td><td>${fmtNum(num(r.write_offs))}</td></tr>`;
+  }
+  $("experiments").innerHTML = rs.length ? h + "</table>" : '<div class="n">no experiment running</div>';
+}
+
 async function refresh() {
   const asOf = $("asof").value, cur = $("currency").value;
-  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf), policyVersions(asOf)];
+  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf), policyVersions(asOf), experiments(asOf)];
   const res = await Promise.allSettled(parts);
   const errs = res.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   $("errors").hidden = errs.length === 0;
