@@ -11,6 +11,7 @@ import (
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/cmd/arrears/api"
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/schemas"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
@@ -46,7 +47,8 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 	if ac.KeyPrefix == "" {
 		ac.KeyPrefix = cfg.Redis.Prefix + ":api"
 	}
-	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Redis: rdb, Env: env, Registerer: reg, Log: log})
+	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Redis: rdb, Env: env, Registerer: reg, Log: log,
+		SimulatedTime: cfg.Processor.Time == processor.TimeSimulated})
 	if err != nil {
 		pub.Close()
 		_ = rdb.Close()

@@ -208,7 +208,7 @@ func (s *Server) runDecision(w http.ResponseWriter, r *http.Request, id, reason 
 		}
 		return writeResult{AccountID: a.AccountID, Kind: a.Kind, ID: a.ArrangementID, Status: "rejected", ApprovalID: id}, true
 	}
-	body, err := s.approvedEvent(r.Context(), a)
+	body, at, err := s.approvedEvent(r.Context(), a)
 	if !s.refused(w, r, err) {
 		return writeResult{}, false
 	}
@@ -217,7 +217,7 @@ func (s *Server) runDecision(w http.ResponseWriter, r *http.Request, id, reason 
 	if !s.decided(w, r, ok, err) {
 		return writeResult{}, false
 	}
-	res, ok := s.publish(w, r, a.AccountID, evID, a.ArrangementID, body)
+	res, ok := s.publish(w, r, a.AccountID, evID, a.ArrangementID, at, body)
 	if !ok { // back to pending: the plan was not published
 		if _, err := s.decide(r.Context(), id, func(x *Approval) { x.Status, x.DecidedBy, x.DecidedAt, x.EventID = "pending", "", nil, "" }); err != nil {
 			s.log.Warn("api: approval left approved after a failed produce", "err", err)
@@ -242,13 +242,13 @@ func (s *Server) decided(w http.ResponseWriter, r *http.Request, ok bool, err er
 
 // approvedEvent rebuilds the plan's event and checks it against the
 // account as it is now (an arrangement may have started meanwhile: 409).
-func (s *Server) approvedEvent(ctx context.Context, a *Approval) (event.Body, error) {
+func (s *Server) approvedEvent(ctx context.Context, a *Approval) (event.Body, time.Time, error) {
 	l, err := s.deps.State.Account(ctx, a.AccountID)
 	if errors.Is(err, ErrUnknownAccount) {
-		return nil, conflictErr{"the account has no state any more"}
+		return nil, time.Time{}, conflictErr{"the account has no state any more"}
 	}
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	b := &event.ArrangementCreated{ArrangementID: a.ArrangementID, Type: event.InstallmentPlan, Currency: event.Currency(a.Request.Currency)}
 	for _, in := range a.Request.Installments {
@@ -256,14 +256,11 @@ func (s *Server) approvedEvent(ctx context.Context, a *Approval) (event.Body, er
 		amt, _ := event.ParseAmount(in.Amount)
 		b.Installments = append(b.Installments, event.Installment{DueDate: d, Amount: amt})
 	}
-	c := &writeCall{s: s, loaded: l, now: s.deps.Now().UTC()}
-	if l.Clock.After(c.now) {
-		c.now = l.Clock
-	}
+	c := &writeCall{s: s, loaded: l, now: s.accountNow(l)}
 	if len(b.Installments) > 0 && b.Installments[0].DueDate < c.today() {
-		return nil, conflictErr{"the plan's first installment is in the past now; the collector must propose it again"}
+		return nil, c.now, conflictErr{"the plan's first installment is in the past now; the collector must propose it again"}
 	}
-	return b, c.arrangementAllowed(b.Currency)
+	return b, c.now, c.arrangementAllowed(b.Currency)
 }
 
 // listApprovals: GET /approvals?status=pending, oldest first.

@@ -69,6 +69,11 @@ type Deps struct {
 	Log        *slog.Logger
 	// Now is the wall clock (nil: time.Now).
 	Now func() time.Time
+	// SimulatedTime: the processor runs on simulated time
+	// (processor.time: simulated), so events are stamped with the
+	// account's partition clock rather than the wall clock (writes.go,
+	// accountNow).
+	SimulatedTime bool
 }
 
 // Server is the /api/v1 handler and what it needs.

@@ -162,10 +162,7 @@ func (s *Server) runWrite(w http.ResponseWriter, r *http.Request, c *writeCall, 
 		return writeResult{}, false
 	}
 	c.loaded = l
-	c.now = s.deps.Now().UTC()
-	if l.Clock.After(c.now) {
-		c.now = l.Clock
-	}
+	c.now = s.accountNow(l)
 	var f fieldErrs
 	body, err := req.build(c, &f)
 	if len(f) > 0 {
@@ -178,7 +175,21 @@ func (s *Server) runWrite(w http.ResponseWriter, r *http.Request, c *writeCall, 
 	if !s.refused(w, r, err) {
 		return writeResult{}, false
 	}
-	return s.publish(w, r, c.account, eventID(c.scope), c.entityID, body)
+	return s.publish(w, r, c.account, eventID(c.scope), c.entityID, c.now, body)
+}
+
+// accountNow is when the processor will apply an event on the account:
+// the later of the wall clock and the partition clock, or the partition
+// clock alone when the processor runs on simulated time (Deps.SimulatedTime:
+// a replayed or generated book whose clock is far from the wall clock, which
+// a wall-clock event would move by months). It is the event's time and the
+// "today" the request is validated against.
+func (s *Server) accountNow(l Loaded) time.Time {
+	now := s.deps.Now().UTC()
+	if s.deps.SimulatedTime && !l.Clock.IsZero() || l.Clock.After(now) {
+		return l.Clock.UTC()
+	}
+	return now
 }
 
 // refused answers a build error (409, 403); true when there is none.
@@ -199,8 +210,8 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request, err error) bool
 }
 
 // publish produces one event for the account with Source "api:<actor>".
-func (s *Server) publish(w http.ResponseWriter, r *http.Request, account, id, entity string, body event.Body) (writeResult, bool) {
-	ev := event.Event{ID: id, Time: s.deps.Now().UTC().Truncate(time.Millisecond), Source: "api:" + principalOf(r).Name, Account: account, Body: body}
+func (s *Server) publish(w http.ResponseWriter, r *http.Request, account, id, entity string, at time.Time, body event.Body) (writeResult, bool) {
+	ev := event.Event{ID: id, Time: at.Truncate(time.Millisecond), Source: "api:" + principalOf(r).Name, Account: account, Body: body}
 	p, off, err := s.deps.Publisher.Publish(r.Context(), ev)
 	if errors.Is(err, ErrRefused) {
 		s.log.Warn("api: the codec refused an event the API validated", "kind", body.Kind().String(), "err", err)
