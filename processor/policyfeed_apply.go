@@ -91,7 +91,8 @@ func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, f
 	if len(recs) == 0 {
 		return out, nil
 	}
-	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))...)
+	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
+		kgo.UnknownTopicRetries(10))...) // a topic just created takes a moment to appear
 	if err != nil {
 		return nil, err
 	}

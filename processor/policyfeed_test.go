@@ -2,6 +2,7 @@ package processor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/event"
@@ -184,5 +188,124 @@ func TestPolicySwitchAtEffectiveFrom(t *testing.T) {
 				diff++
 			}
 		}
+	}
+}
+
+// TestPolicyFeedTopicLifecycle: with the topic absent the feed syncs to no
+// versions (the files decide); once the topic exists, a valid record's
+// versions are read, an undecodable or invalid one is skipped; apply
+// refuses an effective_from inside the lead time and a second version at
+// one instant, and reports a version already in force as unchanged.
+func TestPolicyFeedTopicLifecycle(t *testing.T) {
+	testkit.Integration(t, "kafka")
+	kcfg := kafkax.Defaults()
+	kcfg.Brokers = []string{testkit.KafkaAddr}
+	kcfg.Topics = kafkax.PrefixedTopics("tpol" + testkit.ID())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	base := fullEnv(t).Policies
+	feed, err := processor.NewPolicyFeed(kcfg, base, schemas.DecodePolicy, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if changed, err := feed.Sync(ctx); err != nil || changed || feed.Timeline() != nil {
+		t.Fatalf("absent topic: changed %v, err %v, timeline %v", changed, err, feed.Timeline())
+	}
+
+	createTopics(t, kcfg)
+	t.Cleanup(func() { deleteTopic(t, kcfg, kcfg.Topics.Policies) })
+	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	f := postpaidVersion(t, "v1")
+	lead := time.Hour
+	for _, eff := range []time.Time{now.Add(-time.Minute), now.Add(lead - time.Millisecond)} {
+		if _, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{f}, eff, now, lead, log); !errors.Is(err, processor.ErrEffectiveTooSoon) {
+			t.Errorf("effective %s with lead %s: %v, want ErrEffectiveTooSoon", eff.Sub(now), lead, err)
+		}
+	}
+	bad := policy.File{Name: "bad.yaml", Data: []byte("name: x\nstages: []\nunknown: 1\n")}
+	var es policy.Errors
+	if _, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{bad}, now.Add(2*lead), now, lead, log); !errors.As(err, &es) {
+		t.Errorf("invalid file: %v, want the loader's errors", err)
+	}
+	// junk, then a record whose version is not its YAML's: both skipped
+	p1, _ := policy.Load(f.Data, f.Name)
+	mismatch, err := schemas.EncodePolicy(policy.Record{Name: p1.Name, Version: "000000000000", EffectiveFrom: now, AppliedAt: now, YAML: f.Data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	produceValues(t, kcfg, kcfg.Topics.Policies, p1.Name, []byte("junk"), mismatch)
+	eff := now.Add(2 * lead)
+	rec := applyAt(t, kcfg, f, eff, now)
+	if _, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{postpaidVersion(t, "v2")}, eff, now, lead, log); !errors.Is(err, processor.ErrEffectiveTaken) {
+		t.Errorf("second version at the same instant: %v, want ErrEffectiveTaken", err)
+	}
+	if out, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{f}, eff.Add(time.Hour), now, lead, log); err != nil || len(out) != 1 || !out[0].Unchanged {
+		t.Errorf("the version in force again: %+v %v, want unchanged", out, err)
+	}
+	// the feed's client cached the topic as absent: it looks again within
+	// the metadata's minimum age (franz-go's 5s)
+	waitFor(t, "the feed to read the published version", 20*time.Second, func() bool {
+		changed, err := feed.Sync(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return changed
+	})
+	tl := feed.Timeline()
+	if tl.Len() != 1 {
+		t.Fatalf("%d versions, want the one valid", tl.Len())
+	}
+	if got := tl.At(eff.Add(-time.Millisecond)).Get(p1.Name); got != base.Get(p1.Name) {
+		t.Errorf("before effective_from: %s@%s, want the file's", got.Name, got.Version)
+	}
+	if got := tl.At(eff).Get(p1.Name); got.Version != rec.Version {
+		t.Errorf("at effective_from: %s, want %s", got.Version, rec.Version)
+	}
+	if changed, err := feed.Sync(ctx); err != nil || changed {
+		t.Errorf("nothing new: changed %v, err %v", changed, err)
+	}
+}
+
+func produceValues(t testing.TB, kcfg kafkax.Config, topic, key string, values ...[]byte) {
+	t.Helper()
+	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.UnknownTopicRetries(-1))...) // a topic just created
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, v := range values {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: topic, Key: []byte(key), Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func deleteTopic(t testing.TB, kcfg kafkax.Config, topic string) {
+	cl, err := kgo.NewClient(kcfg.ClientOpts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	_, _ = kadm.NewClient(cl).DeleteTopics(context.Background(), topic)
+}
+
+// TestPolicyConfig: the lead time must exceed max_clock_skew +
+// policy_refresh, or a live partition clock could reach a version's
+// effective_from before an instance has read it.
+func TestPolicyConfig(t *testing.T) {
+	c := processor.Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	c.PolicyLeadTime = c.MaxClockSkew + c.PolicyRefresh
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "processor.policy_lead_time") {
+		t.Errorf("lead = skew + refresh: %v", err)
+	}
+	c = processor.Defaults()
+	c.PolicyRefresh = -time.Second
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "processor.policy_refresh") {
+		t.Errorf("negative refresh: %v", err)
 	}
 }
