@@ -39,6 +39,12 @@ start_bg() { # name args...
 log "starting processor, sink and dashboard (logs in $DEMO)"
 ARREARS_HTTP_LISTEN=127.0.0.1:9464 start_bg run run
 ARREARS_HTTP_LISTEN=127.0.0.1:9465 start_bg sink sink
+# the operator API's tokens (docs/api.md): a collector of the postpaid queues and a supervisor
+export ARREARS_API_TOKENS_FILE=$DEMO/api-tokens.yaml
+: >"$ARREARS_API_TOKENS_FILE" && chmod 600 "$ARREARS_API_TOKENS_FILE"
+api_token() { "$BIN" api token --append "$@" | sed -n 's/^token: //p'; }
+COLLECTOR_TOKEN=$(api_token --name demo-collector --role collector --queues collections,collections_senior)
+SUPERVISOR_TOKEN=$(api_token --name demo-supervisor --role supervisor)
 HAS_SERVE=0
 if "$BIN" help 2>&1 | grep -q '^  serve'; then HAS_SERVE=1; start_bg serve serve -listen "$LISTEN"; fi
 wait_ready "arrears run" "$DEMO/run.log" bash -c "exec 3<>/dev/tcp/127.0.0.1/9464 && printf 'GET /readyz HTTP/1.0\r\n\r\n' >&3 && grep -q ready <&3"
@@ -65,6 +71,12 @@ echo "== Collection effectiveness index, last 30 days to $ASOF"
 "$BIN" report cei -as-of "$ASOF" -format table
 echo
 [ "$HAS_SERVE" = 1 ] && echo "Dashboard: http://$LISTEN/"
+if [ "$HAS_SERVE" = 1 ] && [ -n "$COLLECTOR_TOKEN" ]; then
+  echo "Workspace: http://$LISTEN/workspace/  sign in with the collector token $COLLECTOR_TOKEN"
+  echo "           or the supervisor token $SUPERVISOR_TOKEN (tokens file $ARREARS_API_TOKENS_FILE)"
+  echo "Operator API: http://$LISTEN/api/v1/ (docs/api.md); time a write end to end:"
+  echo "  ARREARS_API_TOKEN=$COLLECTOR_TOKEN $BIN api probe -n 200 -url http://$LISTEN/api/v1"
+fi
 echo "Metrics:   http://127.0.0.1:9464/metrics (processor), http://127.0.0.1:9465/metrics (sink)"
 echo "Explain an account: $BIN explain ACC-0000042   (with ARREARS_REDIS_PREFIX=$RUN_ID)"
 echo "Stop the demo services with: make demo-stop"
