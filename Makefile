@@ -9,7 +9,7 @@ STACK := deploy/local/stack.sh
 TESTFLAGS ?= -count=1 -timeout 40m
 PKGS ?= ./...
 
-.PHONY: kafka-secure-up kafka-secure-down redis-secure-up redis-secure-down clickhouse-secure-up clickhouse-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
+.PHONY: openapi-lint kafka-secure-up kafka-secure-down redis-secure-up redis-secure-down clickhouse-secure-up clickhouse-secure-down all build browser chdb promtool alerts interop demo-stop up down status install redis-cluster-up redis-cluster-down test test-unit fuzz bench demo topics migrate vet fmt check-deploy faults fuzz-long
 
 all: build
 
@@ -65,6 +65,12 @@ chdb:
 interop:
 	bash deploy/local/interop.sh >/dev/null
 
+## Redocly CLI (pinned, from npm, into ~/.cache/arrears) and the lint of the operator
+## API's OpenAPI document (TestOpenAPILint runs the same in make test).
+openapi-lint:
+	cd cmd/arrears/api && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  $$(bash ../../../deploy/local/openapi-lint.sh) lint --config ../../../deploy/openapi-lint/redocly.yaml openapi.yaml
+
 ## promtool (Debian's prometheus package, the binary only, under .local/) and
 ## the alert rules' checks and unit tests (deploy/alerts, docs/operations.md).
 promtool:
@@ -72,7 +78,7 @@ promtool:
 alerts: promtool
 	cd deploy/alerts && P=$$(bash ../local/promtool.sh) && $$P check rules arrears.rules.yaml && $$P test rules arrears.rules.test.yaml
 
-test: up redis-cluster-up kafka-secure-up browser chdb interop promtool
+test: up redis-cluster-up kafka-secure-up browser chdb interop promtool openapi-lint
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 ## Unit tests only (no services needed).
