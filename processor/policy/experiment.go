@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 
@@ -146,6 +147,25 @@ func (s *Set) ForArm(champion *Policy, challenger bool) *Policy {
 	return champion
 }
 
+// sameAccounts reports selections of the same segments, credit classes
+// and risk tiers (in any order).
+func sameAccounts(a, b Selection) bool {
+	same := func(x, y []string) bool {
+		x, y = slices.Clone(x), slices.Clone(y)
+		slices.Sort(x)
+		slices.Sort(y)
+		return slices.Equal(slices.Compact(x), slices.Compact(y))
+	}
+	segs := func(s []event.Segment) []string {
+		out := make([]string, len(s))
+		for i, v := range s {
+			out[i] = string(v)
+		}
+		return out
+	}
+	return same(segs(a.Segments), segs(b.Segments)) && same(a.CreditClasses, b.CreditClasses) && same(a.RiskTiers, b.RiskTiers)
+}
+
 // isChallenger reports a policy some champion names as its challenger
 // (Select skips it).
 func (s *Set) isChallenger(p *Policy) bool { return s.champions[p.Name] != nil }
@@ -153,7 +173,9 @@ func (s *Set) isChallenger(p *Policy) bool { return s.champions[p.Name] != nil }
 // linkExperiments checks the experiments across the set and indexes each
 // challenger's champion: the challenger policy exists and is another
 // policy without a challenger of its own, is the challenger of one
-// champion only, and no two champions share an experiment id.
+// champion only, selects the champion's accounts with a lower priority (so
+// it never decides alone, even once the experiment is dropped), and no two
+// champions share an experiment id.
 func (s *Set) linkExperiments() error {
 	var errs Errors
 	s.champions = map[string]*Policy{}
@@ -176,6 +198,9 @@ func (s *Set) linkExperiments() error {
 			fail("policy", "%q runs experiment %s itself: a challenger cannot have a challenger", c.Policy, ch.Challenger.Experiment)
 		case s.champions[c.Policy] != nil:
 			fail("policy", "%q is already the challenger of %q", c.Policy, s.champions[c.Policy].Name)
+		case !sameAccounts(ch.Selection, p.Selection) || ch.Selection.Priority >= p.Selection.Priority:
+			fail("policy", "%q must select the accounts %q selects (same segments, credit classes and risk tiers) with a lower priority (%d, not %d): "+
+				"otherwise it decides on its own once the experiment ends", c.Policy, p.Name, p.Selection.Priority-1, ch.Selection.Priority)
 		default:
 			s.champions[c.Policy] = p
 		}

@@ -11,8 +11,16 @@ import (
 
 // policyText is a minimal valid policy for segment with extra top-level YAML.
 func policyText(name, extra string) string {
-	return fmt.Sprintf("name: %s\nselection: {segments: [postpaid]}\nmin_overdue: {EUR: \"1\"}\n"+
-		"stages:\n  - {name: s, days_past_due: 1, actions: [{type: suspend}]}\n%s", name, extra)
+	return fmt.Sprintf("name: %s\nselection: {segments: [postpaid], priority: %d}\nmin_overdue: {EUR: \"1\"}\n"+
+		"stages:\n  - {name: s, days_past_due: 1, actions: [{type: suspend}]}\n%s", name, priority(name), extra)
+}
+
+// priority: challengers (soft*) below the others.
+func priority(name string) int {
+	if strings.HasPrefix(name, "soft") {
+		return -1
+	}
+	return 0
 }
 
 func TestChallengerParse(t *testing.T) {
@@ -83,10 +91,13 @@ func TestExperimentSetChecks(t *testing.T) {
 		files      []File
 		field, msg string
 	}{
-		"unknown":     {[]File{champ("champ", "E1", "nope")}, "challenger.policy", `unknown policy "nope"`},
-		"itself":      {[]File{champ("champ", "E1", "champ")}, "challenger.policy", "its own challenger"},
-		"chain":       {[]File{champ("champ", "E1", "mid"), champ("mid", "E2", "soft"), soft}, "challenger.policy", "cannot have a challenger"},
-		"two owners":  {[]File{champ("a", "E1", "soft"), champ("b", "E2", "soft"), soft}, "challenger.policy", `already the challenger of "a"`},
+		"unknown":       {[]File{champ("champ", "E1", "nope")}, "challenger.policy", `unknown policy "nope"`},
+		"itself":        {[]File{champ("champ", "E1", "champ")}, "challenger.policy", "its own challenger"},
+		"chain":         {[]File{champ("champ", "E1", "mid"), champ("mid", "E2", "soft"), soft}, "challenger.policy", "cannot have a challenger"},
+		"two owners":    {[]File{champ("a", "E1", "soft"), champ("b", "E2", "soft"), soft}, "challenger.policy", `already the challenger of "a"`},
+		"same priority": {[]File{champ("champ", "E1", "twin"), {"twin.yaml", []byte(policyText("twin", ""))}}, "challenger.policy", "with a lower priority"},
+		"other tiers": {[]File{champ("champ", "E1", "soft"), {"soft.yaml", []byte(strings.Replace(policyText("soft", ""), "segments: [postpaid]", "segments: [postpaid], risk_tiers: [HIGH]", 1))}},
+			"challenger.policy", "must select the accounts"},
 		"same exp id": {[]File{champ("a", "E1", "soft"), champ("b", "E1", "soft2"), soft, {"soft2.yaml", []byte(policyText("soft2", ""))}}, "challenger.experiment", `already run by "a"`},
 	} {
 		_, err := LoadSet(tc.files)

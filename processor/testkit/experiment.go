@@ -12,7 +12,7 @@ import (
 )
 
 // ExperimentChallenger is the challenger policy ExperimentFiles adds:
-// postpaid-standard without its late fee.
+// postpaid-standard without its late fee, at a lower priority.
 const ExperimentChallenger = "postpaid-soft"
 
 // ExperimentFiles are the deploy directory's policies with a
@@ -38,6 +38,7 @@ func ExperimentFiles(root, id string, share float64) ([]policy.File, error) {
 		text := string(b)
 		soft := strings.Replace(text, "name: postpaid-standard", "name: "+ExperimentChallenger, 1)
 		soft = strings.Replace(soft, "      - {type: fee, amount: \"5.00\", currency: EUR}\n", "", 1)
+		soft = strings.Replace(soft, "  priority: 0\n", "  priority: -1\n", 1) // below its champion
 		if soft == text {
 			return nil, fmt.Errorf("%s: cannot derive the challenger", n)
 		}
