@@ -132,7 +132,9 @@ func parseSearch(r *http.Request) (searchFilter, []FieldError) {
 }
 
 // searchSQL renders the search and its arguments: the latest status row of
-// each account (by status time, then source coordinates) whose id has the
+// each account (by status time, then offset on the status topic, where an
+// account's records keep their order; two records of one second share a
+// status time) whose id has the
 // prefix and sorts after the cursor, filtered, in id order.
 func searchSQL(db string, f searchFilter) (string, []any) {
 	var keys []string
@@ -170,7 +172,7 @@ FROM (
         argMax(stage, v) AS stage, argMax(service_state, v) AS service_state, argMax(risk_tier, v) AS risk_tier,
         argMax(pd, v) AS pd, argMax(on_hold, v) AS on_hold, argMax(arrangement_id, v) AS arrangement_id,
         argMax(closed, v) AS closed, max(status_time) AS at
-    FROM (SELECT *, (status_time, source_partition, source_offset) AS v FROM ` + db + `.account_status WHERE ` + key + `)
+    FROM (SELECT *, (status_time, kafka_offset) AS v FROM ` + db + `.account_status WHERE ` + key + `)
     GROUP BY account_id
     HAVING ` + cond + `
 ) AS latest
@@ -266,7 +268,7 @@ func timelineSQL(db, id string, limit int, before []string) (string, []any) {
 		branch(`SELECT event_time AS at, 'risk' AS type, tier AS kind, event_id AS id, concat('model:', model_version) AS source, '' AS currency,
         toInt64(0) AS amount_u, concat(previous_tier, ' -> ', tier, ' pd=', toString(pd), ' score=', toString(score)) AS detail`, "risk_events"),
 		branch(`SELECT status_time AS at, 'status' AS type, if(stage = '', 'NONE', stage) AS kind,
-        concat(toString(source_partition), ':', toString(source_offset)) AS id, '' AS source, currency, `+units("overdue_amount")+` AS amount_u,
+        concat(toString(kafka_partition), ':', toString(kafka_offset)) AS id, '' AS source, currency, `+units("overdue_amount")+` AS amount_u,
         concat('dpd=', toString(days_past_due), ' service=', service_state, ' tier=', risk_tier,
             if(arrangement_id = '', '', concat(' arrangement=', arrangement_id)), if(on_hold = 1, ' on_hold', ''), if(closed = 1, ' closed', '')) AS detail`, "account_status"),
 	}, "\nUNION ALL\n") + `

@@ -84,7 +84,7 @@ FROM (
         SELECT account_id, argMax(currency, v) AS currency, argMax(overdue_u, v) AS overdue_u, argMax(days_past_due, v) AS dpd,
             argMax(pd, v) AS pd, argMax(risk_tier, v) AS risk_tier, argMax(closed, v) AS is_closed, argMax(on_hold, v) AS is_on_hold
         FROM (SELECT account_id, currency, ` + units("overdue_amount") + ` AS overdue_u, days_past_due, pd, risk_tier, closed, on_hold,
-                  (status_time, source_partition, source_offset) AS v
+                  (status_time, kafka_offset) AS v
               FROM ` + db + `.account_status WHERE account_id IN ` + accts + `)
         GROUP BY account_id
         HAVING is_closed = 0 AND is_on_hold = 0 AND overdue_u > 0
