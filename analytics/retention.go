@@ -109,8 +109,7 @@ func PlanRetention(ctx context.Context, c *Conn, months int, now time.Time) (Ret
 	if err != nil {
 		return p, err
 	}
-	rows, err := c.Query(ctx, "SELECT table, partition_id, sum(rows) FROM system.parts WHERE database = "+quote(c.Database)+
-		" AND active AND table IN "+quoteList(tables)+" GROUP BY table, partition_id ORDER BY table, partition_id")
+	rows, err := c.Query(ctx, partitionsSQL(c.Database, tables))
 	if err != nil {
 		return p, fmt.Errorf("list partitions: %w", err)
 	}
@@ -135,6 +134,12 @@ func PlanRetention(ctx context.Context, c *Conn, months int, now time.Time) (Ret
 		}
 	}
 	return p, nil
+}
+
+// partitionsSQL lists the active partitions of tables with their rows.
+func partitionsSQL(db string, tables []string) string {
+	return "SELECT table, partition_id, sum(rows) FROM system.parts WHERE database = " + quote(db) +
+		" AND active AND table IN " + quoteList(tables) + " GROUP BY table, partition_id ORDER BY table, partition_id"
 }
 
 // before reports whether a time partition's id (YYYYMM, or YYYYMMDD

@@ -44,9 +44,8 @@ var eraseColumns = map[string]bool{"account_id": true, "record_key": true, "pare
 // eraseTargets finds, in c's database, every MergeTree-family table's
 // account columns (system.tables and system.columns, on 18.16 and current).
 func eraseTargets(ctx context.Context, c *Conn) ([]eraseTarget, error) {
-	db := quote(c.Database)
 	engines := map[string]bool{}
-	rows, err := c.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = "+db)
+	rows, err := c.Query(ctx, tablesSQL(c.Database))
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -59,8 +58,7 @@ func eraseTargets(ctx context.Context, c *Conn) ([]eraseTarget, error) {
 		engines[name] = strings.HasSuffix(engine, "MergeTree")
 	}
 	_ = rows.Close()
-	rows, err = c.Query(ctx, "SELECT table, name FROM system.columns WHERE database = "+db+
-		" AND name IN ('account_id', 'record_key', 'parent_id') ORDER BY table, name")
+	rows, err = c.Query(ctx, columnsSQL(c.Database))
 	if err != nil {
 		return nil, fmt.Errorf("list account columns: %w", err)
 	}
@@ -121,11 +119,7 @@ func EraseAccounts(ctx context.Context, c *Conn, accts []string, wait time.Durat
 			seen[t.table] = true
 			res.Tables = append(res.Tables, t.table)
 		}
-		q := "ALTER TABLE " + c.Table(t.table) + " DELETE WHERE " + t.column + " IN " + in
-		if t.blank {
-			q = "ALTER TABLE " + c.Table(t.table) + " UPDATE " + t.column + " = '' WHERE " + t.column + " IN " + in
-		}
-		if err := c.Exec(ctx, q); err != nil {
+		if err := c.Exec(ctx, alterSQL(c.Database, t, in)); err != nil {
 			return res, fmt.Errorf("erase from %s.%s: %w", t.table, t.column, err)
 		}
 		mutated = append(mutated, t.table)
@@ -148,7 +142,7 @@ func EraseAccounts(ctx context.Context, c *Conn, accts []string, wait time.Durat
 
 // countBy counts t's rows per account of the IN list.
 func countBy(ctx context.Context, c *Conn, t eraseTarget, in string) (map[string]uint64, error) {
-	rows, err := c.Query(ctx, "SELECT "+t.column+", count() FROM "+c.Table(t.table)+" WHERE "+t.column+" IN "+in+" GROUP BY "+t.column)
+	rows, err := c.Query(ctx, countSQL(c.Database, t, in))
 	if err != nil {
 		return nil, fmt.Errorf("count %s.%s: %w", t.table, t.column, err)
 	}
@@ -169,8 +163,7 @@ func countBy(ctx context.Context, c *Conn, t eraseTarget, in string) (map[string
 func firstFact(ctx context.Context, c *Conn, in string) (time.Time, error) {
 	var n uint64
 	var at time.Time
-	q := "SELECT count(), min(event_time) FROM " + c.Table("events") + " WHERE account_id IN " + in
-	if err := c.QueryRow(ctx, q).Scan(&n, &at); err != nil {
+	if err := c.QueryRow(ctx, firstFactSQL(c.Database, in)).Scan(&n, &at); err != nil {
 		return time.Time{}, fmt.Errorf("first fact of the erased accounts: %w", err)
 	}
 	if n == 0 {
@@ -187,7 +180,7 @@ func waitMutations(ctx context.Context, c *Conn, tables []string, wait time.Dura
 		return nil
 	}
 	deadline := time.Now().Add(wait)
-	q := "SELECT count() FROM system.mutations WHERE database = " + quote(c.Database) + " AND table IN " + quoteList(tables) + " AND is_done = 0"
+	q := mutationsSQL(c.Database, tables)
 	delay := 20 * time.Millisecond
 	for {
 		var n uint64
@@ -216,4 +209,53 @@ func quoteList(ss []string) string {
 		q[i] = quote(s)
 	}
 	return "(" + strings.Join(q, ", ") + ")"
+}
+
+// The erasure's SQL, one builder per statement (ErasureSQL lists them for
+// the check on current ClickHouse).
+func tablesSQL(db string) string {
+	return "SELECT name, engine FROM system.tables WHERE database = " + quote(db)
+}
+
+func columnsSQL(db string) string {
+	return "SELECT table, name FROM system.columns WHERE database = " + quote(db) +
+		" AND name IN ('account_id', 'record_key', 'parent_id') ORDER BY table, name"
+}
+
+func countSQL(db string, t eraseTarget, in string) string {
+	return "SELECT " + t.column + ", count() FROM " + db + "." + t.table + " WHERE " + t.column + " IN " + in + " GROUP BY " + t.column
+}
+
+func alterSQL(db string, t eraseTarget, in string) string {
+	if t.blank {
+		return "ALTER TABLE " + db + "." + t.table + " UPDATE " + t.column + " = '' WHERE " + t.column + " IN " + in
+	}
+	return "ALTER TABLE " + db + "." + t.table + " DELETE WHERE " + t.column + " IN " + in
+}
+
+func firstFactSQL(db, in string) string {
+	return "SELECT count(), min(event_time) FROM " + db + ".events WHERE account_id IN " + in
+}
+
+func mutationsSQL(db string, tables []string) string {
+	return "SELECT count() FROM system.mutations WHERE database = " + quote(db) + " AND table IN " + quoteList(tables) + " AND is_done = 0"
+}
+
+// ErasureSQL is every statement EraseAccounts runs to erase accts from the
+// events, accounts (parent_id) and dead_letters tables of db, in order.
+func ErasureSQL(db string, accts []string) []string {
+	in := quoteList(accts)
+	out := []string{tablesSQL(db), columnsSQL(db), firstFactSQL(db, in)}
+	tables := []string{"events", "accounts", "dead_letters"}
+	for _, t := range []eraseTarget{{"events", "account_id", false}, {"accounts", "parent_id", true}, {"dead_letters", "record_key", false}} {
+		out = append(out, countSQL(db, t, in), alterSQL(db, t, in))
+	}
+	return append(out, mutationsSQL(db, tables))
+}
+
+// RetentionSQL is every statement PlanRetention and ApplyRetention run for
+// a plan dropping partition id of table and setting TTLs, in order.
+func RetentionSQL(db string, p RetentionPlan) []string {
+	tables, _ := RetentionTables()
+	return append([]string{"SELECT version()", partitionsSQL(db, tables)}, p.Statements(db)...)
 }
