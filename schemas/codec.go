@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -302,8 +303,33 @@ func encodeJSON(name string, native map[string]any) ([]byte, error) {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(specUnions(v)); err != nil {
 		return nil, fmt.Errorf("%w %s as JSON: %v", ErrEncode, name, err)
 	}
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+}
+
+// specUnions renames goavro's union branch of a logical type
+// ({"long.timestamp-millis": 1}) to the specification's, the underlying
+// type's name ({"long": 1}), throughout v. Named branches ("arrears.X")
+// and plain primitives are kept.
+func specUnions(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, inner := range x {
+			x[k] = specUnions(inner)
+		}
+		if len(x) == 1 {
+			for k, inner := range x {
+				if prim, _, ok := strings.Cut(k, "."); ok && primitiveTypes[prim] {
+					return map[string]any{prim: inner}
+				}
+			}
+		}
+	case []any:
+		for i := range x {
+			x[i] = specUnions(x[i])
+		}
+	}
+	return v
 }
