@@ -97,6 +97,13 @@ func TestErasure(t *testing.T) {
 		t.Errorf("ClickHouse holds %d values naming %s after its erasure", n, victim)
 	}
 	compareOtherRows(t, sink.conn, refSink.conn, victim)
+	before, after := actionsAround(t, h, victim, erasedAt)
+	if _, refAfter := actionsAround(t, &ref, victim, erasedAt); refAfter == 0 {
+		t.Errorf("%s: no action after %s even without the erasure: the book does not show dunning stop", victim, erasedAt)
+	}
+	if before == 0 || after != 0 {
+		t.Errorf("%s: %d dunning actions before its erasure, %d after; want some before, none after", victim, before, after)
+	}
 	// the audit (accountRows found no id in it): which rows the deletion
 	// found depends on how far the sink had read the other topics; rows
 	// arriving after the tombstone are dropped instead
@@ -318,4 +325,24 @@ func waitSinkAll(t *testing.T, s *sinkRun, h *harness) {
 		})
 		return done
 	})
+}
+
+// actionsAround counts acct's committed dunning actions up to and after at.
+func actionsAround(t *testing.T, h *harness, acct string, at time.Time) (before, after int) {
+	t.Helper()
+	for _, r := range testkit.ConsumeWith(t, h.kcfg, h.kcfg.Topics.Actions, 1<<30, 5*time.Second) {
+		if string(r.Key) != acct {
+			continue
+		}
+		a, err := h.codec.DecodeAction(context.Background(), r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Time.After(at) {
+			after++
+		} else {
+			before++
+		}
+	}
+	return before, after
 }
