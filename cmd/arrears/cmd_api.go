@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,37 +98,15 @@ func apiProbe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok := os.Getenv("ARREARS_API_TOKEN")
-	if tok == "" {
+	p := prober{tok: os.Getenv("ARREARS_API_TOKEN"), base: *base, cl: &http.Client{Timeout: 40 * time.Second}}
+	if p.tok == "" {
 		return errors.New("ARREARS_API_TOKEN: set it to a collector's (or higher) token")
 	}
-	if *base == "" {
-		*base = cfg.HTTP.Scheme() + "://" + cfg.HTTP.Listen + api.Prefix
-	}
-	cl := &http.Client{Timeout: 40 * time.Second}
-	call := func(method, path string, body any) (int, []byte, error) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, *base+path, rd)
-		if err != nil {
-			return 0, nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("probe-%d", time.Now().UnixNano()))
-		resp, err := cl.Do(req)
-		if err != nil {
-			return 0, nil, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, b, err
+	if p.base == "" {
+		p.base = cfg.HTTP.Scheme() + "://" + cfg.HTTP.Listen + api.Prefix
 	}
 	if *acct == "" {
-		code, b, err := call(http.MethodGet, "/accounts?limit=1", nil)
+		code, b, _, err := p.call(ctx, http.MethodGet, "/accounts?limit=1", nil)
 		var page struct {
 			Items []struct {
 				AccountID string `json:"account_id"`
@@ -141,14 +120,13 @@ func apiProbe(ctx context.Context, args []string) error {
 	var took []time.Duration
 	pending := 0
 	for i := 0; i < *n; i++ {
-		start := time.Now()
-		code, b, err := call(http.MethodPost, "/accounts/"+url.PathEscape(*acct)+"/notes?wait=10s", map[string]string{"text": fmt.Sprintf("probe %d", i)})
+		code, b, d, err := p.call(ctx, http.MethodPost, "/accounts/"+url.PathEscape(*acct)+"/notes?wait=10s", map[string]string{"text": fmt.Sprintf("probe %d", i)})
 		if err != nil {
 			return fmt.Errorf("probe write %d: %w", i, err)
 		}
 		switch code {
 		case http.StatusOK:
-			took = append(took, time.Since(start))
+			took = append(took, d)
 		case http.StatusAccepted:
 			pending++
 		default:
@@ -165,4 +143,47 @@ func apiProbe(ctx context.Context, args []string) error {
 	fmt.Printf("api probe: %d writes with ?wait (note on one account), %d applied, %d pending after 10s\n", *n, len(took), pending)
 	fmt.Printf("write -> Kafka -> processor -> Redis -> API: p50 %s  p90 %s  p99 %s  max %s\n", q(0.50), q(0.90), q(0.99), took[len(took)-1].Round(10*time.Microsecond))
 	return nil
+}
+
+// prober sends the probe's requests.
+type prober struct {
+	tok, base string
+	cl        *http.Client
+}
+
+// call sends one request (a new Idempotency-Key each) and times it; over
+// the token's rate (429) it waits Retry-After and sends it again, the wait
+// not counted.
+func (p prober) call(ctx context.Context, method, path string, body any) (int, []byte, time.Duration, error) {
+	for {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, p.base+path, rd)
+		if err != nil {
+			return 0, nil, 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+p.tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("probe-%d", time.Now().UnixNano()))
+		start := time.Now()
+		resp, err := p.cl.Do(req)
+		if err != nil {
+			return 0, nil, 0, err
+		}
+		b, err := io.ReadAll(resp.Body)
+		d := time.Since(start)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests {
+			return resp.StatusCode, b, d, err
+		}
+		wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		select {
+		case <-ctx.Done():
+			return 0, nil, 0, ctx.Err()
+		case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+		}
+	}
 }
