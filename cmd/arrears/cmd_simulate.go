@@ -61,6 +61,10 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		return err
 	}
 	active.SkipExplanations = true // as `arrears run` sets it
+	// the published policy versions, as `arrears run` decides with them
+	if active.Versions, err = processor.ReadPolicies(ctx, cfg.Kafka, schemas.DecodePolicy, active.Policies, quietLog()); err != nil {
+		return fmt.Errorf("policy versions (%s): %w", cfg.Kafka.Topics.Policies, err)
+	}
 	pf := make([]policy.File, len(files))
 	for i, f := range files {
 		if pf[i].Data, err = os.ReadFile(f); err != nil {

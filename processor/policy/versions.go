@@ -195,3 +195,33 @@ func (tl *Timeline) Active(name string, t time.Time) (Version, bool) {
 	}
 	return best, found
 }
+
+// Override is the timeline with ps in force at every instant under their
+// names: each replaces the base's policy of its name (or joins the base)
+// and that name's versions are dropped. `simulate` runs a candidate so,
+// over the published history of the other policies.
+func (tl *Timeline) Override(ps ...*Policy) (*Timeline, error) {
+	names := map[string]*Policy{}
+	for _, p := range ps {
+		names[p.Name] = p
+	}
+	var base []*Policy
+	if tl.base != nil {
+		for _, p := range tl.base.policies {
+			if names[p.Name] == nil {
+				base = append(base, p)
+			}
+		}
+	}
+	set, err := NewSet(append(base, ps...)...)
+	if err != nil {
+		return nil, err
+	}
+	var vs []Version
+	for _, v := range tl.versions {
+		if names[v.Name] == nil {
+			vs = append(vs, v)
+		}
+	}
+	return NewTimeline(set, vs)
+}

@@ -74,6 +74,20 @@ func TestTimelineAt(t *testing.T) {
 	if h := tl.History(); len(h) != 1 || len(h[0]) != 4 || h[0][0].Version != v1.Version {
 		t.Errorf("History %v", h)
 	}
+	// a candidate for p replaces it at every instant; q keeps the base's
+	cand := mkVersion(t, "p", 7, t0, t0).Policy
+	ov, err := tl.Override(cand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{t0, t0.Add(2 * time.Hour), t0.Add(1000 * time.Hour)} {
+		if got := ov.At(at).Get("p"); got != cand {
+			t.Errorf("Override At(%s): p@%s, want the candidate", at.Format(time.TimeOnly), got.Version)
+		}
+		if ov.At(at).Get("q") != base.Get("q") {
+			t.Errorf("Override At(%s): q changed", at.Format(time.TimeOnly))
+		}
+	}
 }
 
 // TestTimelineNoBase: without files, a policy exists from its first

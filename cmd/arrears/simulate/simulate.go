@@ -108,6 +108,11 @@ func Candidate(active *core.Env, files []policy.File) (*core.Env, []string, erro
 	}
 	env := *active
 	env.Policies = merged
+	if active.Versions != nil { // the published versions of the other policies still switch
+		if env.Versions, err = active.Versions.Override(set.Policies()...); err != nil {
+			return nil, nil, err
+		}
+	}
 	return &env, names, nil
 }
 
