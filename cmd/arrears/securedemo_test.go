@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/analytics"
+	"github.com/arrears/arrears/cmd/arrears/api"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/testkit"
 	"github.com/arrears/arrears/schemas"
@@ -201,8 +202,9 @@ func TestSecureDemo(t *testing.T) {
 	ca := tlstest.NewCA(t, "serve")
 	cert, key := ca.Leaf(t, "serve", "127.0.0.1")
 	serveAddr := freeAddr(t, "127.0.0.1")
-	s.start("serve", append(append(s.kafkaAs("serve"), s.clickhouseAs("serve")...), "ARREARS_HTTP_TLS_CERT_FILE="+cert,
-		"ARREARS_HTTP_TLS_KEY_FILE="+key), "serve", "-listen", serveAddr)
+	tokens := s.apiTokens()
+	s.start("serve", append(append(append(s.kafkaAs("serve"), s.clickhouseAs("serve")...), redis...), "ARREARS_HTTP_TLS_CERT_FILE="+cert,
+		"ARREARS_HTTP_TLS_KEY_FILE="+key, "ARREARS_HTTP_PPROF=true", "ARREARS_API_TOKENS_FILE="+tokens.file), "serve", "-listen", serveAddr)
 	plain := &http.Client{Timeout: 5 * time.Second}
 	waitAnswers(t, plain, "http://"+opsRun+"/readyz", filepath.Join(s.dir, "run.log"))
 	waitAnswers(t, plain, "http://"+opsSink+"/readyz", filepath.Join(s.dir, "sink.log"))
@@ -217,7 +219,7 @@ func TestSecureDemo(t *testing.T) {
 	}
 
 	s.checkOnce()
-	s.checkDashboard(ca.File, serveAddr)
+	s.checkDashboard(ca.File, serveAddr, tokens)
 	// a refused password: the error names the service, not the password
 	wrong := "wrong-" + testkit.ID()
 	s.secrets = append(s.secrets, wrong)
@@ -301,9 +303,41 @@ func (s *secureStack) checkOnce() {
 	}
 }
 
+// apiTokenSet is a tokens file of the operator API and the tokens in it.
+type apiTokenSet struct {
+	file          string
+	admin, viewer string
+}
+
+// apiTokens writes a tokens file with an admin and a viewer token (each a
+// secret the grep looks for).
+func (s *secureStack) apiTokens() apiTokenSet {
+	ts := apiTokenSet{file: filepath.Join(s.dir, "tokens.yaml")}
+	var lines []string
+	for _, tk := range []struct {
+		name string
+		role api.Role
+		tok  *string
+	}{{"ops-admin", api.RoleAdmin, &ts.admin}, {"ops-viewer", api.RoleViewer, &ts.viewer}} {
+		tok, e, err := api.NewToken(tk.name, tk.role, nil)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		*tk.tok = tok
+		s.secrets = append(s.secrets, tok)
+		lines = append(lines, e.Line())
+	}
+	if err := os.WriteFile(ts.file, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return ts
+}
+
 // checkDashboard: serve answers over https (a client trusting the CA) with
-// the safe headers, and its report API returns the landed data.
-func (s *secureStack) checkDashboard(caFile, addr string) {
+// the safe headers; its report API returns the landed data; the operator
+// API reads an account with a viewer token (its state from the secured
+// Redis); pprof answers the admin token only.
+func (s *secureStack) checkDashboard(caFile, addr string, tokens apiTokenSet) {
 	t := s.t
 	tc, err := tlsconf.Config{Enabled: true, CAFile: caFile}.Client()
 	if err != nil {
@@ -316,6 +350,18 @@ func (s *secureStack) checkDashboard(caFile, addr string) {
 	resp, body := get(t, c, "https://"+addr+"/api/report/aging?as_of=2026-02-28")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"rows":[[`) {
 		t.Errorf("GET /api/report/aging over https: %d %.200s", resp.StatusCode, body)
+	}
+	base := "https://" + addr
+	if resp, body := get(t, c, base+api.Prefix+"/accounts/ACC-0000001", "Authorization", "Bearer "+tokens.viewer); resp.StatusCode != http.StatusOK {
+		t.Errorf("GET an account with the viewer token: %d %.300s", resp.StatusCode, body)
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusUnauthorized}, {tokens.viewer, http.StatusForbidden}, {tokens.admin, http.StatusOK}} {
+		if resp, _ := get(t, c, base+"/debug/pprof/", "Authorization", "Bearer "+tc.token); resp.StatusCode != tc.want {
+			t.Errorf("GET /debug/pprof/ (token %v): %d, want %d", tc.token != "", resp.StatusCode, tc.want)
+		}
 	}
 }
 
