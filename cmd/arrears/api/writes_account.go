@@ -265,7 +265,7 @@ func (q *writeOffReq) build(c *writeCall, f *fieldErrs) (event.Body, error) {
 	}
 	var open event.Amount
 	for _, it := range c.loaded.State.Ledger.Items() {
-		if it.Currency == cur && !it.Cancelled {
+		if it.Currency == cur && !it.Cancelled && it.Open > 0 {
 			open += it.Open
 		}
 	}

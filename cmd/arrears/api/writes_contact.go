@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 )
 
@@ -52,11 +53,34 @@ func (q *clearExemptionReq) build(c *writeCall, f *fieldErrs) (event.Body, error
 	if len(*f) > 0 {
 		return nil, nil
 	}
-	st := c.loaded.State
-	if !slices.Contains(NewAccountView(&st, c.now, c.s.deps.Env).Exemptions, ex) {
+	if !slices.Contains(effectiveExemptions(&c.loaded.State, c.now), ex) {
 		return nil, conflictErr{"the account has no such exemption"}
 	}
 	return &event.ExemptionCleared{Exemption: ex, Reason: q.Reason}, nil
+}
+
+// effectiveExemptions are the account's flags as the processor sees them
+// at now (dunning's evaluator, operator_eval.go): the master flags less
+// those an operator cleared while the master list was the one cleared
+// from, plus the operator's flags whose Until has not passed.
+func effectiveExemptions(st *core.State, now time.Time) []string {
+	master := st.Ledger.Master().Exemptions
+	o := st.Dunning.Operator
+	if o == nil {
+		return slices.Clone(master)
+	}
+	var flags []string
+	for _, f := range master {
+		if !slices.Contains(o.Cleared, f) || !slices.Equal(o.ClearedBase, master) {
+			flags = append(flags, f)
+		}
+	}
+	for _, x := range o.Exemptions {
+		if (x.Until.IsZero() || x.Until.After(now)) && !slices.Contains(flags, x.Flag) {
+			flags = append(flags, x.Flag)
+		}
+	}
+	return flags
 }
 
 var channels = []string{string(event.Email), string(event.SMS), string(event.Letter), string(event.Push)}
