@@ -61,7 +61,7 @@ func (p params) inExperiment() string {
 	if p.experiment == "" {
 		return "experiment_id != ''"
 	}
-	return "experiment_id = " + p.experiment
+	return "experiment_id = {experiment}" // filled in by params.sql, like {account}
 }
 
 func experimentSQL(p params) string {

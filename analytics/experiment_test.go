@@ -3,6 +3,7 @@ package analytics_test
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -306,5 +307,17 @@ func TestDefaultContactCost(t *testing.T) {
 		if def[string(ch)] != v {
 			t.Errorf("%s: simulate %v, report %v", ch, v, def[string(ch)])
 		}
+	}
+}
+
+// TestExperimentIDLiteral: an experiment id reaches the SQL as one string
+// literal, quotes escaped and placeholders left alone.
+func TestExperimentIDLiteral(t *testing.T) {
+	sql, err := analytics.ReportSQL("db", "experiment", analytics.ReportOptions{AsOf: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), Experiment: "E{END}'x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(sql, `experiment_id = 'E{END}\'x'`); n != 2 {
+		t.Fatalf("the id appears %d times as a literal, want 2:\n%s", n, sql)
 	}
 }

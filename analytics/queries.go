@@ -91,7 +91,7 @@ func (p params) sql(q string) string {
 		"{db}", p.db, "{D}", p.d, "{END}", p.end, "{D0}", p.d0, "{END0}", p.end0,
 		"{days}", fmt.Sprint(p.days), "{cure_days}", fmt.Sprint(p.cureDays), "{grace_days}", fmt.Sprint(p.grace),
 		"{default_dpd}", fmt.Sprint(p.defaultDPD), "{limit}", fmt.Sprint(p.limit),
-		"{segment}", p.segment, "{account}", p.account,
+		"{segment}", p.segment, "{account}", p.account, "{experiment}", p.experiment,
 	).Replace(q)
 }
 
