@@ -158,17 +158,17 @@ var patternRE = regexp.MustCompile(`^(GET|POST|PUT|DELETE|PATCH) (/\S*)$`)
 func method(p string) string { return patternRE.FindStringSubmatch(p)[1] }
 func path(p string) string   { return patternRE.FindStringSubmatch(p)[2] }
 
-// chain wraps a route's handler in the per-route middleware: auth, rate
-// limit, body limit, audit (writes, so that a denied write is audited
-// too), role check, metrics. The request id and the problem answers for
+// chain wraps a route's handler in the per-route middleware: metrics,
+// auth, rate limit, audit (writes: a denied, invalid or oversize write is
+// audited too; an unauthenticated or rate-limited one is not), role check,
+// body limit. The request id and the problem answers for
 // unknown paths and methods wrap the whole mux (Handler).
 func (s *Server) chain(rt route) http.Handler {
 	var h http.Handler = rt.h
-	h = require(rt.min, h)
+	h = s.limitBody(require(rt.min, h))
 	if rt.write {
 		h = s.audited(rt, h)
 	}
-	h = s.limitBody(h)
 	h = s.rateLimit(h)
 	h = s.authenticate(h)
 	return s.metrics.instrument(rt.pattern, h)
