@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -177,6 +179,53 @@ func (e TokenEntry) Line() string {
 	return fmt.Sprintf("- {name: %q, role: %s, queues: [%s], sha256: %s}", e.Name, e.Role, strings.Join(q, ", "), e.SHA256)
 }
 
+// tokenFile is the loaded tokens file, loaded again when it changes
+// (size or modification time, looked at most once a second): a line
+// deleted revokes its token without a restart. A file that no longer loads
+// keeps the tokens it had (logged at Error) until it is fixed.
+type tokenFile struct {
+	path string
+	log  func(err error)
+
+	mu      sync.Mutex
+	set     *tokenSet
+	stat    os.FileInfo
+	checked time.Time
+}
+
+func newTokenFile(path string, log func(error)) (*tokenFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: api.tokens_file: %w", ErrConfig, err)
+	}
+	set, err := LoadTokens(path)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenFile{path: path, log: log, set: set, stat: st, checked: time.Now()}, nil
+}
+
+// current is the token set, reloaded first if the file changed.
+func (f *tokenFile) current() *tokenSet {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if time.Since(f.checked) < time.Second {
+		return f.set
+	}
+	f.checked = time.Now()
+	st, err := os.Stat(f.path)
+	if err != nil || st.Size() == f.stat.Size() && st.ModTime().Equal(f.stat.ModTime()) {
+		return f.set
+	}
+	set, err := LoadTokens(f.path)
+	if err != nil {
+		f.log(err)
+		return f.set
+	}
+	f.set, f.stat = set, st
+	return f.set
+}
+
 type principalKey struct{}
 
 // principalOf is the request's authenticated caller (zero before auth).
@@ -202,7 +251,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		p, found := Principal{}, false
 		if ok && strings.EqualFold(scheme, "Bearer") {
-			p, found = s.tokens.lookup(strings.TrimSpace(tok))
+			p, found = s.tokens.current().lookup(strings.TrimSpace(tok))
 		}
 		if !found {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="arrears", error="invalid_token"`)

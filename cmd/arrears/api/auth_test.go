@@ -56,11 +56,11 @@ func get(h http.Handler, path, token string) *httptest.ResponseRecorder {
 func TestTokens(t *testing.T) {
 	s, toks := unitServer(t, nil)
 	for _, r := range roles {
-		p, ok := s.tokens.lookup(toks[r])
+		p, ok := s.tokens.current().lookup(toks[r])
 		if !ok || p.Name != "u-"+r || p.Role != r || len(p.Queues) != 1 {
 			t.Errorf("%s: %+v %v", r, p, ok)
 		}
-		if _, ok := s.tokens.lookup(toks[r] + "x"); ok {
+		if _, ok := s.tokens.current().lookup(toks[r] + "x"); ok {
 			t.Errorf("%s: a changed token was accepted", r)
 		}
 	}
@@ -176,5 +176,39 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := Defaults().Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestTokensReload: a line deleted from the tokens file revokes its token
+// without a restart; a broken file keeps the previous tokens.
+func TestTokensReload(t *testing.T) {
+	s, toks := unitServer(t, nil)
+	h := s.Handler()
+	if w := get(h, Prefix+"/me", toks["viewer"]); w.Code != http.StatusOK {
+		t.Fatalf("before: %d", w.Code)
+	}
+	b, _ := os.ReadFile(s.cfg.TokensFile)
+	var kept []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.Contains(l, `"u-viewer"`) {
+			kept = append(kept, l)
+		}
+	}
+	if err := os.WriteFile(s.cfg.TokensFile, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.tokens.checked = time.Time{} // as if a second had passed
+	if w := get(h, Prefix+"/me", toks["viewer"]); w.Code != http.StatusUnauthorized {
+		t.Errorf("a deleted line still authenticates: %d", w.Code)
+	}
+	if w := get(h, Prefix+"/me", toks["admin"]); w.Code != http.StatusOK {
+		t.Errorf("a kept line: %d", w.Code)
+	}
+	if err := os.WriteFile(s.cfg.TokensFile, []byte("- {name: broken"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.tokens.checked = time.Time{}
+	if w := get(h, Prefix+"/me", toks["admin"]); w.Code != http.StatusOK {
+		t.Errorf("a broken file dropped the tokens: %d", w.Code)
 	}
 }

@@ -81,7 +81,7 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	log     *slog.Logger
-	tokens  *tokenSet
+	tokens  *tokenFile
 	limits  *limiter
 	openapi []byte // the document as JSON
 	mux     *http.ServeMux
@@ -123,7 +123,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("%w: api.tokens_file: required to serve /api/v1", ErrConfig)
 	}
 	var err error
-	if s.tokens, err = LoadTokens(cfg.TokensFile); err != nil {
+	if s.tokens, err = newTokenFile(cfg.TokensFile, func(err error) {
+		s.log.Error("api.tokens_file changed but does not load: keeping the previous tokens", "err", err)
+	}); err != nil {
 		return nil, err
 	}
 	var doc any
