@@ -81,6 +81,9 @@ func FuzzStateUnmarshal(f *testing.F) {
 	b, _ := st.MarshalBinary()
 	f.Add(b)
 	f.Add([]byte{1})
+	armed, _ := st.InExperiment("EXP-1", true) // version 3 (experiment.go)
+	b, _ = armed.MarshalBinary()
+	f.Add(b)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var s State
 		if err := s.UnmarshalBinary(data); err != nil {
