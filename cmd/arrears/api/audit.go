@@ -57,11 +57,21 @@ func (s *Server) audited(rt route, next http.Handler) http.Handler {
 		next.ServeHTTP(&auditFlush{statusWriter: sw, flush: func(code int) {
 			s.insertAudit(r.Context(), AuditRow{
 				Time: start, Actor: p.Name, Role: p.Role, Method: r.Method, Route: method(rt.pattern) + " " + Prefix + path(rt.pattern),
-				AccountID: cmp.Or(a.account, r.PathValue("id")), RequestID: requestID(r.Context()), IdempotencyKey: idemKeyOf(r),
-				EventID: a.eventID, Status: code, Detail: a.detail,
+				AccountID: cmp.Or(a.account, valid(r.PathValue("id"), validAccountID)), RequestID: requestID(r.Context()),
+				IdempotencyKey: valid(idemKeyOf(r), idemKeyRE.MatchString),
+				EventID:        a.eventID, Status: code, Detail: a.detail,
 			})
 		}}, r.WithContext(context.WithValue(r.Context(), auditKey{}, a)))
 	})
+}
+
+// valid is s when ok(s), else empty: a row holds no input that failed
+// validation (nothing unvalidated reaches ClickHouse).
+func valid(s string, ok func(string) bool) string {
+	if ok(s) {
+		return s
+	}
+	return ""
 }
 
 // auditFlush runs flush once, just before the status line goes out.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -100,6 +101,18 @@ func (st *apiStack) testBadInput(t *testing.T) {
 	if res := st.raw("admin", "POST", a+"/notes", io.MultiReader(strings.NewReader(big)), nil); res.code != http.StatusRequestEntityTooLarge {
 		t.Errorf("70 KiB chunked body: %d", res.code)
 	}
+	// The audit rows of the bad requests hold no unvalidated input.
+	rows, err := st.ch.Query(context.Background(), "SELECT account_id, idempotency_key FROM "+st.ch.Table("audit")+
+		" WHERE length(account_id) > 128 OR idempotency_key LIKE '% %'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, key string
+		_ = rows.Scan(&id, &key)
+		t.Errorf("an audit row holds invalid input: account %q, key %q", id, key)
+	}
+	rows.Close()
 	if evs := st.events(acct); len(evs) != 2 {
 		t.Errorf("bad input reached Kafka: %d records on %s, want the 2 seeded", len(evs), acct)
 	}
