@@ -55,12 +55,20 @@ func ACLs(c Config, r Roles) []ACL {
 		{Role: "processor", Principal: user(r.Processor), Operations: read,
 			Topics: append(slices.Clone(inputs), c.Topics.Status, c.Topics.Policies), Groups: []string{r.ProcessorGroup}},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: append(slices.Clone(outputs), inputs...)},
+		// the group stage (processor.groups): its topics and consumer group
+		{Role: "processor", Principal: user(r.Processor), Operations: read, Topics: c.Topics.Groups(),
+			Groups: []string{r.ProcessorGroup + GroupsGroupSuffix}},
+		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: c.Topics.Groups()},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, TransactionalIDs: []string{r.TxnPrefix}, Prefixed: true},
 		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: append(slices.Clone(outputs), c.Topics.Policies), Groups: []string{r.SinkGroup}},
 		{Role: "sink", Principal: user(r.Sink), Operations: write, Topics: []string{c.Topics.DLQ}},
 		{Role: "serve", Principal: user(r.Serve), Operations: write, Topics: []string{c.Topics.Events}},
 	}
 }
+
+// GroupsGroupSuffix makes the group stage's consumer group from
+// processor.group_id (processor.groups.group_id's default).
+const GroupsGroupSuffix = "-groups"
 
 // Command is a as a kafka-acls.sh invocation; bootstrap and commandConfig
 // (a client properties file of a super user) start it.

@@ -39,6 +39,27 @@ type Topics struct {
 	// start; `arrears policy apply` writes it. Absent or empty: the policy
 	// files on disk alone decide.
 	Policies string `yaml:"policies"`
+	// GroupContributions is the compacted internal repartition topic of
+	// collections groups (default "ar.internal.group-contributions"): the
+	// account stage writes each account's contribution keyed by its parent
+	// group, the group stage reads it (docs/processing.md "Collections
+	// groups"). Used when processor.groups.enabled.
+	GroupContributions string `yaml:"group_contributions"`
+	// GroupChangelog is the compacted changelog of the group stage's state,
+	// co-partitioned with GroupContributions (default
+	// "ar.internal.group-changelog").
+	GroupChangelog string `yaml:"group_changelog"`
+}
+
+// Groups lists the collections-group topics that are set.
+func (t Topics) Groups() []string {
+	var out []string
+	for _, n := range []string{t.GroupContributions, t.GroupChangelog} {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Headers of an accepted-events record (Topics.Accepted) naming the input
@@ -57,7 +78,8 @@ func PrefixedTopics(prefix string) Topics {
 	return Topics{
 		Events: prefix + ".events", Actions: prefix + ".actions", Risk: prefix + ".risk",
 		Status: prefix + ".status", GL: prefix + ".gl", DLQ: prefix + ".dlq", Accepted: prefix + ".accepted",
-		Policies: prefix + ".policies",
+		Policies:           prefix + ".policies",
+		GroupContributions: prefix + ".group-contributions", GroupChangelog: prefix + ".group-changelog",
 	}
 }
 
@@ -123,7 +145,8 @@ func Defaults() Config {
 		Topics: Topics{
 			Events: "ar.events", Actions: "ar.dunning.actions", Risk: "ar.risk.events",
 			Status: "ar.account.status", GL: "ar.gl", DLQ: "ar.dlq", Accepted: "ar.events.accepted",
-			Policies: "ar.policies",
+			Policies:           "ar.policies",
+			GroupContributions: "ar.internal.group-contributions", GroupChangelog: "ar.internal.group-changelog",
 		},
 		Partitions:        12,
 		ReplicationFactor: 1,

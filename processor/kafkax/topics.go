@@ -35,7 +35,7 @@ func (c Config) topicConfigs(topic string) map[string]*string {
 	if topic == c.Topics.Policies { // every version a replay needs is in each key's last record
 		return map[string]*string{"cleanup.policy": s("compact"), "min.compaction.lag.ms": s("60000")}
 	}
-	if topic == c.Topics.Status {
+	if topic == c.Topics.Status || topic == c.Topics.GroupContributions || topic == c.Topics.GroupChangelog {
 		return map[string]*string{
 			"cleanup.policy":            s("compact"),
 			"min.compaction.lag.ms":     s("60000"),
@@ -52,7 +52,7 @@ func (c Config) topicConfigs(topic string) map[string]*string {
 func CreateTopics(ctx context.Context, adm *kadm.Client, c Config) ([]string, error) {
 	var created []string
 	parts := map[string]int32{c.Topics.Policies: 1}
-	for _, t := range append(c.Topics.Inputs(), append(c.Topics.Outputs(), c.Topics.Policies)...) {
+	for _, t := range append(c.Topics.Inputs(), append(append(c.Topics.Outputs(), c.Topics.Policies), c.Topics.Groups()...)...) {
 		n, ok := parts[t]
 		if !ok {
 			n = int32(c.Partitions)
