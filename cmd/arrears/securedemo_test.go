@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -355,12 +356,54 @@ func (s *secureStack) checkDashboard(caFile, addr string, tokens apiTokenSet) {
 	if resp, body := get(t, c, base+api.Prefix+"/accounts/ACC-0000001", "Authorization", "Bearer "+tokens.viewer); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET an account with the viewer token: %d %.300s", resp.StatusCode, body)
 	}
+	// a write: one event to ar.events as User:serve, its idempotency key in
+	// Redis as user arrears, its audit row in ClickHouse
+	req, err := http.NewRequest(http.MethodPost, base+api.Prefix+"/accounts/ACC-0000001/notes?wait=10s", strings.NewReader(`{"text":"called back, promised to pay"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tokens.admin)
+	req.Header.Set("Idempotency-Key", "secure-demo-"+s.id)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := c.Do(req); err != nil {
+		t.Errorf("POST a note: %v", err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusAccepted {
+			t.Errorf("POST a note with the admin token: %d %.300s", resp.StatusCode, b)
+		}
+	}
+	t.Run("audit", func(t *testing.T) { s.checkAudit(t, "ops-admin") })
 	for _, tc := range []struct {
 		token string
 		want  int
 	}{{"", http.StatusUnauthorized}, {tokens.viewer, http.StatusForbidden}, {tokens.admin, http.StatusOK}} {
 		if resp, _ := get(t, c, base+"/debug/pprof/", "Authorization", "Bearer "+tc.token); resp.StatusCode != tc.want {
 			t.Errorf("GET /debug/pprof/ (token %v): %d, want %d", tc.token != "", resp.StatusCode, tc.want)
+		}
+	}
+}
+
+// checkAudit: the operator API's write left its audit row (actor, no
+// request text) in ClickHouse within 30 s.
+func (s *secureStack) checkAudit(t *testing.T, actor string) {
+	cfg := testkit.SecureClickHouseConfig(t, "serve")
+	cfg.Database = s.chDB
+	ctx := context.Background()
+	conn, err := analytics.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM "+conn.Table("audit")+" WHERE actor = ?", actor).Scan(&n); err == nil && n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("no audit row of %s's write in ClickHouse after 30 s (serve's user may only SELECT)", actor)
+			return
 		}
 	}
 }

@@ -24,8 +24,10 @@ PREFIX=${ARREARS_REDIS_SECURE_PREFIX:-arrears}
 # the tooling's (MEMORY USAGE, HLEN, DEL), the connection handshake and
 # what the cluster client needs (CLUSTER SLOTS, COMMAND). On Redis 7.2+
 # add +client|setinfo (go-redis names itself; 7.0 has no such command and
-# go-redis ignores its failure).
-ARREARS_ACL='-@all +ping +hello +auth +evalsha +eval +exists +hget +hset +hdel +hgetall +hlen +zscore +zrange +zrangebyscore +zadd +zrem +del +memory|usage +cluster|slots +command'
+# go-redis ignores its failure). The operator API of `arrears serve` keeps
+# its idempotency keys and approvals under PREFIX:api: (GET, SET, and
+# WATCH/MULTI/EXEC for an approval's decision).
+ARREARS_ACL='-@all +ping +hello +auth +evalsha +eval +exists +hget +hset +hdel +hgetall +hlen +zscore +zrange +zrangebyscore +zadd +zrem +del +memory|usage +cluster|slots +command +get +set +watch +unwatch +multi +exec'
 
 # write_acl FILE: the ACL file (re-written at each start: passwords as SHA-256).
 write_acl() {
@@ -71,7 +73,11 @@ start() {
   bash "$LOCAL_DIR/redis.sh" install
   secure_lock redis-secure
   secure_certs
-  if cli "$PORT" ping >/dev/null 2>&1; then log "secured redis already running on tls port $PORT"; return 0; fi
+  if cli "$PORT" ping >/dev/null 2>&1; then
+    # a server started by an older checkout gets the current users
+    write_acl "$SDIR/users.acl" && cli "$PORT" acl load >/dev/null 2>&1 || true
+    log "secured redis already running on tls port $PORT"; return 0
+  fi
   run_secure "$PORT" "$SDIR"
 }
 
@@ -82,7 +88,10 @@ cluster_start() {
   local addrs=()
   for p in "${CPORTS[@]}"; do
     addrs+=("127.0.0.1:$p")
-    cli "$p" ping >/dev/null 2>&1 && continue
+    if cli "$p" ping >/dev/null 2>&1; then
+      write_acl "$SDIR/cluster-$p/users.acl" && cli "$p" acl load >/dev/null 2>&1 || true
+      continue
+    fi
     run_secure "$p" "$SDIR/cluster-$p" --tls-cluster yes --tls-replication yes \
       --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
   done
