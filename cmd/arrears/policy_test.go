@@ -12,6 +12,8 @@ import (
 
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/processor/testkit"
 )
 
@@ -97,4 +99,27 @@ func TestPolicyCommands(t *testing.T) {
 	if err != nil || strings.TrimSpace(out) != "~ grace_days: 2 -> 4" {
 		t.Errorf("diff: %q %v", out, err)
 	}
+}
+
+// publishVersion publishes path's policy with its description replaced
+// (another version of the same policy) effective from eff, as applied at
+// now (simulated time), and returns its version.
+func publishVersion(t *testing.T, kcfg kafkax.Config, path string, eff, now time.Time) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "description:") {
+			lines[i] = "description: published from " + eff.Format(time.RFC3339)
+		}
+	}
+	f := policy.File{Name: path, Data: []byte(strings.Join(lines, "\n"))}
+	out, err := processor.ApplyPolicies(context.Background(), kcfg, policyCodec, []policy.File{f}, eff, now, time.Hour, quietLog())
+	if err != nil || len(out) != 1 || out[0].Unchanged {
+		t.Fatalf("publish %s: %+v %v", path, out, err)
+	}
+	return out[0].Record.Version
 }

@@ -54,13 +54,18 @@ func TestSimulateFaithful(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a corporate version published mid-history, before run starts
+	// (docs/policies.md "Lifecycle"): run switches to it at its
+	// effective_from, and so must simulate (action ids carry the version)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	corp := publishVersion(t, cfg.Kafka, "../../deploy/policies/corporate.yaml", start.AddDate(0, 1, 14), start.Add(-2*time.Hour))
 	for _, name := range []string{"run", "sink"} {
 		startChild(t, name, path, filepath.Join(dir, name+".log"), secrets)
 	}
 
 	ctx := context.Background()
 	wo := workload.Options{Seed: 11, Accounts: 400, Months: 3, Partitions: parts, TickEvery: time.Hour,
-		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		Start: start}
 	if err := cmdGen(ctx, []string{"-config", path, "--seed", "11", "--accounts", "400", "--months", "3", "--start", "2026-01-01"}); err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +104,10 @@ func TestSimulateFaithful(t *testing.T) {
 	rows.Close()
 	if len(emitted) < 100 || len(types) < 4 {
 		t.Fatalf("run emitted %d actions of types %v: too few to prove anything", len(emitted), types)
+	}
+	var switched uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+conn.Table("dunning_actions")+" FINAL WHERE policy_version = '"+corp+"'").Scan(&switched); err != nil || switched == 0 {
+		t.Fatalf("run emitted %d actions under the published corporate version %s (%v)", switched, corp, err)
 	}
 
 	// the clock run reached: the workload's last ClockTick
