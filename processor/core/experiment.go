@@ -15,10 +15,11 @@ import (
 // armPolicy returns the policy for an account that set's selection gives
 // champion: the challenger policy in the challenger arm, else champion.
 func armPolicy(set *policy.Set, st *State, champion *policy.Policy) *policy.Policy {
-	if champion == nil || champion.Challenger == nil {
+	c, _, ok := set.Experiment(champion) // Select never gives a challenger
+	if !ok {
 		return champion
 	}
-	return set.ForArm(champion, st.challenger(champion.Challenger))
+	return set.ForArm(champion, st.challenger(c))
 }
 
 // challenger reports the account's arm in c's experiment: the kept one,

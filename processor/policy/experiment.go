@@ -120,12 +120,13 @@ func Arm(challenger bool) string {
 
 // Experiment is the experiment pol takes part in and whether pol is its
 // challenger: for a champion its own section, for a challenger its
-// champion's; ok false outside experiments.
+// champion's; ok false outside experiments, and for a champion whose
+// experiment the set could not link (ExperimentErrors).
 func (s *Set) Experiment(pol *Policy) (c *Challenger, challenger, ok bool) {
 	if pol == nil || s == nil {
 		return nil, false, false
 	}
-	if pol.Challenger != nil {
+	if s.running(pol) {
 		return pol.Challenger, false, true
 	}
 	if champ := s.champions[pol.Name]; champ != nil {
@@ -138,14 +139,22 @@ func (s *Set) Experiment(pol *Policy) (c *Challenger, challenger, ok bool) {
 // challenger policy when challenger is set and champion runs an
 // experiment, else champion.
 func (s *Set) ForArm(champion *Policy, challenger bool) *Policy {
-	if champion == nil || champion.Challenger == nil || !challenger {
+	if !challenger || !s.running(champion) {
 		return champion
 	}
-	if p := s.Get(champion.Challenger.Policy); p != nil {
-		return p
-	}
-	return champion
+	return s.Get(champion.Challenger.Policy)
 }
+
+// running reports a champion whose experiment the set linked.
+func (s *Set) running(p *Policy) bool {
+	return p != nil && p.Challenger != nil && s.champions[p.Challenger.Policy] == p
+}
+
+// ExperimentErrors are the experiments NewSet could not link (see
+// linkExperiments): they do not run, their champions decide alone.
+// LoadSet refuses a set with any; a Timeline's sets (policy versions
+// published one by one) keep deciding without them.
+func (s *Set) ExperimentErrors() Errors { return s.broken }
 
 // sameAccounts reports selections of the same segments, credit classes
 // and risk tiers (in any order).
@@ -166,27 +175,31 @@ func sameAccounts(a, b Selection) bool {
 	return same(segs(a.Segments), segs(b.Segments)) && same(a.CreditClasses, b.CreditClasses) && same(a.RiskTiers, b.RiskTiers)
 }
 
-// isChallenger reports a policy some champion names as its challenger
-// (Select skips it).
-func (s *Set) isChallenger(p *Policy) bool { return s.champions[p.Name] != nil }
+// isChallenger reports a policy some champion names as its challenger,
+// linked or not (Select skips it).
+func (s *Set) isChallenger(p *Policy) bool { return s.named[p.Name] }
 
 // linkExperiments checks the experiments across the set and indexes each
 // challenger's champion: the challenger policy exists and is another
 // policy without a challenger of its own, is the challenger of one
 // champion only, selects the champion's accounts with a lower priority (so
 // it never decides alone, even once the experiment is dropped), and no two
-// champions share an experiment id.
-func (s *Set) linkExperiments() error {
+// champions share an experiment id. An experiment that fails a check is
+// not linked (it does not run) and its problem is returned.
+func (s *Set) linkExperiments() Errors {
 	var errs Errors
-	s.champions = map[string]*Policy{}
+	s.champions, s.named = map[string]*Policy{}, map[string]bool{}
 	byExperiment := map[string]string{}
 	for _, p := range s.policies {
 		c := p.Challenger
 		if c == nil {
 			continue
 		}
+		s.named[c.Policy] = true
+		ok := true
 		fail := func(field, format string, args ...any) {
 			errs = append(errs, &ConfigError{File: c.File, Line: c.Line, Field: "challenger." + field, Msg: fmt.Sprintf(format, args...)})
+			ok = false
 		}
 		ch := s.Get(c.Policy)
 		switch {
@@ -201,16 +214,14 @@ func (s *Set) linkExperiments() error {
 		case !sameAccounts(ch.Selection, p.Selection) || ch.Selection.Priority >= p.Selection.Priority:
 			fail("policy", "%q must select the accounts %q selects (same segments, credit classes and risk tiers) with a lower priority (%d, not %d): "+
 				"otherwise it decides on its own once the experiment ends", c.Policy, p.Name, p.Selection.Priority-1, ch.Selection.Priority)
-		default:
-			s.champions[c.Policy] = p
 		}
 		if other, dup := byExperiment[c.Experiment]; dup {
 			fail("experiment", "experiment %s is already run by %q", c.Experiment, other)
 		}
-		byExperiment[c.Experiment] = p.Name
+		if ok {
+			s.champions[c.Policy] = p
+			byExperiment[c.Experiment] = p.Name
+		}
 	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return errs
 }

@@ -157,3 +157,38 @@ func TestSplit(t *testing.T) {
 	}
 	t.Logf("10%%: %d, 20%%: %d of %d", ten, twenty, n)
 }
+
+// TestExperimentNotLinked: a set built from published versions (NewSet,
+// as a Timeline does) whose experiment fails a check keeps deciding: the
+// experiment does not run, its champion decides for every account, the
+// named challenger still never decides alone, and the problem is kept for
+// the caller to report. LoadSet refuses the same files.
+func TestExperimentNotLinked(t *testing.T) {
+	champ, err := Load([]byte(policyText("champ", "challenger: {experiment: E1, policy: twin, share: 0.5}\n")), "champ.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin, err := Load([]byte(policyText("twin", "")), "twin.yaml") // same priority as champ
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSet(champ, twin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es := s.ExperimentErrors(); len(es) != 1 || es[0].Field != "challenger.policy" {
+		t.Fatalf("ExperimentErrors = %v", es)
+	}
+	if _, _, ok := s.Experiment(champ); ok {
+		t.Error("an unlinked experiment runs")
+	}
+	if got := s.ForArm(champ, true); got != champ {
+		t.Errorf("ForArm(challenger) = %s, want the champion", got.Name)
+	}
+	if got := s.Select(event.Postpaid, "", ""); got != champ {
+		t.Errorf("Select = %v, want champ (twin is named a challenger)", got)
+	}
+	if _, err := LoadSet([]File{{"champ.yaml", []byte(policyText("champ", "challenger: {experiment: E1, policy: twin, share: 0.5}\n"))}, {"twin.yaml", []byte(policyText("twin", ""))}}); err == nil {
+		t.Error("LoadSet accepted an experiment that does not link")
+	}
+}

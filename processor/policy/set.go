@@ -18,8 +18,12 @@ type File struct {
 // immutable and safe to share.
 type Set struct {
 	policies []*Policy // sorted by name
-	// champions maps a challenger policy's name to its champion.
+	// champions maps a linked challenger policy's name to its champion;
+	// named holds every policy a champion names as its challenger; broken
+	// are the experiments not linked (experiment.go).
 	champions map[string]*Policy
+	named     map[string]bool
+	broken    Errors
 }
 
 // NewSet builds a Set; policy names must be unique.
@@ -37,9 +41,7 @@ func NewSet(ps ...*Policy) (*Set, error) {
 		s.policies = append(s.policies, p)
 	}
 	sort.Slice(s.policies, func(i, j int) bool { return s.policies[i].Name < s.policies[j].Name })
-	if err := s.linkExperiments(); err != nil {
-		return nil, err
-	}
+	s.broken = s.linkExperiments()
 	return s, nil
 }
 
@@ -71,7 +73,11 @@ func LoadSet(files []File) (*Set, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return NewSet(ps...)
+	s, err := NewSet(ps...)
+	if err == nil && len(s.broken) > 0 { // files are loaded strictly: every experiment must link
+		return nil, s.broken
+	}
+	return s, err
 }
 
 // Policies returns the policies sorted by name.
