@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arrears/arrears/processor/dunning"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/policy"
 )
@@ -359,5 +360,41 @@ func TestProvisions(t *testing.T) {
 	tl.wakeTo(date("09-02"))
 	if got := tl.entries(); len(got) != 0 || len(tl.st.Dunning.Finance.Provisions) != 0 {
 		t.Fatalf("nothing booked and nothing open, yet %v (booked %v)", got, tl.st.Dunning.Finance.Provisions)
+	}
+}
+
+// financeSeed is an encoded state with every finance part: placed, then
+// referred, with interest accrued and a provision booked.
+func financeSeed(tb testing.TB) []byte {
+	st := &State{Account: "A1", Dunning: dunning.State{Finance: &dunning.Finance{
+		Placement: &dunning.Placement{Agency: "acme", Currency: "EUR", Placed: 1000_0000, Since: day0, Recovered: 400_0000,
+			Commission: 60_0000, Ended: day0.AddDate(0, 1, 0), Outcome: event.AgencyUncollectable},
+		Legal: &dunning.LegalCase{Referred: day0.AddDate(0, 1, 0), CaseID: "C1", Reference: "CV-1", Status: event.LegalJudgement,
+			Currency: "EUR", Awarded: 1180_0000},
+		Interest: dunning.Interest{Through: event.DateOf(day0) + 40, Posted: event.DateOf(day0) + 31, DueFor: event.DateOf(day0) + 31,
+			Accruals: []dunning.Accrual{{Currency: "EUR", Open: 9_000_0000, InvoiceID: "I1"}}},
+		Provisions: []dunning.Provision{{Currency: "EUR", Amount: 55_5600}}, ProvisionedFor: event.DateOf(day0) + 30,
+	}}}
+	return mustMarshal(tb, st)
+}
+
+// TestLateInterestPaidOff: as TestLateInterest (ACT/365), but P1 pays
+// I1's 1,001.32 in full on 04-11: April's interest is 10 days on 1,001.32
+// x 0.08/365 = 2.194674 -> 2.19. On 05-01 nothing is overdue: it lands on
+// I2 (100.00, issued 04-20, due 05-20), the open item left; without I2
+// nothing is open and it is waived.
+func TestLateInterestPaidOff(t *testing.T) {
+	for _, withI2 := range []bool{true, false} {
+		tl := newTimeline(t, financeReminder+`  interest: {annual_rate: "0.08", grace_days: 10}`+"\n")
+		tl.applyOn("04-11", &event.PaymentReceived{PaymentID: "P1", Currency: "EUR", Amount: event.MustAmount("1001.32")})
+		want, open := []string{"04-01 INTEREST 1.3200 1200/4200"}, event.Amount(0)
+		if withI2 {
+			tl.applyOn("04-20", &event.InvoiceIssued{InvoiceID: "I2", Currency: "EUR", Amount: event.MustAmount("100"),
+				IssueDate: event.DateOf(date("04-20")), DueDate: event.DateOf(date("05-20"))})
+			want, open = append(want, "05-01 INTEREST 2.1900 1200/4200"), event.MustAmount("102.19")
+		}
+		tl.wakeTo(date("05-02"))
+		tl.expect(fmt.Sprintf("interest (I2 %v)", withI2), tl.entries(), want)
+		tl.status(date("05-02"), CollectionsNone, open)
 	}
 }

@@ -23,7 +23,8 @@ import (
 // annual_rate / basis (365 or 360), rounded half up to the currency's
 // minor unit, capped at cap; below minimum the period's interest is
 // waived. It is a debit note on the oldest overdue invoice of its currency
-// (else the last that accrued) and a GL entry INTEREST (debit receivables,
+// (else the last that accrued if still open, else any open one; with
+// nothing open it is waived) and a GL entry INTEREST (debit receivables,
 // credit gl.interest_income): the path fees take. Entry ids are a hash of
 // the account, currency and posting date, so a replay posts the same
 // entries and a period is posted once.
@@ -153,9 +154,9 @@ func (e *evaluator) postInterest() {
 			e.note("interest %s %s for the period to %s waived: below the minimum %s", amt, a.Currency, in.DueFor, r.Minimum[a.Currency])
 			continue
 		}
-		inv := ""
-		if e.oldestIn(a.Currency) == "" {
-			inv = a.InvoiceID
+		inv := e.oldestIn(a.Currency)
+		if inv == "" {
+			inv = e.openIn(a.Currency, a.InvoiceID)
 		}
 		id := entryID(e.in.Account, "interest", string(a.Currency), in.DueFor.String())
 		desc := fmt.Sprintf("late-payment interest to %s, %s %s a year on %d principal-days (1e-4 units), policy %s",
@@ -166,6 +167,24 @@ func (e *evaluator) postInterest() {
 	}
 	f.Interest.Posted = in.DueFor
 	e.st.Finance = f
+}
+
+// openIn is invoice inv when it is still open, else the first open item
+// in currency c ("" when none: the interest is waived).
+func (e *evaluator) openIn(c event.Currency, inv string) string {
+	first := ""
+	for _, it := range e.in.Items {
+		if it.Currency != c {
+			continue
+		}
+		if it.InvoiceID == inv {
+			return inv
+		}
+		if first == "" {
+			first = it.InvoiceID
+		}
+	}
+	return first
 }
 
 // Provision is the loss allowance booked for a currency.
