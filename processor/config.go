@@ -96,6 +96,8 @@ type Config struct {
 	// DLQMaxPayload is how much of a rejected value a dead letter copies
 	// (set from dlq.max_payload_bytes; default event.DefaultMaxDeadLetterPayload).
 	DLQMaxPayload int `yaml:"-"`
+	// Groups is collections groups, the second stage (group_config.go).
+	Groups GroupsConfig `yaml:"groups"`
 }
 
 // What processor.misrouted does with a misrouted record.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/kafkax"
 )
 
@@ -28,6 +29,9 @@ type deps struct {
 	log   *slog.Logger
 	now   func() time.Time // wall clock, for the live-time guard
 	route *router          // the input partition count (misroute.go)
+	// groupStage: these deps are the group stage's, whose changelog
+	// records are group nodes (group_stage.go)
+	groupStage bool
 }
 
 // partition is the state of one owned input partition. Only the goroutine
@@ -60,7 +64,8 @@ type partition struct {
 	applied   map[string]int64
 	changelog int64 // next changelog offset after the committed status records
 	batch     *Batch
-	erased    map[string]erasure // the batch's AccountErased (erase.go)
+	erased    map[string]erasure        // the batch's AccountErased (erase.go)
+	grp       map[string]group.Snapshot // contributions before the batch (group_account.go)
 }
 
 func newPartition(id int32, d *deps) *partition {
@@ -122,6 +127,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
 	pt.erased = nil
+	pt.grp = nil
 	pt.wakes = wakes
 	recs = dropControl(recs) // transaction markers: committed over, never applied
 
@@ -373,6 +379,9 @@ func (pt *partition) accepted(em *emitter, r *kgo.Record) {
 // prepares the store batch that follows the commit.
 func (pt *partition) finish(ctx context.Context, em *emitter) error {
 	b := &Batch{Applied: pt.applied, Clock: pt.clock, Put: make(map[string][]byte, len(pt.dirty)), Timers: map[string]int64{}}
+	if err := pt.groupEmit(em); err != nil {
+		return err
+	}
 	pt.tombstones(em, b)
 	accts := make([]string, 0, len(pt.dirty))
 	for a := range pt.dirty {
@@ -494,11 +503,13 @@ func (pt *partition) persist(ctx context.Context, changelog int64, wrote bool) e
 // get returns the account's state from the cache or the store (new if absent).
 func (pt *partition) get(ctx context.Context, acct string) (*core.State, error) {
 	if st := pt.cache[acct]; st != nil {
+		pt.groupSeen(acct, st)
 		return st, nil
 	}
 	if err := pt.load(ctx, []string{acct}); err != nil {
 		return nil, err
 	}
+	pt.groupSeen(acct, pt.cache[acct])
 	return pt.cache[acct], nil
 }
 

@@ -53,6 +53,9 @@ func New(cfg Config, kcfg kafkax.Config, store Store, codec Codec, env *core.Env
 	if err := kcfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Groups.validate(kcfg.Topics); err != nil {
+		return nil, err
+	}
 	p := &Processor{
 		d: &deps{cfg: cfg, kcfg: kcfg, store: store, codec: codec, env: env, m: m.m, log: log, now: time.Now,
 			route: newRouter(cfg, kcfg.Topics.Events, log)},

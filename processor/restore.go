@@ -92,7 +92,7 @@ func restorePartition(ctx context.Context, d *deps, id int32, meta Meta, committ
 				n++
 				continue
 			}
-			e, err := DecodeChangelog(ctx, d.codec, r.Value)
+			e, err := d.decodeChangelog(ctx, r)
 			if err != nil {
 				if schemas.Transient(err) {
 					return res, fmt.Errorf("changelog offset %d: %w", r.Offset, err)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 )
 
 // Child keys in a node: an account's own contribution and a group node's
@@ -148,8 +147,11 @@ func (n *Node) Settle(id string, version int64) []Out {
 	}
 	changed := !t.Equal(n.Totals)
 	n.Totals = t
+	if t.Depth > MaxDepth {
+		return nil // a cycle of parent links: forward nothing more, the parent keeps what it holds
+	}
 	target := n.Parent
-	if len(n.Children) == 0 || t.Depth > MaxDepth || target == id || strings.HasPrefix(target, GroupChild) {
+	if len(n.Children) == 0 || target == id {
 		target = ""
 	}
 	var out []Out

@@ -1,0 +1,227 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor/kafkax"
+)
+
+// GroupStage is the second stage of collections groups (docs/processing.md
+// "Collections groups"): it consumes kafka.topics.group_contributions in
+// its own consumer group and, one Kafka transaction per poll, keeps every
+// group node (each child's latest contribution and the totals) in its
+// store, forwards a node's subtree to the node's own parent on the same
+// topic, and writes each changed node to kafka.topics.group_changelog. The
+// store, its fencing and the changelog restore are the account stage's
+// (Store, restorePartition, emitter): a node is an "account" of the group
+// store, the changelog its status topic.
+type GroupStage struct {
+	d   *deps
+	cfg GroupsConfig
+
+	mu    sync.Mutex
+	parts map[int32]*groupPart
+}
+
+// NewGroupStage builds the group stage of cfg.Groups; store is the group
+// store (a prefix of its own, never the account stage's).
+func NewGroupStage(cfg Config, kcfg kafkax.Config, store Store, log *slog.Logger) (*GroupStage, error) {
+	if err := kcfg.Validate(); err != nil {
+		return nil, err
+	}
+	g := cfg.Groups
+	g.Enabled = true
+	if err := g.validate(kcfg.Topics); err != nil {
+		return nil, err
+	}
+	gk := kcfg
+	gk.Topics.Status = kcfg.Topics.GroupChangelog // restorePartition reads the group changelog
+	d := &deps{cfg: cfg, kcfg: gk, store: store, log: log.With("stage", "groups"), m: NewMetrics(nil).m, now: time.Now, groupStage: true}
+	return &GroupStage{d: d, cfg: g.resolved(cfg), parts: map[int32]*groupPart{}}, nil
+}
+
+// decodeChangelog reads one changelog record as restore writes it back:
+// an account's status record, or (group stage) a group node keyed by its id.
+func (d *deps) decodeChangelog(ctx context.Context, r *kgo.Record) (ChangelogEntry, error) {
+	if d.groupStage {
+		return ChangelogEntry{Account: string(r.Key), State: r.Value}, nil
+	}
+	return DecodeChangelog(ctx, d.codec, r.Value)
+}
+
+func (g *GroupStage) opts() []kgo.Opt {
+	t := g.d.kcfg.Topics
+	return append(g.d.kcfg.ClientOpts(),
+		kgo.ConsumerGroup(g.cfg.GroupID),
+		kgo.ConsumeTopics(t.GroupContributions),
+		kgo.TransactionalID(g.cfg.TransactionalID),
+		kgo.TransactionTimeout(g.d.cfg.TransactionTimeout),
+		kgo.SessionTimeout(g.d.cfg.SessionTimeout),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.FetchMaxBytes(fetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes),
+		// the changelog goes to the node's own partition; forwards by key,
+		// as the account stage writes them (murmur2)
+		kgo.RecordPartitioner(kafkax.KeyOrExplicit(t.GroupChangelog)),
+		kgo.ProducerLinger(0),
+		kgo.OnPartitionsRevoked(g.revoked),
+		kgo.OnPartitionsLost(g.revoked),
+	)
+}
+
+// Run consumes until ctx is cancelled; nil on a clean shutdown.
+func (g *GroupStage) Run(ctx context.Context) error {
+	failures := 0
+	for {
+		sess, err := kgo.NewGroupTransactSession(g.opts()...)
+		if err != nil {
+			return fmt.Errorf("kafka session (groups): %w", err)
+		}
+		g.d.log.Info("group stage started", "group", g.cfg.GroupID, "transactional_id", g.cfg.TransactionalID)
+		err = g.loop(ctx, sess)
+		sess.Close()
+		g.drop(nil)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if securityFailure(err) {
+			return g.d.kcfg.Explain(err)
+		}
+		g.d.log.Error("group stage session ended; starting a new one", "err", err)
+		failures++
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(min(100*time.Millisecond<<min(failures, 10), g.d.cfg.RetryMax)):
+		}
+	}
+}
+
+// loop runs one transaction per poll until the session is unusable.
+func (g *GroupStage) loop(ctx context.Context, sess *kgo.GroupTransactSession) error {
+	for {
+		fs := sess.PollRecords(ctx, g.cfg.MaxPollRecords)
+		if fs.IsClientClosed() {
+			return fmt.Errorf("poll: %w", kgo.ErrClientClosed)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		byPart := map[int32][]*kgo.Record{}
+		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			byPart[fp.Partition] = append(byPart[fp.Partition], fp.Records...)
+		})
+		if len(byPart) == 0 {
+			continue
+		}
+		if err := g.transact(ctx, sess, byPart); err != nil {
+			var fatal *fatalSession
+			if errors.As(err, &fatal) {
+				return err
+			}
+			g.d.log.Warn("group transaction aborted; retrying from the committed offsets", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// fatalSession: the session cannot go on (End failed).
+type fatalSession struct{ err error }
+
+func (f *fatalSession) Error() string { return f.err.Error() }
+func (f *fatalSession) Unwrap() error { return f.err }
+
+// transact runs one transaction over the poll's partitions, then writes
+// the committed nodes to the store.
+func (g *GroupStage) transact(ctx context.Context, sess *kgo.GroupTransactSession, byPart map[int32][]*kgo.Record) error {
+	if err := sess.Begin(); err != nil {
+		return &fatalSession{fmt.Errorf("begin transaction: %w", err)}
+	}
+	em := newEmitter(ctx, sess.Client())
+	ids := make([]int32, 0, len(byPart))
+	for id := range byPart {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	parts := make([]*groupPart, 0, len(ids))
+	var err error
+	for _, id := range ids {
+		gp := g.part(id)
+		parts = append(parts, gp)
+		if err = gp.process(ctx, byPart[id], em); err != nil {
+			err = fmt.Errorf("group partition %d: %w", id, err)
+			break
+		}
+	}
+	if err == nil {
+		err = em.wait(ctx)
+	}
+	how := kgo.TryCommit
+	if err != nil {
+		how = kgo.TryAbort
+	}
+	committed, endErr := sess.End(ctx, how)
+	if endErr != nil || !committed || err != nil {
+		for _, gp := range parts {
+			gp.reset()
+		}
+		if endErr != nil {
+			return &fatalSession{fmt.Errorf("end transaction: %w", endErr)}
+		}
+		if err == nil {
+			err = errAborted
+		}
+		return err
+	}
+	for _, gp := range parts {
+		end, wrote := em.changelogEnd(gp.id)
+		if err := gp.persist(ctx, end, wrote); err != nil {
+			gp.reset() // the next batch catches up from the changelog
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *GroupStage) part(id int32) *groupPart {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gp, ok := g.parts[id]
+	if !ok {
+		gp = &groupPart{id: id, d: g.d}
+		g.parts[id] = gp
+	}
+	return gp
+}
+
+// drop forgets the given partitions (all when m is nil).
+func (g *GroupStage) drop(ids []int32) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if ids == nil {
+		g.parts = map[int32]*groupPart{}
+		return
+	}
+	for _, id := range ids {
+		delete(g.parts, id)
+	}
+}
+
+func (g *GroupStage) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	if ids, ok := m[g.d.kcfg.Topics.GroupContributions]; ok {
+		g.drop(ids)
+	}
+	g.d.log.Info("group partitions revoked", "partitions", m)
+}
