@@ -35,6 +35,15 @@
 // manual write-offs) instead of ApplyEvent; Evaluate acts on them first
 // (operator_eval.go, operator_writeoff.go).
 //
+// The finance lifecycle (issue 15) is dunning's too: ApplyPartner records
+// the agencies' and law firms' events (partner.go: placement, recall,
+// return, legal case), Accrue accrues late-payment interest on the account
+// as the previous step left it (the core calls it before each step;
+// interest.go), and Evaluate books commission, legal fees, interest
+// postings and month-end provisions as GL entries and debit notes. That
+// state (Finance) is encoded on its own (partner_codec.go) as an optional
+// fourth part of the core's account state.
+//
 // Limits (limits.go) bound holds (MaxHoldDays) and arrangements
 // (MaxArrangementDays, MaxInstallments); the core passes the configured
 // ones, ApplyEvent uses the defaults.
