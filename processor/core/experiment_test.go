@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,5 +173,63 @@ func TestExperimentSticky(t *testing.T) {
 		if _, ok := st.Dunning.ArmIn(expID); !ok {
 			t.Fatal("the drop forgot the assignment")
 		}
+	}
+}
+
+// TestExperimentPromote: promoting the challenger is applying the champion
+// with the challenger's ladder and no challenger section. From then on
+// every account, of either arm, is dunned by the promoted ladder (no fee
+// stage) under the champion's name and new version, with no experiment on
+// its outputs.
+func TestExperimentPromote(t *testing.T) {
+	env := testkit.ExperimentEnv(t, "../..", expID, 0.5)
+	states := map[string]*core.State{}
+	book(t, env, states, 0, 200, expDay0)
+	files, err := testkit.ExperimentFiles("../..", expID, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var promoted []policy.File
+	for _, f := range files {
+		switch f.Name {
+		case "postpaid-soft.yaml":
+			text := strings.Replace(string(f.Data), "name: "+testkit.ExperimentChallenger, "name: postpaid-standard", 1)
+			promoted = append(promoted, policy.File{Name: "postpaid.yaml", Data: []byte(strings.Replace(text, "  priority: -1\n", "  priority: 0\n", 1))})
+		case "postpaid.yaml":
+		default:
+			promoted = append(promoted, f)
+		}
+	}
+	set, err := policy.LoadSet(promoted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Policies = set
+	version := set.Get("postpaid-standard").Version
+	later := expDay0.AddDate(0, 2, 0)
+	book(t, env, states, 0, 200, later)
+	arms := map[bool]int{}
+	actions := 0
+	for acct, st := range states {
+		ch, _ := st.Dunning.ArmIn(expID)
+		arms[ch]++
+		for w := st.WakeAt(); !w.IsZero() && w.Before(later.AddDate(0, 0, 40)); w = st.WakeAt() {
+			out, err := core.Wake(st, acct, w, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			actions += len(out.Actions)
+			for _, a := range out.Actions {
+				if a.ExperimentID != "" || a.Arm != "" || a.PolicyName != "postpaid-standard" || a.PolicyVersion != version || a.Type == event.ActionFee {
+					t.Fatalf("%s (was challenger %v): after the promotion %s by %s@%s carries %q/%q", acct, ch, a.Type, a.PolicyName, a.PolicyVersion, a.ExperimentID, a.Arm)
+				}
+			}
+		}
+		if s := st.Status(later); s.ExperimentID != "" {
+			t.Fatalf("%s: status still in %s", acct, s.ExperimentID)
+		}
+	}
+	if arms[true] == 0 || arms[false] == 0 || actions < len(states) {
+		t.Fatalf("arms %v, %d actions: both arms must have been dunned after the promotion", arms, actions)
 	}
 }
