@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -141,7 +142,7 @@ func (f *PolicyFeed) take(r *kgo.Record) {
 	}
 	f.latest[rec.Name] = rec
 	for _, v := range rec.Flatten() {
-		key := v.Name + "|" + v.Version + "|" + v.EffectiveFrom.UTC().Format(time.RFC3339Nano)
+		key := versionKey(v)
 		if f.seen[key] {
 			continue
 		}
@@ -157,6 +158,31 @@ func (f *PolicyFeed) take(r *kgo.Record) {
 
 // syncTimeout bounds one Sync.
 const syncTimeout = 30 * time.Second
+
+// history is every valid version of name the feed read, from any record,
+// ordered by effective_from then applied_at (the Previous of its next
+// record).
+func (f *PolicyFeed) history(name string) []policy.Record {
+	var out []policy.Record
+	for _, v := range f.versions {
+		if v.Name == name {
+			out = append(out, v.Record)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].EffectiveFrom.Equal(out[j].EffectiveFrom) {
+			return out[i].EffectiveFrom.Before(out[j].EffectiveFrom)
+		}
+		return out[i].AppliedAt.Before(out[j].AppliedAt)
+	})
+	return out
+}
+
+// versionKey identifies one version of a policy: name, version and
+// effective_from.
+func versionKey(r policy.Record) string {
+	return r.Name + "|" + r.Version + "|" + r.EffectiveFrom.UTC().Format(time.RFC3339Nano)
+}
 
 // UsePolicies makes the processor decide with the feed's versions: before
 // a polled batch is applied, the feed is synced when its last sync is

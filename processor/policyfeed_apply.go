@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -34,9 +35,11 @@ type Applied struct {
 // version before any partition clock reaches it, and a second version of
 // one policy at the same instant. Each record carries the policy's earlier
 // versions (the compacted topic keeps only the last record of a name).
-// Run one apply at a time: two concurrent applies of one policy may each
-// miss the other's version in Previous (processors keep both; compaction
-// would then drop one).
+// Two concurrent applies of one policy may each miss the other's version
+// in Previous: processors keep both, and the apply re-reads the topic after
+// publishing and, when a policy's last record lacks a version the topic
+// holds, publishes it again with every version (repairHistory), so
+// compaction drops none.
 func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, files []policy.File, eff, now time.Time, lead time.Duration, log *slog.Logger) ([]Applied, error) {
 	set, err := policy.LoadSet(files)
 	if err != nil {
@@ -63,11 +66,7 @@ func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, f
 	var out []Applied
 	var recs []*kgo.Record
 	for _, p := range set.Policies() {
-		prev := feed.latest[p.Name]
-		var history []policy.Record
-		if prev.Name != "" {
-			history = prev.Flatten()
-		}
+		history := feed.history(p.Name)
 		rec := policy.Record{Name: p.Name, Version: p.Version, EffectiveFrom: eff, AppliedAt: now.UTC().Truncate(time.Millisecond),
 			YAML: data[p.Name], Previous: history}
 		if tl := feed.Timeline(); tl != nil {
@@ -100,19 +99,40 @@ func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, f
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return nil, kcfg.Explain(fmt.Errorf("publish to %s: %w", kcfg.Topics.Policies, err))
 	}
+	if err := repairHistory(ctx, kcfg, codec, cl, set, log); err != nil {
+		return out, err
+	}
 	return out, nil
 }
 
-// ReadPolicies reads every published version (kcfg.Topics.Policies) into
-// a timeline over base; nil when the topic holds none.
-func ReadPolicies(ctx context.Context, kcfg kafkax.Config, decode func([]byte) (policy.Record, error), base *policy.Set, log *slog.Logger) (*policy.Timeline, error) {
-	feed, err := NewPolicyFeed(kcfg, base, decode, log)
+// repairHistory re-reads the topic and republishes the last record of each
+// of set's policies that lacks a version the topic holds (a concurrent
+// apply's), with every version in Previous.
+func repairHistory(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, cl *kgo.Client, set *policy.Set, log *slog.Logger) error {
+	feed, err := NewPolicyFeed(kcfg, nil, codec.Decode, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer feed.Close()
 	if _, err := feed.Sync(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	return feed.Timeline(), nil
+	for _, p := range set.Policies() {
+		last, ok := feed.latest[p.Name]
+		all := feed.history(p.Name)
+		if !ok || len(last.Flatten()) >= len(all) {
+			continue
+		}
+		missing := len(all) - len(last.Flatten())
+		last.Previous = slices.DeleteFunc(all, func(r policy.Record) bool { return versionKey(r) == versionKey(last) })
+		v, err := codec.Encode(last)
+		if err != nil {
+			return fmt.Errorf("policy %s: %w", p.Name, err)
+		}
+		log.Warn("policy record republished with the versions of a concurrent apply", "policy", p.Name, "added", missing)
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: kcfg.Topics.Policies, Key: []byte(p.Name), Value: v}).FirstErr(); err != nil {
+			return kcfg.Explain(fmt.Errorf("publish to %s: %w", kcfg.Topics.Policies, err))
+		}
+	}
+	return nil
 }

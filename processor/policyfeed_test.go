@@ -309,3 +309,70 @@ func TestPolicyConfig(t *testing.T) {
 		t.Errorf("negative refresh: %v", err)
 	}
 }
+
+// TestRepairHistory: when a policy's last record lacks a version an
+// earlier record holds (two applies that read the topic at the same
+// time), repairHistory publishes it again with every version, so the
+// compacted topic keeps them all; a complete record is left alone.
+func TestRepairHistory(t *testing.T) {
+	testkit.Integration(t, "kafka")
+	kcfg := testkit.KafkaConfig(t, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	codec := policyCodec
+	at := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	rec := func(desc string, eff time.Time) policy.Record {
+		y := []byte("name: p\ndescription: " + desc + "\nselection: {segments: [postpaid]}\nmin_overdue: {EUR: \"1\"}\nstages:\n  - {name: s, days_past_due: 1, actions: [{type: suspend}]}\n")
+		p, err := policy.Load(y, "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return policy.Record{Name: "p", Version: p.Version, EffectiveFrom: eff, AppliedAt: at, YAML: y}
+	}
+	a, b := rec("a", at.Add(time.Hour)), rec("b", at.Add(2*time.Hour)) // b's apply missed a
+	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.UnknownTopicRetries(-1))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for _, r := range []policy.Record{a, b} {
+		v, err := codec.Encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: kcfg.Topics.Policies, Key: []byte("p"), Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, _ := policy.NewSet(mustPolicyOf(t, b))
+	for range 2 { // the second finds the record complete
+		if err := processor.RepairHistory(ctx, kcfg, codec, cl, set, log); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed, err := processor.NewPolicyFeed(kcfg, nil, codec.Decode, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	if _, err := feed.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last := processor.LatestRecord(feed, "p")
+	if f := last.Flatten(); len(f) != 2 || f[0].Version != a.Version || f[1].Version != b.Version {
+		t.Errorf("last record holds %d versions, want a then b", len(f))
+	}
+	if n := len(testkit.ConsumeWith(t, kcfg, kcfg.Topics.Policies, 1<<30, 3*time.Second)); n != 3 {
+		t.Errorf("%d records, want the two and one repair", n)
+	}
+}
+
+func mustPolicyOf(t *testing.T, r policy.Record) *policy.Policy {
+	t.Helper()
+	p, err := policy.Load(r.YAML, r.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
