@@ -148,10 +148,12 @@ async function search(more) {
 // ---- the account page --------------------------------------------------
 
 async function loadAccount(id) {
+  delete document.body.dataset.loaded;
   const v = (await api("GET", "/accounts/" + encodeURIComponent(id))).body;
   renderAccount(v);
   state.timelineCursor = "";
   await Promise.all([loadTimeline(false), loadAudit()]);
+  document.body.dataset.loaded = v.account_id;
 }
 
 function renderAccount(v) {
@@ -216,7 +218,7 @@ async function loadAudit() {
   let rows = [];
   try {
     const b = (await api("GET", "/accounts/" + encodeURIComponent(id) + "/audit")).body;
-    rows = (b.items || b.entries || b || []).map((a) => row([when(a.time), a.actor + " (" + a.role + ")", a.method + " " + a.route, a.status + (a.detail ? " " + a.detail : "")]));
+    rows = (b.items || b.entries || b || []).map((a) => row([when(a.time), a.actor + " (" + a.role + ")", a.route, a.status + (a.detail ? " " + a.detail : "")]));
   } catch (e) { flash("audit: " + e.message, true); }
   fill("#acct-audit", rows);
 }
