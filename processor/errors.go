@@ -21,6 +21,11 @@ var (
 	ErrLost = errors.New("partition state missing in store")
 	// ErrStale: the batch was already applied.
 	ErrStale = errors.New("batch already applied")
+	// ErrStoreRefused marks a store error no retry can fix: the store
+	// refused this client's credentials, certificate or a command or key
+	// (sinks/redisstore: WRONGPASS, NOPERM, a failed TLS handshake). Run
+	// stops with it instead of retrying the partition forever.
+	ErrStoreRefused = errors.New("the state store refused this client")
 )
 
 // Errors of the processing loop.
@@ -99,7 +104,7 @@ func classify(err error) Class {
 	case errors.Is(err, kerr.ProducerFenced), errors.Is(err, kerr.InvalidProducerEpoch),
 		errors.Is(err, kerr.TransactionalIDAuthorizationFailed), errors.Is(err, kerr.InvalidTxnState):
 		return Fatal
-	case securityFailure(err):
+	case securityFailure(err), errors.Is(err, ErrStoreRefused):
 		return Fatal // Run stops: retrying a refused credential or ACL cannot succeed
 	case errors.Is(err, context.Canceled):
 		return Retry // shutting down: nothing is dead-lettered

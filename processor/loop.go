@@ -49,6 +49,9 @@ func (p *Processor) Run(ctx context.Context) error {
 			p.d.log.Info("processor stopping")
 			return nil
 		}
+		if errors.Is(err, ErrStoreRefused) { // the store's ACL or credentials: neither can a retry
+			return fmt.Errorf("processor stopped: %w", err)
+		}
 		if securityFailure(err) { // authentication, TLS or a missing ACL: a new session cannot help
 			return p.d.kcfg.Explain(err)
 		}

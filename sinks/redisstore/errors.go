@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/tlsconf"
 )
 
@@ -46,3 +47,17 @@ func Cause(err error) error {
 // Permanent says whether err has a Cause: the processor's retry
 // classification should stop on it rather than retry.
 func Permanent(err error) bool { return Cause(err) != nil }
+
+// refused marks a store command's error that has a Cause as
+// processor.ErrStoreRefused (its text unchanged), so that the processor
+// stops on a permission lost mid-run instead of retrying forever.
+func refused(err error) error {
+	if !Permanent(err) {
+		return err
+	}
+	return refusal{err}
+}
+
+type refusal struct{ error }
+
+func (r refusal) Unwrap() []error { return []error{r.error, processor.ErrStoreRefused} }

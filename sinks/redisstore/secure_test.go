@@ -147,7 +147,7 @@ func TestSecureRefusals(t *testing.T) {
 		}
 	})
 	t.Run("command the store does not use", func(t *testing.T) {
-		for _, err := range []error{rdb.Set(ctx, good.Prefix+":x", "v", 0).Err(), rdb.FlushAll(ctx).Err(), rdb.Keys(ctx, "*").Err()} {
+		for _, err := range []error{rdb.Incr(ctx, good.Prefix+":x").Err(), rdb.FlushAll(ctx).Err(), rdb.Keys(ctx, "*").Err()} {
 			checkRefusal(t, fmt.Errorf("redis: %w", err), redisstore.ErrNoPerm, "no permissions to run", good.Password)
 		}
 	})

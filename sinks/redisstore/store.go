@@ -55,7 +55,7 @@ return m
 func (s *Store) Claim(ctx context.Context, p int32) (processor.Meta, error) {
 	res, err := claimScript.Run(ctx, s.rdb, s.keys(p), time.Now().UnixMicro()).StringSlice()
 	if err != nil {
-		return processor.Meta{}, fmt.Errorf("redis claim partition %d: %w", p, err)
+		return processor.Meta{}, fmt.Errorf("redis claim partition %d: %w", p, refused(err))
 	}
 	return parseMeta(res), nil
 }
@@ -131,7 +131,7 @@ return redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[2], 'WITHSCORES', 'LIMI
 func (s *Store) fenced(ctx context.Context, sc *redis.Script, p int32, args []any) ([]any, error) {
 	res, err := sc.Run(ctx, s.rdb, s.keys(p), args...).Result()
 	if err != nil {
-		return nil, err
+		return nil, refused(err)
 	}
 	switch r := res.(type) {
 	case []any:
@@ -278,7 +278,7 @@ func (s *Store) Apply(ctx context.Context, p int32, epoch int64, b *processor.Ba
 	}
 	res, err := applyScript.Run(ctx, s.rdb, s.keys(p), args...).Text()
 	if err != nil {
-		return fmt.Errorf("redis apply partition %d: %w", p, err)
+		return fmt.Errorf("redis apply partition %d: %w", p, refused(err))
 	}
 	switch res {
 	case "OK":
