@@ -38,7 +38,8 @@ type triggerAuthentication struct {
 var secretKeys = map[string][]string{
 	"StatefulSet/arrears-run":  {"arrears-secrets/kafka-processor-password", "arrears-secrets/redis-password", "arrears-ca"},
 	"Deployment/arrears-sink":  {"arrears-secrets/kafka-sink-password", "arrears-secrets/clickhouse-sink-password", "arrears-ca"},
-	"Deployment/arrears-serve": {"arrears-secrets/kafka-serve-password", "arrears-secrets/clickhouse-serve-password", "arrears-secrets/redis-password", "arrears-ca", "arrears-serve-tls"},
+	"Deployment/arrears-serve": {"arrears-secrets/kafka-serve-password", "arrears-secrets/clickhouse-serve-password", "arrears-secrets/redis-password",
+		"arrears-secrets/api-tokens", "arrears-ca", "arrears-serve-tls"},
 	"Job/arrears-init":         {"arrears-secrets/kafka-admin-password", "arrears-secrets/clickhouse-migrate-password", "arrears-ca"},
 }
 
@@ -140,8 +141,9 @@ func TestSecretsMounted(t *testing.T) {
 						t.Errorf("%s: %s=%s is not a file of a mounted Secret", where, e.Name, e.Value)
 					}
 				case strings.Contains(e.Name, "PASSWORD") || strings.Contains(e.Name, "TOKEN"):
-					if !strings.HasPrefix(e.Name, "ARREARS_") || e.Value != "" {
-						t.Errorf("%s: %s looks like a secret outside the secret variables", where, e.Name)
+					// a file of a mounted Secret (api.tokens_file), never a value
+					if _, ok := files[e.Value]; !ok || !strings.HasSuffix(e.Name, config.SecretFileSuffix) {
+						t.Errorf("%s: %s looks like a secret outside the secret variables and files", where, e.Name)
 					}
 				}
 			}
