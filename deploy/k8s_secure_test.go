@@ -36,11 +36,11 @@ type triggerAuthentication struct {
 // secretKeys is what each workload may read of the Secrets: its own
 // principal's passwords and nothing else (least privilege).
 var secretKeys = map[string][]string{
-	"StatefulSet/arrears-run":  {"arrears-secrets/kafka-processor-password", "arrears-secrets/redis-password", "arrears-ca"},
-	"Deployment/arrears-sink":  {"arrears-secrets/kafka-sink-password", "arrears-secrets/clickhouse-sink-password", "arrears-ca"},
+	"StatefulSet/arrears-run": {"arrears-secrets/kafka-processor-password", "arrears-secrets/redis-password", "arrears-ca"},
+	"Deployment/arrears-sink": {"arrears-secrets/kafka-sink-password", "arrears-secrets/clickhouse-sink-password", "arrears-ca"},
 	"Deployment/arrears-serve": {"arrears-secrets/kafka-serve-password", "arrears-secrets/clickhouse-serve-password", "arrears-secrets/redis-password",
 		"arrears-secrets/api-tokens", "arrears-ca", "arrears-serve-tls"},
-	"Job/arrears-init":         {"arrears-secrets/kafka-admin-password", "arrears-secrets/clickhouse-migrate-password", "arrears-ca"},
+	"Job/arrears-init": {"arrears-secrets/kafka-admin-password", "arrears-secrets/clickhouse-migrate-password", "arrears-ca"},
 }
 
 // podSecrets lists the Secret keys (secret/key, or secret for a whole
