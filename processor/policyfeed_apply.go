@@ -136,3 +136,17 @@ func repairHistory(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, c
 	}
 	return nil
 }
+
+// ReadPolicies reads every published version (kcfg.Topics.Policies) into
+// a timeline over base; nil when the topic holds none.
+func ReadPolicies(ctx context.Context, kcfg kafkax.Config, decode func([]byte) (policy.Record, error), base *policy.Set, log *slog.Logger) (*policy.Timeline, error) {
+	feed, err := NewPolicyFeed(kcfg, base, decode, log)
+	if err != nil {
+		return nil, err
+	}
+	defer feed.Close()
+	if _, err := feed.Sync(ctx); err != nil {
+		return nil, err
+	}
+	return feed.Timeline(), nil
+}

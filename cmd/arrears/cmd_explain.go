@@ -48,6 +48,9 @@ func explainAccount(ctx context.Context, name string, args []string) (core.Expla
 	if err != nil {
 		return core.Explanation{}, err
 	}
+	if err := withVersions(ctx, cfg, env); err != nil { // as `arrears run` decides
+		return core.Explanation{}, err
+	}
 	part, nparts, err := partitionOf(ctx, cfg, acct)
 	if err != nil {
 		return core.Explanation{}, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/policy"
 	"github.com/arrears/arrears/schemas"
 )
@@ -301,6 +302,18 @@ func publishedYAML(tl *policy.Timeline, ref string) ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("%s: no such file and no published version %s of policy %s", ref, version, name)
+}
+
+// withVersions gives env the policy versions published on
+// kafka.topics.policies, so that a command decides as `arrears run` does
+// (none published: env.Versions stays nil, the files decide).
+func withVersions(ctx context.Context, cfg config.Config, env *core.Env) error {
+	tl, err := processor.ReadPolicies(ctx, cfg.Kafka, schemas.DecodePolicy, env.Policies, quietLog())
+	if err != nil {
+		return fmt.Errorf("policy versions (%s): %w", cfg.Kafka.Topics.Policies, err)
+	}
+	env.Versions = tl
+	return nil
 }
 
 // quietLog logs only errors (a skipped invalid record), to stderr.

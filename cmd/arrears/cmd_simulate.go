@@ -62,8 +62,8 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	}
 	active.SkipExplanations = true // as `arrears run` sets it
 	// the published policy versions, as `arrears run` decides with them
-	if active.Versions, err = processor.ReadPolicies(ctx, cfg.Kafka, schemas.DecodePolicy, active.Policies, quietLog()); err != nil {
-		return fmt.Errorf("policy versions (%s): %w", cfg.Kafka.Topics.Policies, err)
+	if err := withVersions(ctx, cfg, active); err != nil {
+		return err
 	}
 	pf := make([]policy.File, len(files))
 	for i, f := range files {
