@@ -149,6 +149,7 @@ async function search(more) {
 
 async function loadAccount(id) {
   delete document.body.dataset.loaded;
+  if (!state.account || state.account.account_id !== id) $("#form-result").textContent = "";
   const v = (await api("GET", "/accounts/" + encodeURIComponent(id))).body;
   renderAccount(v);
   state.timelineCursor = "";
