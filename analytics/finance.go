@@ -20,7 +20,8 @@ import "time"
 // agencies: per agency (an AGENCY_PLACEMENT action's queue, the
 // AGENCY_RECOVERY and AGENCY_COMMISSION entries' reference) and currency:
 // placements and the amount placed in the period, what the agency
-// recovered and the commission booked in the period, the recovery rate
+// recovered and the commission booked in the period (net of their
+// _REVERSED entries: payments that bounced), the recovery rate
 // (recovered / placed), and the same to date (every placement and
 // recovery before D's end).
 
@@ -69,6 +70,9 @@ GROUP BY bucket, tier, currency
 ORDER BY indexOf(` + bucketOrder + `, bucket), tier, currency`
 }
 
+// agenciesSQL: the zero columns of the placements branch are u * 0, not
+// toInt64(0): 18.16 refuses a UNION ALL whose first branch has a constant
+// where the second has a column ("must be constant in result").
 func agenciesSQL(p params) string {
 	return `SELECT agency, currency, sum(n_placed) AS placements, ` + money("sum(placed_u)") + ` AS placed,
     ` + money("sum(recovered_u)") + ` AS recovered, ` + money("sum(commission_u)") + ` AS commission,
@@ -77,7 +81,7 @@ func agenciesSQL(p params) string {
     round(sum(recovered_all_u) / nullIf(sum(placed_all_u), 0), 4) AS recovery_rate_to_date
 FROM (
     SELECT queue AS agency, currency, toUInt64(in_period) AS n_placed, if(in_period = 1, u, toInt64(0)) AS placed_u,
-        toInt64(0) AS recovered_u, toInt64(0) AS commission_u, u AS placed_all_u, toInt64(0) AS recovered_all_u
+        u * 0 AS recovered_u, u * 0 AS commission_u, u AS placed_all_u, u * 0 AS recovered_all_u
     FROM (
         SELECT queue, currency, toUInt8(action_time >= {END0}) AS in_period, ` + units("amount") + ` AS u
         FROM {db}.dunning_actions FINAL
@@ -85,12 +89,14 @@ FROM (
     )
     UNION ALL
     SELECT reference, currency, toUInt64(0), toInt64(0),
-        if(kind = 'AGENCY_RECOVERY' AND in_period = 1, u, toInt64(0)), if(kind = 'AGENCY_COMMISSION' AND in_period = 1, u, toInt64(0)),
-        toInt64(0), if(kind = 'AGENCY_RECOVERY', u, toInt64(0))
+        if(recovery = 1 AND in_period = 1, u, toInt64(0)), if(recovery = 0 AND in_period = 1, u, toInt64(0)),
+        toInt64(0), if(recovery = 1, u, toInt64(0))
     FROM (
-        SELECT reference, currency, kind, toUInt8(entry_time >= {END0}) AS in_period, ` + units("amount") + ` AS u
+        SELECT reference, currency, toUInt8(kind IN ('AGENCY_RECOVERY', 'AGENCY_RECOVERY_REVERSED')) AS recovery,
+            toUInt8(entry_time >= {END0}) AS in_period, if(kind LIKE '%_REVERSED', -1, 1) * ` + units("amount") + ` AS u
         FROM {db}.gl_entries FINAL
-        WHERE kind IN ('AGENCY_RECOVERY', 'AGENCY_COMMISSION') AND entry_time < {END} AND ` + p.inSegment() + `
+        WHERE kind IN ('AGENCY_RECOVERY', 'AGENCY_COMMISSION', 'AGENCY_RECOVERY_REVERSED', 'AGENCY_COMMISSION_REVERSED')
+            AND entry_time < {END} AND ` + p.inSegment() + `
     )
 )
 GROUP BY agency, currency

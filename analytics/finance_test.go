@@ -41,6 +41,8 @@ func financeDataset() []Row {
 	gl("R2", "F3", "2026-02-10 10:00", "AGENCY_RECOVERY", "acme", "100")
 	gl("C2", "F3", "2026-02-10 10:00", "AGENCY_COMMISSION", "acme", "15")
 	gl("R3", "F3", "2026-04-02 10:00", "AGENCY_RECOVERY", "acme", "50")
+	gl("R4", "F1", "2026-03-25 10:00", "AGENCY_RECOVERY_REVERSED", "acme", "100")
+	gl("C4", "F1", "2026-03-25 10:00", "AGENCY_COMMISSION_REVERSED", "acme", "15")
 	place := func(id, acct, when, agency, a string) {
 		rows = append(rows, ActionRow(&event.DunningAction{ActionID: id, Account: acct, Time: at(when), Stage: "agency",
 			Type: event.ActionAgency, Queue: agency, Currency: "EUR", OverdueAmount: amt(a), Amount: amt(a)}, Source{}, now))
@@ -70,9 +72,10 @@ func financeDataset() []Row {
 //	  -> 20.00 on 400.00: 0.05; its April provision is after the date.
 //	  difference is 0 on every row.
 //	agencies: acme placed F1's 1,000.00 on 03-14 (F3's 500.00 on 01-10 is
-//	  before the period), recovered 400.00 with 60.00 commission in it:
-//	  rate 0.4; to date 1,500.00 placed, 500.00 recovered: 0.3333 (F3's
-//	  04-02 recovery is after the date). zenith placed 200.00, recovered
+//	  before the period), recovered 400.00 with 60.00 commission in it, of
+//	  which a 100.00 payment bounced on 03-25 (commission 15.00 back):
+//	  300.00, 45.00, rate 0.3; to date 1,500.00 placed, 400.00 recovered:
+//	  0.2667 (F3's 04-02 recovery is after the date). zenith placed 200.00, recovered
 //	  nothing: 0.
 func TestFinanceReports(t *testing.T) {
 	c := testConn(t)
@@ -99,7 +102,7 @@ current|LOW|EUR|1|60|0|60|0|0|0|NULL
 current|LOW|EUR|1|60|0|60|0|0|0|NULL
 31-60|HIGH|EUR|1|55.56|11.94|0|67.5|0|600|0.1125`},
 		{"agencies", ReportOptions{AsOf: asOf, Days: 31}, `agency|currency|placements|placed|recovered|commission|recovery_rate|placed_to_date|recovered_to_date|recovery_rate_to_date
-acme|EUR|1|1000|400|60|0.4|1500|500|0.3333
+acme|EUR|1|1000|300|45|0.3|1500|400|0.2667
 zenith|EUR|1|200|0|0|0|200|0|0`},
 	} {
 		got, err := Report(ctx, c, tc.name, tc.opts)

@@ -398,3 +398,25 @@ func TestLateInterestPaidOff(t *testing.T) {
 		tl.status(date("05-02"), CollectionsNone, open)
 	}
 }
+
+// TestAgencyPaymentReversed: placed on 04-14 as in
+// TestAgencyPlacementPartialRecovery; P1 400.00 on 04-20 (commission
+// 60.00) bounces on 04-22: AGENCY_RECOVERY_REVERSED 400.00 and
+// AGENCY_COMMISSION_REVERSED 60.00 (debit 2150, credit 6150); P2 100.00
+// on 04-23 is recovered and commissioned (15.00) as usual. The state
+// round-trips before every step.
+func TestAgencyPaymentReversed(t *testing.T) {
+	tl := newTimeline(t, financeLadder+financeAgencies)
+	tl.reload = true
+	tl.applyOn("04-20", &event.PaymentReceived{PaymentID: "P1", Currency: "EUR", Amount: event.MustAmount("400")})
+	tl.applyOn("04-22", &event.PaymentReversed{PaymentID: "P1", Reason: "bounced"})
+	tl.applyOn("04-23", &event.PaymentReceived{PaymentID: "P2", Currency: "EUR", Amount: event.MustAmount("100")})
+	tl.expect("GL", tl.entries(), []string{"04-20 AGENCY_RECOVERY 400.0000 9150/9150", "04-20 AGENCY_COMMISSION 60.0000 6150/2150",
+		"04-22 AGENCY_RECOVERY_REVERSED 400.0000 9150/9150", "04-22 AGENCY_COMMISSION_REVERSED 60.0000 2150/6150",
+		"04-23 AGENCY_RECOVERY 100.0000 9150/9150", "04-23 AGENCY_COMMISSION 15.0000 6150/2150"})
+	p := tl.st.Dunning.Finance.Placement
+	if p.Recovered != event.MustAmount("100") || p.Commission != event.MustAmount("15") || len(p.Payments) != 1 {
+		t.Fatalf("placement %+v", p)
+	}
+	tl.status(date("04-23"), CollectionsPlaced, event.MustAmount("900"))
+}

@@ -20,7 +20,8 @@ func FuzzStateUnmarshal(f *testing.F) {
 	}
 	f.Add(mustMarshal(f, st))
 	f.Add(mustMarshal(f, &State{Account: "A"}))
-	f.Add(financeSeed(f)) // finance_test.go: a placement, a legal case, an accrual, provisions
+	// finance_test.go: a placement, a legal case, an accrual, provisions
+	f.Add(financeSeed(f))
 	if v1, err := os.ReadFile("../ledger/testdata/account_v1.bin"); err == nil { // a version-1 ledger part
 		b := varint.AppendString([]byte{stateVersionV2}, "A")
 		b = varint.AppendBytes(b, v1)

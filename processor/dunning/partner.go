@@ -21,8 +21,9 @@ import (
 // AGENCY_RECOVERY (debit and credit gl.agency_recoveries: it moves no
 // balance, it carries the gross amount) and, at the agency's
 // commission_rate, AGENCY_COMMISSION (debit gl.agency_commission, credit
-// gl.agency_payable). AgencyRecalled ends the placement (no more
-// commission); AgencyReturned ends it with its outcome, and UNCOLLECTABLE
+// gl.agency_payable); a reversal of such a payment takes both back
+// (AGENCY_RECOVERY_REVERSED, AGENCY_COMMISSION_REVERSED). AgencyRecalled
+// ends the placement (no more commission); AgencyReturned ends it with its outcome, and UNCOLLECTABLE
 // goes on to finance.on_uncollectable (a LEGAL_REFERRAL or a WRITE_OFF);
 // an episode ending with nothing owed ends it as RECOVERED.
 // The ladder goes on (a later stage may still write off or refer to legal)
@@ -63,10 +64,20 @@ type Placement struct {
 	// Placed); Commission the commission booked on it.
 	Recovered  event.Amount
 	Commission event.Amount
+	// Payments are the payments attributed (the latest maxRecoveries),
+	// so a reversal takes its recovery and commission back.
+	Payments []AgencyPayment
 	// Ended is when a recall or a return ended it (zero: placed);
 	// Outcome is the return's (0 for a recall).
 	Ended   time.Time
 	Outcome event.AgencyOutcome
+}
+
+// AgencyPayment is a payment attributed to an agency.
+type AgencyPayment struct {
+	PaymentID  string
+	Recovered  event.Amount
+	Commission event.Amount
 }
 
 // Active reports a placement not ended.
@@ -105,6 +116,7 @@ func (f *Finance) clone() *Finance {
 	c := *f
 	if f.Placement != nil {
 		p := *f.Placement
+		p.Payments = append([]AgencyPayment(nil), p.Payments...)
 		c.Placement = &p
 	}
 	if f.Legal != nil {
@@ -182,6 +194,8 @@ func (e *evaluator) partners() {
 	switch t := e.in.Trigger; {
 	case t.Kind == event.KindPaymentReceived && e.st.Finance.Placement.Active() && t.Currency == e.st.Finance.Placement.Currency:
 		e.attribute(t)
+	case t.Kind == event.KindPaymentReversed && e.st.Finance.Placement != nil:
+		e.unattribute(t)
 	case t.Kind == event.KindAgencyReturned || t.Kind == event.KindAgencyRecalled:
 		e.returned()
 	case t.Kind == event.KindLegalCaseUpdated:
@@ -255,6 +269,10 @@ func (e *evaluator) attribute(t Trigger) {
 	comm := mulDivMinor(int64(amt), int64(rate), policy.RateScale, p.Currency)
 	p.Recovered += amt
 	p.Commission += comm
+	if len(p.Payments) >= maxRecoveries {
+		p.Payments = p.Payments[1:]
+	}
+	p.Payments = append(p.Payments, AgencyPayment{PaymentID: t.PaymentID, Recovered: amt, Commission: comm})
 	e.st.Finance = f
 	gl := &e.finance().GL
 	id := entryID(e.in.Account, "agency", t.EventID, p.Agency)
@@ -272,6 +290,41 @@ func (e *evaluator) attribute(t Trigger) {
 		})
 	}
 	e.note("payment %s: %s %s recovered by agency %s, commission %s", t.PaymentID, amt, p.Currency, p.Agency, comm)
+}
+
+// unattribute takes back what reversed payment t brought the agency: GL
+// AGENCY_RECOVERY_REVERSED (statistical) and AGENCY_COMMISSION_REVERSED
+// (debit agency_payable, credit agency_commission).
+func (e *evaluator) unattribute(t Trigger) {
+	f := e.st.Finance.clone()
+	p := f.Placement
+	keep := p.Payments[:0]
+	for _, x := range p.Payments {
+		if x.PaymentID != t.PaymentID || t.PaymentID == "" {
+			keep = append(keep, x)
+			continue
+		}
+		p.Recovered -= x.Recovered
+		p.Commission -= x.Commission
+		gl := &e.finance().GL
+		id := entryID(e.in.Account, "agency reversed", t.EventID, p.Agency, x.PaymentID)
+		desc := fmt.Sprintf("payment %s reversed, recovered by agency %s, policy %s", x.PaymentID, p.Agency, e.policyRef())
+		e.d.GL = append(e.d.GL, event.GLEntry{
+			EntryID: "gl-rec-" + id, Account: e.in.Account, Time: e.now, Kind: "AGENCY_RECOVERY_REVERSED",
+			Currency: p.Currency, Amount: x.Recovered, DebitAccount: gl.AgencyRecoveries, CreditAccount: gl.AgencyRecoveries,
+			Reference: p.Agency, Description: desc,
+		})
+		if x.Commission > 0 {
+			e.d.GL = append(e.d.GL, event.GLEntry{
+				EntryID: "gl-comm-" + id, Account: e.in.Account, Time: e.now, Kind: "AGENCY_COMMISSION_REVERSED",
+				Currency: p.Currency, Amount: x.Commission, DebitAccount: gl.AgencyPayable, CreditAccount: gl.AgencyCommission,
+				Reference: p.Agency, Description: desc,
+			})
+		}
+		e.note("payment %s reversed: %s %s no longer recovered by agency %s, commission %s taken back", x.PaymentID, x.Recovered, p.Currency, p.Agency, x.Commission)
+	}
+	p.Payments = keep
+	e.st.Finance = f
 }
 
 // placementPaid ends an active placement when the episode ends with

@@ -16,9 +16,10 @@ const financeVersion = 1
 // placement, 2 legal case), the placement (agency, currency, placed,
 // since, recovered, commission, ended, outcome), the legal case (referred,
 // case id, reference, status, currency, awarded, agreed, closed), the
-// accrual (through, posted, due-for, then per currency: currency, due,
-// open, invoice), the provisions (currency, amount) and the month end
-// provisioned for. Instants are absolute Unix ms, dates day numbers. The
+// accrual's through, posted and due-for dates and the month end
+// provisioned for, the accruals (currency, due, open, invoice), the
+// provisions (currency, amount) and, with presence bit 4, the payments
+// attributed to the agency (payment, recovered, commission). Instants are absolute Unix ms, dates day numbers. The
 // core stores it as an optional fourth part of the account state, so
 // accounts without finance state encode as before.
 
@@ -35,6 +36,9 @@ func (f *Finance) MarshalBinary() ([]byte, error) {
 	}
 	if f.Legal != nil {
 		has |= 2
+	}
+	if f.Placement != nil && len(f.Placement.Payments) > 0 {
+		has |= 4
 	}
 	w.b = append(w.b, has)
 	if p := f.Placement; p != nil {
@@ -72,6 +76,14 @@ func (f *Finance) MarshalBinary() ([]byte, error) {
 	for _, p := range f.Provisions {
 		w.str(string(p.Currency))
 		w.varint(int64(p.Amount))
+	}
+	if has&4 != 0 {
+		w.uvarint(uint64(len(f.Placement.Payments)))
+		for _, x := range f.Placement.Payments {
+			w.str(x.PaymentID)
+			w.varint(int64(x.Recovered))
+			w.varint(int64(x.Commission))
+		}
 	}
 	return w.b, nil
 }
@@ -115,6 +127,15 @@ func DecodeFinance(data []byte) (*Finance, error) {
 	}
 	for i, c := 0, r.count("provisions"); i < c; i++ {
 		f.Provisions = append(f.Provisions, Provision{Currency: event.Currency(r.Str("provision currency")), Amount: r.amount("provision")})
+	}
+	if has&4 != 0 {
+		if f.Placement == nil {
+			r.Fail("finance presence")
+		}
+		for i, c := 0, r.count("agency payments"); i < c && f.Placement != nil; i++ {
+			f.Placement.Payments = append(f.Placement.Payments, AgencyPayment{PaymentID: r.Str("agency payment"),
+				Recovered: r.amount("agency recovered"), Commission: r.amount("agency commission")})
+		}
 	}
 	r.End()
 	if err := r.Err(); err != nil {
