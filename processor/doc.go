@@ -12,7 +12,9 @@
 // (a record not on its key's murmur2 partition is forwarded there in the
 // transaction, or dead-lettered), errors.go the one classifier (retry,
 // dead-letter, fatal), emitter.go the transaction's outputs, watch.go the
-// stall detection behind /readyz, restore.go the changelog catch-up.
+// stall detection behind /readyz, restore.go the changelog catch-up,
+// policyfeed*.go the published policy versions (ar.policies: read after
+// each poll when due, handed to the core as a policy.Timeline; apply).
 //
 // Processing model (DESIGN.md "Processing model"):
 //   - one consumer group session (franz-go GroupTransactSession); each poll is

@@ -20,4 +20,10 @@
 // re-formatting or commenting a file keeps its version and any change of
 // meaning makes a new one. A Set holds the loaded policies and picks one per
 // account with Select.
+//
+// Published versions (versions.go, docs/policies.md "Lifecycle"): a Record
+// is one version as the ar.policies topic carries it (YAML, version,
+// effective_from); a Timeline orders every version over a base Set (the
+// files) and gives the Set in force at an instant (At), which is what the
+// core decides with. Diff compares two versions field by field.
 package policy
