@@ -27,12 +27,15 @@ var commands = map[string]command{
 	"migrate": {"migrate [-status]: create or upgrade the ClickHouse schema", cmdMigrate},
 	"report":  {"report NAME -as-of DATE [-segment S] [-format table|csv|json]: collections analytics", cmdReport},
 	"explain": {"explain ACCOUNT: stage, open items, next action, when and why (from Redis)", cmdExplain},
-	"policy":  {"policy check FILE...: validate dunning policies (file, line and reason on error)", cmdPolicy},
+	"policy":  {"policy check FILE... | apply FILE... [--effective AT] | list [--at AT] | diff OLD NEW: validate, publish (ar.policies), list and compare policy versions", cmdPolicy},
 	"risk":    {"risk explain ACCOUNT | risk train: credit risk score and model training", cmdRisk},
 	"serve":   {"serve the collections dashboard (live from ClickHouse) and ops endpoints", cmdServe},
 	"state":   {"state restore: rebuild Redis from the status changelog", cmdState},
 	"bench":   {"bench [--accounts N] [--months M] [--json FILE]: end-to-end throughput, latency and the parts' ceilings on the real stack", cmdBench},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
+
+	// personal data: history retention (cmd_retention.go)
+	"retention": {"retention apply [--months N] [--dry-run]: drop ClickHouse history older than retention.months", cmdRetention},
 
 	// history replayed under a candidate policy (cmd_simulate.go)
 	"simulate": {"simulate --policy FILE... --from D --to D [--sample N] [--format table|json]: replay landed history under the active and a candidate policy, side by side", cmdSimulate},
