@@ -348,7 +348,10 @@ func (s *secureStack) checkDashboard(caFile, addr string, tokens apiTokenSet) {
 	waitAnswers(t, c, "https://"+addr+"/readyz", filepath.Join(s.dir, "serve.log"))
 	resp, _ := get(t, c, "https://"+addr+"/")
 	checkHeaders(t, resp, true)
-	resp, body := get(t, c, "https://"+addr+"/api/report/aging?as_of=2026-02-28")
+	if resp, _ := get(t, c, "https://"+addr+"/api/report/aging?as_of=2026-02-28"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/report/aging without a token: %d, want 401 (the dashboard's data needs a token)", resp.StatusCode)
+	}
+	resp, body := get(t, c, "https://"+addr+"/api/report/aging?as_of=2026-02-28", "Authorization", "Bearer "+tokens.viewer)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"rows":[[`) {
 		t.Errorf("GET /api/report/aging over https: %d %.200s", resp.StatusCode, body)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -58,10 +59,26 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 	return srv, checks, func() { pub.Close(); _ = rdb.Close() }, nil
 }
 
+// dashboardGuard puts the dashboard's data (its report API, /api/report/
+// and /api/config) behind a token of any role, as every /api/v1 route is;
+// its pages and scripts, which hold no data, stay open so that a browser
+// can load the sign-in.
+func dashboardGuard(srv *api.Server, dash http.Handler) http.Handler {
+	guarded := srv.RequireRole(api.RoleViewer, dash)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			guarded.ServeHTTP(w, r)
+			return
+		}
+		dash.ServeHTTP(w, r)
+	})
+}
+
 // withOperatorAPI mounts the API at /api/v1/ and lets it guard pprof
 // (admin) and, with api.metrics_public false, /metrics (any role).
 func withOperatorAPI(srv *api.Server, extra map[string]http.Handler, cfg config.Config) []opsOption {
 	extra[api.Prefix+"/"] = srv.Handler()
+	extra["/"] = dashboardGuard(srv, extra["/"])
 	fmt.Printf("operator API: %s://%s%s/ (OpenAPI at %s/openapi.json)\n", cfg.HTTP.Scheme(), cfg.HTTP.Listen, api.Prefix, api.Prefix)
 	return []opsOption{
 		withAdmin(func(h http.Handler) http.Handler { return srv.RequireRole(api.RoleAdmin, h) }),

@@ -25,9 +25,19 @@ function rows(t) {
   return (t.rows || []).map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i]])));
 }
 
+// With the operator API on (api.tokens_file) serve answers the report API
+// to a bearer token only (docs/api.md): the one the workspace's sign-in
+// keeps in this tab's sessionStorage.
+const SIGN_IN = "Sign in at /workspace/ in this tab, then reload: the reports need an API token.";
+function authHeaders() {
+  const t = sessionStorage.getItem("arrears.token");
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
 async function report(name, asOf, extra = {}) {
   const q = new URLSearchParams({ as_of: asOf, segment: $("segment").value, ...extra });
-  const res = await fetch(`/api/report/${name}?${q}`);
+  const res = await fetch(`/api/report/${name}?${q}`, { headers: authHeaders() });
+  if (res.status === 401) throw new Error(SIGN_IN);
   const body = await res.json();
   if (!res.ok) throw new Error(`${name}: ${body.error || res.status}`);
   return rows(body);
@@ -201,7 +211,13 @@ async function refresh() {
 }
 
 async function main() {
-  const cfg = await (await fetch("/api/config")).json();
+  const res = await fetch("/api/config", { headers: authHeaders() });
+  if (res.status === 401) {
+    $("errors").hidden = false;
+    $("errors").textContent = SIGN_IN;
+    return;
+  }
+  const cfg = await res.json();
   refreshMs = cfg.refresh_ms || refreshMs;
   $("asof").value = cfg.as_of;
   for (const id of ["asof", "segment", "currency"]) $(id).addEventListener("change", refresh);

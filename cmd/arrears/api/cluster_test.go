@@ -121,7 +121,10 @@ func TestAPIKeysOnRedisCluster(t *testing.T) {
 	codes := make([]int, 3)
 	for i := range codes {
 		wg.Add(1)
-		go func() { defer wg.Done(); codes[i], _ = do("supervisor", "POST", "/approvals/"+p.ApprovalID+"/approve", "a"+itoa(i), "") }()
+		go func() {
+			defer wg.Done()
+			codes[i], _ = do("supervisor", "POST", "/approvals/"+p.ApprovalID+"/approve", "a"+itoa(i), "")
+		}()
 	}
 	wg.Wait()
 	ok := 0
