@@ -281,9 +281,6 @@ func (e *evaluator) financeWake() {
 			y, m, _ := next.Time().Date()
 			next = event.DateOf(time.Date(y, m+1, r.PostingDay, 0, 0, 0, 0, time.UTC))
 		}
-		if f.Interest.DueFor > f.Interest.Posted && f.Interest.DueFor <= e.today {
-			next = e.today // cannot happen after postInterest; kept for safety
-		}
 		e.wakeAt(e.localMidnight(next))
 	}
 	if fr.Provisions != nil && (len(e.in.Items) > 0 || len(e.in.Disputed) > 0 || (f != nil && len(f.Provisions) > 0)) {
