@@ -143,34 +143,42 @@ func profileDir(t *testing.T) string {
 	return dir
 }
 
+// browser starts headless Chromium (Debian's package) with a profile of
+// its own and returns its context; it closes when the test ends.
+func browser(t *testing.T, width, height int) context.Context {
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium is required (make browser installs Debian's package): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profileDir(t)), chromedp.WindowSize(width, height))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Run(ctx); err != nil { // the browser starts here, outside any caller's timeout
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
 // TestDashboardInChromium loads the page in real headless Chromium against
 // the known dataset, checks the numbers shown and saves a screenshot.
 func TestDashboardInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test; skipped with -short")
 	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is required (make browser installs Debian's package): %v", err)
-	}
 	srv, src := newServer(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profileDir(t)), chromedp.WindowSize(1440, 1100))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(browser(t, 1440, 1100), 90*time.Second)
 	defer cancel()
 
 	var open, overdue, dso, cei, roll, active, errs, experiment string
 	var canvases int
 	var tiers struct{ Labels, Colors []string }
 	var png []byte
-	err = chromedp.Run(ctx,
+	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(`body[data-loaded]`, chromedp.ByQuery),
 		chromedp.Sleep(500*time.Millisecond), // let Chart.js paint

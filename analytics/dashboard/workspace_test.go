@@ -199,10 +199,6 @@ func TestWorkspaceInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser and stack test; skipped with -short")
 	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatalf("chromium is required (make browser installs Debian's package): %v", err)
-	}
 	s := startStack(t)
 	now := time.Now().UTC()
 	accts := s.seed(now)
@@ -219,18 +215,7 @@ func TestWorkspaceInChromium(t *testing.T) {
 	})
 	friday := nextFriday(now).Format(time.DateOnly)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(profileDir(t)), chromedp.WindowSize(1440, 1300))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Run(bctx); err != nil { // the browser starts here, outside any phase's timeout
-		t.Fatal(err)
-	}
+	bctx := browser(t, 1440, 1300)
 	// run runs one phase within a minute; on failure it saves what the
 	// page shows and the messages it flashed.
 	run := func(name string, tasks ...chromedp.Action) {
