@@ -67,6 +67,7 @@ func (g *GroupStage) opts() []kgo.Opt {
 		kgo.SessionTimeout(g.d.cfg.SessionTimeout),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
+		kgo.KeepControlRecords(), // committed offsets step over the markers (the input is transactional)
 		kgo.FetchMaxBytes(fetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes),
 		// the changelog goes to the node's own partition; forwards by key,

@@ -93,7 +93,7 @@ func PrivateTopics(t testing.TB, c kafkax.Config, partitions int) kafkax.Config 
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, _ = adm.DeleteTopics(ctx, append(c.Topics.Inputs(), append(c.Topics.Outputs(), c.Topics.Policies)...)...)
+		_, _ = adm.DeleteTopics(ctx, append(c.Topics.Inputs(), append(append(c.Topics.Outputs(), c.Topics.Policies), c.Topics.Groups()...)...)...)
 		cl.Close()
 	})
 	return c

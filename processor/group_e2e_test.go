@@ -1,0 +1,340 @@
+package processor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/group"
+	"github.com/arrears/arrears/sinks/redisstore"
+)
+
+// groupsHarness is a harness whose processors write group contributions.
+func groupsHarness(t *testing.T) *harness {
+	h := newHarness(t, 6)
+	h.env = fullEnv(t)
+	h.tune = func(c *processor.Config) {
+		c.Time = processor.TimeSimulated
+		c.Groups.Enabled = true
+	}
+	return h
+}
+
+// startGroups runs one group-stage instance until stop is called.
+func (h *harness) startGroups(name string) (stop func()) {
+	h.t.Helper()
+	cfg := processor.Defaults()
+	cfg.GroupID = h.group
+	cfg.TransactionalID = h.group + "-" + name
+	cfg.SessionTimeout = 6 * time.Second
+	cfg.Groups.Enabled = true
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	gs, err := processor.NewGroupStage(cfg, h.kcfg, redisstore.New(h.rdb, processor.GroupStorePrefix(h.pref)), log)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := gs.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			h.t.Errorf("group stage %s: %v", name, err)
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+// hierarchy is a 3-level hierarchy's input: top T, mids M0..M9 (accounts
+// whose parent is T), children C0..C<n-1> (parent M<i%10>), spread by key
+// over every partition; its phases move, pay, close and invoice children.
+type hierarchy struct {
+	h    *harness
+	n    int
+	recs []*kgo.Record
+}
+
+func (y *hierarchy) add(e event.Event) {
+	v, err := y.h.codec.EncodeEvent(context.Background(), y.h.kcfg.Topics.Events, e)
+	if err != nil {
+		y.h.t.Fatal(err)
+	}
+	y.recs = append(y.recs, &kgo.Record{Key: []byte(e.Account), Value: v})
+}
+
+func (y *hierarchy) upsert(acct, parent string, at time.Time, tag string) {
+	y.add(event.Event{ID: "up-" + acct + "-" + tag, Time: at, Source: "crm", Account: acct, Body: &event.AccountUpserted{
+		Segment: event.Corporate, ParentID: parent, Currency: "EUR", Timezone: "Europe/Berlin",
+		CreditLimit: event.MustAmount("5000"), Consents: []event.Channel{event.Email, event.Letter}}})
+}
+
+func (y *hierarchy) invoice(acct, id string, cents int, at time.Time) {
+	y.add(event.Event{ID: "ev-" + id, Time: at, Source: "billing", Account: acct, Body: &event.InvoiceIssued{
+		InvoiceID: id, Currency: "EUR", Amount: event.Amount(cents), IssueDate: event.DateOf(at), DueDate: event.DateOf(at) + 14}})
+}
+
+func (y *hierarchy) pay(acct, id string, cents int, at time.Time) {
+	y.add(event.Event{ID: "ev-" + id, Time: at, Source: "gateway", Account: acct, Body: &event.PaymentReceived{
+		PaymentID: id, Currency: "EUR", Amount: event.Amount(cents), Method: "card"}})
+}
+
+// flush returns the records so far and the ticks of days [from, to).
+func (y *hierarchy) flush(from, to int) []*kgo.Record {
+	out := y.recs
+	y.recs = nil
+	for d := from; d < to; d++ {
+		out = append(out, y.h.ticks(t0.Add(time.Duration(d)*24*time.Hour))...)
+	}
+	return out
+}
+
+func child(i int) string { return "C" + strconv.Itoa(i) }
+func mid(i int) string   { return "M" + strconv.Itoa(i%10) }
+
+// phase1: the hierarchy and an invoice per account, 40 days on.
+func (y *hierarchy) phase1() []*kgo.Record {
+	y.upsert("T", "", t0, "1")
+	for m := 0; m < 10; m++ {
+		y.upsert(mid(m), "T", t0, "1")
+		y.invoice(mid(m), "IM"+strconv.Itoa(m), 100000, t0)
+	}
+	for i := 0; i < y.n; i++ {
+		y.upsert(child(i), mid(i), t0, "1")
+		y.invoice(child(i), "IC"+strconv.Itoa(i), 10000+i*7, t0.Add(time.Minute))
+	}
+	return y.flush(1, 40)
+}
+
+// phase2: children C0..C99 move to the next mid, C100..C199 pay in full,
+// C200..C209 pay and close, M9 moves to another top T2.
+func (y *hierarchy) phase2() []*kgo.Record {
+	at := t0.Add(40*24*time.Hour + time.Hour)
+	for i := 0; i < 100; i++ {
+		y.upsert(child(i), mid(i+1), at, "2")
+	}
+	for i := 100; i < 210; i++ {
+		y.pay(child(i), "PC"+strconv.Itoa(i), 10000+i*7, at)
+	}
+	for i := 200; i < 210; i++ {
+		y.add(event.Event{ID: "close-" + child(i), Time: at.Add(time.Minute), Source: "crm", Account: child(i), Body: &event.AccountClosed{Reason: "test"}})
+	}
+	y.upsert("T2", "", at, "2")
+	y.upsert(mid(9), "T2", at, "2")
+	return y.flush(41, 60)
+}
+
+// phase3: half the children get a second invoice; some move back.
+func (y *hierarchy) phase3() []*kgo.Record {
+	at := t0.Add(60*24*time.Hour + time.Hour)
+	for i := 300; i < 800; i++ {
+		y.invoice(child(i), "IC2-"+strconv.Itoa(i), 5000+i, at)
+	}
+	for i := 0; i < 20; i++ {
+		y.upsert(child(i), mid(i), at, "3")
+	}
+	return y.flush(61, 90)
+}
+
+// groupNodes reads every group node from the group store.
+func (h *harness) groupNodes() map[string]*group.Node {
+	h.t.Helper()
+	out := map[string]*group.Node{}
+	for k, v := range dump(h.t, h.rdb, processor.GroupStorePrefix(h.pref), h.kcfg.Partitions) {
+		n, err := group.DecodeNode([]byte(v))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out[k] = n
+	}
+	return out
+}
+
+// expectedGroups recomputes every group's totals from the account states
+// in Redis: the sum of its children's own contributions and of the
+// subtrees of those children that are groups themselves.
+func (h *harness) expectedGroups() map[string]group.Totals {
+	h.t.Helper()
+	own := map[string]group.Snapshot{}
+	kids := map[string][]string{}
+	for a, v := range dump(h.t, h.rdb, h.pref, h.kcfg.Partitions) {
+		st := &core.State{Account: a}
+		if err := st.UnmarshalBinary([]byte(v)); err != nil {
+			h.t.Fatal(err)
+		}
+		s := group.Take(st)
+		own[a] = s
+		if s.OK {
+			kids[s.Parent] = append(kids[s.Parent], a)
+		}
+	}
+	memo := map[string]group.Totals{}
+	var subtree func(g string) group.Totals
+	subtree = func(g string) group.Totals {
+		if t, ok := memo[g]; ok {
+			return t
+		}
+		var parts []group.Totals
+		for _, c := range kids[g] {
+			parts = append(parts, own[c].Totals)
+			if len(kids[c]) > 0 {
+				parts = append(parts, subtree(c))
+			}
+		}
+		t := group.Sum(parts...)
+		if len(parts) > 0 {
+			t.Depth++
+		}
+		memo[g] = t
+		return t
+	}
+	out := map[string]group.Totals{}
+	for g := range kids {
+		out[g] = subtree(g)
+	}
+	return out
+}
+
+// checkNodes asserts every stored node's totals are the sum of its stored
+// children: true after every committed group batch.
+func checkNodes(t testing.TB, nodes map[string]*group.Node) {
+	t.Helper()
+	for id, n := range nodes {
+		var parts []group.Totals
+		for _, c := range n.Children {
+			parts = append(parts, c.Totals)
+		}
+		want := group.Sum(parts...)
+		if len(parts) > 0 {
+			want.Depth++
+		}
+		if !n.Totals.Equal(want) {
+			t.Fatalf("node %s: stored totals are not the sum of its %d children", id, len(n.Children))
+		}
+	}
+}
+
+// waitGroupsQuiet waits until the account stage committed every input and
+// the group stage every contribution, ends unchanged over two looks (the
+// group stage's forwards are contributions too).
+func (h *harness) waitGroupsQuiet(timeout time.Duration) {
+	h.t.Helper()
+	h.waitCaughtUp(h.group, timeout)
+	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	topic, gid := h.kcfg.Topics.GroupContributions, h.group+"-groups"
+	last := ""
+	waitFor(h.t, "the group stage to commit every contribution", timeout, func() bool {
+		checkNodes(h.t, h.groupNodes()) // holds at any moment, mid-run too
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		offs, err := adm.FetchOffsets(ctx, gid)
+		if err != nil {
+			return false
+		}
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err != nil {
+			return false
+		}
+		done, sig := true, ""
+		ends.Each(func(o kadm.ListedOffset) {
+			c, ok := offs.Lookup(o.Topic, o.Partition)
+			if !ok && o.Offset > 0 || ok && c.At < o.Offset {
+				done = false
+			}
+			sig += fmt.Sprintf("%d:%d ", o.Partition, o.Offset)
+		})
+		if !done {
+			last = ""
+			return false
+		}
+		if sig != last {
+			last = sig
+			time.Sleep(500 * time.Millisecond)
+			return false
+		}
+		return true
+	})
+}
+
+// compareGroups asserts each group's stored totals equal the recomputation
+// from the account states, and that no other node holds children.
+func (h *harness) compareGroups(what string) map[string]group.Totals {
+	h.t.Helper()
+	want := h.expectedGroups()
+	nodes := h.groupNodes()
+	checkNodes(h.t, nodes)
+	var bad []string
+	for g, w := range want {
+		n := nodes[g]
+		if n == nil || !n.Totals.Equal(w) {
+			bad = append(bad, g)
+		}
+	}
+	for g, n := range nodes {
+		if _, ok := want[g]; !ok && len(n.Children) > 0 {
+			bad = append(bad, g+" (holds children, none expected)")
+		}
+	}
+	sort.Strings(bad)
+	if len(bad) > 0 {
+		h.t.Fatalf("%s: %d groups differ from the sum over their children's account states: %v", what, len(bad), bad[:min(len(bad), 10)])
+	}
+	return want
+}
+
+// TestGroupsAcrossPartitions: a 3-level hierarchy of 1,000 children over
+// all 6 partitions, two instances of each stage joining and leaving
+// (rebalances of both consumer groups), children moving between mids and
+// back, paying and closing, a mid moving to another top: at every
+// quiescent checkpoint each group's aggregate in Redis equals the sum over
+// its children recomputed from the account states, and every stored node
+// sums its children at every look.
+func TestGroupsAcrossPartitions(t *testing.T) {
+	h := groupsHarness(t)
+	y := &hierarchy{h: h, n: 1000}
+	stopA, stopGA := h.start("a"), h.startGroups("a")
+	h.produceAll(y.phase1())
+	h.waitGroupsQuiet(120 * time.Second)
+	want := h.compareGroups("after phase 1")
+	if got := want["T"].Accounts; got != 1010 {
+		t.Fatalf("T sums %d accounts, want 1010", got)
+	}
+	stopB, stopGB := h.start("b"), h.startGroups("b") // rebalance of both stages
+	h.produceAll(y.phase2())
+	time.Sleep(300 * time.Millisecond)
+	stopGA() // rebalance mid-phase
+	h.waitGroupsQuiet(120 * time.Second)
+	want = h.compareGroups("after the moves")
+	if got, w := want["T"].Accounts+want["T2"].Accounts, int64(1010-10); got != w {
+		t.Fatalf("T and T2 sum %d accounts, want %d (10 closed)", got, w)
+	}
+	stopGA = h.startGroups("a")
+	h.produceAll(y.phase3())
+	time.Sleep(200 * time.Millisecond)
+	stopA()
+	h.waitGroupsQuiet(120 * time.Second)
+	h.compareGroups("at the end")
+	stopB()
+	stopGA()
+	stopGB()
+}
