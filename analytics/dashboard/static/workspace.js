@@ -172,9 +172,10 @@ function renderAccount(v) {
   if (v.arrangement) add("Arrangement", v.arrangement.type + " " + v.arrangement.currency + " " + v.arrangement.amount + " due " + v.arrangement.next_due, "acct-arrangement");
   if (v.on_hold) add("On hold until", when(v.hold_until));
   if (v.exemptions.length) add("Exemptions", v.exemptions.join(", "));
-  add("Consents", v.consents.join(", ") || "none");
+  add("Consents", (v.consents.join(", ") || "none") + (v.preferred_channel ? " (prefers " + v.preferred_channel + ")" : ""));
   if (v.cease_contact) add("Cease contact", "yes");
   if (v.last_call) add("Last call", when(v.last_call.at) + " " + v.last_call.outcome);
+  if (v.callbacks.length) add("Call-backs", v.callbacks.map((c) => when(c.at) + (c.queue ? " in " + c.queue : "")).join("; "));
   if (v.policy) add("Policy", v.policy.name + " " + v.policy.version);
   add("As of", when(v.as_of));
 

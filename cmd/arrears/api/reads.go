@@ -37,8 +37,10 @@ type AccountView struct {
 	Risk              RiskView         `json:"risk"`
 	Exemptions        []string         `json:"exemptions"`
 	Consents          []string         `json:"consents"`
+	Preferred         string           `json:"preferred_channel"`
 	CeaseContact      bool             `json:"cease_contact"`
 	LastCall          *CallView        `json:"last_call"`
+	Callbacks         []CallbackView   `json:"callbacks"`
 	Policy            *PolicyView      `json:"policy"`
 }
 
@@ -154,7 +156,7 @@ func NewAccountView(st *core.State, now time.Time, env *core.Env) AccountView {
 		AccountID: st.Account, AsOf: now.UTC(), Segment: string(s.Segment), ParentID: m.ParentID,
 		Currency: string(m.Currency), Closed: s.Closed, DaysPastDue: s.DaysPastDue,
 		Stage: s.Stage, ServiceState: s.ServiceState, CollectionsStatus: s.CollectionsStatus, OnHold: s.OnHold,
-		Balances: []BalanceView{}, OpenItems: []OpenItemView{}, Exemptions: []string{}, Consents: []string{},
+		Balances: []BalanceView{}, OpenItems: []OpenItemView{}, Exemptions: []string{}, Consents: []string{}, Callbacks: []CallbackView{},
 		Risk: RiskView{Tier: st.Risk.Tier, PD: st.Risk.PD, Reasons: []ReasonView{}},
 	}
 	for _, b := range s.Balances {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -96,5 +97,46 @@ func TestAccountViewPromise(t *testing.T) {
 	}
 	if n.DecidedAt.Before(n.At) || len(n.Actions) == 0 || n.Actions[0].Type != string(event.ActionArrangementBroken) {
 		t.Errorf("next action %+v: want the check after the grace days deciding ARRANGEMENT_BROKEN", n)
+	}
+}
+
+// TestAccountViewOperator: what operators recorded shows as the next
+// evaluation reads it: a master flag cleared, an operator flag added (and
+// gone once its time passed), consents replaced, cease-contact, the last
+// call and a pending call-back.
+func TestAccountViewOperator(t *testing.T) {
+	env := viewEnv(t)
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	op := func(id string, at time.Time, b event.Body) event.Event {
+		return event.Event{ID: id, Time: at, Source: "api:ann", Body: b}
+	}
+	st := book(t, env,
+		event.Event{ID: "up", Time: t0, Body: &event.AccountUpserted{Segment: "postpaid", Currency: "EUR",
+			Consents: []event.Channel{event.Email}, Exemptions: []string{"VIP"}}},
+		event.Event{ID: "inv", Time: t0, Body: &event.InvoiceIssued{InvoiceID: "I1", Currency: "EUR", Amount: event.MustAmount("80"),
+			IssueDate: event.DateOf(t0), DueDate: event.DateOf(t0) + 1}},
+		op("x1", t0.Add(time.Hour), &event.ExemptionCleared{Exemption: "VIP", Reason: "no longer"}),
+		op("x2", t0.Add(time.Hour), &event.ExemptionSet{Exemption: "HARDSHIP", Until: t0.Add(72 * time.Hour), Reason: "job loss"}),
+		op("x3", t0.Add(time.Hour), &event.ContactPreferencesChanged{Consents: []event.Channel{event.SMS, event.Letter}, Preferred: event.SMS}),
+		op("x4", t0.Add(time.Hour), &event.CeaseContact{Active: true, Reason: "asked"}),
+		op("x5", t0.Add(2*time.Hour), &event.CallLogged{CallID: "C1", Outcome: event.CallReached}),
+		op("x6", t0.Add(2*time.Hour), &event.CallbackScheduled{CallbackID: "CB1", At: t0.Add(50 * time.Hour), Queue: "collections"}),
+	)
+	v := NewAccountView(st, t0.Add(3*time.Hour), env)
+	if len(v.Exemptions) != 1 || v.Exemptions[0] != "HARDSHIP" {
+		t.Errorf("exemptions %v, want [HARDSHIP] (VIP cleared)", v.Exemptions)
+	}
+	if len(v.Consents) != 2 || !slices.Contains(v.Consents, string(event.SMS)) || !slices.Contains(v.Consents, string(event.Letter)) ||
+		v.Preferred != string(event.SMS) {
+		t.Errorf("consents %v preferred %q", v.Consents, v.Preferred)
+	}
+	if !v.CeaseContact || v.LastCall == nil || v.LastCall.Outcome != "REACHED" || !v.LastCall.At.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("cease %v last call %+v", v.CeaseContact, v.LastCall)
+	}
+	if len(v.Callbacks) != 1 || v.Callbacks[0].ID != "CB1" || v.Callbacks[0].Queue != "collections" {
+		t.Errorf("callbacks %+v", v.Callbacks)
+	}
+	if later := NewAccountView(st, t0.Add(100*time.Hour), env); len(later.Exemptions) != 0 {
+		t.Errorf("after the exemption's end: %v", later.Exemptions)
 	}
 }
