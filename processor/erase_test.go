@@ -346,3 +346,59 @@ func actionsAround(t *testing.T, h *harness, acct string, at time.Time) (before,
 	}
 	return before, after
 }
+
+// TestErasureThenNewAccount: an account erased and upserted again under
+// the same id, in one batch and across batches, starts from nothing: its
+// state holds only what came after the erasure, and its status records
+// are the tombstone followed by the new account's.
+func TestErasureThenNewAccount(t *testing.T) {
+	h := newHarness(t, 1)
+	h.env = policyEnv(t)
+	up := func(id string, at time.Time) event.Event {
+		return event.Event{ID: id, Time: at, Source: "crm", Account: "ACC-E", Body: &event.AccountUpserted{
+			Segment: event.Postpaid, Currency: "EUR", Timezone: "Europe/Berlin", Consents: []event.Channel{event.Email}}}
+	}
+	inv := func(id string, at time.Time) event.Event {
+		return event.Event{ID: id, Time: at, Source: "billing", Account: "ACC-E", Body: &event.InvoiceIssued{
+			InvoiceID: id, Currency: "EUR", Amount: event.MustAmount("50"), IssueDate: event.DateOf(at), DueDate: event.DateOf(at) + 14}}
+	}
+	erase := func(id string, at time.Time) event.Event {
+		return event.Event{ID: id, Time: at, Source: "api:dpo", Account: "ACC-E", Body: &event.AccountErased{Reason: "GDPR_ART17"}}
+	}
+	day := func(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
+	stop := h.start("a")
+	defer stop()
+	// one batch: history, erasure, a new account under the same id
+	var recs []*kgo.Record
+	for _, e := range []event.Event{up("u1", day(0)), inv("old-1", day(1)), inv("old-2", day(2)), erase("x1", day(3)), up("u2", day(4)), inv("new-1", day(5))} {
+		recs = append(recs, h.binary(e))
+	}
+	h.produceAll(recs)
+	h.waitCaughtUp(h.group, 60*time.Second)
+	st := h.state("ACC-E")
+	if st == nil || st.Ledger.OpenItems() != 1 {
+		t.Fatalf("after erasure and re-upsert in one batch: state %v, want the new account with its one invoice", st)
+	}
+	if _, ok := st.Ledger.Item("old-1"); ok {
+		t.Error("the erased account's invoice old-1 is back")
+	}
+	// another batch: erased again, nothing after
+	h.produceAll([]*kgo.Record{h.binary(erase("x2", day(6)))})
+	h.waitCaughtUp(h.group, 60*time.Second)
+	if st := h.state("ACC-E"); st != nil {
+		t.Errorf("after the second erasure the store still holds the account (%d open items)", st.Ledger.OpenItems())
+	}
+	var seq []string
+	for _, r := range testkit.ConsumeWith(t, h.kcfg, h.kcfg.Topics.Status, 1<<30, 5*time.Second) {
+		if r.Value == nil {
+			seq = append(seq, "tombstone")
+		} else if len(seq) == 0 || seq[len(seq)-1] != "status" {
+			seq = append(seq, "status")
+		}
+	}
+	// the history's status comes first only if it was in an earlier batch
+	// than its erasure: in the same one, the erasure drops it unwritten
+	if got := strings.TrimPrefix(strings.Join(seq, " "), "status "); got != "tombstone status tombstone" {
+		t.Errorf("status records %s, want [status] tombstone status tombstone", strings.Join(seq, " "))
+	}
+}
