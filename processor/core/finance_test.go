@@ -286,6 +286,10 @@ finance:
 //	minimum 2.00, cap 4.00 (ACT/365): 1.32 < 2.00 is waived (I1 stays
 //	  1,000.00); then (10 x 1,000.00 + 20 x 500.00) x 0.08/365 = 4.383562,
 //	  capped to 4.00.
+//	dispute: 400.00 of I1 disputed from 04-05: April is 04-01..04-04 = 4
+//	  days on 1,001.32, 04-05..04-10 = 6 days on 601.32 and, after P1,
+//	  04-11..04-30 = 20 days on 501.32 - 400.00 = 101.32: (4,005.28 +
+//	  3,607.92 + 2,026.40) x 0.08/365 = 2.112789 -> 2.11.
 //	arrangement (not during_arrangement): a promise from 04-05 until its
 //	  cancellation on 04-21 stops the accrual: April is 04-01..04-04 = 4
 //	  days on 1,001.32 and 04-21..04-30 = 10 days on 501.32: (4,005.28 +
@@ -294,18 +298,23 @@ func TestLateInterest(t *testing.T) {
 	for _, c := range []struct {
 		name, rules string
 		arrangement bool
+		dispute     bool
 		want        []string
 	}{
-		{"ACT/365", `day_count: ACT/365`, false, []string{"04-01 INTEREST 1.3200 1200/4200", "05-01 INTEREST 4.3900 1200/4200"}},
-		{"30/360", `day_count: 30/360`, false, []string{"04-01 INTEREST 1.1100 1200/4200", "05-01 INTEREST 4.4500 1200/4200"}},
-		{"minimum and cap", `minimum: {EUR: "2.00"}, cap: {EUR: "4.00"}`, false, []string{"05-01 INTEREST 4.0000 1200/4200"}},
-		{"arrangement", `day_count: ACT/365`, true, []string{"04-01 INTEREST 1.3200 1200/4200", "05-01 INTEREST 1.9800 1200/4200"}},
+		{"ACT/365", `day_count: ACT/365`, false, false, []string{"04-01 INTEREST 1.3200 1200/4200", "05-01 INTEREST 4.3900 1200/4200"}},
+		{"30/360", `day_count: 30/360`, false, false, []string{"04-01 INTEREST 1.1100 1200/4200", "05-01 INTEREST 4.4500 1200/4200"}},
+		{"minimum and cap", `minimum: {EUR: "2.00"}, cap: {EUR: "4.00"}`, false, false, []string{"05-01 INTEREST 4.0000 1200/4200"}},
+		{"dispute", `day_count: ACT/365`, false, true, []string{"04-01 INTEREST 1.3200 1200/4200", "05-01 INTEREST 2.1100 1200/4200"}},
+		{"arrangement", `day_count: ACT/365`, true, false, []string{"04-01 INTEREST 1.3200 1200/4200", "05-01 INTEREST 1.9800 1200/4200"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var runs [2][]event.GLEntry
 			for i, reload := range []bool{false, true} {
 				tl := newTimeline(t, financeReminder+`  interest: {annual_rate: "0.08", grace_days: 10, posting_day: 1, `+c.rules+"}\n")
 				tl.reload = reload
+				if c.dispute {
+					tl.applyOn("04-05", &event.DisputeOpened{DisputeID: "D1", InvoiceID: "I1", Currency: "EUR", Amount: event.MustAmount("400")})
+				}
 				if c.arrangement {
 					tl.applyOn("04-05", &event.ArrangementCreated{ArrangementID: "A", Type: event.Promise, Currency: "EUR",
 						Installments: []event.Installment{{DueDate: event.DateOf(date("04-30")), Amount: event.MustAmount("1000")}}})
