@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/group"
+	"github.com/arrears/arrears/processor/testkit"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
@@ -337,4 +342,84 @@ func TestGroupsAcrossPartitions(t *testing.T) {
 	stopB()
 	stopGA()
 	stopGB()
+}
+
+// TestGroupsSIGKILL: `arrears run` with processor.groups.enabled (both
+// stages in one process) is killed with SIGKILL at random moments while the
+// hierarchy's three phases go in; afterwards each group's aggregate equals
+// the recomputation from the account states.
+func TestGroupsSIGKILL(t *testing.T) {
+	h := groupsHarness(t)
+	bin := testkit.ArrearsBinary(t)
+	env := append(os.Environ(),
+		"ARREARS_KAFKA_BROKERS="+h.kcfg.Brokers[0],
+		"ARREARS_KAFKA_TOPICS_EVENTS="+h.kcfg.Topics.Events,
+		"ARREARS_KAFKA_TOPICS_ACTIONS="+h.kcfg.Topics.Actions,
+		"ARREARS_KAFKA_TOPICS_RISK="+h.kcfg.Topics.Risk,
+		"ARREARS_KAFKA_TOPICS_STATUS="+h.kcfg.Topics.Status,
+		"ARREARS_KAFKA_TOPICS_GL="+h.kcfg.Topics.GL,
+		"ARREARS_KAFKA_TOPICS_DLQ="+h.kcfg.Topics.DLQ,
+		"ARREARS_KAFKA_TOPICS_ACCEPTED="+h.kcfg.Topics.Accepted,
+		"ARREARS_KAFKA_TOPICS_POLICIES="+h.kcfg.Topics.Policies,
+		"ARREARS_KAFKA_TOPICS_GROUP_CONTRIBUTIONS="+h.kcfg.Topics.GroupContributions,
+		"ARREARS_KAFKA_TOPICS_GROUP_CHANGELOG="+h.kcfg.Topics.GroupChangelog,
+		"ARREARS_PROCESSOR_GROUPS_ENABLED=true",
+		"ARREARS_PROCESSOR_TIME=simulated",
+		"ARREARS_REDIS_ADDRS="+testkit.RedisAddr,
+		"ARREARS_REDIS_PREFIX="+h.pref,
+		"ARREARS_PROCESSOR_GROUP_ID="+h.group,
+		"ARREARS_PROCESSOR_TRANSACTIONAL_ID="+h.group+"-crash",
+		"ARREARS_PROCESSOR_MAX_POLL_RECORDS=1000",
+		"ARREARS_PROCESSOR_GROUPS_MAX_POLL_RECORDS=500",
+		"ARREARS_HTTP_LISTEN=",
+		"ARREARS_LOG_LEVEL=info",
+		"ARREARS_PROCESSOR_SESSION_TIMEOUT=6s",
+		"ARREARS_CORE_POLICY_DIR=../deploy/policies",
+		"ARREARS_CORE_SCORECARD=../deploy/risk/scorecard.yaml",
+	)
+	logf, err := os.CreateTemp("", "arrears-groups-crash-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	startProc := func() *exec.Cmd {
+		cmd := exec.Command(bin, "run")
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	y := &hierarchy{h: h, n: 1000}
+	var recs []*kgo.Record
+	for _, phase := range []func() []*kgo.Record{y.phase1, y.phase2, y.phase3} {
+		recs = append(recs, phase()...)
+	}
+	cmd := startProc()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < len(recs); i += 200 { // spread over the kills
+			h.produceAll(recs[i:min(i+200, len(recs))])
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	r := rand.New(rand.NewPCG(15, 1))
+	kills := 0
+	for ; kills < 8; kills++ {
+		time.Sleep(time.Duration(300+r.IntN(700)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		cmd = startProc()
+	}
+	<-done
+	h.waitGroupsQuiet(240 * time.Second)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	t.Logf("killed `arrears run` %d times among %d input records; log in %s", kills, len(recs), logf.Name())
+	want := h.compareGroups("after the kills")
+	if got := want["T"].Accounts + want["T2"].Accounts; got != 1000 {
+		t.Fatalf("T and T2 sum %d accounts, want 1000", got)
+	}
 }
