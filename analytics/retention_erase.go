@@ -223,14 +223,20 @@ func columnsSQL(db string) string {
 }
 
 func countSQL(db string, t eraseTarget, in string) string {
-	return "SELECT " + t.column + ", count() FROM " + db + "." + t.table + " WHERE " + t.column + " IN " + in + " GROUP BY " + t.column
+	return "SELECT " + t.column + ", count() FROM " + db + "." + ident(t.table) + " WHERE " + t.column + " IN " + in + " GROUP BY " + t.column
 }
 
 func alterSQL(db string, t eraseTarget, in string) string {
 	if t.blank {
-		return "ALTER TABLE " + db + "." + t.table + " UPDATE " + t.column + " = '' WHERE " + t.column + " IN " + in
+		return "ALTER TABLE " + db + "." + ident(t.table) + " UPDATE " + t.column + " = '' WHERE " + t.column + " IN " + in
 	}
-	return "ALTER TABLE " + db + "." + t.table + " DELETE WHERE " + t.column + " IN " + in
+	return "ALTER TABLE " + db + "." + ident(t.table) + " DELETE WHERE " + t.column + " IN " + in
+}
+
+// ident quotes a table name found in system.tables (a materialized view's
+// inner table is named ".inner.<view>").
+func ident(name string) string {
+	return "`" + strings.NewReplacer("\\", "\\\\", "`", "\\`").Replace(name) + "`"
 }
 
 func firstFactSQL(db, in string) string {
