@@ -91,9 +91,13 @@ func validText(s string) bool {
 	return true
 }
 
-// encodeCursor and decodeCursor make a page's resume point opaque.
+// encodeCursor and decodeCursor make a page's resume point opaque: the
+// parts after a version mark, base64url. A string without the mark (or
+// with another count of parts) is not a cursor this API made.
+const cursorMark = "c1"
+
 func encodeCursor(parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString([]byte(cursorMark + "\x00" + strings.Join(parts, "\x00")))
 }
 
 func decodeCursor(s string, n int) ([]string, bool) {
@@ -102,7 +106,10 @@ func decodeCursor(s string, n int) ([]string, bool) {
 		return nil, false
 	}
 	parts := strings.Split(string(b), "\x00")
-	return parts, len(parts) == n
+	if len(parts) != n+1 || parts[0] != cursorMark {
+		return nil, false
+	}
+	return parts[1:], true
 }
 
 func parseSearch(r *http.Request) (searchFilter, []FieldError) {

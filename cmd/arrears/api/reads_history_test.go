@@ -23,7 +23,12 @@ type history struct {
 
 func newHistory(t *testing.T) *history {
 	conn, _ := testkit.ClickHouse(t, "api_reads")
-	return &history{t: t, conn: conn, s: &Server{deps: Deps{History: conn, Now: time.Now}, log: slog.New(slog.DiscardHandler)}}
+	return historyOn(t, conn, &Server{deps: Deps{History: conn, Now: time.Now}, log: slog.New(slog.DiscardHandler)})
+}
+
+// historyOn lands rows in conn, which s reads.
+func historyOn(t *testing.T, conn *analytics.Conn, s *Server) *history {
+	return &history{t: t, conn: conn, s: s}
 }
 
 func (h *history) src() analytics.Source {
