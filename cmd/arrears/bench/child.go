@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/tlsconf"
 )
 
 // ChildMarker is set to "1" in the children's environment (a test binary
@@ -43,6 +44,7 @@ func (s *stack) start(ctx context.Context, name string) (*child, error) {
 	}
 	cfg := s.cfg
 	cfg.HTTP.Listen = l.Addr().String()
+	cfg.HTTP.TLS = tlsconf.Server{} // bench scrapes its children over plain http on loopback
 	l.Close()
 	base := filepath.Join(s.o.WorkDir, s.id+"-"+name)
 	secrets, err := cfg.WriteFile(base + ".yaml")
