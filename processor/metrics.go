@@ -27,6 +27,7 @@ type metrics struct {
 	changelogSkipped prometheus.Counter
 	wakeBacklog      prometheus.Counter
 	misrouted        *prometheus.CounterVec
+	policyVersions   prometheus.Gauge
 }
 
 // NewMetrics registers the processor's collectors on reg.
@@ -96,11 +97,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		sessionRestarts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "arrears_processor_session_restarts_total", Help: "Kafka transaction sessions closed after a fatal error and built anew.",
 		}),
+		policyVersions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "arrears_processor_policy_versions", Help: "Published policy versions (ar.policies) this instance decides with (0: the files alone).",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.events, m.actions, m.deadLetters, m.lag, m.batchRecords, m.batchSeconds,
 			m.commitSeconds, m.storeSeconds, m.aborted, m.storeRetries, m.restores, m.restored, m.failures,
-			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped, m.wakeBacklog, m.misrouted)
+			m.retries, m.paused, m.stalled, m.sessionRestarts, m.changelogSkipped, m.wakeBacklog, m.misrouted,
+			m.policyVersions)
 	}
 	return &Metrics{m: m}
 }

@@ -209,6 +209,7 @@ func (p *Processor) refreshPolicies(ctx context.Context) error {
 	}
 	env.Versions = p.feed.Timeline()
 	p.d.env = &env
+	p.d.m.policyVersions.Set(float64(env.Versions.Len()))
 	p.d.log.Info("policy versions updated", "versions", env.Versions.Len())
 	return nil
 }
