@@ -68,7 +68,9 @@ func openTasksSQL(db string, queues []string) (string, []any) {
 	// The placeholders in the order they appear below.
 	args := slices.Concat(qargs, qargs, qargs, []any{workedKinds}, qargs)
 	// 18.16 joins one table per SELECT: the tasks joined with the
-	// latest status rows are joined with the work done since.
+	// latest status rows are joined with the work done since. The tasks
+	// are read without FINAL: a re-delivered action is the same row, and
+	// argMax picks the same values from either copy.
 	q := `SELECT account_id, queue, task_id, task_at, stage, priority, reason, currency, overdue_u, dpd, pd, risk_tier,
     toInt64(pd * overdue_u) AS el_u
 FROM (
@@ -76,7 +78,7 @@ FROM (
         SELECT account_id, argMax(queue, v) AS queue, argMax(action_id, v) AS task_id, max(action_time) AS task_at,
             argMax(stage, v) AS stage, argMax(priority, v) AS priority, argMax(reason, v) AS reason
         FROM (SELECT account_id, queue, action_id, action_time, stage, priority, reason, (action_time, action_id) AS v
-              FROM ` + db + `.dunning_actions FINAL WHERE action_type = 'AGENT_TASK' AND account_id IN ` + accts + `)
+              FROM ` + db + `.dunning_actions WHERE action_type = 'AGENT_TASK' AND account_id IN ` + accts + `)
         GROUP BY account_id
         HAVING ` + qcond + `
     ) AS tasks
