@@ -259,7 +259,10 @@ async function submitWrite(ev) {
     delete state.keys[sig];
     const b = r.body || {};
     if (b.approval_id) $("#form-result").textContent = "sent for approval (" + b.approval_id + ")";
-    else if (b.pending) $("#form-result").textContent = "accepted (" + b.event_id + "); not applied yet – refresh in a moment";
+    else if (b.pending) {
+      $("#form-result").textContent = "accepted (" + b.event_id + "); not applied yet, reloading in a moment";
+      setTimeout(() => { if (state.account && state.account.account_id === id) loadAccount(id).catch((x) => flash(x.message, true)); }, 2000);
+    }
     else $("#form-result").textContent = "applied (" + b.event_id + ")";
     if (b.account) renderAccount(b.account);
     form.reset();
