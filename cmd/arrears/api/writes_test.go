@@ -217,7 +217,7 @@ func (st *apiStack) testConflicts(t *testing.T) {
 func (st *apiStack) testReads(t *testing.T) {
 	acct := st.account(30)
 	for _, p := range []struct{ role, path string }{
-		{"viewer", "/me"}, {"viewer", "/accounts?prefix=acc-&limit=5"}, {"viewer", "/accounts/" + acct},
+		{"viewer", "/me"}, {"viewer", "/openapi.json"}, {"viewer", "/accounts?prefix=acc-&limit=5"}, {"viewer", "/accounts/" + acct},
 		{"viewer", "/accounts/" + acct + "/timeline?limit=5"}, {"supervisor", "/worklists"},
 		{"collector", "/worklists/q-collector?limit=5"}, {"collector", "/callbacks?due=" + event.DateOf(time.Now().UTC()).String()},
 		{"supervisor", "/approvals"}, {"viewer", "/accounts/" + acct + "/audit"},
