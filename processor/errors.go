@@ -150,6 +150,9 @@ func decodeError(err error) error {
 // processor.policy_lead_time (or in the past).
 var ErrEffectiveTooSoon = errors.New("effective_from too soon")
 
+// ErrNoPolicyTopic: `policy apply` found no kafka.topics.policies topic.
+var ErrNoPolicyTopic = errors.New("no policy topic")
+
 // ErrEffectiveTaken: the policy already has a version effective from
 // that instant.
 var ErrEffectiveTaken = errors.New("a version is already effective from that instant")

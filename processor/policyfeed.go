@@ -41,6 +41,7 @@ type PolicyFeed struct {
 	latest    map[string]policy.Record // the last record of each name
 	timeline  *policy.Timeline
 	synced    time.Time // the wall time of the last successful Sync
+	absent    bool      // the last Sync found no topic
 }
 
 // NewPolicyFeed builds a feed of kcfg.Topics.Policies over base (the files
@@ -89,7 +90,8 @@ func (f *PolicyFeed) Sync(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("policy versions: end offsets of %s: %w", f.topic, err)
 	}
-	if missing || len(ends) == 0 {
+	f.absent = missing || len(ends) == 0
+	if f.absent {
 		f.synced = time.Now()
 		return false, nil // no topic: the files decide
 	}

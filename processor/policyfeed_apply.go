@@ -58,6 +58,9 @@ func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, f
 	if _, err := feed.Sync(ctx); err != nil {
 		return nil, err
 	}
+	if feed.absent { // never let the broker auto-create it uncompacted
+		return nil, fmt.Errorf("topic %s does not exist (run `arrears topics create`): %w", kcfg.Topics.Policies, ErrNoPolicyTopic)
+	}
 	data := map[string][]byte{}
 	for _, f := range files {
 		p, _ := policy.Load(f.Data, f.Name) // valid: LoadSet passed

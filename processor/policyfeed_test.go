@@ -214,11 +214,14 @@ func TestPolicyFeedTopicLifecycle(t *testing.T) {
 		t.Fatalf("absent topic: changed %v, err %v, timeline %v", changed, err, feed.Timeline())
 	}
 
-	createTopics(t, kcfg)
-	t.Cleanup(func() { deleteTopic(t, kcfg, kcfg.Topics.Policies) })
 	now := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
 	f := postpaidVersion(t, "v1")
 	lead := time.Hour
+	if _, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{f}, now.Add(2*lead), now, lead, log); !errors.Is(err, processor.ErrNoPolicyTopic) {
+		t.Fatalf("apply without the topic: %v, want ErrNoPolicyTopic (a broker would auto-create it uncompacted)", err)
+	}
+	createTopics(t, kcfg)
+	t.Cleanup(func() { deleteTopic(t, kcfg, kcfg.Topics.Policies) })
 	for _, eff := range []time.Time{now.Add(-time.Minute), now.Add(lead - time.Millisecond)} {
 		if _, err := processor.ApplyPolicies(ctx, kcfg, policyCodec, []policy.File{f}, eff, now, lead, log); !errors.Is(err, processor.ErrEffectiveTooSoon) {
 			t.Errorf("effective %s with lead %s: %v, want ErrEffectiveTooSoon", eff.Sub(now), lead, err)
