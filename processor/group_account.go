@@ -20,7 +20,7 @@ import (
 
 // groupSeen snapshots acct's contribution before the batch changes it.
 func (pt *partition) groupSeen(acct string, st *core.State) {
-	if !pt.d.cfg.Groups.Enabled {
+	if !pt.d.cfg.Groups.Enabled || st == nil {
 		return
 	}
 	if pt.grp == nil {
@@ -40,16 +40,30 @@ func (pt *partition) groupEmit(em *emitter) error {
 		return nil
 	}
 	defer func() { pt.grp = nil }()
-	accts := make([]string, 0, len(pt.dirty))
+	// the erased accounts' tombstones come first, then the status records
+	var erased, accts []string
+	for a := range pt.erased {
+		if !pt.dirty[a] {
+			erased = append(erased, a)
+		}
+	}
 	for a := range pt.dirty {
 		accts = append(accts, a)
 	}
+	sort.Strings(erased)
 	sort.Strings(accts)
-	base := pt.changelog + int64(len(pt.erased)) // tombstones come first
+	accts = append(erased, accts...)
 	topic := pt.d.kcfg.Topics.GroupContributions
 	for i, a := range accts {
-		after := group.Take(pt.cache[a])
-		for _, o := range group.AccountChange(a, pt.grp[a], after, base+int64(i)) {
+		after := group.Snapshot{} // erased: contributes nothing, no parent
+		if pt.dirty[a] {
+			after = group.Take(pt.cache[a])
+		}
+		version := pt.changelog + int64(i)
+		if pt.dirty[a] {
+			version += int64(len(pt.erased) - len(erased))
+		}
+		for _, o := range group.AccountChange(a, pt.grp[a], after, version) {
 			v, err := o.Record.Encode()
 			if err != nil {
 				return fmt.Errorf("%w: group contribution: %w", errEncode, err)

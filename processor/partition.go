@@ -223,7 +223,9 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 		return nil
 	}
 	if b, ok := ev.Body.(*event.AccountErased); ok {
-		pt.erase(ev, b) // no wake-up, no effect: the account goes (erase.go)
+		pt.groupSeen(ev.Account, pt.cache[ev.Account]) // so its contribution is removed (group_account.go)
+		// no wake-up, no effect: the account goes (erase.go)
+		pt.erase(ev, b)
 		return nil
 	}
 	if err := pt.catchUp(ctx, em, ev.Account); err != nil {
