@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -428,5 +429,23 @@ func TestGroupsSIGKILL(t *testing.T) {
 	want := h.compareGroups("after the kills")
 	if got := want["T"].Accounts + want["T2"].Accounts; got != 995 {
 		t.Fatalf("T and T2 sum %d accounts, want 995 (10 closed, 5 erased)", got)
+	}
+	// arrears groups show reads the same aggregate
+	day := event.DateOf(t0) + 90
+	show := exec.Command(bin, "groups", "show", "T", "-at", day.String())
+	show.Env = env
+	out, err := show.CombinedOutput()
+	if err != nil {
+		t.Fatalf("groups show: %v\n%s", err, out)
+	}
+	eur := want["T"].Currencies["EUR"]
+	for _, line := range []string{
+		fmt.Sprintf("accounts    %d (", want["T"].Accounts),
+		fmt.Sprintf("EUR exposure %s, overdue %s,", event.Amount(eur.Exposure), event.Amount(want["T"].Overdue("EUR", day))),
+		fmt.Sprintf("worst days past due %d", want["T"].WorstDPD(day)),
+	} {
+		if !strings.Contains(string(out), line) {
+			t.Errorf("groups show lacks %q:\n%s", line, out)
+		}
 	}
 }
