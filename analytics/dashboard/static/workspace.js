@@ -183,7 +183,7 @@ function renderAccount(v) {
   $("#next-type").textContent = n ? n.type : "nothing scheduled";
   $("#next-at").textContent = n ? "on " + n.at.slice(0, 10) + " (" + when(n.at) + ")" : "";
   $("#next-at").dataset.date = n ? n.at.slice(0, 10) : "";
-  $("#next-why").textContent = n ? n.explanation : "";
+  $("#next-why").textContent = !n ? "" : (n.type === "ARRANGEMENT_DUE" ? "If it is not paid, on " + when(n.decided_at) + ": " : "") + n.explanation;
   $("#next-actions").replaceChildren(...(n ? n.actions : []).map((a) => el("li", a.type + (a.channel ? " via " + a.channel : "") + (a.queue ? " to " + a.queue : "") + " (" + a.stage + "): " + a.reason)));
 
   $("#risk-tier").textContent = v.risk.tier || "unscored";
