@@ -19,11 +19,14 @@ import (
 )
 
 // cmdSimulate: `arrears simulate --policy FILE... --from D --to D
-// [--sample N] [--response none] [--format table|json] [--actions FILE]`
+// [--sample N] [--response none|historical] [--cure-days N] [--format
+// table|json] [--actions FILE] [--progress]`
 // replays the input history landed in ClickHouse under the active policies
 // (core.policy_dir, as `arrears run` loads them) and under the candidate
 // (the --policy files replace the policies of the same name), and prints
-// both side by side; see package simulate and docs/policies.md.
+// both side by side; with --response historical also an estimate of cures
+// and cash per arm from the cure rates history shows after each action
+// (simulate.ResponseMethod); see package simulate and docs/policies.md.
 func cmdSimulate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	var files listFlag
@@ -31,7 +34,9 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	from := fs.String("from", "", "first day (YYYY-MM-DD) or instant (RFC 3339) whose decisions are counted")
 	to := fs.String("to", "", "last day (YYYY-MM-DD, inclusive) or instant (RFC 3339) replayed (default: the last landed event)")
 	sample := fs.Int("sample", 0, "replay a deterministic sample of N accounts (hash of the account id); 0: all")
-	response := fs.String("response", "none", "customer response model: none (the landed events as they happened)")
+	response := fs.String("response", "none", "customer response model: none (the landed events as they happened) or historical (also estimate cures and cash from the cure rates observed after each action)")
+	cureDays := fs.Int("cure-days", 30, "--response historical: a payment within this many days of an action is credited to it")
+	progress := fs.Bool("progress", false, "show progress on stderr even when it is not a terminal")
 	format := fs.String("format", "table", "table or json")
 	actions := fs.String("actions", "", "also write every counted action of both replays to FILE (JSON lines)")
 	cfg, err := config.Load(fs, args)
@@ -39,12 +44,15 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		return err
 	}
 	files = append(files, fs.Args()...) // --policy a.yaml b.yaml
-	o := simulate.Options{Sample: *sample, Cost: cfg.Simulate.ContactCost, KeepActions: *actions != ""}
+	o := simulate.Options{Sample: *sample, Cost: cfg.Simulate.ContactCost, KeepActions: *actions != "",
+		Historical: *response == "historical", CureDays: *cureDays}
 	switch {
 	case len(files) == 0:
 		return fmt.Errorf("%w: --policy FILE... is required", errUsage)
-	case *response != "none":
-		return fmt.Errorf("%w: --response %q: only none is built (historical is not)", errUsage, *response)
+	case *response != "none" && *response != "historical":
+		return fmt.Errorf("%w: --response %q is not none or historical", errUsage, *response)
+	case *cureDays < 1 || *cureDays > 365:
+		return fmt.Errorf("%w: --cure-days %d is not between 1 and 365", errUsage, *cureDays)
 	case *format != "table" && *format != "json":
 		return fmt.Errorf("%w: --format %q is not table or json", errUsage, *format)
 	case *sample < 0:
@@ -100,7 +108,7 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	if _, _, err := processor.SetMemoryLimit(cfg.Processor); err != nil {
 		return err
 	}
-	o.Progress = simProgress(time.Now())
+	o.Progress = simProgress(time.Now(), *progress)
 	res, err := simulate.Run(ctx, h, codec.DecodeEvent, active, candidate, o)
 	if err != nil {
 		return err
@@ -162,11 +170,15 @@ func writeActions(path string, r *simulate.Result) error {
 	return nil
 }
 
-// simProgress reports the replays' progress on stderr: a live bar on a
-// terminal, a line every 5 s otherwise.
-func simProgress(start time.Time) func(done, total int) {
+// simProgress reports the replays' progress on stderr (never stdout, where
+// --format json goes): a live bar on a terminal, with force a line every 5 s
+// otherwise, else nothing.
+func simProgress(start time.Time, force bool) func(done, total int) {
 	fi, _ := os.Stderr.Stat()
 	tty := fi != nil && fi.Mode()&os.ModeCharDevice != 0
+	if !tty && !force {
+		return nil
+	}
 	every := 5 * time.Second
 	if tty {
 		every = 250 * time.Millisecond
@@ -187,12 +199,12 @@ func simProgress(start time.Time) func(done, total int) {
 		switch {
 		case tty:
 			n := int(pct / 5)
-			fmt.Fprintf(os.Stderr, "\rsimulate [%-20s] %5.1f%% %d/%d records %.0f records/s", strings.Repeat("=", n), pct, done, total, rate)
+			fmt.Fprintf(os.Stderr, "\rsimulate [%-20s] %5.1f%% %d/%d events replayed %.0f events/s", strings.Repeat("=", n), pct, done, total, rate)
 			if final {
 				fmt.Fprintln(os.Stderr)
 			}
 		default:
-			fmt.Fprintf(os.Stderr, "simulate: %d/%d records (%.1f%%), %.0f records/s\n", done, total, pct, rate)
+			fmt.Fprintf(os.Stderr, "simulate: %d/%d events replayed (%.1f%%), %.0f events/s\n", done, total, pct, rate)
 		}
 	}
 }

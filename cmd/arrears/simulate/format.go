@@ -50,10 +50,18 @@ func (r *Result) WriteTable(w io.Writer) error {
 	row("mean days past due at first contact", a.MeanDaysToFirstContact, c.MeanDaysToFirstContact, 2)
 	count("contact deferrals", a.Deferrals, c.Deferrals)
 	count("wake-ups", a.Wakes, c.Wakes)
+	if e := r.Response; e != nil {
+		row(fmt.Sprintf("ESTIMATE cures within %d days (historical)", e.CureDays), e.Active.Cures, e.Candidate.Cures, 2)
+		row(fmt.Sprintf("ESTIMATE cash within %d days (historical)", e.CureDays), e.Active.Cash, e.Candidate.Cash, 2)
+		count("actions with no historical rate", e.Active.Unrated, e.Candidate.Unrated)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
+	if e := r.Response; e != nil {
+		fmt.Fprintf(w, "ESTIMATE (--response historical), not an observation: %s\n\n", e.Method)
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}

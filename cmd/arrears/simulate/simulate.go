@@ -58,6 +58,12 @@ type Options struct {
 	Cost map[event.Channel]float64
 	// KeepActions keeps every counted action in the Result.
 	KeepActions bool
+	// Historical estimates cures and cash for both arms from the cure
+	// rates the active replay observed (Result.Response; see
+	// ResponseMethod), crediting payments within CureDays (1-365) of an
+	// action.
+	Historical bool
+	CureDays   int
 	// Progress, when set, is called now and then (from another goroutine)
 	// with the records read and the total.
 	Progress func(done, total int)
@@ -76,6 +82,8 @@ type Result struct {
 	Changed []string `json:"changed"`
 	// Notes say what the figures mean and what they leave out.
 	Notes []string `json:"notes"`
+	// Response is the --response historical estimate (nil without it).
+	Response *Response `json:"response,omitempty"`
 
 	ActiveActions, CandidateActions []Action `json:"-"`
 }
@@ -121,6 +129,11 @@ func Candidate(active *core.Env, files []policy.File) (*core.Env, []string, erro
 // the records for itself (nothing decoded is shared between them) and each
 // holding its own book, so both books are in memory at once.
 func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.Env, o Options) (*Result, error) {
+	if o.Historical {
+		if err := validCureDays(o.CureDays); err != nil {
+			return nil, err
+		}
+	}
 	parts, err := h.Partitions(ctx)
 	if err != nil {
 		return nil, err
@@ -139,6 +152,9 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 	}
 	r := &Result{From: o.From.UTC(), Until: o.Until.UTC(), Sample: o.Sample, Records: total, Notes: notes}
 	arms := [2]*arm{newArm(active, parts, only, o), newArm(candidate, parts, only, o)}
+	if o.Historical {
+		arms[0].tally.pays = &payments{by: map[string][]payment{}}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	feeds := [2]chan []Record{make(chan []Record, 8), make(chan []Record, 8)}
 	g.Go(func() error {
@@ -191,6 +207,12 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 	r.Active, r.ActiveActions = arms[0].summary()
 	r.Candidate, r.CandidateActions = arms[1].summary()
 	r.Accounts = len(arms[0].seen)
+	if o.Historical {
+		r.Response = historical(r.ActiveActions, r.CandidateActions, arms[0].tally.pays.by, o.CureDays)
+		if !o.KeepActions {
+			r.ActiveActions, r.CandidateActions = nil, nil
+		}
+	}
 	return r, nil
 }
 
@@ -215,7 +237,7 @@ type arm struct {
 }
 
 func newArm(env *core.Env, parts int, only map[string]bool, o Options) *arm {
-	t := newTally(o.From, o.Until, o.Cost, o.KeepActions)
+	t := newTally(o.From, o.Until, o.Cost, o.KeepActions || o.Historical)
 	// accounts' partitions come with their records (StepOn)
 	return &arm{env: env, parts: parts, only: only, tally: t, seen: map[string]bool{},
 		book: replay.New(env, replay.Options{Partitions: parts, Observe: t.observe})}
@@ -239,7 +261,16 @@ func (a *arm) steps(ctx context.Context, dec Decoder, batch []Record) error {
 			return err
 		}
 		a.seen[ev.Account] = true
-		if err := a.book.StepOn(rec.Partition, ev); err != nil {
+		if a.tally.pays != nil {
+			if _, ok := ev.Body.(*event.PaymentReceived); ok {
+				a.tally.pays.pending = &ev // the observer takes it (not on a duplicate or a refusal)
+			}
+		}
+		err = a.book.StepOn(rec.Partition, ev)
+		if a.tally.pays != nil {
+			a.tally.pays.pending = nil
+		}
+		if err != nil {
 			return err
 		}
 	}

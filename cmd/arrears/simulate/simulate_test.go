@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/policy"
@@ -94,6 +95,19 @@ func noSMSStage(t *testing.T) []policy.File {
 // 08:00: every email and SMS is deferred once, 6 deferrals in the active
 // replay and 4 in the candidate's.
 func TestCandidateWithoutSMSStage(t *testing.T) {
+	h, o, active, candidate := smsBook(t)
+	o.KeepActions = true
+	r, err := Run(context.Background(), h, nil, active, candidate, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSMSBook(t, r)
+}
+
+// smsBook is TestCandidateWithoutSMSStage's book, window and both
+// environments.
+func smsBook(t *testing.T) (memHistory, Options, *core.Env, *core.Env) {
+	t.Helper()
 	active := testkit.DeployEnv(t, "../../..")
 	candidate, changed, err := Candidate(active, noSMSStage(t))
 	if err != nil {
@@ -126,11 +140,13 @@ func TestCandidateWithoutSMSStage(t *testing.T) {
 	}
 	h = append(h, pay("C", "2026-03-07"), pay("B", "2026-03-14"))
 
-	o := Options{From: day("2026-02-01"), Until: day("2026-04-03"), Cost: Defaults().ContactCost, KeepActions: true}
-	r, err := Run(context.Background(), h, nil, active, candidate, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return h, Options{From: day("2026-02-01"), Until: day("2026-04-03"), Cost: Defaults().ContactCost}, active, candidate
+}
+
+// checkSMSBook checks the counts the TestCandidateWithoutSMSStage comment
+// works out.
+func checkSMSBook(t *testing.T, r *Result) {
+	t.Helper()
 	for _, c := range []struct {
 		name                         string
 		s                            Summary

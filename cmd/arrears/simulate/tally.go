@@ -45,6 +45,8 @@ type Action struct {
 	Channel string    `json:"channel,omitempty"`
 	Stage   string    `json:"stage"`
 	Time    time.Time `json:"time"`
+	// DaysPastDue is the account's when the action was decided.
+	DaysPastDue int32 `json:"days_past_due"`
 }
 
 // tally builds a Summary from the replay's steps.
@@ -58,6 +60,7 @@ type tally struct {
 	firstDPD map[string]int32 // account -> days past due at first contact
 	reached  map[event.ActionType]map[string]bool
 	deferred map[string][]deferKey // accounts with deferred contacts after their last step
+	pays     *payments             // set: record the payments (--response historical, active replay)
 }
 
 type deferKey struct {
@@ -77,7 +80,8 @@ func newTally(from, until time.Time, cost map[event.Channel]float64, keep bool) 
 func (t *tally) in(at time.Time) bool { return !at.Before(t.from) && !at.After(t.until) }
 
 // observe is the replay's Observer.
-func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.Time, _ bool) {
+func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.Time, wake bool) {
+	t.pays.observe(acct, st, at, wake)
 	for i := range out.Actions {
 		a := &out.Actions[i]
 		if !t.in(a.Time) {
@@ -86,7 +90,7 @@ func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.T
 		t.s.Actions[string(a.Type)]++
 		if t.keep {
 			t.actions = append(t.actions, Action{ID: a.ActionID, Account: acct, Type: string(a.Type),
-				Channel: string(a.Channel), Stage: a.Stage, Time: a.Time.UTC()})
+				Channel: string(a.Channel), Stage: a.Stage, Time: a.Time.UTC(), DaysPastDue: a.DaysPastDue})
 		}
 		if accts, ok := t.reached[a.Type]; ok {
 			accts[acct] = true
