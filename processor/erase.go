@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"sort"
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -72,7 +73,13 @@ func (pt *partition) erase(ev event.Event, b *event.AccountErased) {
 // accounts in the store batch. An erased account nothing touched since is
 // dropped from the cache.
 func (pt *partition) tombstones(em *emitter, b *Batch) {
-	for acct, e := range pt.erased {
+	accts := make([]string, 0, len(pt.erased))
+	for a := range pt.erased {
+		accts = append(accts, a)
+	}
+	sort.Strings(accts) // the same changelog offsets in a replay
+	for _, acct := range accts {
+		e := pt.erased[acct]
 		b.Put[acct] = nil
 		b.Timers[acct] = 0
 		em.produceStatus(&kgo.Record{Topic: pt.d.kcfg.Topics.Status, Partition: pt.id, Key: []byte(acct), Headers: []kgo.RecordHeader{
