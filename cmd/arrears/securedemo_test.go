@@ -205,7 +205,10 @@ func TestSecureDemo(t *testing.T) {
 	serveAddr := freeAddr(t, "127.0.0.1")
 	tokens := s.apiTokens()
 	s.start("serve", append(append(append(s.kafkaAs("serve"), s.clickhouseAs("serve")...), redis...), "ARREARS_HTTP_TLS_CERT_FILE="+cert,
-		"ARREARS_HTTP_TLS_KEY_FILE="+key, "ARREARS_HTTP_PPROF=true", "ARREARS_API_TOKENS_FILE="+tokens.file), "serve", "-listen", serveAddr)
+		"ARREARS_HTTP_TLS_KEY_FILE="+key, "ARREARS_HTTP_PPROF=true", "ARREARS_API_TOKENS_FILE="+tokens.file,
+		// the audit rows go in as sink: serve's own ClickHouse user may only SELECT
+		"ARREARS_API_AUDIT_USERNAME=sink", "ARREARS_API_AUDIT_PASSWORD_FILE="+filepath.Join(testkit.SecureDir, "clickhouse", "sink.password")),
+		"serve", "-listen", serveAddr)
 	plain := &http.Client{Timeout: 5 * time.Second}
 	waitAnswers(t, plain, "http://"+opsRun+"/readyz", filepath.Join(s.dir, "run.log"))
 	waitAnswers(t, plain, "http://"+opsSink+"/readyz", filepath.Join(s.dir, "sink.log"))

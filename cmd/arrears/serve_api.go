@@ -48,15 +48,25 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 	if ac.KeyPrefix == "" {
 		ac.KeyPrefix = cfg.Redis.Prefix + ":api"
 	}
-	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Redis: rdb, Env: env, Registerer: reg, Log: log,
-		SimulatedTime: cfg.Processor.Time == processor.TimeSimulated})
+	closeAll := func() { pub.Close(); _ = rdb.Close() }
+	var audit *analytics.Conn
+	if ac.AuditUsername != "" { // serve's own user may only SELECT: the audit rows go in as this one
+		acfg := cfg.ClickHouse
+		acfg.Username, acfg.Password = ac.AuditUsername, ac.AuditPassword
+		if audit, err = analytics.Open(ctx, acfg); err != nil {
+			closeAll()
+			return nil, nil, nil, fmt.Errorf("api.audit_username: %w", err)
+		}
+		closeAll = func() { pub.Close(); _ = rdb.Close(); _ = audit.Close() }
+	}
+	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Audit: audit, Redis: rdb, Env: env, Registerer: reg,
+		Log: log, SimulatedTime: cfg.Processor.Time == processor.TimeSimulated})
 	if err != nil {
-		pub.Close()
-		_ = rdb.Close()
+		closeAll()
 		return nil, nil, nil, err
 	}
 	checks := []check{{"redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}}
-	return srv, checks, func() { pub.Close(); _ = rdb.Close() }, nil
+	return srv, checks, closeAll, nil
 }
 
 // dashboardGuard puts the dashboard's data (its report API, /api/report/

@@ -99,13 +99,14 @@ func (w *auditFlush) Write(b []byte) (int, error) {
 // insertAudit writes one row; it is detached from the request's
 // cancellation (a client that hangs up is still audited).
 func (s *Server) insertAudit(ctx context.Context, row AuditRow) {
-	if s.deps.History == nil {
+	conn := cmp.Or(s.deps.Audit, s.deps.History)
+	if conn == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	err := func() error {
-		b, err := s.deps.History.PrepareBatch(ctx, "INSERT INTO "+s.deps.History.Table("audit")+
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+conn.Table("audit")+
 			" (time, time_ms, actor, role, method, route, account_id, request_id, idempotency_key, event_id, status, detail)")
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -38,7 +39,23 @@ type Config struct {
 	// KeyPrefix starts the API's own Redis keys (idempotency, approvals;
 	// default: redis.prefix + ":api", set by serve).
 	KeyPrefix string `yaml:"key_prefix"`
+	// AuditUsername and AuditPassword are the ClickHouse user the audit
+	// rows are inserted as (default empty: clickhouse.username, serve's
+	// own). A deployment whose serve user may only SELECT (docs/security.md)
+	// names a user that may INSERT into the audit table here. Set the
+	// password with ARREARS_API_AUDIT_PASSWORD or _FILE; it is never logged.
+	AuditUsername string `yaml:"audit_username"`
+	AuditPassword string `yaml:"audit_password"`
 }
+
+// LogValue keeps the audit password out of logs.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tokens_file", c.TokensFile), slog.Bool("metrics_public", c.MetricsPublic),
+		slog.String("audit_username", c.AuditUsername), slog.Bool("audit_password_set", c.AuditPassword != ""))
+}
+
+// String leaves the audit password out of fmt's output.
+func (c Config) String() string { return c.LogValue().String() }
 
 // Defaults returns the documented defaults.
 func Defaults() Config {
@@ -69,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxWait <= 0 {
 		errs = append(errs, fmt.Errorf("api.max_wait: %s must be > 0", c.MaxWait))
+	}
+	if c.AuditUsername != "" && c.AuditPassword == "" {
+		errs = append(errs, errors.New("api.audit_password: required with api.audit_username (ARREARS_API_AUDIT_PASSWORD or ARREARS_API_AUDIT_PASSWORD_FILE)"))
 	}
 	if strings.ContainsAny(c.KeyPrefix, "{} ") {
 		errs = append(errs, fmt.Errorf("api.key_prefix: %q must have no braces or spaces", c.KeyPrefix))

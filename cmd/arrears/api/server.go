@@ -59,6 +59,9 @@ type Deps struct {
 	State     StateReader
 	// History is ClickHouse: the audit table and the timeline.
 	History *analytics.Conn
+	// Audit inserts the audit rows (nil: History), for a serve user that
+	// may only SELECT (api.audit_username).
+	Audit *analytics.Conn
 	// Redis keeps the API's own keys (idempotency, approvals) under
 	// Config.KeyPrefix.
 	Redis redis.UniversalClient

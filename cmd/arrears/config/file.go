@@ -16,6 +16,7 @@ func (c *Config) secrets() map[string]*string {
 		"ARREARS_CODEC_REGISTRY_PASSWORD": &c.Codec.RegistryPassword,
 		"ARREARS_CLICKHOUSE_PASSWORD":     &c.ClickHouse.Password,
 		"ARREARS_KAFKA_SASL_PASSWORD":     &c.Kafka.SASL.Password,
+		"ARREARS_API_AUDIT_PASSWORD":      &c.API.AuditPassword,
 	}
 }
 
