@@ -242,7 +242,7 @@ func TestWorkspaceInChromium(t *testing.T) {
 			chromedp.WaitVisible(`#signout`, chromedp.ByQuery),
 		}
 	}
-	var top, who, dunning, nextDate, nextType, planResult string
+	var top, who, promiseResult, dunning, nextDate, nextType, planResult string
 	var png []byte
 	run("collector",
 		chromedp.Navigate(s.url+"/workspace/"),
@@ -257,6 +257,7 @@ func TestWorkspaceInChromium(t *testing.T) {
 		chromedp.SetValue(`#form-promise input[name=date]`, friday, chromedp.ByQuery),
 		chromedp.Click(`#form-promise button[type=submit]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`body[data-last-write="form-promise"]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`body`, "data-write-result", &promiseResult, nil, chromedp.ByQuery),
 		chromedp.Text(`#acct-dunning`, &dunning, chromedp.ByQuery),
 		chromedp.AttributeValue(`#next-at`, "data-date", &nextDate, nil, chromedp.ByQuery),
 		chromedp.Text(`#next-type`, &nextType, chromedp.ByQuery),
@@ -274,6 +275,9 @@ func TestWorkspaceInChromium(t *testing.T) {
 	saveShot(t, "workspace-collector.png", png)
 	if top != accts[0] || !strings.Contains(who, "ann") {
 		t.Errorf("signed in as %q, top task %q: want ann and %s (the largest expected loss)", who, top, accts[0])
+	}
+	if promiseResult != "applied" {
+		t.Errorf("the promise's answer was %q: the processor did not apply it within ?wait=5s", promiseResult)
 	}
 	if strings.TrimSpace(dunning) != "paused: ARRANGEMENT" || nextDate != friday || nextType != api.NextArrangementDue {
 		t.Errorf("after the promise the page shows dunning %q, next %q on %q; want paused: ARRANGEMENT, %s on %s",

@@ -264,6 +264,7 @@ async function submitWrite(ev) {
       setTimeout(() => { if (state.account && state.account.account_id === id) loadAccount(id).catch((x) => flash(x.message, true)); }, 2000);
     }
     else $("#form-result").textContent = "applied (" + b.event_id + ")";
+    document.body.dataset.writeResult = b.approval_id ? "approval" : (b.pending ? "pending" : "applied");
     if (b.account) renderAccount(b.account);
     form.reset();
     renderAccount(state.account); // refill the defaults
