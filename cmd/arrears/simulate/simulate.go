@@ -206,7 +206,7 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 	}
 	r.Active, r.ActiveActions = arms[0].summary()
 	r.Candidate, r.CandidateActions = arms[1].summary()
-	r.Accounts = len(arms[0].seen)
+	arms[0].book.Accounts(func(string, *core.State) { r.Accounts++ })
 	if o.Historical {
 		r.Response = historical(r.ActiveActions, r.CandidateActions, arms[0].tally.pays.by, o.CureDays)
 		if !o.KeepActions {
@@ -233,13 +233,12 @@ type arm struct {
 	only  map[string]bool // nil: every account
 	book  *replay.Book
 	tally *tally
-	seen  map[string]bool
 }
 
 func newArm(env *core.Env, parts int, only map[string]bool, o Options) *arm {
 	t := newTally(o.From, o.Until, o.Cost, o.KeepActions || o.Historical)
 	// accounts' partitions come with their records (StepOn)
-	return &arm{env: env, parts: parts, only: only, tally: t, seen: map[string]bool{},
+	return &arm{env: env, parts: parts, only: only, tally: t,
 		book: replay.New(env, replay.Options{Partitions: parts, Observe: t.observe})}
 }
 
@@ -260,7 +259,6 @@ func (a *arm) steps(ctx context.Context, dec Decoder, batch []Record) error {
 		if err != nil {
 			return err
 		}
-		a.seen[ev.Account] = true
 		if a.tally.pays != nil {
 			if _, ok := ev.Body.(*event.PaymentReceived); ok {
 				a.tally.pays.pending = &ev // the observer takes it (not on a duplicate or a refusal)
