@@ -448,4 +448,15 @@ func TestGroupsSIGKILL(t *testing.T) {
 			t.Errorf("groups show lacks %q:\n%s", line, out)
 		}
 	}
+	// arrears explain shows a child's group context
+	explain := exec.Command(bin, "explain", child(500))
+	explain.Env = env
+	if out, err = explain.CombinedOutput(); err != nil {
+		t.Fatalf("explain: %v\n%s", err, out)
+	}
+	for _, line := range []string{"group " + mid(500) + " (as of", fmt.Sprintf("accounts    %d (", want[mid(500)].Accounts), "  parent      T\n"} {
+		if !strings.Contains(string(out), line) {
+			t.Errorf("explain lacks %q:\n%s", line, out)
+		}
+	}
 }

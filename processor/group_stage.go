@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/kafkax"
@@ -79,8 +80,13 @@ func (g *GroupStage) opts() []kgo.Opt {
 	)
 }
 
-// Run consumes until ctx is cancelled; nil on a clean shutdown.
+// Run consumes until ctx is cancelled; nil on a clean shutdown. The two
+// group topics must exist and be co-partitioned (a node's changelog
+// partition is its contributions partition).
 func (g *GroupStage) Run(ctx context.Context) error {
+	if err := g.checkTopics(ctx); err != nil {
+		return err
+	}
 	failures := 0
 	for {
 		sess, err := kgo.NewGroupTransactSession(g.opts()...)
@@ -225,4 +231,47 @@ func (g *GroupStage) revoked(_ context.Context, _ *kgo.Client, m map[string][]in
 		g.drop(ids)
 	}
 	g.d.log.Info("group partitions revoked", "partitions", m)
+}
+
+// checkTopics verifies the group topics exist with one partition count;
+// a topic just created may take a moment to show in the metadata.
+func (g *GroupStage) checkTopics(ctx context.Context) error {
+	cl, err := kgo.NewClient(g.d.kcfg.ClientOpts()...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for wait := 100 * time.Millisecond; ; wait *= 2 {
+		err := g.checkTopicsOnce(ctx, kadm.NewClient(cl))
+		if err == nil || !errors.Is(err, errMissingTopic) || wait > 10*time.Second {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+var errMissingTopic = errors.New("missing topic")
+
+func (g *GroupStage) checkTopicsOnce(ctx context.Context, adm *kadm.Client) error {
+	t := g.d.kcfg.Topics
+	md, err := adm.ListTopics(ctx, t.GroupContributions, t.GroupChangelog)
+	if err != nil {
+		return g.d.kcfg.Explain(fmt.Errorf("list group topics: %w", err))
+	}
+	n := -1
+	for _, name := range []string{t.GroupContributions, t.GroupChangelog} {
+		d, ok := md[name]
+		if !ok || d.Err != nil {
+			return fmt.Errorf("%w %s (run `arrears topics create`)", errMissingTopic, name)
+		}
+		if n >= 0 && len(d.Partitions) != n {
+			return fmt.Errorf("%w: %s has %d partitions, %s has %d", kafkax.ErrNotCoPartitioned, name, len(d.Partitions), t.GroupContributions, n)
+		}
+		n = len(d.Partitions)
+	}
+	return nil
 }

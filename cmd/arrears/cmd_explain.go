@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -23,6 +24,7 @@ func cmdExplain(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Print(e.String())
+	explainGroup(ctx, os.Stdout, args, e.AsOf) // cmd_groups.go
 	return nil
 }
 

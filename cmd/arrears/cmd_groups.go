@@ -159,3 +159,35 @@ func printGroup(w io.Writer, id string, n *group.Node, today event.Date, childre
 		fmt.Fprintf(w, "  %-24s %d accounts, %s, dpd %d\n", k, ct.Accounts, strings.Join(parts, ", "), ct.WorstDPD(today))
 	}
 }
+
+// explainGroup prints, after `arrears explain ACCOUNT`, the account's group
+// context when processor.groups.enabled: its parent (from the account's
+// parent link in the group store) and the parent group's aggregate as of
+// the explanation's day. An unreachable group store is reported, not fatal.
+func explainGroup(ctx context.Context, w io.Writer, args []string, asOf time.Time) {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.String("at", "", "")
+	fs.SetOutput(io.Discard)
+	acct := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		acct, args = args[0], args[1:]
+	}
+	cfg, err := config.Load(fs, args)
+	if err != nil || !cfg.Processor.Groups.Enabled {
+		return
+	}
+	if acct == "" && fs.NArg() > 0 {
+		acct = fs.Arg(0)
+	}
+	link, err := loadGroupNode(ctx, cfg, acct)
+	if err != nil || link.Parent == "" {
+		fmt.Fprintln(w, "group: none")
+		return
+	}
+	n, err := loadGroupNode(ctx, cfg, link.Parent)
+	if err != nil {
+		fmt.Fprintf(w, "group: %s (aggregate unavailable: %v)\n", link.Parent, err)
+		return
+	}
+	printGroup(w, link.Parent, n, event.DateOf(asOf), false)
+}
