@@ -192,7 +192,8 @@ func nextFriday(day time.Time) time.Time {
 // TestWorkspaceInChromium: in real Chromium against the real stack, a
 // collector signs in, opens the top task, records a promise to pay for
 // next Friday and, within the wait window, sees dunning paused with the
-// next action on that date; the collector proposes a plan, a supervisor
+// next action on that date (and the account leaves the worklist: the
+// promise worked its task); the collector proposes a plan, a supervisor
 // approves it; the promise and the approval are in the account's audit
 // lists.
 func TestWorkspaceInChromium(t *testing.T) {
@@ -283,6 +284,23 @@ func TestWorkspaceInChromium(t *testing.T) {
 		t.Errorf("after the promise the page shows dunning %q, next %q on %q; want paused: ARRANGEMENT, %s on %s",
 			dunning, nextType, nextDate, api.NextArrangementDue, friday)
 	}
+	// The promise worked the task: it leaves the worklist once the sink landed it.
+	s.eventually("the promised account leaves the worklist", 60*time.Second, func() (bool, string) {
+		var p struct {
+			Items []struct {
+				AccountID string `json:"account_id"`
+			} `json:"items"`
+		}
+		if err := s.get(s.collector, "/worklists/collections", &p); err != nil {
+			return false, err.Error()
+		}
+		for _, it := range p.Items {
+			if it.AccountID == accts[0] {
+				return false, fmt.Sprintf("%d tasks, %s among them", len(p.Items), accts[0])
+			}
+		}
+		return len(p.Items) == 2, fmt.Sprintf("%d tasks", len(p.Items))
+	})
 	if !strings.Contains(planResult, "approval") {
 		t.Errorf("the collector's plan: %q, want it sent for approval", planResult)
 	}
