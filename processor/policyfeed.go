@@ -48,7 +48,8 @@ type PolicyFeed struct {
 // on disk; nil: none). decode reads one record value (schemas.DecodePolicy).
 // It does no IO until Sync.
 func NewPolicyFeed(kcfg kafkax.Config, base *policy.Set, decode func([]byte) (policy.Record, error), log *slog.Logger) (*PolicyFeed, error) {
-	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.FetchMaxWait(100*time.Millisecond))...)
+	// metadata at most 500 ms old: a topic created meanwhile is seen by the next Sync
+	cl, err := kgo.NewClient(append(kcfg.ClientOpts(), kgo.FetchMaxWait(100*time.Millisecond), kgo.MetadataMinAge(500*time.Millisecond))...)
 	if err != nil {
 		return nil, fmt.Errorf("policy feed client: %w", err)
 	}

@@ -55,8 +55,14 @@ func ApplyPolicies(ctx context.Context, kcfg kafkax.Config, codec PolicyCodec, f
 		return nil, err
 	}
 	defer feed.Close()
-	if _, err := feed.Sync(ctx); err != nil {
-		return nil, err
+	// a topic created a moment ago may be missing from the first metadata
+	for try := 0; try == 0 || feed.absent && try < 6; try++ {
+		if try > 0 {
+			time.Sleep(time.Second)
+		}
+		if _, err := feed.Sync(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if feed.absent { // never let the broker auto-create it uncompacted
 		return nil, fmt.Errorf("topic %s does not exist (run `arrears topics create`): %w", kcfg.Topics.Policies, ErrNoPolicyTopic)
