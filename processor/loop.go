@@ -66,6 +66,11 @@ func (p *Processor) Run(ctx context.Context) error {
 // backlogPoll is how long a poll waits for records while wake-ups are due.
 const backlogPoll = 10 * time.Millisecond
 
+// joinPoll is how long a poll waits for records while the processor owns
+// no partition: partitions assigned meanwhile are claimed, restored and
+// worked off (due wake-ups a dead owner left) at once, input or not.
+const joinPoll = 100 * time.Millisecond
+
 // loop polls and runs one transaction per poll until the session is unusable.
 func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) error {
 	for {
@@ -102,14 +107,19 @@ func (p *Processor) loop(ctx context.Context, sess *kgo.GroupTransactSession) er
 
 // fetch polls the next records, split by input partition. With wake-ups
 // waiting (backlog) it leaves room for them in the transaction and waits
-// at most backlogPoll.
+// at most backlogPoll; owning no partition, at most joinPoll.
 func (p *Processor) fetch(ctx context.Context, sess *kgo.GroupTransactSession, backlog bool) (map[int32][]*kgo.Record, error) {
 	cfg := p.d.cfg
-	n, pollCtx := min(cfg.MaxPollRecords, cfg.MaxRecordsPerTxn), ctx
-	if backlog {
-		n = min(n, cfg.MaxRecordsPerTxn-cfg.MaxWakesPerTxn)
+	n, pollCtx, wait := min(cfg.MaxPollRecords, cfg.MaxRecordsPerTxn), ctx, time.Duration(0)
+	switch {
+	case backlog:
+		n, wait = min(n, cfg.MaxRecordsPerTxn-cfg.MaxWakesPerTxn), backlogPoll
+	case !p.owning():
+		wait = joinPoll
+	}
+	if wait > 0 {
 		var cancel context.CancelFunc
-		pollCtx, cancel = context.WithTimeout(ctx, backlogPoll)
+		pollCtx, cancel = context.WithTimeout(ctx, wait)
 		defer cancel()
 	}
 	fetches := sess.PollRecords(pollCtx, n)
@@ -220,6 +230,13 @@ func (p *Processor) backlogged() []*partition {
 		}
 	}
 	return out
+}
+
+// owning reports whether the processor owns an input partition.
+func (p *Processor) owning() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.owned) > 0
 }
 
 // commit ends the transaction: commit when ok, else abort. An End error

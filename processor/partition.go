@@ -367,14 +367,7 @@ func (pt *partition) emit(em *emitter, topic, key string, enc func() ([]byte, er
 // accepted-events topic on the same partition: the sink lands facts from
 // there, so analytics only ever sees what the processor accepted.
 func (pt *partition) accepted(em *emitter, r *kgo.Record) {
-	em.produce(&kgo.Record{
-		Topic: pt.d.kcfg.Topics.Accepted, Partition: pt.id, Key: r.Key, Value: r.Value,
-		Headers: []kgo.RecordHeader{
-			{Key: kafkax.HeaderSrcTopic, Value: []byte(r.Topic)},
-			{Key: kafkax.HeaderSrcPartition, Value: strconv.AppendInt(nil, int64(r.Partition), 10)},
-			{Key: kafkax.HeaderSrcOffset, Value: strconv.AppendInt(nil, r.Offset, 10)},
-		},
-	})
+	em.produce(acceptedCopy(pt.d.kcfg.Topics.Accepted, pt.id, r))
 }
 
 // finish writes a status (changelog) record for every changed account and

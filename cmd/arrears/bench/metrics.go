@@ -25,6 +25,18 @@ func (c *child) loopStats(ctx context.Context) *LoopStats {
 	return loopStatsOf(fams)
 }
 
+// waitFirstBatch waits until the processor has run its first transaction:
+// it owns its partitions (the group join takes the broker's
+// group.initial.rebalance.delay.ms, 3 s by default) and has claimed and
+// restored them. A newly owned partition is processed without input, so
+// this needs no record.
+func (c *child) waitFirstBatch(ctx context.Context) error {
+	_, err := waitFor(ctx, c, "past its first transaction", func() (bool, error) {
+		return c.loopStats(ctx) != nil, nil
+	})
+	return err
+}
+
 // parseMetrics reads the Prometheus text exposition format.
 func parseMetrics(r io.Reader) (map[string]*dto.MetricFamily, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)

@@ -71,11 +71,17 @@ func (s *stack) createTopics(ctx context.Context) error {
 }
 
 // startPipeline creates the topics and starts run and sink; stop stops both.
+// run has joined its group and committed its first transaction (every
+// partition claimed) before the sink starts: no phase times the group join.
 func (s *stack) startPipeline(ctx context.Context) (run, sink *child, stop func(), err error) {
 	if err := s.createTopics(ctx); err != nil {
 		return nil, nil, nil, err
 	}
 	if run, err = s.start(ctx, "run"); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := run.waitFirstBatch(ctx); err != nil {
+		run.stop()
 		return nil, nil, nil, err
 	}
 	if sink, err = s.start(ctx, "sink"); err != nil {
