@@ -125,9 +125,10 @@ func Candidate(active *core.Env, files []policy.File) (*core.Env, []string, erro
 }
 
 // Run replays h under active and under candidate, and compares. The
-// history is read once; the two replays run side by side, each decoding
-// the records for itself (nothing decoded is shared between them) and each
-// holding its own book, so both books are in memory at once.
+// history is read and decoded once (by the reader, ahead of the replays:
+// both read the same decoded event, which the core never changes; what it
+// keeps of one, the ledger and dunning copy); the two replays run side by
+// side, each holding its own book, so both books are in memory at once.
 func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.Env, o Options) (*Result, error) {
 	if o.Historical {
 		if err := validCureDays(o.CureDays); err != nil {
@@ -178,6 +179,13 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 			return nil
 		}
 		err := h.Records(gctx, o.Until, func(rec Record) error {
+			if rec.Event == nil && (only == nil || only[rec.Account]) { // a record out of the sample only moves the clock
+				ev, err := decoded(gctx, dec, rec)
+				if err != nil {
+					return err
+				}
+				rec.Event, rec.Value = &ev, nil
+			}
 			if batch = append(batch, rec); len(batch) == batchSize {
 				return send()
 			}
@@ -191,7 +199,7 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 	for i, a := range arms {
 		g.Go(func() error {
 			for batch := range feeds[i] {
-				if err := a.steps(gctx, dec, batch); err != nil {
+				if err := a.steps(batch); err != nil {
 					return err
 				}
 			}
@@ -242,8 +250,8 @@ func newArm(env *core.Env, parts int, only map[string]bool, o Options) *arm {
 		book: replay.New(env, replay.Options{Partitions: parts, Observe: t.observe})}
 }
 
-// steps applies a batch of records.
-func (a *arm) steps(ctx context.Context, dec Decoder, batch []Record) error {
+// steps applies a batch of records (decoded by the reader).
+func (a *arm) steps(batch []Record) error {
 	for _, rec := range batch {
 		if rec.Partition < 0 || int(rec.Partition) >= a.parts {
 			return fmt.Errorf("record on partition %d of %d", rec.Partition, a.parts)
@@ -255,16 +263,13 @@ func (a *arm) steps(ctx context.Context, dec Decoder, batch []Record) error {
 			}
 			continue
 		}
-		ev, err := decoded(ctx, dec, rec)
-		if err != nil {
-			return err
-		}
+		ev := *rec.Event
 		if a.tally.pays != nil {
 			if _, ok := ev.Body.(*event.PaymentReceived); ok {
 				a.tally.pays.pending = &ev // the observer takes it (not on a duplicate or a refusal)
 			}
 		}
-		err = a.book.StepOn(rec.Partition, ev)
+		err := a.book.StepOn(rec.Partition, ev)
 		if a.tally.pays != nil {
 			a.tally.pays.pending = nil
 		}
