@@ -329,6 +329,22 @@ func TestGroupsAcrossPartitions(t *testing.T) {
 	if got := want["T"].Accounts; got != 1010 {
 		t.Fatalf("T sums %d accounts, want 1010", got)
 	}
+	// a change that leaves the contributions as they are writes none
+	before := h.contributionsEnd()
+	at := t0.Add(39 * 24 * time.Hour)
+	for i := 0; i < 100; i++ {
+		y.add(event.Event{ID: "limit-" + child(i), Time: at, Source: "crm", Account: child(i), Body: &event.AccountUpserted{
+			Segment: event.Corporate, ParentID: mid(i), Currency: "EUR", Timezone: "Europe/Berlin",
+			CreditLimit: event.MustAmount("7000"), Consents: []event.Channel{event.Email, event.Letter}}})
+	}
+	h.produceAll(y.flush(0, 0))
+	h.waitGroupsQuiet(120 * time.Second)
+	if st := h.state(child(0)); st.Ledger.Master().CreditLimit != event.MustAmount("7000") {
+		t.Fatalf("credit limit %s, the upsert was not applied", st.Ledger.Master().CreditLimit)
+	}
+	if after := h.contributionsEnd(); after != before {
+		t.Fatalf("100 credit-limit changes wrote %d contribution records, want none", after-before)
+	}
 	stopB, stopGB := h.start("b"), h.startGroups("b") // rebalance of both stages
 	h.produceAll(y.phase2())
 	time.Sleep(300 * time.Millisecond)
@@ -459,4 +475,21 @@ func TestGroupsSIGKILL(t *testing.T) {
 			t.Errorf("explain lacks %q:\n%s", line, out)
 		}
 	}
+}
+
+// contributionsEnd sums the contributions topic's end offsets.
+func (h *harness) contributionsEnd() int64 {
+	h.t.Helper()
+	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), h.kcfg.Topics.GroupContributions)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
 }
