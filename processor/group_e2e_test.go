@@ -320,7 +320,15 @@ func (h *harness) compareGroups(what string) map[string]group.Totals {
 // its children recomputed from the account states, and every stored node
 // sums its children at every look.
 func TestGroupsAcrossPartitions(t *testing.T) {
-	h := groupsHarness(t)
+	t.Run("redis", func(t *testing.T) { groupsAcrossPartitions(t, groupsHarness(t)) })
+	t.Run("redis-cluster", func(t *testing.T) {
+		h := groupsHarness(t)
+		h.rdb, h.pref = testkit.RedisClusterClient(t)
+		groupsAcrossPartitions(t, h)
+	})
+}
+
+func groupsAcrossPartitions(t *testing.T, h *harness) {
 	y := &hierarchy{h: h, n: 1000}
 	stopA, stopGA := h.start("a"), h.startGroups("a")
 	h.produceAll(y.phase1())
