@@ -64,7 +64,7 @@ func (pt *partition) erase(ev event.Event, b *event.AccountErased) {
 	pt.timers.set(acct, 0)
 	delete(pt.dirty, acct)
 	pt.d.m.events.WithLabelValues(event.KindAccountErased.String(), "erased").Inc()
-	pt.d.log.Info("account erased", "partition", pt.id, "reason", b.Reason)
+	pt.d.log.Info("account erased", "partition", pt.id) // the reason is free text: never logged
 }
 
 // tombstones produces the batch's erasure tombstones, before its status

@@ -30,6 +30,11 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// the published versions as at start, so the account view explains as
+	// `arrears run` decides (a version published later: restart serve)
+	if err := withVersions(ctx, cfg, env); err != nil {
+		return nil, nil, nil, err
+	}
 	rdb, err := redisstore.Connect(ctx, cfg.Redis)
 	if err != nil {
 		return nil, nil, nil, err
