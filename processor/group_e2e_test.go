@@ -315,7 +315,8 @@ func (h *harness) compareGroups(what string) map[string]group.Totals {
 // TestGroupsAcrossPartitions: a 3-level hierarchy of 1,000 children over
 // all 6 partitions, two instances of each stage joining and leaving
 // (rebalances of both consumer groups), children moving between mids and
-// back, paying and closing, a mid moving to another top: at every
+// back, paying, closing and erased, a mid moving to another top, the group
+// store flushed between phases: at every
 // quiescent checkpoint each group's aggregate in Redis equals the sum over
 // its children recomputed from the account states, and every stored node
 // sums its children at every look.
@@ -353,6 +354,7 @@ func groupsAcrossPartitions(t *testing.T, h *harness) {
 	if after := h.contributionsEnd(); after != before {
 		t.Fatalf("100 credit-limit changes wrote %d contribution records, want none", after-before)
 	}
+	testkit.DeletePrefix(h.rdb, processor.GroupStorePrefix(h.pref)) // the group store is lost: restored from its changelog
 	stopB, stopGB := h.start("b"), h.startGroups("b") // rebalance of both stages
 	h.produceAll(y.phase2())
 	time.Sleep(300 * time.Millisecond)
