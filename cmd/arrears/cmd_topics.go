@@ -44,6 +44,7 @@ func cmdTopics(ctx context.Context, args []string) error {
 			return fmt.Errorf("topics delete removes every arrears topic and its data: add -yes")
 		}
 		all := append(cfg.Kafka.Topics.Inputs(), append(cfg.Kafka.Topics.Outputs(), cfg.Kafka.Topics.Policies)...)
+		all = append(all, cfg.Kafka.Topics.Groups()...) // a stale group changelog would restore stale nodes
 		resp, err := adm.DeleteTopics(ctx, all...)
 		if err != nil {
 			return err
