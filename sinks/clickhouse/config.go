@@ -3,6 +3,7 @@ package chsink
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/arrears/arrears/analytics"
@@ -56,6 +57,38 @@ type Config struct {
 	// Snapshot maintains the receivables snapshot the aging, DSO and CEI
 	// reports read (snapshot.go).
 	Snapshot SnapshotConfig `yaml:"snapshot"`
+	// EraseUsername and ErasePassword are the ClickHouse user the erasure's
+	// statements run as (erase.go: the listing, counts, ALTER TABLE ...
+	// DELETE/UPDATE and the system.mutations wait; default empty: the
+	// sink's clickhouse.username). A deployment whose sink user may not
+	// ALTER (allow_ddl=0 on 18.16; no ALTER DELETE grant on current
+	// releases, docs/security.md) names a user that may here. Set the
+	// password with ARREARS_SINK_ERASE_PASSWORD or _FILE; it is never logged.
+	EraseUsername string `yaml:"erase_username"`
+	ErasePassword string `yaml:"erase_password"`
+}
+
+// plainConfig is Config without its methods (for LogValue and String).
+type plainConfig Config
+
+// LogValue keeps the passwords out of logs.
+func (c Config) LogValue() slog.Value { return slog.AnyValue(c.plain()) }
+
+// String leaves the passwords out of fmt's output.
+func (c Config) String() string { return fmt.Sprintf("%+v", c.plain()) }
+
+// plain is c with its passwords redacted.
+func (c Config) plain() plainConfig {
+	c.ErasePassword, c.ClickHouse.Password = redacted(c.ErasePassword), redacted(c.ClickHouse.Password)
+	return plainConfig(c)
+}
+
+// redacted stands for a set secret ("" when unset).
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "[redacted]"
 }
 
 // Defaults returns the documented defaults.
@@ -114,6 +147,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sink.status_dedup_accounts: %d must be >= 0", c.StatusDedupAccounts))
 	}
 	errs = append(errs, c.Snapshot.validate()...)
+	if c.EraseUsername != "" && c.ErasePassword == "" {
+		errs = append(errs, errors.New("sink.erase_password: required with sink.erase_username (ARREARS_SINK_ERASE_PASSWORD or ARREARS_SINK_ERASE_PASSWORD_FILE)"))
+	}
 	if err := c.ClickHouse.Validate(); err != nil {
 		errs = append(errs, err)
 	}

@@ -1,7 +1,9 @@
 package chsink
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -45,6 +47,41 @@ import (
 // accounts it erased with the tombstone's record time and drops rows of
 // those accounts from records written before it. A record written after
 // it is a new fact (the id upserted again) and lands.
+
+// The erasure's statements run as their own ClickHouse user when
+// sink.erase_username is set: a sink user that may INSERT but not ALTER
+// (allow_ddl=0 on 18.16, which also refuses DROP; on current releases no
+// ALTER DELETE grant) cannot erase. The listing, the counts, the ALTER
+// TABLE ... DELETE/UPDATE, the system.mutations wait and the verification
+// go over that second connection; the audit row and every other row go in
+// as the sink's own user. Without it an erasure the sink's user may not
+// run stops the sink (fatal, naming the user and sink.erase_username).
+
+// openEraser opens the erasure's connection as cfg.EraseUsername (nil when
+// unset: the sink's own connection erases).
+func openEraser(ctx context.Context, cfg Config) (*analytics.Conn, error) {
+	if cfg.EraseUsername == "" {
+		return nil, nil
+	}
+	ecfg := cfg.ClickHouse
+	ecfg.Username, ecfg.Password = cfg.EraseUsername, cfg.ErasePassword
+	c, err := analytics.Open(ctx, ecfg)
+	if err != nil {
+		return nil, fmt.Errorf("chsink: sink.erase_username: %w", err)
+	}
+	return c, nil
+}
+
+// eraser is the connection the erasure's statements run on.
+func (s *Sink) eraser() *analytics.Conn { return cmp.Or(s.econn, s.conn) }
+
+// closeConns closes the ClickHouse connections.
+func (s *Sink) closeConns() {
+	_ = s.conn.Close()
+	if s.econn != nil {
+		_ = s.econn.Close()
+	}
+}
 
 // erasure is a status tombstone to carry out at the next flush.
 type erasure struct {
@@ -154,6 +191,11 @@ func (s *Sink) eraseBuffered(ctx context.Context) error {
 		}
 		err = s.eraseOnce(ctx)
 	}
+	if errors.Is(err, analytics.ErrNotPermitted) {
+		user := cmp.Or(s.cfg.EraseUsername, s.cfg.ClickHouse.Username)
+		return fmt.Errorf("erase %d accounts as clickhouse user %q, which may not ALTER ... DELETE/UPDATE "+
+			"(sink.erase_username names one that may, docs/security.md): %w", len(s.buf.erase), user, err)
+	}
 	if err != nil {
 		return fmt.Errorf("erase %d accounts: %w", len(s.buf.erase), err)
 	}
@@ -170,7 +212,7 @@ func (s *Sink) eraseOnce(ctx context.Context) error {
 	}
 	slices.Sort(accts)
 	accts = slices.Compact(accts)
-	res, err := analytics.EraseAccounts(ctx, s.conn, accts, eraseWait)
+	res, err := analytics.EraseAccounts(ctx, s.eraser(), accts, eraseWait)
 	if err != nil {
 		return err
 	}

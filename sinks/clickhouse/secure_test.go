@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/arrears/arrears/processor/testkit"
 )
 
 // TestSecureSinkLands: the sink lands a whole workload in the secured
@@ -16,11 +14,7 @@ import (
 // migrate (sink.migrate false); Run ends without error and no line of the sink says a statement
 // was not permitted.
 func TestSecureSinkLands(t *testing.T) {
-	h := newHarness(t)
-	h.conn = testkit.SecureClickHouse(t)
-	h.cfg.ClickHouse = testkit.SecureClickHouseConfig(t, "sink")
-	h.cfg.ClickHouse.Database = h.conn.Database
-	h.cfg.Migrate = false // the sink user cannot CREATE: arrears migrate runs as user migrate
+	h := newSecureHarness(t)
 	w := h.buildWorkload("sec", 150)
 	h.produceTx(w.records, false)
 	stop := h.start()

@@ -22,6 +22,7 @@ type Sink struct {
 	cfg   Config
 	kcfg  kafkax.Config
 	conn  *analytics.Conn
+	econn *analytics.Conn // the erasure's (sink.erase_username; nil: conn)
 	cl    *kgo.Client
 	codec *schemas.Codec
 	dec   decoder
@@ -93,8 +94,13 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 			return nil, fmt.Errorf("chsink: %w", err)
 		}
 	}
+	econn, err := openEraser(ctx, cfg)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	m := NewMetrics(reg)
-	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, codec: codec, m: m, log: log,
+	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, econn: econn, codec: codec, m: m, log: log,
 		dec: decoder{codec: codec, kinds: topicKinds(kcfg.Topics), keepTicks: cfg.KeepClockTicks,
 			status: newStatusDedup(cfg.StatusDedupAccounts)},
 		lag: map[string]map[int32]int64{}}
@@ -130,12 +136,12 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 		}),
 	)
 	if s.cl, err = kgo.NewClient(opts...); err != nil {
-		_ = conn.Close()
+		s.closeConns()
 		return nil, fmt.Errorf("chsink: kafka client: %w", err)
 	}
 	s.resetBuffer()
 	log.Info("sink started", "group", cfg.GroupID, "topics", topics, "clickhouse", cfg.ClickHouse,
-		"batch_rows", cfg.BatchRows, "flush_interval", cfg.FlushInterval)
+		"erase_username", cfg.EraseUsername, "batch_rows", cfg.BatchRows, "flush_interval", cfg.FlushInterval)
 	return s, nil
 }
 
@@ -160,7 +166,7 @@ func (s *Sink) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
 // Close leaves the group and closes the connections. It does not commit.
 func (s *Sink) Close() {
 	s.cl.Close()
-	_ = s.conn.Close()
+	s.closeConns()
 }
 
 // Run is the data path: poll -> decode -> buffer -> (size or time) insert
