@@ -120,3 +120,18 @@ func acceptedCopy(topic string, part int32, r *kgo.Record) *kgo.Record {
 	a.rec = kgo.Record{Topic: topic, Partition: part, Key: r.Key, Value: r.Value, Headers: a.hdrs[:]}
 	return &a.rec
 }
+
+// keyRecord is a record with room for a short key, allocated together.
+type keyRecord struct {
+	rec kgo.Record
+	key [24]byte
+}
+
+// keyedRecord is a record of topic with key and value v, in one
+// allocation when the key is short (account ids are). part matters only
+// on the topics the partitioner leaves explicit (kafkax.KeyOrExplicit).
+func keyedRecord(topic string, part int32, key string, v []byte) *kgo.Record {
+	k := &keyRecord{}
+	k.rec = kgo.Record{Topic: topic, Partition: part, Key: append(k.key[:0:len(k.key)], key...), Value: v}
+	return &k.rec
+}

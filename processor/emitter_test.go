@@ -35,3 +35,14 @@ func TestAcceptedCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyedRecord: the key is copied, whatever its length (an id longer
+// than the inline room allocates its own).
+func TestKeyedRecord(t *testing.T) {
+	for _, key := range []string{"ACC-0000042", strings.Repeat("k", 40)} {
+		r := keyedRecord("status", 7, key, []byte("v"))
+		if r.Topic != "status" || r.Partition != 7 || string(r.Key) != key || string(r.Value) != "v" {
+			t.Errorf("key of %d bytes: record %+v", len(key), r)
+		}
+	}
+}

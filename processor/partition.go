@@ -360,7 +360,7 @@ func (pt *partition) emit(em *emitter, topic, key string, enc func() ([]byte, er
 		em.fail(fmt.Errorf("%w: %s record: %w", errEncode, topic, err))
 		return
 	}
-	em.produce(&kgo.Record{Topic: topic, Key: []byte(key), Value: v})
+	em.produce(keyedRecord(topic, 0, key, v))
 }
 
 // accepted copies an applied input record, value unchanged, to the
@@ -395,7 +395,7 @@ func (pt *partition) finish(ctx context.Context, em *emitter) error {
 		pt.sizes[a] = len(state)
 		b.Put[a] = state
 		b.Timers[a] = pt.timers.get(a)
-		em.produceStatus(&kgo.Record{Topic: pt.d.kcfg.Topics.Status, Partition: pt.id, Key: []byte(a), Value: v})
+		em.produceStatus(keyedRecord(pt.d.kcfg.Topics.Status, pt.id, a, v))
 	}
 	pt.batch = b
 	pt.evict()

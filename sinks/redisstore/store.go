@@ -270,12 +270,22 @@ func (s *Store) Apply(ctx context.Context, p int32, epoch int64, b *processor.Ba
 		args = append(args, t, o)
 	}
 	args = append(args, len(b.Put))
+	// an account boxed once serves its state and its timer (a changed
+	// account has both): one allocation fewer per account
+	timers := make([]any, 0, 2*len(b.Timers))
 	for a, st := range b.Put {
-		args = append(args, a, st)
+		var acct any = a
+		args = append(args, acct, st)
+		if w, ok := b.Timers[a]; ok {
+			timers = append(timers, acct, w)
+		}
 	}
 	for a, w := range b.Timers {
-		args = append(args, a, w)
+		if _, ok := b.Put[a]; !ok {
+			timers = append(timers, a, w)
+		}
 	}
+	args = append(args, timers...)
 	res, err := applyScript.Run(ctx, s.rdb, s.keys(p), args...).Text()
 	if err != nil {
 		return fmt.Errorf("redis apply partition %d: %w", p, refused(err))
