@@ -120,9 +120,25 @@ func TestSimulateFaithful(t *testing.T) {
 		end = maxTime(end, ev.Time)
 	}
 	out := filepath.Join(dir, "actions.jsonl")
-	if err := cmdSimulate(ctx, []string{"-config", path, "--policy", "../../deploy/policies/postpaid.yaml",
-		"--to", end.Format(time.RFC3339Nano), "--actions", out, "--format", "json"}); err != nil {
+	stdout := os.Stdout // the JSON result, read below
+	if os.Stdout, err = os.Create(filepath.Join(dir, "result.json")); err != nil {
 		t.Fatal(err)
+	}
+	err = cmdSimulate(ctx, []string{"-config", path, "--policy", "../../deploy/policies/postpaid.yaml",
+		"--to", end.Format(time.RFC3339Nano), "--actions", out, "--format", "json", "--response", "historical"})
+	os.Stdout.Close()
+	os.Stdout = stdout
+	if err != nil {
+		t.Fatal(err)
+	}
+	// --response historical: the candidate is the active policy, so the
+	// same estimate; the workload's customers pay, so some cures
+	var res simulate.Result
+	if b, err := os.ReadFile(filepath.Join(dir, "result.json")); err != nil || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("simulate's JSON: %v", err)
+	}
+	if e := res.Response; e == nil || e.Method == "" || e.Active.Cures <= 0 || e.Active != e.Candidate {
+		t.Errorf("historical response %+v, want a method and the same positive estimate in both arms", e)
 	}
 	f, err := os.Open(out)
 	if err != nil {
