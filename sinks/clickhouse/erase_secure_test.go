@@ -27,7 +27,8 @@ import (
 //   - with the sink user alone the next erasure stops the sink by itself
 //     (no retry loop) with an error naming clickhouse, the permission and
 //     sink.erase_username, and the account's rows stay;
-//   - the sink user still cannot DROP a table.
+//   - the sink user still cannot DROP a table;
+//   - a wrong erase password stops the sink at start.
 func TestSecureErasure(t *testing.T) {
 	h := newSecureHarness(t)
 	w := h.buildWorkload("se", 60)
@@ -90,6 +91,16 @@ func TestSecureErasure(t *testing.T) {
 	if err := h.conn.QueryRow(context.Background(), "SELECT count() FROM system.tables WHERE database = ? AND name = 'events'",
 		h.conn.Database).Scan(&n); err != nil || n != 1 {
 		t.Errorf("events table after the sink's DROP: %d tables, %v", n, err)
+	}
+
+	// a wrong erase password stops the sink at start, naming the setting
+	h.cfg.EraseUsername, h.cfg.ErasePassword = "migrate", "not-the-password"
+	if s, err := New(context.Background(), h.cfg, h.kcfg, h.codec, prometheus.NewRegistry(), nil); err == nil {
+		s.Close()
+		t.Error("New with a wrong sink.erase_password succeeded")
+	} else if !errors.Is(err, analytics.ErrAuth) || !strings.Contains(err.Error(), "sink.erase_username") ||
+		strings.Contains(err.Error(), "not-the-password") {
+		t.Errorf("New with a wrong sink.erase_password: %v, want %v naming sink.erase_username, without the password", err, analytics.ErrAuth)
 	}
 }
 
