@@ -163,6 +163,7 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 		defer close(feeds[1])
 		n := 0
 		batch := make([]Record, 0, batchSize)
+		evs := make([]event.Event, 0, batchSize) // the batch's decoded events: one allocation a batch (never grown: at most batchSize)
 		send := func() error {
 			for _, f := range feeds {
 				select {
@@ -176,6 +177,7 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 				o.Progress(n, total)
 			}
 			batch = make([]Record, 0, batchSize) // the arms read the one sent
+			evs = make([]event.Event, 0, batchSize)
 			return nil
 		}
 		err := h.Records(gctx, o.Until, func(rec Record) error {
@@ -184,7 +186,8 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 				if err != nil {
 					return err
 				}
-				rec.Event, rec.Value = &ev, nil
+				evs = append(evs, ev)
+				rec.Event, rec.Value = &evs[len(evs)-1], nil
 			}
 			if batch = append(batch, rec); len(batch) == batchSize {
 				return send()
