@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -39,7 +40,8 @@ func groupsHarness(t *testing.T) *harness {
 	return h
 }
 
-// startGroups runs one group-stage instance until stop is called.
+// startGroups runs one group-stage instance until stop is called; the
+// first instance's metrics go to h.groupsReg when set.
 func (h *harness) startGroups(name string) (stop func()) {
 	h.t.Helper()
 	cfg := processor.Defaults()
@@ -51,7 +53,7 @@ func (h *harness) startGroups(name string) (stop func()) {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	gs, err := processor.NewGroupStage(cfg, h.kcfg, redisstore.New(h.rdb, processor.GroupStorePrefix(h.pref)), log)
+	gs, err := processor.NewGroupStage(cfg, h.kcfg, redisstore.New(h.rdb, processor.GroupStorePrefix(h.pref)), groupsReg.take(h), log)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -331,10 +333,15 @@ func TestGroupsAcrossPartitions(t *testing.T) {
 
 func groupsAcrossPartitions(t *testing.T, h *harness) {
 	y := &hierarchy{h: h, n: 1000}
+	reg := prometheus.NewRegistry()
+	groupsReg.set(h, reg)
 	stopA, stopGA := h.start("a"), h.startGroups("a")
 	h.produceAll(y.phase1())
 	h.waitGroupsQuiet(120 * time.Second)
 	want := h.compareGroups("after phase 1")
+	if c, f := metricSum(t, reg, "arrears_groups_transactions_total"), metricSum(t, reg, "arrears_groups_forwards_total"); c < 1 || f < 10 {
+		t.Errorf("group metrics: %v committed or aborted transactions, %v forwards; want some, and >= 10 forwards (the mids)", c, f)
+	}
 	if got := want["T"].Accounts; got != 1010 {
 		t.Fatalf("T sums %d accounts, want 1010", got)
 	}
@@ -354,7 +361,8 @@ func groupsAcrossPartitions(t *testing.T, h *harness) {
 	if after := h.contributionsEnd(); after != before {
 		t.Fatalf("100 credit-limit changes wrote %d contribution records, want none", after-before)
 	}
-	testkit.DeletePrefix(h.rdb, processor.GroupStorePrefix(h.pref)) // the group store is lost: restored from its changelog
+	// the group store is lost: restored from its changelog
+	testkit.DeletePrefix(h.rdb, processor.GroupStorePrefix(h.pref))
 	stopB, stopGB := h.start("b"), h.startGroups("b") // rebalance of both stages
 	h.produceAll(y.phase2())
 	time.Sleep(300 * time.Millisecond)
@@ -501,5 +509,45 @@ func (h *harness) contributionsEnd() int64 {
 	}
 	var n int64
 	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n
+}
+
+// groupsReg hands a registry to the first group stage a test starts.
+var groupsReg = &regs{m: map[*harness]prometheus.Registerer{}}
+
+type regs struct {
+	mu sync.Mutex
+	m  map[*harness]prometheus.Registerer
+}
+
+func (r *regs) set(h *harness, reg prometheus.Registerer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m[h] = reg
+}
+
+func (r *regs) take(h *harness) prometheus.Registerer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reg := r.m[h]
+	delete(r.m, h)
+	return reg
+}
+
+// metricSum adds up every sample of a counter family.
+func metricSum(t testing.TB, g prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	fams, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, f := range fams {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
 	return n
 }

@@ -20,6 +20,7 @@ const groupNodeCache = 5000
 type groupPart struct {
 	id int32
 	d  *deps
+	m  *groupMetrics
 
 	inited    bool
 	epoch     int64
@@ -82,6 +83,7 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 		if err != nil || len(r.Key) == 0 {
 			// not a record the account or group stage wrote: nothing to apply
 			gp.d.log.Error("skipping an unreadable group contribution", "partition", gp.id, "offset", r.Offset)
+			gp.m.records.WithLabelValues("unreadable").Inc()
 			continue
 		}
 		k := string(r.Key)
@@ -96,9 +98,12 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	dirty := map[string]bool{}
 	var version int64
 	for _, in := range ins {
+		outcome := "repeat"
 		if gp.cache[in.key].Apply(in.rec, in.offset) {
 			dirty[in.key] = true
+			outcome = "applied"
 		}
+		gp.m.records.WithLabelValues(outcome).Inc()
 		version = in.offset
 	}
 	b := &Batch{Applied: applied, Put: map[string][]byte{}, Timers: map[string]int64{}}
@@ -116,6 +121,7 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 				return fmt.Errorf("%w: group forward: %w", errEncode, err)
 			}
 			em.produce(&kgo.Record{Topic: t.GroupContributions, Key: []byte(o.Key), Value: v})
+			gp.m.forwards.Inc()
 		}
 		var v []byte
 		if !n.Empty() {
@@ -125,6 +131,7 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 			}
 		}
 		b.Put[k] = v // nil: the node is deleted, its changelog record a tombstone
+		gp.m.nodes.Inc()
 		em.produceStatus(&kgo.Record{Topic: t.GroupChangelog, Partition: gp.id, Key: []byte(k), Value: v})
 	}
 	gp.batch = b

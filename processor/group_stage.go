@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -27,14 +28,16 @@ import (
 type GroupStage struct {
 	d   *deps
 	cfg GroupsConfig
+	m   *groupMetrics
 
 	mu    sync.Mutex
 	parts map[int32]*groupPart
 }
 
 // NewGroupStage builds the group stage of cfg.Groups; store is the group
-// store (a prefix of its own, never the account stage's).
-func NewGroupStage(cfg Config, kcfg kafkax.Config, store Store, log *slog.Logger) (*GroupStage, error) {
+// store (a prefix of its own, never the account stage's); reg (nil: none)
+// receives its arrears_groups_* metrics.
+func NewGroupStage(cfg Config, kcfg kafkax.Config, store Store, reg prometheus.Registerer, log *slog.Logger) (*GroupStage, error) {
 	if err := kcfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -46,7 +49,7 @@ func NewGroupStage(cfg Config, kcfg kafkax.Config, store Store, log *slog.Logger
 	gk := kcfg
 	gk.Topics.Status = kcfg.Topics.GroupChangelog // restorePartition reads the group changelog
 	d := &deps{cfg: cfg, kcfg: gk, store: store, log: log.With("stage", "groups"), m: NewMetrics(nil).m, now: time.Now, groupStage: true}
-	return &GroupStage{d: d, cfg: g.resolved(cfg), parts: map[int32]*groupPart{}}, nil
+	return &GroupStage{d: d, cfg: g.resolved(cfg), m: newGroupMetrics(reg), parts: map[int32]*groupPart{}}, nil
 }
 
 // decodeChangelog reads one changelog record as restore writes it back:
@@ -181,6 +184,7 @@ func (g *GroupStage) transact(ctx context.Context, sess *kgo.GroupTransactSessio
 	}
 	committed, endErr := sess.End(ctx, how)
 	if endErr != nil || !committed || err != nil {
+		g.m.transactions.WithLabelValues("aborted").Inc()
 		for _, gp := range parts {
 			gp.reset()
 		}
@@ -192,6 +196,7 @@ func (g *GroupStage) transact(ctx context.Context, sess *kgo.GroupTransactSessio
 		}
 		return err
 	}
+	g.m.transactions.WithLabelValues("committed").Inc()
 	for _, gp := range parts {
 		end, wrote := em.changelogEnd(gp.id)
 		if err := gp.persist(ctx, end, wrote); err != nil {
@@ -207,7 +212,7 @@ func (g *GroupStage) part(id int32) *groupPart {
 	defer g.mu.Unlock()
 	gp, ok := g.parts[id]
 	if !ok {
-		gp = &groupPart{id: id, d: g.d}
+		gp = &groupPart{id: id, d: g.d, m: g.m}
 		g.parts[id] = gp
 	}
 	return gp

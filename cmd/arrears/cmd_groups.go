@@ -58,7 +58,7 @@ func groupsRun(ctx context.Context, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	gs, err := processor.NewGroupStage(pcfg, cfg.Kafka, redisstore.New(rdb, processor.GroupStorePrefix(cfg.Redis.Prefix)), log)
+	gs, err := processor.NewGroupStage(pcfg, cfg.Kafka, redisstore.New(rdb, processor.GroupStorePrefix(cfg.Redis.Prefix)), nil, log)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return proc.Run(gctx) })
 	if cfg.Processor.Groups.Enabled { // the group stage in the same process (docs/processing.md "Collections groups")
-		gs, err := processor.NewGroupStage(cfg.ProcessorConfig(), cfg.Kafka, redisstore.New(rdb, processor.GroupStorePrefix(cfg.Redis.Prefix)), log)
+		gs, err := processor.NewGroupStage(cfg.ProcessorConfig(), cfg.Kafka, redisstore.New(rdb, processor.GroupStorePrefix(cfg.Redis.Prefix)), reg, log)
 		if err != nil {
 			return err
 		}
