@@ -5,10 +5,13 @@
 // the processor's partition clock semantics (processor/replay), and
 // compares what each decided: actions by type and channel, contacts and
 // their cost, suspensions, accounts reaching agency, legal and write-off,
-// mean days past due at first contact and contact-rule deferrals.
+// mean days past due at first contact and contact-rule deferrals; with
+// Options.Historical it also estimates each arm's cures and cash from the
+// last-touch cure rates the active replay observed (response.go,
+// ResponseMethod).
 //
 // It owns the comparison (Run, Summary, Result and their table and JSON
 // forms), its Config (simulate.contact_cost) and the ClickHouse history
-// reader (source.go). Run and the tally are pure; source.go reads
+// reader (source.go). Run, the tally and the estimate are pure; source.go reads
 // ClickHouse.
 package simulate
