@@ -214,12 +214,17 @@ func waitFor(ctx context.Context, c *child, what string, done func() (bool, erro
 	}
 }
 
-// cleanup deletes the stack's topics, Redis keys and ClickHouse databases.
+// cleanup deletes the stack's topics (policies and collections groups'
+// included), Redis keys and ClickHouse databases.
 func (s *stack) cleanup(ctx context.Context) error {
 	var errs []error
 	if cl, err := kgo.NewClient(s.cfg.Kafka.ClientOpts()...); err == nil {
 		t := s.cfg.Kafka.Topics
-		if _, err := kadm.NewClient(cl).DeleteTopics(ctx, append(t.Inputs(), t.Outputs()...)...); err != nil {
+		names := append(append(t.Inputs(), t.Outputs()...), t.Groups()...)
+		if t.Policies != "" {
+			names = append(names, t.Policies)
+		}
+		if _, err := kadm.NewClient(cl).DeleteTopics(ctx, names...); err != nil {
 			errs = append(errs, err)
 		}
 		cl.Close()
