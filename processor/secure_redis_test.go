@@ -9,14 +9,12 @@ import (
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
-// TestSecureRedisExactlyOnce: the exactly-once happy path with the state in
-// the secured Redis, the instances connected over TLS as ACL user arrears
-// (its key prefix and the store's commands only, deploy/local/
-// redis-secure.sh): states equal the undisturbed reference run, every
-// action and risk event exactly once, every bad record dead-lettered once.
-func TestSecureRedisExactlyOnce(t *testing.T) {
-	h := newHarnessOn(t, testkit.KafkaConfig(t, 4))
-	h.env = fullEnv(t)
+// useSecureRedis points the harness's instances at the secured Redis
+// (TLS only, deploy/local/redis-secure.sh), connected as ACL user arrears
+// with its key prefix and the store's commands only; the harness itself
+// reads and checks the state as the admin. It returns the instances' config.
+func (h *harness) useSecureRedis(t *testing.T) redisstore.Config {
+	t.Helper()
 	cfg, admin := testkit.SecureRedis(t, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -26,14 +24,5 @@ func TestSecureRedisExactlyOnce(t *testing.T) {
 	}
 	t.Cleanup(func() { rdb.Close() })
 	h.rdb, h.pref, h.storeRdb = admin, cfg.Prefix, rdb
-	recs := h.workload(17, 3000, 200, 97)
-	stop := h.start("a")
-	h.produceAll(recs)
-	h.waitCaughtUp(h.group, 120*time.Second)
-	stop()
-	ref := h.referenceRun()
-	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
-	compareActions(t, h.actionIDs(), ref.actions)
-	compareRisk(t, h.riskIDs(), ref.risk)
-	h.checkDLQ(3000 / 97)
+	return cfg
 }

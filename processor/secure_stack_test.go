@@ -4,9 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/arrears/arrears/processor/testkit"
-	"github.com/arrears/arrears/sinks/redisstore"
 )
 
 // glIDs counts every committed journal entry of h's GL topic by id.
@@ -26,15 +23,7 @@ func (h *harness) glIDs() map[string]int {
 // committed exactly once; every bad record is dead-lettered once.
 func TestSecureStackExactlyOnce(t *testing.T) {
 	h := secureHarness(t, 4)
-	cfg, admin := testkit.SecureRedis(t, false)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rdb, err := redisstore.Connect(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rdb.Close() })
-	h.rdb, h.pref, h.storeRdb = admin, cfg.Prefix, rdb
+	h.useSecureRedis(t)
 	recs := h.workload(19, 4000, 200, 97)
 	stop := h.start("a")
 	h.produceAll(recs)
