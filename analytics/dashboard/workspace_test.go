@@ -7,10 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,7 +79,8 @@ func startStack(t *testing.T) *stack {
 	}
 	s.cfg = cfg
 	for _, args := range [][]string{{"run"}, {"sink"}, {"serve", "-listen", addr}} {
-		child(t, bin, args, path, filepath.Join(dir, args[0]+".log"), secrets)
+		testkit.StartChild(t, bin, append(args, "-config", path), append(config.ChildEnv(os.Environ()), secrets...),
+			filepath.Join(dir, args[0]+".log"))
 	}
 	s.eventually("serve ready", 60*time.Second, func() (bool, string) {
 		res, err := http.Get(s.url + "/readyz")
@@ -92,32 +91,6 @@ func startStack(t *testing.T) *stack {
 		return res.StatusCode == 200, res.Status
 	})
 	return s
-}
-
-// child starts `bin args... -config path` and stops it with SIGTERM at the
-// end; its log is shown when the test failed.
-func child(t *testing.T, bin string, args []string, path, log string, secrets []string) {
-	name := args[0]
-	lf, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, append(args, "-config", path)...)
-	cmd.Env = append(config.ChildEnv(os.Environ()), secrets...)
-	cmd.Stdout, cmd.Stderr = lf, lf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		lf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(log); err == nil {
-				t.Logf("%s log:\n%s", name, b)
-			}
-		}
-	})
 }
 
 func (s *stack) eventually(what string, timeout time.Duration, f func() (bool, string)) {

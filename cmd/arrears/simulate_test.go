@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -221,7 +219,7 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// startChild starts `arrears name -config path` (this test binary standing
+// startChild runs this test binary as `arrears name -config path` (it stands
 // in for arrears, see TestMain) and stops it with SIGTERM when the test ends.
 func startChild(t *testing.T, name, path, log string, secrets []string) {
 	t.Helper()
@@ -229,26 +227,8 @@ func startChild(t *testing.T, name, path, log string, secrets []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, name, "-config", path)
-	cmd.Env = append(append(config.ChildEnv(os.Environ()), secrets...), bench.ChildMarker+"=1")
-	cmd.Stdout, cmd.Stderr = lf, lf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		lf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(log); err == nil {
-				t.Logf("%s log:\n%s", name, b)
-			}
-		}
-	})
+	env := append(append(config.ChildEnv(os.Environ()), secrets...), bench.ChildMarker+"=1")
+	testkit.StartChild(t, exe, []string{name, "-config", path}, env, log)
 }
 
 // BenchmarkSimulateClickHouse times `arrears simulate` end to end (read

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -35,4 +36,31 @@ func ArrearsBinary(t testing.TB) string {
 		t.Fatal(binErr)
 	}
 	return binPath
+}
+
+// StartChild starts `bin args...` with env, its output in the file log,
+// and stops it with SIGTERM when the test ends; the log is shown when the
+// test failed.
+func StartChild(t testing.TB, bin string, args, env []string, log string) {
+	t.Helper()
+	lf, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		lf.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(log); err == nil {
+				t.Logf("%s log:\n%s", args[0], b)
+			}
+		}
+	})
 }
