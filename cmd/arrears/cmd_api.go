@@ -20,12 +20,6 @@ import (
 	"github.com/arrears/arrears/cmd/arrears/config"
 )
 
-// The api command registers itself here rather than in commands.go's
-// table, which other work had open when it was added.
-func init() {
-	commands["api"] = command{"api token --name N --role R [--queues Q,...] [--append] | api probe [-n 200]: operator API tokens; time a write with ?wait end to end", cmdAPI}
-}
-
 // cmdAPI: `arrears api token|probe`.
 //
 //	api token --name N --role R [--queues a,b] [--append]: a new bearer

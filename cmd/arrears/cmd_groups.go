@@ -22,10 +22,6 @@ import (
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
-func init() {
-	commands["groups"] = command{"groups run | groups show GROUP [-at DATE] [-children]: run the collections-group stage alone; show a group's aggregate (from Redis)", cmdGroups}
-}
-
 // cmdGroups: `arrears groups run|show` (docs/processing.md "Collections groups").
 func cmdGroups(ctx context.Context, args []string) error {
 	usage := fmt.Errorf("%w: arrears groups run | groups show GROUP [-at DATE] [-children]", errUsage)

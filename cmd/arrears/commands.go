@@ -33,12 +33,14 @@ var commands = map[string]command{
 	"state":   {"state restore: rebuild Redis from the status changelog", cmdState},
 	"bench":   {"bench [--accounts N] [--months M] [--json FILE]: end-to-end throughput, latency and the parts' ceilings on the real stack", cmdBench},
 	"wait":    {"wait until consumer groups have consumed everything (demo, bench, scripts)", cmdWait},
+	"api":     {"api token --name N --role R [--queues Q,...] [--append] | api probe [-n 200]: operator API tokens; time a write with ?wait end to end", cmdAPI},
+	"groups":  {"groups run | groups show GROUP [-at DATE] [-children]: run the collections-group stage alone; show a group's aggregate (from Redis)", cmdGroups},
 
 	// personal data: history retention (cmd_retention.go)
 	"retention": {"retention apply [--months N] [--dry-run]: drop ClickHouse history older than retention.months", cmdRetention},
 
 	// history replayed under a candidate policy (cmd_simulate.go)
-	"simulate": {"simulate --policy FILE... --from D --to D [--sample N] [--format table|json]: replay landed history under the active and a candidate policy, side by side", cmdSimulate},
+	"simulate": {"simulate --policy FILE... --from D --to D [--sample N] [--response none|historical] [--format table|json]: replay landed history under the active and a candidate policy, side by side", cmdSimulate},
 }
 
 var errUsage = errors.New("usage")
