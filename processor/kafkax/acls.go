@@ -44,7 +44,8 @@ type ACL struct {
 //   - sink: Read every output (the accepted events included), the policy
 //     versions and its group;
 //     Write the dead-letter topic (records it cannot land);
-//   - serve: Write the events topic (the operator API).
+//   - serve: Write the events topic (the operator API); Read the policy
+//     versions (its account view explains as the processor decides; no group).
 //
 // Admin tools (`topics create|delete`, `policy apply`, bench) run as a super user.
 func ACLs(c Config, r Roles) []ACL {
@@ -63,6 +64,7 @@ func ACLs(c Config, r Roles) []ACL {
 		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: append(slices.Clone(outputs), c.Topics.Policies), Groups: []string{r.SinkGroup}},
 		{Role: "sink", Principal: user(r.Sink), Operations: write, Topics: []string{c.Topics.DLQ}},
 		{Role: "serve", Principal: user(r.Serve), Operations: write, Topics: []string{c.Topics.Events}},
+		{Role: "serve", Principal: user(r.Serve), Operations: read, Topics: []string{c.Topics.Policies}},
 	}
 }
 
