@@ -399,6 +399,7 @@ func TestTwoInstances(t *testing.T) {
 // at 10+ random moments and restarted. Afterwards Redis equals an undisturbed
 // run and every rejected input is in the DLQ exactly once.
 func TestCrashSIGKILL(t *testing.T) {
+	t.Parallel() // the longest tests of the package (own topics, prefix, no listener): they overlap in CI
 	h := newHarness(t, 6)
 	h.env = fullEnv(t)
 	bin := testkit.ArrearsBinary(t)

@@ -323,6 +323,7 @@ func (h *harness) compareGroups(what string) map[string]group.Totals {
 // its children recomputed from the account states, and every stored node
 // sums its children at every look.
 func TestGroupsAcrossPartitions(t *testing.T) {
+	t.Parallel() // the longest tests of the package (own topics, prefix, no listener): they overlap in CI
 	t.Run("redis", func(t *testing.T) { groupsAcrossPartitions(t, groupsHarness(t)) })
 	t.Run("redis-cluster", func(t *testing.T) {
 		h := groupsHarness(t)
@@ -391,6 +392,7 @@ func groupsAcrossPartitions(t *testing.T, h *harness) {
 // hierarchy's three phases go in; afterwards each group's aggregate equals
 // the recomputation from the account states.
 func TestGroupsSIGKILL(t *testing.T) {
+	t.Parallel() // the longest tests of the package (own topics, prefix, no listener): they overlap in CI
 	h := groupsHarness(t)
 	bin := testkit.ArrearsBinary(t)
 	env := append(os.Environ(),

@@ -76,7 +76,7 @@ func NewStack(t testing.TB, brokers []string, partitions int) *Stack {
 	s.Kafka = kafkax.Defaults()
 	s.Kafka.Brokers = brokers
 	s.Kafka.Partitions = partitions
-	s.Kafka.Topics = topics("f" + id)
+	s.Kafka.Topics = kafkax.PrefixedTopics("f" + id)
 	s.createTopics(s.Kafka)
 	s.Redis, s.Prefix = testkit.Redis(t)
 	s.Codec, err = schemas.New(schemas.Config{})
@@ -86,19 +86,13 @@ func NewStack(t testing.TB, brokers []string, partitions int) *Stack {
 	return s
 }
 
-// topics names a full set of topics under prefix.
-func topics(prefix string) kafkax.Topics {
-	return kafkax.Topics{Events: prefix + ".events", Actions: prefix + ".actions", Risk: prefix + ".risk",
-		Status: prefix + ".status", GL: prefix + ".gl", DLQ: prefix + ".dlq", Accepted: prefix + ".accepted"}
-}
-
 // withOutputs returns a copy of the stack's Kafka config whose output topics
 // are new (created here), reading the same input: an undisturbed run writes
 // there.
 func (s *Stack) withOutputs() kafkax.Config {
 	c := s.Kafka
 	in := c.Topics.Events
-	c.Topics = topics("r" + testkit.ID())
+	c.Topics = kafkax.PrefixedTopics("r" + testkit.ID())
 	c.Topics.Events = in
 	s.createTopics(c)
 	return c
