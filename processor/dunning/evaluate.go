@@ -75,9 +75,11 @@ func (e *evaluator) note(format string, args ...any) {
 	e.notes = fmt.Appendf(e.notes, format, args...)
 }
 
-// wakeAt asks to be evaluated again at t (the earliest request wins).
+// wakeAt asks to be evaluated again at t (the earliest request wins). An
+// instant past the state encoding's range (year 9999, reached only from
+// absurd dates) is no wake-up: it would never fire and could not be saved.
 func (e *evaluator) wakeAt(t time.Time) {
-	if t.After(e.now) && (e.wake.IsZero() || t.Before(e.wake)) {
+	if t.After(e.now) && t.UnixMilli() <= maxMillis && (e.wake.IsZero() || t.Before(e.wake)) {
 		e.wake = t
 	}
 }
