@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every Go fuzz target of the module, one after the other, for
+# Runs every Go fuzz target of the module, $FUZZJOBS at a time, for
 # $FUZZTIME each (default 30s; `make fuzz-long` gives 10m). Targets are
 # found with `go test -list '^Fuzz' ./...`, so a new Fuzz function in any
 # package is picked up without editing this script. $FUZZ_MATCH (a grep -E
@@ -43,15 +43,29 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 echo "fuzz: ${#targets[@]} targets, $FUZZTIME each"
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-summary=()
-for t in "${targets[@]}"; do
-	read -r pkg name <<<"$t"
+# Targets run $FUZZJOBS at a time (default: the number of cores), each with
+# one fuzzing worker (-parallel 1), so every target still gets its full
+# $FUZZTIME of one core and the whole run takes about 1/$FUZZJOBS as long.
+FUZZJOBS=${FUZZJOBS:-$(nproc)}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+fuzz_one() { # index pkg name
+	go test -run '^$' -fuzz "^${3}\$" -fuzztime "$FUZZTIME" -parallel 1 "$2" >"$dir/$1.log" 2>&1
+	echo $? >"$dir/$1.rc"
+}
+for i in "${!targets[@]}"; do
+	read -r pkg name <<<"${targets[$i]}"
+	while [ "$(jobs -rp | wc -l)" -ge "$FUZZJOBS" ]; do wait -n; done
 	echo "fuzz: $pkg $name"
-	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	execs=$(grep -oE 'execs: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+	fuzz_one "$i" "$pkg" "$name" &
+done
+wait
+summary=()
+for i in "${!targets[@]}"; do
+	read -r pkg name <<<"${targets[$i]}"
+	cat "$dir/$i.log"
+	rc=$(cat "$dir/$i.rc" 2>/dev/null || echo 1)
+	execs=$(grep -oE 'execs: [0-9]+' "$dir/$i.log" | tail -1 | awk '{print $2}')
 	if [ "$rc" -eq 0 ]; then
 		summary+=("$pkg $name ok execs=${execs:-?}")
 	else
