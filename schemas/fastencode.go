@@ -145,7 +145,7 @@ func writeOperator(w *avroWriter, body event.Body) {
 	case *event.AccountErased:
 		w.optStr(b.Reason)
 	default:
-		if w.err == nil {
+		if !writeGroup(w, body) && w.err == nil { // group.go
 			w.err = fmt.Errorf("%w: unsupported body %T", ErrEncode, body)
 		}
 	}

@@ -182,6 +182,9 @@ func decodeOperatorFast(r *avroReader, kind event.Kind) event.Body {
 	case event.KindAccountErased:
 		return &event.AccountErased{Reason: r.optStr("reason")}
 	}
+	if b := decodeGroupFast(r, kind); b != nil { // group.go
+		return b
+	}
 	r.fail("payload", "no decoder for %s", kind) // unreachable: index bounds kind
 	return nil
 }

@@ -76,6 +76,9 @@ func operatorFromNative(kind event.Kind, f *fields) event.Body {
 	case event.KindAccountErased:
 		return &event.AccountErased{Reason: f.optStr("reason")}
 	}
+	if b := groupFromNative(kind, f); b != nil { // group.go
+		return b
+	}
 	f.fail("payload", ErrInvalidField, "no converter for %s", kind)
 	return nil
 }
@@ -137,6 +140,9 @@ func operatorToNative(body event.Body) (map[string]any, error) {
 	case *event.AccountErased:
 		return map[string]any{"reason": opt(b.Reason)}, nil
 	}
+	if m := groupToNative(body); m != nil { // group.go
+		return m, nil
+	}
 	return nil, fmt.Errorf("%w: unsupported body %T", ErrEncode, body)
 }
 
@@ -196,6 +202,8 @@ func (k *checker) checkOperator(body event.Body) {
 		k.text("reason", b.Reason)
 	case *event.AccountErased:
 		k.text("reason", b.Reason)
+	default:
+		k.checkGroup(body) // group.go
 	}
 }
 

@@ -73,6 +73,13 @@ func sampleEvents() map[string]event.Event {
 		"legal_case_updated": env("ev-27", &event.LegalCaseUpdated{CaseID: "LC-1", Status: event.LegalJudgement,
 			Reference: "AG Berlin 12 C 345/25", Currency: "EUR", Amount: amt("1500"), Reason: "default judgement"}),
 		"account_erased": env("ev-28", &event.AccountErased{Reason: "GDPR art. 17 request 42"}),
+		"group_context": env("ev-29", &event.GroupContext{GroupID: "ACC-1", Version: 1 << 33, Accounts: 3, Suspended: 1,
+			Exposure: []event.GroupExposure{{Currency: "EUR", Exposure: amt("300"), Disputed: amt("100")}},
+			Due:      []event.GroupDue{{Currency: "EUR", DueDate: d("2025-03-01"), Amount: amt("200")}},
+			Children: []event.GroupChildSummary{{ChildID: "a:ACC-1001", Due: []event.GroupDue{{Currency: "EUR",
+				DueDate: d("2025-03-01"), Amount: amt("120.5")}}}, {ChildID: "g:ACC-2", Due: []event.GroupDue{{Currency: "EUR",
+				DueDate: d("2025-03-01"), Amount: amt("79.5")}}}}}),
+		"group_service_change": env("ev-30", &event.GroupServiceChange{Group: "ACC-1", CascadeID: "act-9", Suspend: true}),
 	}
 }
 

@@ -57,6 +57,9 @@ const (
 	KindLegalCaseUpdated
 	// KindAccountErased is the right-to-erasure request (operator.go).
 	KindAccountErased
+	// Collections-group events, written by the group stage (group.go).
+	KindGroupContext
+	KindGroupServiceChange
 	kindCount
 )
 
@@ -66,7 +69,7 @@ var kindNames = [...]string{
 	"DisputeResolved", "ArrangementCreated", "ArrangementCancelled", "Hold", "Release", "ClockTick",
 	"AccountReopened", "ExemptionSet", "ExemptionCleared", "ContactPreferencesChanged", "CeaseContact",
 	"CallLogged", "CallbackScheduled", "NoteAdded", "WriteOffRequested", "AgencyRecalled", "AgencyReturned",
-	"LegalCaseUpdated", "AccountErased",
+	"LegalCaseUpdated", "AccountErased", "GroupContext", "GroupServiceChange",
 }
 
 func (k Kind) String() string {

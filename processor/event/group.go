@@ -1,0 +1,61 @@
+package event
+
+// Collections-group events (docs/processing.md "Collections groups"). The
+// group stage writes them to kafka.topics.events in its own transaction;
+// nobody else should. They carry everything the account stage decides on,
+// so a replay of ar.events decides exactly as the live run did: the account
+// stage never reads the group store.
+
+// GroupContext is a group's clock-independent figures, keyed by the
+// group's own account (the parent account id). The receiving account works
+// out what is overdue, and how many days past due, at its own partition
+// clock from the due dates.
+type GroupContext struct {
+	// GroupID is the group node (the parent account id, the event's key).
+	GroupID string
+	// Version is the group stage's input position of the figures: a
+	// context not newer than the account's last is a repeat.
+	Version int64
+	// Accounts counts the accounts summed; Suspended those not ACTIVE.
+	Accounts  int64
+	Suspended int64
+	// Exposure is the open and disputed amount per currency.
+	Exposure []GroupExposure
+	// Due is the group's undisputed open amount per currency and due date.
+	Due []GroupDue
+	// Children summarises each child ("a:X" a child account, "g:Y" a child
+	// group's subtree): its undisputed open amount by due date.
+	Children []GroupChildSummary
+}
+
+// GroupExposure is a group's open amount in one currency.
+type GroupExposure struct {
+	Currency Currency
+	Exposure Amount
+	Disputed Amount
+}
+
+// GroupDue is an undisputed open amount due on one date.
+type GroupDue struct {
+	Currency Currency
+	DueDate  Date
+	Amount   Amount
+}
+
+// GroupChildSummary is one child's dues.
+type GroupChildSummary struct {
+	ChildID string
+	Due     []GroupDue
+}
+
+// GroupServiceChange is a group-level parent's SUSPEND (Suspend) or
+// RESTORE cascaded to a descendant account: Group is the parent account,
+// CascadeID the parent's action id.
+type GroupServiceChange struct {
+	Group     string
+	CascadeID string
+	Suspend   bool
+}
+
+func (*GroupContext) Kind() Kind       { return KindGroupContext }
+func (*GroupServiceChange) Kind() Kind { return KindGroupServiceChange }
