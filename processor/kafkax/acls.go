@@ -56,10 +56,12 @@ func ACLs(c Config, r Roles) []ACL {
 		{Role: "processor", Principal: user(r.Processor), Operations: read,
 			Topics: append(slices.Clone(inputs), c.Topics.Status, c.Topics.Policies), Groups: []string{r.ProcessorGroup}},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: append(slices.Clone(outputs), inputs...)},
-		// the group stage (processor.groups): its topics and consumer group
+		// the group stage (processor.groups): its topics and consumer group;
+		// it writes the group events (GroupContext, GroupServiceChange) to
+		// the events topic in its own transaction
 		{Role: "processor", Principal: user(r.Processor), Operations: read, Topics: c.Topics.Groups(),
 			Groups: []string{r.ProcessorGroup + GroupsGroupSuffix}},
-		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: c.Topics.Groups()},
+		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: append(c.Topics.Groups(), c.Topics.Events)},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, TransactionalIDs: []string{r.TxnPrefix}, Prefixed: true},
 		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: append(slices.Clone(outputs), c.Topics.Policies), Groups: []string{r.SinkGroup}},
 		{Role: "sink", Principal: user(r.Sink), Operations: write, Topics: []string{c.Topics.DLQ}},

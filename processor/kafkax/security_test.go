@@ -145,6 +145,8 @@ func TestACLCommands(t *testing.T) {
 		"--allow-principal User:proc --operation Read --topic ar.events --topic ar.payments --topic ar.account.status --topic ar.policies --group pg",
 		"--topic ar.events.accepted --topic ar.policies --group sg",
 		"--allow-principal User:proc --operation Write --resource-pattern-type prefixed --transactional-id arrears-",
+		// the group stage: its topics and the group events on ar.events
+		"--allow-principal User:proc --operation Write --topic ar.internal.group-contributions --topic ar.internal.group-changelog --topic ar.events",
 		"--allow-principal User:snk --operation Read --topic ar.dunning.actions",
 		"--group sg",
 		"--allow-principal User:snk --operation Write --topic ar.dlq",
