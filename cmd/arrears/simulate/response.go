@@ -3,6 +3,7 @@ package simulate
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -116,8 +117,8 @@ func historical(active, candidate []Action, pays map[string][]payment, cureDays 
 		}
 		credits[k].n++
 	}
-	for acct, as := range byAcct {
-		ps := pays[acct]
+	for _, acct := range slices.Sorted(maps.Keys(byAcct)) { // in account order: the float sums are the same every run
+		as, ps := byAcct[acct], pays[acct]
 		for i := 0; i < len(as); {
 			j := i // as[i:j] share an instant
 			for j < len(as) && as[j].Time.Equal(as[i].Time) {

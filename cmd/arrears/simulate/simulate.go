@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"runtime"
 	"slices"
 	"time"
 
@@ -67,6 +69,11 @@ type Options struct {
 	// Progress, when set, is called now and then (from another goroutine)
 	// with the records read and the total.
 	Progress func(done, total int)
+	// Shards is how many books each replay is split into by partition
+	// (partition p goes to shard p mod Shards), all replayed side by side;
+	// 0 is GOMAXPROCS, and never more than the partitions. The result is
+	// the same for any number.
+	Shards int
 }
 
 // Result compares the two replays.
@@ -127,8 +134,11 @@ func Candidate(active *core.Env, files []policy.File) (*core.Env, []string, erro
 // Run replays h under active and under candidate, and compares. The
 // history is read and decoded once (by the reader, ahead of the replays:
 // both read the same decoded event, which the core never changes; what it
-// keeps of one, the ledger and dunning copy); the two replays run side by
-// side, each holding its own book, so both books are in memory at once.
+// keeps of one, the ledger and dunning copy). Each replay is split by
+// partition into Options.Shards books (accounts on different partitions
+// never meet in a replay), and every shard of both replays runs side by
+// side, so both books are in memory at once. The result does not depend
+// on the number of shards.
 func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.Env, o Options) (*Result, error) {
 	if o.Historical {
 		if err := validCureDays(o.CureDays); err != nil {
@@ -152,79 +162,135 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 		return nil, err
 	}
 	r := &Result{From: o.From.UTC(), Until: o.Until.UTC(), Sample: o.Sample, Records: total, Notes: notes}
-	arms := [2]*arm{newArm(active, parts, only, o), newArm(candidate, parts, only, o)}
-	if o.Historical {
-		arms[0].tally.pays = &payments{by: map[string][]payment{}}
+	shards := o.Shards
+	if shards <= 0 {
+		shards = runtime.GOMAXPROCS(0)
+	}
+	shards = max(1, min(shards, parts))
+	var arms [2][]*arm // [active, candidate][shard]
+	for s := range shards {
+		arms[0] = append(arms[0], newArm(active, parts, only, o))
+		arms[1] = append(arms[1], newArm(candidate, parts, only, o))
+		if o.Historical {
+			arms[0][s].tally.pays = &payments{by: map[string][]payment{}}
+		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	feeds := [2]chan []Record{make(chan []Record, 8), make(chan []Record, 8)}
+	feeds := [2][]chan []Record{make([]chan []Record, shards), make([]chan []Record, shards)}
+	for i := range feeds {
+		for s := range feeds[i] {
+			feeds[i][s] = make(chan []Record, 8)
+		}
+	}
 	g.Go(func() error {
-		defer close(feeds[0])
-		defer close(feeds[1])
-		n := 0
-		batch := make([]Record, 0, batchSize)
-		evs := make([]event.Event, 0, batchSize) // the batch's decoded events: one allocation a batch (never grown: at most batchSize)
-		send := func() error {
-			for _, f := range feeds {
-				select {
-				case f <- batch:
-				case <-gctx.Done():
-					return gctx.Err()
+		defer func() {
+			for i := range feeds {
+				for _, f := range feeds[i] {
+					close(f)
 				}
 			}
-			n += len(batch)
-			if o.Progress != nil {
-				o.Progress(n, total)
-			}
-			batch = make([]Record, 0, batchSize) // the arms read the one sent
-			evs = make([]event.Event, 0, batchSize)
-			return nil
-		}
+		}()
+		rd := reader{ctx: gctx, feeds: feeds, batches: make([]batch, shards), total: total, progress: o.Progress}
 		err := h.Records(gctx, o.Until, func(rec Record) error {
+			if rec.Partition < 0 || int(rec.Partition) >= parts {
+				return fmt.Errorf("record on partition %d of %d", rec.Partition, parts)
+			}
+			s := int(rec.Partition) % shards
+			b := &rd.batches[s]
+			if b.evs == nil {
+				b.evs = make([]event.Event, 0, batchSize) // the batch's decoded events: one allocation a batch (never grown: at most batchSize)
+			}
 			if rec.Event == nil && (only == nil || only[rec.Account]) { // a record out of the sample only moves the clock
 				ev, err := decoded(gctx, dec, rec)
 				if err != nil {
 					return err
 				}
-				evs = append(evs, ev)
-				rec.Event, rec.Value = &evs[len(evs)-1], nil
+				b.evs = append(b.evs, ev)
+				rec.Event, rec.Value = &b.evs[len(b.evs)-1], nil
 			}
-			if batch = append(batch, rec); len(batch) == batchSize {
-				return send()
+			if b.recs = append(b.recs, rec); len(b.recs) == batchSize {
+				return rd.send(s)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		return send()
+		for s := range shards {
+			if err := rd.send(s); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	for i, a := range arms {
-		g.Go(func() error {
-			for batch := range feeds[i] {
-				if err := a.steps(batch); err != nil {
-					return err
+	for i := range arms {
+		for s, a := range arms[i] {
+			g.Go(func() error {
+				for batch := range feeds[i][s] {
+					if err := a.steps(batch); err != nil {
+						return err
+					}
 				}
-			}
-			if gctx.Err() != nil {
-				return gctx.Err()
-			}
-			return a.book.AdvanceAll(o.Until)
-		})
+				if gctx.Err() != nil {
+					return gctx.Err()
+				}
+				return a.book.AdvanceAll(o.Until)
+			})
+		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	r.Active, r.ActiveActions = arms[0].summary()
-	r.Candidate, r.CandidateActions = arms[1].summary()
-	arms[0].book.Accounts(func(string, *core.State) { r.Accounts++ })
+	r.Active, r.ActiveActions = summary(arms[0])
+	r.Candidate, r.CandidateActions = summary(arms[1])
+	for _, a := range arms[0] {
+		a.book.Accounts(func(string, *core.State) { r.Accounts++ })
+	}
 	if o.Historical {
-		r.Response = historical(r.ActiveActions, r.CandidateActions, arms[0].tally.pays.by, o.CureDays)
+		pays := map[string][]payment{}
+		for _, a := range arms[0] {
+			maps.Copy(pays, a.tally.pays.by) // an account is on one shard
+		}
+		r.Response = historical(r.ActiveActions, r.CandidateActions, pays, o.CureDays)
 		if !o.KeepActions {
 			r.ActiveActions, r.CandidateActions = nil, nil
 		}
 	}
 	return r, nil
+}
+
+// batch is the records the reader gathers for one shard, and their decoded
+// events.
+type batch struct {
+	recs []Record
+	evs  []event.Event
+}
+
+// reader hands each shard's batches to that shard of both replays.
+type reader struct {
+	ctx      context.Context
+	feeds    [2][]chan []Record
+	batches  []batch
+	n, total int
+	progress func(done, total int)
+}
+
+// send hands shard s its batch (even an empty one) and starts the next.
+func (rd *reader) send(s int) error {
+	recs := rd.batches[s].recs
+	for i := range rd.feeds {
+		select {
+		case rd.feeds[i][s] <- recs:
+		case <-rd.ctx.Done():
+			return rd.ctx.Err()
+		}
+	}
+	rd.n += len(recs)
+	if rd.progress != nil {
+		rd.progress(rd.n, rd.total)
+	}
+	rd.batches[s] = batch{recs: make([]Record, 0, batchSize)} // the replays read the one sent
+	return nil
 }
 
 // batchSize is how many records the reader hands the replays at a time.
@@ -240,7 +306,6 @@ var notes = []string{
 // arm is one replay: its environment, book and tally.
 type arm struct {
 	env   *core.Env
-	parts int
 	only  map[string]bool // nil: every account
 	book  *replay.Book
 	tally *tally
@@ -249,16 +314,13 @@ type arm struct {
 func newArm(env *core.Env, parts int, only map[string]bool, o Options) *arm {
 	t := newTally(o.From, o.Until, o.Cost, o.KeepActions || o.Historical)
 	// accounts' partitions come with their records (StepOn)
-	return &arm{env: env, parts: parts, only: only, tally: t,
+	return &arm{env: env, only: only, tally: t,
 		book: replay.New(env, replay.Options{Partitions: parts, Observe: t.observe})}
 }
 
 // steps applies a batch of records (decoded by the reader).
 func (a *arm) steps(batch []Record) error {
 	for _, rec := range batch {
-		if rec.Partition < 0 || int(rec.Partition) >= a.parts {
-			return fmt.Errorf("record on partition %d of %d", rec.Partition, a.parts)
-		}
 		if a.only != nil && !a.only[rec.Account] {
 			// the record still moved its partition's clock
 			if err := a.book.Advance(rec.Partition, time.UnixMilli(rec.Ms).UTC()); err != nil {
@@ -283,17 +345,27 @@ func (a *arm) steps(batch []Record) error {
 	return nil
 }
 
-// summary is the arm's Summary and its actions in (time, account, id) order.
-func (a *arm) summary() (Summary, []Action) {
-	s := a.tally.summary()
-	s.Rejects, s.Wakes = a.book.Rejects, a.book.Wakes
-	if a.env.Policies != nil {
-		for _, p := range a.env.Policies.Policies() {
+// summary is the Summary of one replay's shards and its actions in (time,
+// account, id) order.
+func summary(shards []*arm) (Summary, []Action) {
+	ts := make([]*tally, len(shards))
+	var as []Action
+	for i, a := range shards {
+		ts[i] = a.tally
+		as = append(as, a.tally.actions...)
+	}
+	s := summarize(ts)
+	for _, a := range shards {
+		s.Rejects += a.book.Rejects
+		s.Wakes += a.book.Wakes
+	}
+	if env := shards[0].env; env.Policies != nil {
+		for _, p := range env.Policies.Policies() {
 			s.Policies = append(s.Policies, p.Name+"@"+p.Version)
 		}
 	}
-	as := a.tally.actions
-	slices.SortFunc(as, func(x, y Action) int {
+	// stable: an account's actions keep their replay order whatever the shards
+	slices.SortStableFunc(as, func(x, y Action) int {
 		return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(x.Account, y.Account), cmp.Compare(x.ID, y.ID))
 	})
 	return s, as

@@ -1,6 +1,8 @@
 package simulate
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/arrears/arrears/processor/core"
@@ -100,7 +102,6 @@ func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.T
 			t.s.Actions[string(a.Type)+"/"+string(a.Channel)]++
 			t.s.Contacts++
 			t.s.ContactsByChannel[string(a.Channel)]++
-			t.s.ContactCost += t.cost[a.Channel]
 			if _, seen := t.firstDPD[acct]; !seen {
 				t.firstDPD[acct] = a.DaysPastDue
 			}
@@ -144,20 +145,39 @@ func containsKey(ks []deferKey, k deferKey) bool {
 	return false
 }
 
-// summary completes the counts that need every step.
-func (t *tally) summary() Summary {
-	s := t.s
-	s.SuspendedAccounts = len(t.reached[event.ActionSuspend])
-	s.AgencyAccounts = len(t.reached[event.ActionAgency])
-	s.LegalAccounts = len(t.reached[event.ActionLegal])
-	s.WriteOffAccounts = len(t.reached[event.ActionWriteOff])
-	s.ContactedAccounts = len(t.firstDPD)
+// summarize completes the counts of one replay's shards, which need every
+// step (each account is on one shard). The contact cost is each channel's
+// contacts times its cost, added in channel order, so it does not depend
+// on the order of the steps.
+func summarize(ts []*tally) Summary {
+	s := Summary{Actions: map[string]int{}, ContactsByChannel: map[string]int{}}
 	var sum int64
-	for _, d := range t.firstDPD {
-		sum += int64(d)
+	for _, t := range ts {
+		for k, n := range t.s.Actions {
+			s.Actions[k] += n
+		}
+		for k, n := range t.s.ContactsByChannel {
+			s.ContactsByChannel[k] += n
+		}
+		s.Contacts += t.s.Contacts
+		s.Suspensions += t.s.Suspensions
+		s.Deferrals += t.s.Deferrals
+		s.SuspendedAccounts += len(t.reached[event.ActionSuspend])
+		s.AgencyAccounts += len(t.reached[event.ActionAgency])
+		s.LegalAccounts += len(t.reached[event.ActionLegal])
+		s.WriteOffAccounts += len(t.reached[event.ActionWriteOff])
+		s.ContactedAccounts += len(t.firstDPD)
+		for _, d := range t.firstDPD {
+			sum += int64(d)
+		}
 	}
-	if n := len(t.firstDPD); n > 0 {
-		s.MeanDaysToFirstContact = float64(sum) / float64(n)
+	if s.ContactedAccounts > 0 {
+		s.MeanDaysToFirstContact = float64(sum) / float64(s.ContactedAccounts)
+	}
+	if len(ts) > 0 {
+		for _, ch := range slices.Sorted(maps.Keys(s.ContactsByChannel)) {
+			s.ContactCost += float64(s.ContactsByChannel[ch]) * ts[0].cost[event.Channel(ch)]
+		}
 	}
 	return s
 }
