@@ -62,7 +62,9 @@ type partition struct {
 	// the batch being built
 	dirty     map[string]bool
 	applied   map[string]int64
-	changelog int64 // next changelog offset after the committed status records
+	src       int64            // offset of the input record read last (kept across batches)
+	srcOf     map[string]int64 // per changed account, its status record's source offset
+	changelog int64            // next changelog offset after the committed status records
 	batch     *Batch
 	erased    map[string]erasure        // the batch's AccountErased (erase.go)
 	grp       map[string]group.Snapshot // contributions before the batch (group_account.go)
@@ -93,6 +95,7 @@ func (pt *partition) init(ctx context.Context) error {
 		return fmt.Errorf("claim: %w", err)
 	}
 	pt.epoch = meta.Epoch
+	pt.src = meta.Applied[pt.d.kcfg.Topics.Events] // a wake-up-only batch's source, until a record is read
 	res, err := restorePartition(ctx, pt.d, pt.id, meta, pt.changelog)
 	if err != nil {
 		return fmt.Errorf("restore from changelog: %w", err)
@@ -126,6 +129,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	}
 	pt.dirty = make(map[string]bool)
 	pt.applied = make(map[string]int64)
+	pt.srcOf = make(map[string]int64)
 	pt.erased = nil
 	pt.grp = nil
 	pt.wakes = wakes
@@ -201,7 +205,7 @@ func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, e
 // step applies one admitted record, or dead-letters a refused one.
 func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 	r := in.rec
-	pt.applied[r.Topic] = r.Offset
+	pt.applied[r.Topic], pt.src = r.Offset, r.Offset
 	if in.err != nil {
 		pt.refuse(em, in) // forwarded, skipped or dead-lettered
 		return nil
@@ -255,6 +259,7 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 		return nil // already taken: no effect, not a new fact for analytics
 	}
 	pt.d.m.events.WithLabelValues(kind, "applied").Inc()
+	pt.srcOf[ev.Account] = r.Offset
 	pt.effects(ctx, em, ev.Account, out)
 	pt.accepted(em, r)
 	return nil
@@ -312,6 +317,7 @@ func (pt *partition) wake(ctx context.Context, em *emitter, e Timer) error {
 		return err
 	}
 	pt.dirty[e.Account] = true // the timer is cleared at least
+	pt.srcOf[e.Account] = pt.src
 	pt.sizes[e.Account] += growthSlack
 	out, err := core.Wake(st, e.Account, time.UnixMilli(e.At).UTC(), pt.d.env)
 	if err != nil {
@@ -402,7 +408,11 @@ func (pt *partition) finish(ctx context.Context, em *emitter) error {
 	return nil
 }
 
-// encodeStatus encodes account a's state and its status record.
+// encodeStatus encodes account a's state and its status record. Its
+// source offset is the input record that last changed the account in the
+// batch; a wake-up's is the input record read last when it fired (the one
+// whose time moved the clock past it, or for a wake-up left to a later
+// batch the latest read before it): docs/processing.md, "A status record's source".
 func (pt *partition) encodeStatus(ctx context.Context, a string) (state, value []byte, err error) {
 	st := pt.cache[a]
 	state, err = st.MarshalBinary()
@@ -413,7 +423,7 @@ func (pt *partition) encodeStatus(ctx context.Context, a string) (state, value [
 	status := st.Status(at)
 	status.PolicyVersion = pt.d.env.PolicyVersion(st, at)
 	status.Account = a
-	status.SourcePartition = pt.id
+	status.SourcePartition, status.SourceOffset = pt.id, pt.srcOf[a]
 	status.State = state
 	value, err = pt.d.codec.EncodeStatus(ctx, pt.d.kcfg.Topics.Status, &status)
 	if err != nil {
