@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/arrears/arrears/cmd/arrears/api"
 	"github.com/arrears/arrears/cmd/arrears/config"
 	"github.com/arrears/arrears/processor"
+	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/schemas"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
@@ -30,30 +32,39 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	// the published versions as at start, so the account view explains as
-	// `arrears run` decides (a version published later: restart serve)
-	if err := withVersions(ctx, cfg, env); err != nil {
+	// the published versions, followed as `arrears run` follows them, so
+	// the account view explains as the processor decides
+	feed, err := processor.NewPolicyFeed(cfg.Kafka, env.Policies, schemas.DecodePolicy, log)
+	if err != nil {
 		return nil, nil, nil, err
 	}
+	if _, err := feed.Sync(ctx); err != nil {
+		feed.Close()
+		return nil, nil, nil, fmt.Errorf("policy versions (%s): %w", cfg.Kafka.Topics.Policies, err)
+	}
+	env.Versions = feed.Timeline()
 	rdb, err := redisstore.Connect(ctx, cfg.Redis)
 	if err != nil {
+		feed.Close()
 		return nil, nil, nil, err
 	}
 	st, err := api.NewRedisState(ctx, cfg.Kafka, redisstore.New(rdb, cfg.Redis.Prefix))
 	if err != nil {
 		_ = rdb.Close()
+		feed.Close()
 		return nil, nil, nil, err
 	}
 	pub, err := api.NewKafkaPublisher(cfg.Kafka, codec)
 	if err != nil {
 		_ = rdb.Close()
+		feed.Close()
 		return nil, nil, nil, err
 	}
 	ac := cfg.API
 	if ac.KeyPrefix == "" {
 		ac.KeyPrefix = cfg.Redis.Prefix + ":api"
 	}
-	closeAll := func() { pub.Close(); _ = rdb.Close() }
+	closeAll := func() { pub.Close(); _ = rdb.Close(); feed.Close() }
 	var audit *analytics.Conn
 	if ac.AuditUsername != "" { // serve's own user may only SELECT: the audit rows go in as this one
 		acfg := cfg.ClickHouse
@@ -62,7 +73,7 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 			closeAll()
 			return nil, nil, nil, fmt.Errorf("api.audit_username: %w", err)
 		}
-		closeAll = func() { pub.Close(); _ = rdb.Close(); _ = audit.Close() }
+		closeAll = func() { pub.Close(); _ = rdb.Close(); feed.Close(); _ = audit.Close() }
 	}
 	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Audit: audit, Redis: rdb, Env: env, Registerer: reg,
 		Log: log, SimulatedTime: cfg.Processor.Time == processor.TimeSimulated})
@@ -70,8 +81,49 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 		closeAll()
 		return nil, nil, nil, err
 	}
+	follow, stopFollow := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		followVersions(follow, feed, env, srv.SetEnv, cfg.Processor.PolicyRefresh, log)
+	}()
 	checks := []check{{"redis", func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}}
-	return srv, checks, closeAll, nil
+	return srv, checks, func() { stopFollow(); <-done; closeAll() }, nil
+}
+
+// followVersions syncs feed every refresh (processor.policy_refresh, as
+// the processor does) until ctx ends and, when the versions changed, gives
+// set (Server.SetEnv) a copy of base with the new ones. A failed sync keeps
+// the versions known and is retried. The feed is this goroutine's alone.
+func followVersions(ctx context.Context, feed *processor.PolicyFeed, base *core.Env, set func(*core.Env), refresh time.Duration, log *slog.Logger) {
+	if refresh <= 0 {
+		refresh = time.Second
+	}
+	t := time.NewTicker(refresh)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		changed, err := feed.Sync(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !failing {
+				log.Warn("policy versions: sync failed, keeping the versions known", "err", err)
+			}
+			failing = true
+			continue
+		}
+		failing = false
+		if changed {
+			env := *base
+			env.Versions = feed.Timeline()
+			set(&env)
+			log.Info("policy versions updated", "versions", env.Versions.Len())
+		}
+	}
 }
 
 // dashboardGuard puts the dashboard's data (its report API, /api/report/

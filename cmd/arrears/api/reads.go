@@ -288,7 +288,7 @@ func (s *Server) accountView(ctx context.Context, id string) (any, error) {
 	}
 	st := l.State
 	st.Account = id
-	return NewAccountView(&st, now, s.deps.Env), nil
+	return NewAccountView(&st, now, s.currentEnv()), nil
 }
 
 // getAccount: GET /accounts/{id}.

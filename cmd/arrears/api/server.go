@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,7 +66,8 @@ type Deps struct {
 	// Redis keeps the API's own keys (idempotency, approvals) under
 	// Config.KeyPrefix.
 	Redis redis.UniversalClient
-	// Env is the core's environment (explanations in the account view).
+	// Env is the core's environment (explanations in the account view);
+	// Server.SetEnv replaces it, for policy versions published later.
 	Env *core.Env
 	// Registerer takes the API's metrics (nil: not registered).
 	Registerer prometheus.Registerer
@@ -89,7 +91,16 @@ type Server struct {
 	openapi []byte // the document as JSON
 	mux     *http.ServeMux
 	metrics *metrics
+	env     atomic.Pointer[core.Env] // Deps.Env, then what SetEnv gave
 }
+
+// SetEnv makes the account view and the write limits use env from now
+// on (`arrears serve` after a new policy version was published); safe
+// while requests are served.
+func (s *Server) SetEnv(env *core.Env) { s.env.Store(env) }
+
+// currentEnv is the environment requests use (nil: none).
+func (s *Server) currentEnv() *core.Env { return s.env.Load() }
 
 // route is one entry of the route table: a ServeMux pattern without the
 // Prefix ("POST /accounts/{id}/promises"), the lowest role allowed, whether
@@ -122,6 +133,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, limits: newLimiter(cfg.RatePerSecond, cfg.RateBurst), metrics: newMetrics(deps.Registerer)}
+	s.env.Store(deps.Env)
 	if cfg.TokensFile == "" {
 		return nil, fmt.Errorf("%w: api.tokens_file: required to serve /api/v1", ErrConfig)
 	}

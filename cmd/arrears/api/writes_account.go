@@ -41,8 +41,8 @@ func (s *Server) writeRoutes() []route {
 // limits are the core's arrangement and hold bounds (defaults filled).
 func (c *writeCall) limits() dunning.Limits {
 	var l dunning.Limits
-	if c.s.deps.Env != nil {
-		l = c.s.deps.Env.Limits
+	if env := c.s.currentEnv(); env != nil {
+		l = env.Limits
 	}
 	if l.MaxHoldDays <= 0 {
 		l.MaxHoldDays = dunning.DefaultMaxHoldDays
