@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"testing"
@@ -178,6 +180,26 @@ func TestSimulateFaithful(t *testing.T) {
 		}
 	}
 	t.Logf("run emitted %d actions %v; simulate decided the same under both arms", len(emitted), types)
+
+	// the history read in chunks of about 500 records (some 200 queries)
+	// is the one read in one chunk: each partition's records in offset order
+	read := func(h simulate.ClickHouse) (map[int32][]string, int) {
+		by, n := map[int32][]string{}, 0
+		if err := h.Records(ctx, end, func(r simulate.Record) error {
+			by[r.Partition] = append(by[r.Partition], fmt.Sprintf("%d %s %x", r.Ms, r.Account, r.Value))
+			n++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return by, n
+	}
+	whole, n := read(simulate.ClickHouse{Conn: conn})
+	chunked, m := read(simulate.ClickHouse{Conn: conn, Chunk: 500})
+	if n != res.Records || m != n || len(whole) != parts || !reflect.DeepEqual(chunked, whole) {
+		t.Errorf("read in chunks of 500: %d records on %d partitions; in one: %d on %d (simulate read %d); or they differ",
+			m, len(chunked), n, len(whole), res.Records)
+	}
 }
 
 // diff reports the first differences between got and want, keyed by key.

@@ -28,11 +28,16 @@ type Book struct {
 	// them; the account is untouched); Wakes counts wake-ups fired.
 	Rejects int
 	Wakes   int
+
+	// out is the step's output, here rather than allocated each step (the
+	// observer gets a pointer to it, which would move it to the heap).
+	out core.Output
 }
 
 // Observer sees one step of account acct: its output, the state after it
 // and when (the wake-up's time, or the partition clock for an event).
-// wake tells a wake-up from an event.
+// wake tells a wake-up from an event. out is valid during the call only
+// (the next step reuses it; its slices are the step's own).
 type Observer func(acct string, st *core.State, out *core.Output, at time.Time, wake bool)
 
 // Options configure a Book.
@@ -102,7 +107,9 @@ func (b *Book) StepOn(p int32, ev event.Event) error {
 	pt := &b.parts[p]
 	a := b.acct(ev.Account)
 	now := time.UnixMilli(pt.clock).UTC()
-	out, err := core.Apply(&a.st, ev, now, b.env)
+	out := &b.out
+	var err error
+	*out, err = core.Apply(&a.st, ev, now, b.env)
 	var rej *core.RejectError
 	switch {
 	case errors.As(err, &rej):
@@ -111,7 +118,7 @@ func (b *Book) StepOn(p int32, ev event.Event) error {
 	case err != nil:
 		return fmt.Errorf("apply %s: %w", ev.Body.Kind(), err)
 	case !out.Duplicate:
-		b.effects(pt, ev.Account, a, &out, now, false)
+		b.effects(pt, ev.Account, a, out, now, false)
 	}
 	return nil
 }
@@ -132,11 +139,12 @@ func (b *Book) Advance(p int32, t time.Time) error {
 		}
 		b.Wakes++
 		when := time.UnixMilli(at).UTC()
-		out, err := core.Wake(&a.st, id, when, b.env)
-		if err != nil {
+		out := &b.out
+		var err error
+		if *out, err = core.Wake(&a.st, id, when, b.env); err != nil {
 			return fmt.Errorf("wake: %w", err)
 		}
-		b.effects(pt, id, a, &out, when, true)
+		b.effects(pt, id, a, out, when, true)
 	}
 }
 

@@ -328,13 +328,12 @@ func (a *arm) steps(batch []Record) error {
 			}
 			continue
 		}
-		ev := *rec.Event
 		if a.tally.pays != nil {
-			if _, ok := ev.Body.(*event.PaymentReceived); ok {
-				a.tally.pays.pending = &ev // the observer takes it (not on a duplicate or a refusal)
+			if _, ok := rec.Event.Body.(*event.PaymentReceived); ok {
+				a.tally.pays.pending = rec.Event // the observer takes it (not on a duplicate or a refusal)
 			}
 		}
-		err := a.book.StepOn(rec.Partition, ev)
+		err := a.book.StepOn(rec.Partition, *rec.Event)
 		if a.tally.pays != nil {
 			a.tally.pays.pending = nil
 		}

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -10,7 +11,12 @@ import (
 
 // ClickHouse is the History the sink landed in table event_records
 // (migration 0006): read with FINAL, each partition in offset order.
-type ClickHouse struct{ Conn *analytics.Conn }
+type ClickHouse struct {
+	Conn *analytics.Conn
+	// Chunk is about how many records one query of Records reads (0:
+	// readChunk).
+	Chunk int
+}
 
 func (c ClickHouse) table() string { return c.Conn.Table(analytics.EventRecordsTable.Name) }
 
@@ -53,27 +59,57 @@ func (c ClickHouse) Count(ctx context.Context, until time.Time) (int, error) {
 	return int(n), nil
 }
 
-// Records implements History: one query, in (partition, offset) order.
+// Records implements History, in chunks of offsets (readChunk records at
+// most a query), each in (offset, partition) order: every partition's
+// records in offset order, the partitions interleaved, so every shard of a
+// replay gets records from the start. One query for the whole history
+// would fail on a large book: the driver's read timeout
+// (clickhouse.read_timeout) bounds a whole query, and the replays set the
+// pace of the read.
 func (c ClickHouse) Records(ctx context.Context, until time.Time, f func(Record) error) error {
+	var n, lo, hi, parts int64
+	if err := c.Conn.QueryRow(ctx, "SELECT toInt64(count()), toInt64(min(kafka_offset)), toInt64(max(kafka_offset)), "+
+		"toInt64(max(kafka_partition)) + 1 FROM "+c.table()).Scan(&n, &lo, &hi, &parts); err != nil {
+		return fmt.Errorf("event_records: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	chunk := int64(cmp.Or(c.Chunk, readChunk))
+	step := max(chunk/max(parts, 1), 1) // offsets a query
+	for from := lo; from <= hi; from += step {
+		if err := c.records(ctx, until, from, from+step, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readChunk is about how many records one query of Records reads (a
+// partition's offsets are about as many as the others').
+const readChunk = 1 << 19
+
+// records calls f for the records with offsets in [from, to).
+func (c ClickHouse) records(ctx context.Context, until time.Time, from, to int64, f func(Record) error) error {
 	rows, err := c.Conn.Query(ctx, "SELECT kafka_partition, event_ms, account_id, record_value FROM "+c.table()+
-		" FINAL WHERE event_ms <= ? ORDER BY kafka_partition, kafka_offset", until.UnixMilli())
+		" FINAL WHERE event_ms <= ? AND kafka_offset >= ? AND kafka_offset < ? ORDER BY kafka_offset, kafka_partition",
+		until.UnixMilli(), from, to)
 	if err != nil {
 		return fmt.Errorf("event_records: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r Record
-		var v string
-		if err := rows.Scan(&r.Partition, &r.Ms, &r.Account, &v); err != nil {
+		// the value straight into a []byte: the driver's string, not copied again
+		if err := rows.Scan(&r.Partition, &r.Ms, &r.Account, &r.Value); err != nil {
 			return fmt.Errorf("event_records: %w", err)
 		}
-		r.Value = []byte(v)
 		if err := f(r); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("event_records: %w", err)
+		return fmt.Errorf("event_records offsets [%d, %d): %w", from, to, err)
 	}
 	return nil
 }
