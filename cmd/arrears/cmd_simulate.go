@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,8 +106,12 @@ func cmdSimulate(ctx context.Context, args []string) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(cfg.Simulate.GCPercent)
 	}
-	if _, _, err := processor.SetMemoryLimit(cfg.Processor); err != nil {
+	if _, from, err := processor.SetMemoryLimit(cfg.Processor); err != nil {
 		return err
+	} else if total := physicalMemory(); from == "unset" && total > 0 {
+		// at gc_percent 300 the heap would grow to 4 times the books (about
+		// 8 GB live at 1M accounts): bound it below the machine's memory
+		debug.SetMemoryLimit(total / 4 * 3)
 	}
 	o.Progress = simProgress(time.Now(), *progress)
 	res, err := simulate.Run(ctx, h, codec.DecodeEvent, active, candidate, o)
@@ -123,6 +128,23 @@ func cmdSimulate(ctx context.Context, args []string) error {
 		return res.WriteJSON(os.Stdout)
 	}
 	return res.WriteTable(os.Stdout)
+}
+
+// physicalMemory is the machine's memory in bytes (MemTotal of
+// /proc/meminfo), 0 when unknown.
+func physicalMemory() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "MemTotal:" && f[2] == "kB" {
+			if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // parseWhen reads a day (its midnight UTC, or with end the last

@@ -331,3 +331,11 @@ func BenchmarkSimulateClickHouse(b *testing.B) {
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(read.Seconds(), "read_s")
 }
+
+// TestPhysicalMemory: simulate's default memory limit comes from the
+// machine's memory (Linux /proc/meminfo).
+func TestPhysicalMemory(t *testing.T) {
+	if n := physicalMemory(); n < 256<<20 {
+		t.Errorf("physicalMemory() = %d, want the machine's memory", n)
+	}
+}
