@@ -422,6 +422,7 @@ func (pt *partition) encodeStatus(ctx context.Context, a string) (state, value [
 	at := time.UnixMilli(pt.clock).UTC()
 	status := st.Status(at)
 	status.PolicyVersion = pt.d.env.PolicyVersion(st, at)
+	status.Blacklisted = pt.d.env.Blacklisted(st, at)
 	status.Account = a
 	status.SourcePartition, status.SourceOffset = pt.id, pt.srcOf[a]
 	status.State = state

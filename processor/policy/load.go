@@ -87,7 +87,7 @@ func version(root *yaml.Node) (string, error) {
 }
 
 var topFields = []string{"name", "description", "selection", "min_overdue", "grace_days", "contact",
-	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl", "challenger", "finance"}
+	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl", "challenger", "finance", "blacklist"}
 
 func (p *parser) policy(root *yaml.Node) *Policy {
 	pol := &Policy{
@@ -135,6 +135,8 @@ func (p *parser) policy(root *yaml.Node) *Policy {
 			pol.Challenger = p.challenger(e.Value) // experiment.go
 		case "finance":
 			pol.Finance = p.finance(e.Value) // finance.go
+		case "blacklist":
+			pol.Blacklist = p.blacklist(e.Value) // blacklist.go
 		}
 	}
 	for _, req := range []string{"name", "selection", "min_overdue", "stages"} {

@@ -34,6 +34,9 @@ type Policy struct {
 	GL GLAccounts
 	// Finance: agencies, legal, late interest, provisions (finance.go).
 	Finance Finance
+	// Blacklist says when the status record's blacklisted flag is set
+	// (blacklist.go).
+	Blacklist Blacklist
 	// Challenger, when set, runs a champion/challenger experiment on the
 	// accounts this policy selects (experiment.go).
 	Challenger *Challenger
