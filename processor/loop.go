@@ -16,7 +16,8 @@ import (
 //
 // A transaction holds at most processor.max_records_per_txn input records
 // and timer wake-ups, of which at most processor.max_wakes_per_txn
-// wake-ups. A burst of due wake-ups is worked off over several
+// wake-ups (a quarter while fresh input waits), fired within
+// processor.max_apply_per_txn of the apply step's start. A burst of due wake-ups is worked off over several
 // transactions in firing order while fresh records join each one; while a
 // partition has wake-ups waiting (partition.backlog) the poll waits at most
 // backlogPoll for records instead of blocking, and the partition is in the
@@ -156,7 +157,8 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 		return nil, fmt.Errorf("%w: begin transaction: %w", errSession, err)
 	}
 	em := newEmitter(ctx, sess.Client())
-	parts, failed, err := p.apply(ctx, byPart, waiting, em)
+	fresh := polled(byPart) > 0 || sess.Client().BufferedFetchRecords() > 0
+	parts, failed, err := p.apply(ctx, byPart, waiting, em, fresh)
 	if err == nil {
 		err = em.wait(ctx) // every output acknowledged before deciding
 	}
@@ -183,8 +185,10 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 // apply runs decode -> fire timers -> apply -> emit for every partition of
 // the poll and every waiting one, one goroutine per partition. The
 // transaction's wake budget (what max_records_per_txn leaves after the
-// records, at most max_wakes_per_txn) is shared evenly.
-func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, waiting []*partition, em *emitter) (parts, failed []*partition, err error) {
+// records, at most max_wakes_per_txn, a quarter of it while fresh input
+// waits) is shared evenly; no partition fires wake-ups past its first few
+// (minWakes) once max_apply_per_txn has passed since the step began.
+func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, waiting []*partition, em *emitter, fresh bool) (parts, failed []*partition, err error) {
 	parts = p.partitionsOf(byPart)
 	for _, part := range waiting {
 		if _, ok := byPart[part.id]; !ok {
@@ -193,14 +197,22 @@ func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, w
 	}
 	cfg := p.d.cfg
 	budget := min(cfg.MaxWakesPerTxn, cfg.MaxRecordsPerTxn-polled(byPart))
+	if fresh {
+		budget = min(budget, max(1, cfg.MaxWakesPerTxn/freshWakeShare))
+	}
 	share := max(1, budget/max(1, len(parts)))
 	if budget <= 0 {
 		share = 0 // the records took the transaction: wake-ups wait for the next
 	}
+	until := time.Now().Add(cfg.MaxApplyPerTxn)
 	return p.eachPartition(parts, func(part *partition) error {
-		return part.process(ctx, byPart[part.id], em, share)
+		return part.process(ctx, byPart[part.id], em, share, until)
 	})
 }
+
+// freshWakeShare divides max_wakes_per_txn while fresh input waits: records
+// polled with the transaction's or buffered behind them get it sooner.
+const freshWakeShare = 4
 
 // polled counts the records of a poll.
 func polled(byPart map[int32][]*kgo.Record) int {

@@ -49,10 +49,13 @@ type partition struct {
 	timers *timerIndex
 
 	// wake-ups: wakes is what this batch may still fire (its share of
-	// processor.max_wakes_per_txn); backlog says the partition may have
-	// wake-ups due that a batch has not fired (timers.go): the loop then
-	// runs it without waiting for records (loop.go).
+	// processor.max_wakes_per_txn) until its time bound; backlog says the
+	// partition may have wake-ups due that a batch has not fired
+	// (timers.go): the loop then runs it without waiting for records
+	// (loop.go).
 	wakes   int
+	until   time.Time // past minWakes, no wake-up after this (processor.max_apply_per_txn)
+	fired   int       // wake-ups the budget paid for in this batch
 	backlog bool
 	retryAt time.Time // the loop leaves a failed partition alone until then
 
@@ -121,7 +124,8 @@ type input struct {
 // those of the batch's own accounts. A returned error aborts the
 // transaction; records refused for their own sake are dead-lettered
 // instead. recs may be empty: a batch that only works off due wake-ups.
-func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitter, wakes int) error {
+// Past its first minWakes such wake-ups it fires none once until has passed.
+func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitter, wakes int, until time.Time) error {
 	if !pt.inited {
 		if err := pt.init(ctx); err != nil {
 			return err
@@ -132,7 +136,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	pt.srcOf = make(map[string]int64)
 	pt.erased = nil
 	pt.grp = nil
-	pt.wakes = wakes
+	pt.wakes, pt.until, pt.fired = wakes, until, 0
 	recs = dropControl(recs) // transaction markers: committed over, never applied
 
 	ins, err := pt.decode(ctx, recs)
@@ -265,11 +269,16 @@ func (pt *partition) step(ctx context.Context, in *input, em *emitter) error {
 	return nil
 }
 
+// minWakes is how many wake-ups a batch fires, budget allowing, however
+// long it has run: a burst progresses on the slowest machine.
+const minWakes = 16
+
 // fire wakes, in (time, account) order, accounts whose timer the clock
-// passed, while the batch's wake budget lasts; the rest stay in the timer
-// index for the next batch (pt.backlog).
+// passed, while the batch's wake budget and time bound last; the rest stay
+// in the timer index for the next batch (pt.backlog). Which batch fires a
+// wake-up changes nothing it decides (catchUp).
 func (pt *partition) fire(ctx context.Context, em *emitter) error {
-	for pt.wakes > 0 {
+	for pt.wakes > 0 && (pt.fired < minWakes || time.Now().Before(pt.until)) {
 		e, ok := pt.timers.next(pt.clock)
 		if !ok {
 			return nil
@@ -282,6 +291,7 @@ func (pt *partition) fire(ctx context.Context, em *emitter) error {
 		}
 		pt.timers.popDue(pt.clock)
 		pt.wakes--
+		pt.fired++
 		if err := pt.wake(ctx, em, e); err != nil {
 			return err
 		}
@@ -542,14 +552,16 @@ func (pt *partition) load(ctx context.Context, accts []string) error {
 	return nil
 }
 
-// evict keeps the cache bounded by dropping clean entries.
+// evict keeps the cache bounded by dropping clean entries, down to 7/8 of
+// the bound: the cache stays nearly full (dropping half made it hold 3/4 on
+// average) while an eviction still comes only every few batches.
 func (pt *partition) evict() {
 	limit := pt.d.cfg.CacheAccounts
 	if len(pt.cache) <= limit {
 		return
 	}
 	for a := range pt.cache {
-		if len(pt.cache) <= limit/2 {
+		if len(pt.cache) <= limit-limit/8 {
 			break
 		}
 		if !pt.dirty[a] {

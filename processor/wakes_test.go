@@ -23,13 +23,30 @@ import (
 // applied before the burst is done (wake-ups of other accounts follow its
 // status record on its changelog partition).
 func TestBoundedWakesBatchingIndependent(t *testing.T) {
+	burstAgainstReference(t, func(c *processor.Config) {
+		c.MaxPollRecords, c.MaxRecordsPerTxn, c.MaxWakesPerTxn = 23, 60, 9
+	})
+}
+
+// TestApplyBudgetCarriesOver: with a time bound every batch passes at its
+// first wake-ups (processor.max_apply_per_txn 1µs) and count bounds no
+// batch reaches, the rest of each burst is carried to the next
+// transactions and the result is that of the undisturbed run, as with the
+// count bound.
+func TestApplyBudgetCarriesOver(t *testing.T) {
+	burstAgainstReference(t, func(c *processor.Config) {
+		c.MaxRecordsPerTxn, c.MaxWakesPerTxn, c.MaxApplyPerTxn = 1_000_000, 500_000, time.Microsecond
+	})
+}
+
+// burstAgainstReference runs the workload, a 200-day tick and one late
+// payment under tune, then compares with a run on the defaults.
+func burstAgainstReference(t *testing.T, tune func(*processor.Config)) {
 	h := newHarness(t, 3)
 	h.env = fullEnv(t)
 	reg := prometheus.NewRegistry()
 	h.reg = reg
-	h.tune = func(c *processor.Config) {
-		c.MaxPollRecords, c.MaxRecordsPerTxn, c.MaxWakesPerTxn = 23, 60, 9
-	}
+	h.tune = tune
 	recs := h.workload(11, 5000, 400, 0)
 	end := t0.Add(200 * 24 * time.Hour)
 	recs = append(recs, h.ticks(end)...)
