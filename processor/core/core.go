@@ -139,7 +139,15 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 	trig := dunning.Trigger{Kind: ev.Body.Kind(), EventID: ev.ID}
 	changed := false
 	var unknownInvoices []string
+	var pre []event.DunningAction // decided before the ladder (group.go)
+	var preNote string
 	switch b := ev.Body.(type) {
+	case *event.GroupContext, *event.GroupServiceChange:
+		dup := false
+		if dup, pre, preNote = env.applyGroup(st, ev, pol, now); dup {
+			return Output{Duplicate: true}, nil
+		}
+		changed = true
 	case *event.ArrangementCreated, *event.ArrangementCancelled, *event.Hold, *event.Release:
 		if env.Rules.SeenEvent(&st.Ledger, ev.ID, now) || env.knownArrangement(st, b, now) {
 			return Output{Duplicate: true}, nil
@@ -199,6 +207,10 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 	changed = acc.keep(st) || changed
 	out := evaluate(st, trig, now, env, pol)
 	out.Changed = out.Changed || changed
+	if len(pre) > 0 || preNote != "" {
+		out.Actions = append(pre, out.Actions...)
+		out.Explanation = strings.TrimSuffix(preNote+"; "+out.Explanation, "; ")
+	}
 	if len(unknownInvoices) > 0 {
 		p := ev.Body.(*event.PaymentReceived)
 		note := fmt.Sprintf("payment %s names %s, which the account does not hold: allocated oldest due first",
@@ -307,7 +319,7 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 	}
 	m := st.Ledger.Master()
 	in := dunning.Input{
-		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, RiskTier: st.Risk.Tier, PD: st.Risk.PD,
+		Account: acct, Segment: m.Segment, CreditClass: m.CreditClass, Parent: m.ParentID, RiskTier: st.Risk.Tier, PD: st.Risk.PD,
 		Consents: m.Consents, Exemptions: m.Exemptions, Trigger: trig, SkipExplanation: env != nil && env.SkipExplanations,
 	}
 	if trig.Kind == event.KindPaymentReceived && st.Dunning.IsWrittenOff() {

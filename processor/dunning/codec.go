@@ -37,7 +37,8 @@ const maxList = 4096
 //
 // Flags bit 8 (version 3) appends the experiment assignments (Arms:
 // experiment id and arm byte each, then the current one's index). Flags
-// bit 16 (version 3) appends the operator state last (operator_codec.go).
+// bit 16 (version 3) appends the operator state (operator_codec.go), flags
+// bit 32 (version 3) the collections-group state last (group_codec.go).
 //
 // Version 1 wrote the stage before the stages actioned, every stage name
 // spelled, and every instant as absolute Unix milliseconds.
@@ -63,6 +64,10 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if s.Operator != nil {
 		flags |= 16
+		w.b[0] = stateVersionV3
+	}
+	if s.Group != nil {
+		flags |= 32 // group_codec.go
 		w.b[0] = stateVersionV3
 	}
 	w.b = append(w.b, flags, byte(s.Service))
@@ -129,6 +134,9 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if flags&16 != 0 {
 		w.writeOperator(s.Operator) // operator_codec.go
+	}
+	if flags&32 != 0 {
+		w.writeGroup(s.Group) // group_codec.go
 	}
 	return w.b, nil
 }
@@ -281,6 +289,12 @@ func (s *State) UnmarshalBinary(data []byte) error {
 			r.Fail("flags")
 		}
 		n.Operator = r.readOperator()
+	}
+	if flags&32 != 0 {
+		if data[0] != stateVersionV3 {
+			r.Fail("flags")
+		}
+		n.Group = r.readGroup()
 	}
 	r.End()
 	if err := r.Err(); err != nil {

@@ -34,6 +34,7 @@ func Evaluate(st State, in Input, pol *policy.Policy, now time.Time, loc *time.L
 	} else {
 		e.run()
 		e.financeWake()
+		e.groupCascade() // group.go
 	}
 	e.st.NextWake = e.wake
 	e.d.NextWake = e.wake
@@ -144,6 +145,7 @@ func (e *evaluator) expire() {
 func (e *evaluator) facts() {
 	e.today = event.DateOf(e.now.In(e.loc))
 	e.overdue = nil
+	e.groupItems() // group.go: a group's top dunns the group's overdue
 	for _, it := range e.in.Items {
 		if it.Open > 0 && it.DueDate < e.today {
 			e.items = append(e.items, it)
@@ -218,7 +220,7 @@ func (e *evaluator) nothingOverdue() {
 		if e.cur == "" {
 			e.cur = e.in.Trigger.Currency
 		}
-		if e.st.Service != ServiceActive {
+		if e.st.Service != ServiceActive && !e.groupHeld() { // group.go
 			a := e.action("restore", 0, e.now, event.ActionRestore, nil,
 				fmt.Sprintf("%s: nothing overdue, service %s restored", e.policyRef(), e.st.Service))
 			e.emit(a)

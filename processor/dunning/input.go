@@ -12,7 +12,10 @@ type Input struct {
 	Account     string
 	Segment     event.Segment
 	CreditClass string
-	RiskTier    string
+	// Parent is the account's parent_id ("" none): under a group-level
+	// policy an account with a parent is dunned by its group (group.go).
+	Parent   string
+	RiskTier string
 	// PD is the risk state's probability of default (provisions).
 	PD float64
 	// Consents are the channels the customer agreed to be contacted on.

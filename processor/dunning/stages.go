@@ -133,7 +133,7 @@ func (e *evaluator) conditions(s *policy.Stage, forced bool) []event.Condition {
 	if len(s.RiskTiers) > 0 {
 		cs = append(cs, event.Condition{Name: "risk_tier", Value: e.in.RiskTier, Rule: "in " + strings.Join(s.RiskTiers, ",")})
 	}
-	return cs
+	return e.groupConditions(cs) // group.go
 }
 
 // reason is the one-line explanation carried by a stage's actions.
@@ -201,6 +201,9 @@ func severity(s ServiceState) int {
 
 func (e *evaluator) stageAction(s *policy.Stage, j int, superseded bool, conds []event.Condition, reason string) {
 	pa := &s.Actions[j]
+	if e.groupWithheld(s.Name, pa.Type) { // group.go: dunned by its group's top
+		return
+	}
 	switch pa.Type {
 	case event.ActionNotify:
 		if superseded {
@@ -216,13 +219,14 @@ func (e *evaluator) stageAction(s *policy.Stage, j int, superseded bool, conds [
 			event.ActionSuspend: ServiceSuspended, event.ActionBarOutgoing: ServiceBarred, event.ActionThrottle: ServiceThrottled,
 		}[pa.Type]
 		if severity(e.st.Service) >= severity(target) {
+			e.groupOwn(target) // group.go
 			e.note("%s of stage %s skipped: service already %s", pa.Type, s.Name, e.st.Service)
 			return
 		}
 		e.emit(e.action(s.Name, j, e.now, pa.Type, conds, reason))
 		e.st.Service = target
 	case event.ActionRestore:
-		if e.st.Service == ServiceActive {
+		if e.st.Service == ServiceActive || e.groupHeld() { // group.go
 			return
 		}
 		e.emit(e.action(s.Name, j, e.now, pa.Type, conds, reason))

@@ -84,6 +84,8 @@ type State struct {
 	// evaluated the account ("": none). See experiment.go.
 	Arms       []ArmAssignment
 	Experiment string
+	// Group is the collections-group state (nil: none; group.go).
+	Group *Group
 }
 
 // Arrangement is a promise to pay or an installment plan being tracked.
@@ -130,6 +132,7 @@ func (s State) clone() State {
 	c.Contacts = append([]time.Time(nil), s.Contacts...)
 	c.WrittenOff = append([]WrittenOff(nil), s.WrittenOff...)
 	c.Recoveries = append([]Recovery(nil), s.Recoveries...)
+	c.Group = s.Group.clone() // group.go
 	if s.Arrangement != nil {
 		a := *s.Arrangement
 		a.Installments = append([]event.Installment(nil), a.Installments...)

@@ -12,7 +12,7 @@ func TestLoadFS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if set.Get("timelybill") == nil || len(set.Policies()) != 5 {
+	if set.Get("timelybill") == nil || len(set.Policies()) != 6 { // postpaid, prepaid, corporate, wholesale, wholesale-group, timelybill
 		t.Errorf("loaded %d policies", len(set.Policies()))
 	}
 	if _, err := LoadFS(fstest.MapFS{}); err == nil {

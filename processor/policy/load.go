@@ -52,6 +52,7 @@ import (
 //	                                 # (default: bad_debt, i.e. the write-off's expense is reversed)
 //	challenger: {experiment: EXP-2026-12, policy: postpaid-soft, share: 0.10}
 //	                                 # champion/challenger: experiment.go
+//	group: {level: group}            # account (default) | group: collections groups dunned at their top (group.go)
 func Load(data []byte, file string) (*Policy, error) {
 	file = cmp.Or(file, "policy")
 	root, err := strictyaml.Parse(data, file)
@@ -87,7 +88,7 @@ func version(root *yaml.Node) (string, error) {
 }
 
 var topFields = []string{"name", "description", "selection", "min_overdue", "grace_days", "contact",
-	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl", "challenger", "finance", "blacklist"}
+	"stages", "arrangements", "disputes", "reversals", "exemptions", "gl", "challenger", "finance", "blacklist", "group"}
 
 func (p *parser) policy(root *yaml.Node) *Policy {
 	pol := &Policy{
@@ -135,6 +136,8 @@ func (p *parser) policy(root *yaml.Node) *Policy {
 			pol.Challenger = p.challenger(e.Value) // experiment.go
 		case "finance":
 			pol.Finance = p.finance(e.Value) // finance.go
+		case "group":
+			pol.Group = p.group(e.Value) // group.go
 		case "blacklist":
 			pol.Blacklist = p.blacklist(e.Value) // blacklist.go
 		}

@@ -40,6 +40,9 @@ type Policy struct {
 	// Challenger, when set, runs a champion/challenger experiment on the
 	// accounts this policy selects (experiment.go).
 	Challenger *Challenger
+	// Group says whether collections groups are dunned at their top
+	// account (group.go).
+	Group GroupRules
 }
 
 // Selection says which accounts a policy applies to. Empty CreditClasses
