@@ -48,8 +48,9 @@ type Config struct {
 	MemoryLimit string `yaml:"memory_limit"`
 	// CacheAccounts bounds the decoded accounts kept in memory per partition
 	// (default 3000, about 2 KB each after 3 months: 36,000 accounts, some
-	// 75 MB of heap, over 12 partitions). Memory stays flat as accounts grow: an account not in
-	// the cache costs one batched Redis read per partition and poll.
+	// 75 MB of heap, over 12 partitions). Memory stays flat as accounts
+	// grow: an account not in the cache costs one batched Redis read per
+	// partition and poll.
 	CacheAccounts int `yaml:"cache_accounts"`
 	// TransactionTimeout is the Kafka transaction timeout (default 60s).
 	TransactionTimeout time.Duration `yaml:"transaction_timeout"`
