@@ -59,6 +59,9 @@ type params struct {
 	segmentSet, accountSet bool
 	asOf                   time.Time
 	experiment             string // quoted; "" when not set
+	group                  string // quoted (group_exposure)
+	groupSet               bool
+	top                    int
 }
 
 func newParams(db string, o ReportOptions) params {
@@ -72,6 +75,7 @@ func newParams(db string, o ReportOptions) params {
 		segment: quote(o.Segment), segmentSet: o.Segment != "",
 		account: quote(o.Account), accountSet: o.Account != "",
 		experiment: quoteSet(o.Experiment),
+		group:      quote(o.Group), groupSet: o.Group != "", top: o.Top,
 	}
 }
 

@@ -40,6 +40,11 @@ type ReportOptions struct {
 	// channel (nil: DefaultContactCost). See experiment.go.
 	Experiment  string
 	ContactCost map[string]float64
+	// Group restricts group_exposure to one collections group (at any
+	// level; empty: the top groups); Top caps its groups per currency
+	// (default 20). See groups.go.
+	Group string
+	Top   int
 }
 
 // Table is a report result: column names and rows of JSON-friendly values
@@ -111,6 +116,9 @@ func (o ReportOptions) withDefaults(r report) (ReportOptions, error) {
 	if o.Limit == 0 {
 		o.Limit = 200
 	}
+	if o.Top == 0 {
+		o.Top = 20
+	}
 	switch {
 	case o.Days < 1 || o.Days > 3660:
 		return o, fmt.Errorf("%w: Days %d not in 1..3660", ErrBadOption, o.Days)
@@ -122,6 +130,8 @@ func (o ReportOptions) withDefaults(r report) (ReportOptions, error) {
 		return o, fmt.Errorf("%w: DefaultDPD %d must be >= 1", ErrBadOption, o.DefaultDPD)
 	case o.Limit < 1 || o.Limit > 100000:
 		return o, fmt.Errorf("%w: Limit %d not in 1..100000", ErrBadOption, o.Limit)
+	case o.Top < 1 || o.Top > 100000:
+		return o, fmt.Errorf("%w: Top %d not in 1..100000", ErrBadOption, o.Top)
 	case r.Name == "timeline" && o.Account == "":
 		return o, fmt.Errorf("%w: the timeline report needs Account", ErrBadOption)
 	}

@@ -68,7 +68,8 @@ var (
 // SinkTables lists every table rows are built for, in a stable order.
 func SinkTables() []*TableSpec {
 	return []*TableSpec{EventsTable, InvoicesTable, PaymentsTable, AccountsTable, DisputesTable, ArrangementsTable,
-		ActionsTable, RiskTable, StatusTable, RiskFeaturesTable, GLTable, DeadLettersTable, EventRecordsTable, PoliciesTable}
+		ActionsTable, RiskTable, StatusTable, RiskFeaturesTable, GLTable, DeadLettersTable, EventRecordsTable, PoliciesTable,
+		GroupExposureTable}
 }
 
 // Source locates the Kafka record a row was built from.

@@ -27,9 +27,12 @@ const (
 	kindGL
 	kindDLQ
 	kindPolicies
+	kindGroups
 )
 
-// topicKinds maps every consumed topic to its record type. Facts come from
+// topicKinds maps every consumed topic to its record type (the group
+// changelog only when t.GroupChangelog is set: New clears it when the topic
+// does not exist). Facts come from
 // the accepted-events topic, never from the raw inputs: the processor
 // copies there, in its transaction, exactly the input records it applied,
 // so a record it rejected (and dead-lettered) can never reach analytics.
@@ -38,6 +41,9 @@ func topicKinds(t kafkax.Topics) map[string]topicKind {
 		t.GL: kindGL, t.DLQ: kindDLQ}
 	if t.Policies != "" { // the policy versions (migration 0011)
 		m[t.Policies] = kindPolicies
+	}
+	if t.GroupChangelog != "" { // the group exposure history (migration 0012)
+		m[t.GroupChangelog] = kindGroups
 	}
 	return m
 }
@@ -100,6 +106,9 @@ type decoder struct {
 // codec's: schemas.Transient ones may succeed on retry, others are the
 // record's fault.
 func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]analytics.Row, error) {
+	if d.kinds[rec.Topic] == kindGroups { // a tombstone too: the group's end
+		return groupRows(rec, now)
+	}
 	if rec.Value == nil {
 		return nil, nil
 	}

@@ -99,9 +99,17 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 		_ = conn.Close()
 		return nil, err
 	}
+	topicSet, err := withGroupChangelog(ctx, kcfg)
+	if err != nil {
+		_ = conn.Close()
+		if econn != nil {
+			_ = econn.Close()
+		}
+		return nil, err
+	}
 	m := NewMetrics(reg)
 	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, econn: econn, codec: codec, m: m, log: log,
-		dec: decoder{codec: codec, kinds: topicKinds(kcfg.Topics), keepTicks: cfg.KeepClockTicks,
+		dec: decoder{codec: codec, kinds: topicKinds(topicSet), keepTicks: cfg.KeepClockTicks,
 			status: newStatusDedup(cfg.StatusDedupAccounts)},
 		lag: map[string]map[int32]int64{}}
 	if s.dec.status != nil {
