@@ -40,6 +40,8 @@ func cmdReport(ctx context.Context, args []string) error {
 	fs.IntVar(&o.DefaultDPD, "default-dpd", 0, "days past due that count as default (default 90)")
 	fs.IntVar(&o.Limit, "limit", 0, "timeline history rows (default 200)")
 	fs.StringVar(&o.Experiment, "id", "", "experiment id (experiment; default every experiment)")
+	fs.StringVar(&o.Group, "group", "", "collections group (group_exposure; default the top groups)")
+	fs.IntVar(&o.Top, "top", 0, "groups per currency, largest exposure first (group_exposure; default 20)")
 	format := fs.String("format", "table", "output format: table, csv or json")
 	onlySQL := fs.Bool("sql", false, "print the SQL instead of running it")
 	fastSQL := fs.Bool("fast-sql", false, "print the SQL the report runs now (the receivables snapshot's when a fresh build covers the date)")
