@@ -110,7 +110,11 @@ func newAPIStack(t *testing.T, tune func(*Config)) *apiStack {
 	}
 	viewEnv := *env
 	viewEnv.SkipExplanations = false
-	st.srv, err = New(cfg, Deps{Publisher: pub, State: state, History: st.ch, Redis: st.rdb, Env: &viewEnv,
+	groups, err := NewRedisGroups(ctx, st.kcfg, redisstore.New(st.rdb, processor.GroupStorePrefix(st.prefix)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.srv, err = New(cfg, Deps{Publisher: pub, State: state, History: st.ch, Redis: st.rdb, Env: &viewEnv, Groups: groups,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

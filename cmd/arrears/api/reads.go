@@ -42,6 +42,7 @@ type AccountView struct {
 	LastCall          *CallView        `json:"last_call"`
 	Callbacks         []CallbackView   `json:"callbacks"`
 	Policy            *PolicyView      `json:"policy"`
+	Group             *GroupView       `json:"group"` // set by the Server (reads_group.go)
 }
 
 // Pause reasons (AccountView.Paused): why escalation does not run now.
@@ -288,7 +289,9 @@ func (s *Server) accountView(ctx context.Context, id string) (any, error) {
 	}
 	st := l.State
 	st.Account = id
-	return NewAccountView(&st, now, s.currentEnv()), nil
+	v := NewAccountView(&st, now, s.currentEnv())
+	v.Group = s.groupView(ctx, v.ParentID, now)
+	return v, nil
 }
 
 // getAccount: GET /accounts/{id}.

@@ -69,6 +69,9 @@ type Deps struct {
 	// Env is the core's environment (explanations in the account view);
 	// Server.SetEnv replaces it, for policy versions published later.
 	Env *core.Env
+	// Groups reads the collections group store for the account view's
+	// group context (nil: processor.groups off, the view's group is null).
+	Groups GroupReader
 	// Registerer takes the API's metrics (nil: not registered).
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
