@@ -64,6 +64,7 @@ func (pt *partition) groupEmit(em *emitter) error {
 			version += int64(len(pt.erased) - len(erased))
 		}
 		for _, o := range group.AccountChange(a, pt.grp[a], after, version) {
+			o.Record.At = pt.clock // the time of the group events it leads to
 			v, err := o.Record.Encode()
 			if err != nil {
 				return fmt.Errorf("%w: group contribution: %w", errEncode, err)

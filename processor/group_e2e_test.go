@@ -44,6 +44,13 @@ func groupsHarness(t *testing.T) *harness {
 // first instance's metrics go to h.groupsReg when set.
 func (h *harness) startGroups(name string) (stop func()) {
 	h.t.Helper()
+	return h.startGroupsWith(name, false)
+}
+
+// startGroupsWith is startGroups; publish makes the stage write the group
+// events (GroupContext, GroupServiceChange) to the events topic.
+func (h *harness) startGroupsWith(name string, publish bool) (stop func()) {
+	h.t.Helper()
 	cfg := processor.Defaults()
 	cfg.GroupID = h.group
 	cfg.TransactionalID = h.group + "-" + name
@@ -56,6 +63,9 @@ func (h *harness) startGroups(name string) (stop func()) {
 	gs, err := processor.NewGroupStage(cfg, h.kcfg, redisstore.New(h.rdb, processor.GroupStorePrefix(h.pref)), groupsReg.take(h), log)
 	if err != nil {
 		h.t.Fatal(err)
+	}
+	if publish {
+		gs.PublishEvents(h.codec)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

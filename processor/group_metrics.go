@@ -8,6 +8,7 @@ type groupMetrics struct {
 	forwards     prometheus.Counter
 	nodes        prometheus.Counter
 	transactions *prometheus.CounterVec // by outcome: committed, aborted
+	events       *prometheus.CounterVec // group events written to the events topic, by kind
 }
 
 func newGroupMetrics(reg prometheus.Registerer) *groupMetrics {
@@ -24,9 +25,12 @@ func newGroupMetrics(reg prometheus.Registerer) *groupMetrics {
 		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "arrears_groups_transactions_total", Help: "Group-stage transactions by outcome (committed, aborted).",
 		}, []string{"outcome"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arrears_groups_events_total", Help: "Group events (GroupContext, GroupServiceChange) written to the events topic, by kind.",
+		}, []string{"kind"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.records, m.forwards, m.nodes, m.transactions)
+		reg.MustRegister(m.records, m.forwards, m.nodes, m.transactions, m.events)
 	}
 	return m
 }

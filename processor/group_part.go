@@ -27,6 +27,7 @@ type groupPart struct {
 	changelog int64 // next changelog offset after the committed records
 	cache     map[string]*group.Node
 	batch     *Batch
+	events    EventEncoder // nil: no group events (group_dunning.go)
 }
 
 // reset forgets everything in memory; the next batch re-reads the store.
@@ -96,9 +97,13 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 		return err
 	}
 	dirty := map[string]bool{}
+	before := map[string]nodeBefore{} // group_dunning.go
 	var version int64
 	for _, in := range ins {
 		outcome := "repeat"
+		if _, ok := before[in.key]; !ok && gp.events != nil {
+			before[in.key] = snapshotNode(gp.cache[in.key])
+		}
 		if gp.cache[in.key].Apply(in.rec, in.offset) {
 			dirty[in.key] = true
 			outcome = "applied"
@@ -116,12 +121,16 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 	for _, k := range keys {
 		n := gp.cache[k]
 		for _, o := range n.Settle(k, version) {
+			o.Record.At = n.At
 			v, err := o.Record.Encode()
 			if err != nil {
 				return fmt.Errorf("%w: group forward: %w", errEncode, err)
 			}
 			em.produce(&kgo.Record{Topic: t.GroupContributions, Key: []byte(o.Key), Value: v})
 			gp.m.forwards.Inc()
+		}
+		if err := gp.groupEvents(ctx, em, k, n, before[k], version); err != nil {
+			return err
 		}
 		var v []byte
 		if !n.Empty() {

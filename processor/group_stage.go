@@ -29,6 +29,8 @@ type GroupStage struct {
 	d   *deps
 	cfg GroupsConfig
 	m   *groupMetrics
+	// events writes the group events (nil: none; group_dunning.go)
+	events EventEncoder
 
 	mu    sync.Mutex
 	parts map[int32]*groupPart
@@ -212,7 +214,7 @@ func (g *GroupStage) part(id int32) *groupPart {
 	defer g.mu.Unlock()
 	gp, ok := g.parts[id]
 	if !ok {
-		gp = &groupPart{id: id, d: g.d, m: g.m}
+		gp = &groupPart{id: id, d: g.d, m: g.m, events: g.events}
 		g.parts[id] = gp
 	}
 	return gp

@@ -19,6 +19,7 @@ import (
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/schemas"
 	"github.com/arrears/arrears/sinks/redisstore"
 )
 
@@ -58,6 +59,11 @@ func groupsRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	codec, err := schemas.New(cfg.Codec)
+	if err != nil {
+		return fmt.Errorf("codec: %w", err)
+	}
+	gs.PublishEvents(codec) // the group events for group-level policies
 	return gs.Run(ctx)
 }
 

@@ -81,6 +81,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		gs.PublishEvents(codec) // the group events for group-level policies
 		g.Go(func() error { return gs.Run(gctx) })
 	}
 	if cfg.Processor.TickInterval > 0 {

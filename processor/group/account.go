@@ -7,12 +7,15 @@ type Snapshot struct {
 	Parent string // the account's parent_id
 	Totals Totals
 	OK     bool // the account contributes (OfState)
+	// Cascade is the account's last cascade as a group-level top (nil
+	// none; cascade.go).
+	Cascade *Cascade
 }
 
 // Take snapshots account st.
 func Take(st *core.State) Snapshot {
 	p, t, ok := OfState(st)
-	return Snapshot{Parent: p, Totals: t, OK: ok}
+	return Snapshot{Parent: p, Totals: t, OK: ok, Cascade: cascadeOf(st.Account, st.Dunning.Group)}
 }
 
 // AccountChange returns the records account acct's change from before to
@@ -35,6 +38,11 @@ func AccountChange(acct string, before, after Snapshot, version int64) []Out {
 	if after.OK && (!before.OK || moved || !after.Totals.Equal(before.Totals)) {
 		t := after.Totals
 		out = append(out, Out{Key: after.Parent, Record: Record{Child: child, Version: version, Totals: &t}})
+	}
+	if c := after.Cascade; c != nil && (before.Cascade == nil || *before.Cascade != *c) {
+		cc := *c // to the account's own node, which fans it out
+		cc.Group = acct
+		out = append(out, Out{Key: acct, Record: Record{Cascade: &cc, Version: version}})
 	}
 	return out
 }

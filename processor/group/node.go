@@ -38,6 +38,14 @@ type Record struct {
 	// when an account's parent_id changes.
 	Link   bool   `json:"link,omitempty"`
 	Parent string `json:"parent,omitempty"`
+	// Cascade, when set, makes the record a cascade instead: the keyed
+	// node's group-level top decided Cascade (cascade.go). The account
+	// stage writes it keyed by the top's own node; the group stage forwards
+	// it to the node's child nodes.
+	Cascade *Cascade `json:"cascade,omitempty"`
+	// At is the writer's clock (Unix ms): the account stage's partition
+	// clock; the time of the group events the record leads to.
+	At int64 `json:"at,omitempty"`
 }
 
 // Encode returns the record's value bytes.
@@ -49,7 +57,10 @@ func DecodeRecord(b []byte) (Record, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return Record{}, fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
-	if !r.Link && (r.Child == "" || !r.Removed && r.Totals == nil) {
+	if r.Cascade != nil && (r.Cascade.Group == "" || r.Cascade.ID == "") {
+		return Record{}, fmt.Errorf("%w: a cascade without group or id", ErrBadRecord)
+	}
+	if !r.Link && r.Cascade == nil && (r.Child == "" || !r.Removed && r.Totals == nil) {
 		return Record{}, fmt.Errorf("%w: a contribution without child or totals", ErrBadRecord)
 	}
 	return r, nil
@@ -75,6 +86,12 @@ type Node struct {
 	Forwarded string `json:"forwarded,omitempty"`
 	// Version is the last input offset applied to the node.
 	Version int64 `json:"version"`
+	// Cascade is the last cascade of the node's group-level top (nil
+	// none), at CascadeVersion (cascade.go).
+	Cascade        *Cascade `json:"cascade,omitempty"`
+	CascadeVersion int64    `json:"cascade_version,omitempty"`
+	// At is the latest writer clock of the records applied (Unix ms).
+	At int64 `json:"at,omitempty"`
 }
 
 // Encode returns the node's stored bytes.
@@ -93,13 +110,19 @@ func DecodeNode(b []byte) (*Node, error) {
 }
 
 // Empty reports whether the node holds nothing worth storing.
-func (n *Node) Empty() bool { return len(n.Children) == 0 && n.Parent == "" && n.Forwarded == "" }
+func (n *Node) Empty() bool {
+	return len(n.Children) == 0 && n.Parent == "" && n.Forwarded == "" && n.Cascade == nil
+}
 
 // Apply applies one record (at input position version) to the node. It
 // reports whether the node changed. A contribution not newer than the
 // child's last is a repeat and changes nothing.
 func (n *Node) Apply(r Record, version int64) bool {
 	n.Version = max(n.Version, version)
+	n.At = max(n.At, r.At)
+	if r.Cascade != nil {
+		return n.applyCascade(r) // cascade.go
+	}
 	if r.Link {
 		if r.Version < n.LinkVersion || r.Parent == n.Parent && r.Version == n.LinkVersion {
 			return false
