@@ -66,6 +66,11 @@ func (k *knownSource) Report(_ context.Context, name string, o analytics.ReportO
 		t.Columns = []string{"name", "version", "effective_from", "applied_at", "state", "actions"}
 		t.Rows = [][]any{{"postpaid-standard", "aaaaaaaaaaaa", "2026-03-01 00:00:00", "2026-02-27 10:00:00", "superseded", 41},
 			{"postpaid-standard", "bbbbbbbbbbbb", "2026-03-20 00:00:00", "2026-03-19 09:00:00", "active", 7}}
+	case "group_exposure":
+		t.Columns = []string{"group_id", "currency", "accounts", "not_active", "exposure", "overdue", "overdue_1_30", "overdue_31_60",
+			"overdue_61_90", "overdue_91_120", "overdue_over_120", "share_overdue", "expected_loss", "worst_dpd", "exposure_month_ago", "exposure_change"}
+		t.Rows = [][]any{{"ACME", "EUR", 120, 3, "50000", "12500", "10000", "2500", "0", "0", "0", 0.25, "900", 45, "40000", "10000"},
+			{"GLOBEX", "EUR", 40, 0, "20000", "1000", "1000", "0", "0", "0", "0", 0.05, "100", 12, "20000", "0"}}
 	case "experiment":
 		t.Columns = []string{"experiment", "arm", "accounts", "cure_rate", "cure_ci_low", "cure_ci_high", "cure_uplift", "uplift_ci_low",
 			"uplift_ci_high", "p_value", "roll_rate_31_60", "cash_per_account", "contacts_per_account", "contact_cost_per_account", "suspensions", "write_offs"}
@@ -174,7 +179,7 @@ func TestDashboardInChromium(t *testing.T) {
 	ctx, cancel := context.WithTimeout(browser(t, 1440, 1100), 90*time.Second)
 	defer cancel()
 
-	var open, overdue, dso, cei, roll, active, errs, experiment string
+	var open, overdue, dso, cei, roll, active, errs, experiment, groups string
 	var canvases int
 	var tiers struct{ Labels, Colors []string }
 	var png []byte
@@ -190,6 +195,7 @@ func TestDashboardInChromium(t *testing.T) {
 		chromedp.Evaluate(`[...document.querySelectorAll("#policies tr")].filter(r => r.style.fontWeight).map(r => r.innerText).join("|")`, &active),
 		chromedp.Evaluate(`document.getElementById("errors").textContent`, &errs),
 		chromedp.Evaluate(`[...document.querySelectorAll("#experiments tr")].filter(r => r.style.fontWeight).map(r => r.innerText).join("|")`, &experiment),
+		chromedp.Evaluate(`[...document.querySelectorAll("#groups tr")].filter(r => r.style.fontWeight).map(r => r.innerText).join("|")`, &groups),
 		chromedp.Evaluate(`Object.keys(charts).filter(k => charts[k].data.datasets.some(d => d.data.some(v => v > 0))).length`, &canvases),
 		chromedp.Evaluate(`({labels: charts["c-risk"].data.labels, colors: charts["c-risk"].data.datasets[0].backgroundColor})`, &tiers),
 		chromedp.FullScreenshot(&png, 100),
@@ -211,6 +217,9 @@ func TestDashboardInChromium(t *testing.T) {
 	}
 	if errs != "" {
 		t.Errorf("the page shows errors: %s", errs)
+	}
+	if !strings.Contains(groups, "ACME") || !strings.Contains(groups, "25.0%") || !strings.Contains(groups, "50,000.00") || strings.Contains(groups, "GLOBEX") {
+		t.Errorf("groups panel marks %q, want ACME (exposure 50,000.00, 25.0%% overdue) alone", groups)
 	}
 	if !strings.Contains(experiment, "challenger") || !strings.Contains(experiment, "30.0% [20.0%, 40.0%]") || !strings.Contains(experiment, "65.0% [55.0%, 74.0%]") {
 		t.Errorf("experiment panel marks %q significant, want the challenger with cure 65.0%% [55.0%%, 74.0%%], uplift 30.0%% [20.0%%, 40.0%%]", experiment)

@@ -177,6 +177,24 @@ async function policyVersions(asOf) {
   $("policies").innerHTML = rs.length ? h + "</table>" : '<div class="n">no published versions: the policy files decide</div>';
 }
 
+// collections groups: the largest top groups per currency (report
+// group_exposure), the highest share overdue marked
+async function groupExposure(asOf) {
+  const rs = await report("group_exposure", asOf);
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const worst = Math.max(...rs.map((r) => num(r.share_overdue)));
+  let h = '<table class="heat"><tr><th>group</th><th>currency</th><th>accounts</th><th>exposure</th><th>overdue</th><th>share overdue</th>' +
+    "<th>120+</th><th>expected loss</th><th>worst dpd</th><th>change vs a month earlier</th></tr>";
+  for (const r of rs) {
+    const hi = num(r.share_overdue) === worst && worst > 0 ? ' style="background:rgba(224,79,57,.18);font-weight:600"' : "";
+    h += `<tr${hi}><td class="h">${esc(r.group_id)}</td><td>${esc(r.currency)}</td><td>${fmtNum(num(r.accounts))}</td>` +
+      `<td>${fmtNum(num(r.exposure), 2)}</td><td>${fmtNum(num(r.overdue), 2)}</td><td>${fmtNum(100 * num(r.share_overdue), 1)}%</td>` +
+      `<td>${fmtNum(num(r.overdue_over_120), 2)}</td><td>${fmtNum(num(r.expected_loss), 2)}</td><td>${fmtNum(num(r.worst_dpd))}</td>` +
+      `<td>${fmtNum(num(r.exposure_change), 2)}</td></tr>`;
+  }
+  $("groups").innerHTML = rs.length ? h + "</table>" : '<div class="n">no collections groups (processor.groups.enabled off)</div>';
+}
+
 // champion/challenger experiments: one row per arm, the challenger's uplift
 // in cure rate with its interval and p-value (report experiment)
 async function experiments(asOf) {
@@ -200,7 +218,7 @@ async function experiments(asOf) {
 
 async function refresh() {
   const asOf = $("asof").value, cur = $("currency").value;
-  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf), policyVersions(asOf), experiments(asOf)];
+  const parts = [kpisAndAging(asOf, cur), trend(asOf, cur), funnel(asOf), actionsDaily(asOf), riskTiers(asOf), rollRates(asOf), policyVersions(asOf), experiments(asOf), groupExposure(asOf)];
   const res = await Promise.allSettled(parts);
   const errs = res.filter((r) => r.status === "rejected").map((r) => r.reason.message);
   $("errors").hidden = errs.length === 0;
