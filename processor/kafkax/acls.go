@@ -42,10 +42,13 @@ type ACL struct {
 //     forwarded to the partition owning their key); Write (which implies
 //     Describe) the transactional ids starting with TxnPrefix;
 //   - sink: Read every output (the accepted events included), the policy
-//     versions and its group;
+//     versions, the group changelog (the group exposure history) and its
+//     group;
 //     Write the dead-letter topic (records it cannot land);
 //   - serve: Write the events topic (the operator API); Read the policy
-//     versions (its account view explains as the processor decides; no group).
+//     versions (its account view explains as the processor decides; no
+//     group); Describe the group-contributions topic (its partition count
+//     places the group store's nodes, for the account view's group).
 //
 // Admin tools (`topics create|delete`, `policy apply`, bench) run as a super user.
 func ACLs(c Config, r Roles) []ACL {
@@ -63,10 +66,12 @@ func ACLs(c Config, r Roles) []ACL {
 			Groups: []string{r.ProcessorGroup + GroupsGroupSuffix}},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: append(c.Topics.Groups(), c.Topics.Events)},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, TransactionalIDs: []string{r.TxnPrefix}, Prefixed: true},
-		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: append(slices.Clone(outputs), c.Topics.Policies), Groups: []string{r.SinkGroup}},
+		{Role: "sink", Principal: user(r.Sink), Operations: read, Topics: append(slices.Clone(outputs), c.Topics.Policies, c.Topics.GroupChangelog),
+			Groups: []string{r.SinkGroup}},
 		{Role: "sink", Principal: user(r.Sink), Operations: write, Topics: []string{c.Topics.DLQ}},
 		{Role: "serve", Principal: user(r.Serve), Operations: write, Topics: []string{c.Topics.Events}},
 		{Role: "serve", Principal: user(r.Serve), Operations: read, Topics: []string{c.Topics.Policies}},
+		{Role: "serve", Principal: user(r.Serve), Operations: []kadm.ACLOperation{kadm.OpDescribe}, Topics: []string{c.Topics.GroupContributions}},
 	}
 }
 

@@ -143,7 +143,7 @@ func TestACLCommands(t *testing.T) {
 	all := strings.Join(cmds, "\n")
 	for _, want := range []string{
 		"--allow-principal User:proc --operation Read --topic ar.events --topic ar.payments --topic ar.account.status --topic ar.policies --group pg",
-		"--topic ar.events.accepted --topic ar.policies --group sg",
+		"--topic ar.events.accepted --topic ar.policies --topic ar.internal.group-changelog --group sg",
 		"--allow-principal User:proc --operation Write --resource-pattern-type prefixed --transactional-id arrears-",
 		// the group stage: its topics and the group events on ar.events
 		"--allow-principal User:proc --operation Write --topic ar.internal.group-contributions --topic ar.internal.group-changelog --topic ar.events",
@@ -152,6 +152,7 @@ func TestACLCommands(t *testing.T) {
 		"--allow-principal User:snk --operation Write --topic ar.dlq",
 		"--allow-principal User:api --operation Write --topic ar.events",
 		"--allow-principal User:api --operation Read --topic ar.policies",
+		"--allow-principal User:api --operation Describe --topic ar.internal.group-contributions",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("commands lack %q:\n%s", want, all)
