@@ -136,6 +136,9 @@ func TestComposeSecure(t *testing.T) {
 		if name == "run-secure" && (cfg.Redis.Username != "arrears" || cfg.Redis.Password == "") {
 			t.Errorf("service %s: redis as %q, want arrears with a password", name, cfg.Redis.Username)
 		}
+		if name == "serve-secure" && (cfg.API.RedisUsername != "arrears_serve" || cfg.API.RedisPassword == "" || cfg.Redis.Password != "") {
+			t.Errorf("service %s: redis as %q (api.redis_username), want its own user arrears_serve with a password, not arrears'", name, cfg.API.RedisUsername)
+		}
 		if name == "sink-secure" && cfg.Sink.Migrate {
 			t.Errorf("service %s: sink.migrate on, but user sink may not CREATE", name)
 		}

@@ -38,7 +38,7 @@ type triggerAuthentication struct {
 var secretKeys = map[string][]string{
 	"StatefulSet/arrears-run": {"arrears-secrets/kafka-processor-password", "arrears-secrets/redis-password", "arrears-ca"},
 	"Deployment/arrears-sink": {"arrears-secrets/kafka-sink-password", "arrears-secrets/clickhouse-sink-password", "arrears-ca"},
-	"Deployment/arrears-serve": {"arrears-secrets/kafka-serve-password", "arrears-secrets/clickhouse-serve-password", "arrears-secrets/redis-password",
+	"Deployment/arrears-serve": {"arrears-secrets/kafka-serve-password", "arrears-secrets/clickhouse-serve-password", "arrears-secrets/redis-serve-password",
 		"arrears-secrets/api-tokens", "arrears-ca", "arrears-serve-tls"},
 	"Job/arrears-init": {"arrears-secrets/kafka-admin-password", "arrears-secrets/clickhouse-migrate-password", "arrears-ca"},
 }
@@ -256,10 +256,12 @@ func TestSecureConnections(t *testing.T) {
 			if wr.clickhouse != "" && (cfg.ClickHouse.Username != wr.clickhouse || cfg.ClickHouse.Password == "") {
 				t.Errorf("%s: clickhouse as %q, want %q with a password", where, cfg.ClickHouse.Username, wr.clickhouse)
 			}
-			if role == "run" || role == "serve" {
-				if cfg.Redis.Username != "arrears" || cfg.Redis.Password == "" {
-					t.Errorf("%s: redis as %q, want the ACL user arrears with a password", where, cfg.Redis.Username)
-				}
+			if role == "run" && (cfg.Redis.Username != "arrears" || cfg.Redis.Password == "") {
+				t.Errorf("%s: redis as %q, want the ACL user arrears with a password", where, cfg.Redis.Username)
+			}
+			if role == "serve" && (cfg.API.RedisUsername != "arrears_serve" || cfg.API.RedisPassword == "" || cfg.Redis.Password != "") {
+				t.Errorf("%s: serve's redis as %q (api.redis_username), want its own ACL user arrears_serve with a password and not the processor's",
+					where, cfg.API.RedisUsername)
 			}
 			if role == "sink" && cfg.Sink.Migrate {
 				t.Errorf("%s: sink.migrate on: user sink may not CREATE", where)

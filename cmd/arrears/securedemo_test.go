@@ -174,10 +174,12 @@ func waitAnswers(t *testing.T, c *http.Client, url, logFile string) {
 // TestSecureDemo runs the demo's steps on the secured stack, each role as
 // its own least-privileged principal with every secret set (the Kafka
 // SASL passwords of admin, processor, sink and serve, the Redis ACL
-// user's, the ClickHouse passwords of migrate, sink and serve):
+// users' (arrears, arrears_serve), the ClickHouse passwords of migrate,
+// sink and serve):
 // topics and their ACLs as admin, `migrate` as migrate, `run` as
 // processor (Redis user arrears over TLS), `sink` as sink (sink.migrate
-// off), `serve` over https as serve, `gen`, `wait`, the reports. Then the
+// off), `serve` over https as serve (Redis user arrears_serve: reads the
+// store, writes only the API's keys), `gen`, `wait`, the reports. Then the
 // outputs are committed exactly once and all landed, the dashboard
 // answers over TLS, and no log line or error output holds a secret, nor an
 // account id of the book at Info or above.
@@ -185,7 +187,7 @@ func TestSecureDemo(t *testing.T) {
 	s := newSecureStack(t)
 	t.Cleanup(s.grep) // registered first, so it runs last: after every child stopped
 	redisCfg, _ := testkit.SecureRedis(t, false)
-	s.secrets = append(s.secrets, redisCfg.Password)
+	s.secrets = append(s.secrets, redisCfg.Password, testkit.SecurePassword(t, "redis", "arrears_serve"))
 	s.chDB = testkit.SecureClickHouse(t).Database
 	redis := []string{"ARREARS_REDIS_ADDRS=" + testkit.SecureRedisAddr, "ARREARS_REDIS_USERNAME=arrears",
 		"ARREARS_REDIS_PASSWORD_FILE=" + filepath.Join(testkit.SecureDir, "redis", "arrears.password"), "ARREARS_REDIS_PREFIX=" + redisCfg.Prefix,
@@ -207,7 +209,9 @@ func TestSecureDemo(t *testing.T) {
 	s.start("serve", append(append(append(s.kafkaAs("serve"), s.clickhouseAs("serve")...), redis...), "ARREARS_HTTP_TLS_CERT_FILE="+cert,
 		"ARREARS_HTTP_TLS_KEY_FILE="+key, "ARREARS_HTTP_PPROF=true", "ARREARS_API_TOKENS_FILE="+tokens.file,
 		// the audit rows go in as sink: serve's own ClickHouse user may only SELECT
-		"ARREARS_API_AUDIT_USERNAME=sink", "ARREARS_API_AUDIT_PASSWORD_FILE="+filepath.Join(testkit.SecureDir, "clickhouse", "sink.password")),
+		"ARREARS_API_AUDIT_USERNAME=sink", "ARREARS_API_AUDIT_PASSWORD_FILE="+filepath.Join(testkit.SecureDir, "clickhouse", "sink.password"),
+		// and its Redis user is its own: it may not write the processor's keys
+		"ARREARS_API_REDIS_USERNAME=arrears_serve", "ARREARS_API_REDIS_PASSWORD_FILE="+filepath.Join(testkit.SecureDir, "redis", "arrears_serve.password")),
 		"serve", "-listen", serveAddr)
 	plain := &http.Client{Timeout: 5 * time.Second}
 	waitAnswers(t, plain, "http://"+opsRun+"/readyz", filepath.Join(s.dir, "run.log"))
@@ -363,7 +367,7 @@ func (s *secureStack) checkDashboard(caFile, addr string, tokens apiTokenSet) {
 		t.Errorf("GET an account with the viewer token: %d %.300s", resp.StatusCode, body)
 	}
 	// a write: one event to ar.events as User:serve, its idempotency key in
-	// Redis as user arrears, its audit row in ClickHouse
+	// Redis as user arrears_serve, its audit row in ClickHouse
 	req, err := http.NewRequest(http.MethodPost, base+api.Prefix+"/accounts/ACC-0000001/notes?wait=10s", strings.NewReader(`{"text":"called back, promised to pay"}`))
 	if err != nil {
 		t.Fatal(err)

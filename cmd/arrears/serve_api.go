@@ -43,12 +43,17 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 		return nil, nil, nil, fmt.Errorf("policy versions (%s): %w", cfg.Kafka.Topics.Policies, err)
 	}
 	env.Versions = feed.Timeline()
-	rdb, err := redisstore.Connect(ctx, cfg.Redis)
+	rcfg, connect, store := cfg.Redis, redisstore.Connect, func(s *redisstore.Store) *redisstore.Store { return s }
+	if cfg.API.RedisUsername != "" { // serve's own user: reads the store, writes the API's keys only
+		rcfg.Username, rcfg.Password = cfg.API.RedisUsername, cfg.API.RedisPassword
+		connect, store = redisstore.ConnectReadOnly, (*redisstore.Store).ReadOnly
+	}
+	rdb, err := connect(ctx, rcfg)
 	if err != nil {
 		feed.Close()
 		return nil, nil, nil, err
 	}
-	st, err := api.NewRedisState(ctx, cfg.Kafka, redisstore.New(rdb, cfg.Redis.Prefix))
+	st, err := api.NewRedisState(ctx, cfg.Kafka, store(redisstore.New(rdb, cfg.Redis.Prefix)))
 	if err != nil {
 		_ = rdb.Close()
 		feed.Close()

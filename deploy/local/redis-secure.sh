@@ -7,8 +7,11 @@
 # Users: `arrears` may touch only keys under ~PREFIX:* (the store's keys are
 # PREFIX:{pN}:meta|acct|timers; PREFIX from ARREARS_REDIS_SECURE_PREFIX,
 # default arrears) with exactly the commands the store sends (ARREARS_ACL
-# below; docs/security.md); `admin` (+@all) is for this script and tests'
-# cleanup. Passwords: $SECURE_DIR/redis/{arrears,admin}.password.
+# below; docs/security.md); `arrears_serve`, the operator API of `arrears
+# serve` (api.redis_username), may only read those keys (with read-only
+# scripts) and write only the API's own under PREFIX:api: (SERVE_ACL);
+# `admin` (+@all) is for this script and tests' cleanup. Passwords:
+# $SECURE_DIR/redis/{arrears,arrears_serve,admin}.password.
 # Usage: redis-secure.sh start|stop|status|cluster-start|cluster-stop|cluster-status|env
 source "$(dirname "$0")/common.sh"
 source "$(dirname "$0")/secure-common.sh"
@@ -29,15 +32,26 @@ PREFIX=${ARREARS_REDIS_SECURE_PREFIX:-arrears}
 # WATCH/MULTI/EXEC for an approval's decision).
 ARREARS_ACL='-@all +ping +hello +auth +evalsha +eval +exists +hget +hset +hdel +hgetall +hlen +zscore +zrange +zrangebyscore +zadd +zrem +del +memory|usage +cluster|slots +command +get +set +watch +unwatch +multi +exec'
 
+# SERVE_ACL is arrears_serve's: the store's load script as EVALSHA_RO /
+# EVAL_RO (Redis refuses EVALSHA on keys a user may only read) with the
+# reads inside it and the partition meta (HGETALL), and the API's
+# idempotency keys (SET NX, GET, SET, DEL) and approvals (SET, GET,
+# ZADD/ZRANGE/ZREM of the pending index, WATCH/MULTI/EXEC). Its keys:
+# %R~PREFIX:* (read only) and ~PREFIX:api:* (tests put their prefix
+# between: ~PREFIX:*:api:*).
+SERVE_ACL='-@all +ping +hello +auth +evalsha_ro +eval_ro +hget +hgetall +zscore +get +set +del +zadd +zrange +zrem +cluster|slots +command +watch +unwatch +multi +exec'
+
 # write_acl FILE: the ACL file (re-written at each start: passwords as SHA-256).
 write_acl() {
-  local f=$1 apw adm
+  local f=$1 apw spw adm
   apw=$(secure_password redis arrears | tr -d '\n' | sha256sum | cut -d' ' -f1)
+  spw=$(secure_password redis arrears_serve | tr -d '\n' | sha256sum | cut -d' ' -f1)
   adm=$(secure_password redis admin | tr -d '\n' | sha256sum | cut -d' ' -f1)
   (umask 077; cat >"$f" <<ACL
 user default off resetkeys -@all
 user admin on #$adm ~* &* +@all
 user arrears on #$apw resetkeys ~$PREFIX:* resetchannels $ARREARS_ACL
+user arrears_serve on #$spw resetkeys %R~$PREFIX:* ~$PREFIX:api:* ~$PREFIX:*:api:* resetchannels $SERVE_ACL
 ACL
   )
 }
@@ -118,8 +132,11 @@ ARREARS_REDIS_PASSWORD_FILE=$SECURE_DIR/redis/arrears.password
 ARREARS_REDIS_PREFIX=$PREFIX
 ARREARS_REDIS_TLS_ENABLED=true
 ARREARS_REDIS_TLS_CA_FILE=$SECURE_DIR/ca.pem
+ARREARS_API_REDIS_USERNAME=arrears_serve
+ARREARS_API_REDIS_PASSWORD_FILE=$SECURE_DIR/redis/arrears_serve.password
 ENV
   secure_password redis arrears >/dev/null
+  secure_password redis arrears_serve >/dev/null
 }
 
 case "${1:-}" in

@@ -118,12 +118,23 @@ func NewClient(c Config) redis.UniversalClient {
 // error that names redis, the address, the user and the cause (errors.Is
 // ErrAuth, ErrNoPerm or ErrTLS), never the password.
 func Connect(ctx context.Context, c Config) (redis.UniversalClient, error) {
+	return connect(ctx, c, false)
+}
+
+// ConnectReadOnly is Connect for a user that may only read the store's
+// keys (Store.ReadOnly, serve's api.redis_username): its probe runs the
+// script as EVALSHA_RO.
+func ConnectReadOnly(ctx context.Context, c Config) (redis.UniversalClient, error) {
+	return connect(ctx, c, true)
+}
+
+func connect(ctx context.Context, c Config, ro bool) (redis.UniversalClient, error) {
 	rdb := NewClient(c)
 	pctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	err := rdb.Ping(pctx).Err()
 	if err == nil {
-		err = probe(pctx, rdb, c.Prefix)
+		err = probe(pctx, rdb, c.Prefix, ro)
 	}
 	if err == nil {
 		return rdb, nil
@@ -143,10 +154,13 @@ func Connect(ctx context.Context, c Config) (redis.UniversalClient, error) {
 // (a read of the meta hash, and the due-timers script, which only reads
 // and answers LOST without a claim), so an ACL that lacks the key prefix or
 // the scripts' commands fails at connect, not at the first claim.
-func probe(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+func probe(ctx context.Context, rdb redis.UniversalClient, prefix string, ro bool) error {
 	s := New(rdb, prefix)
 	if err := rdb.HGetAll(ctx, s.key(0, "meta")).Err(); err != nil {
 		return err
+	}
+	if ro {
+		return dueScript.RunRO(ctx, rdb, s.keys(0), 0, 0, 0).Err()
 	}
 	return dueScript.Run(ctx, rdb, s.keys(0), 0, 0, 0).Err()
 }

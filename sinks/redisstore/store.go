@@ -16,6 +16,7 @@ import (
 type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	ro     bool // scripts as EVALSHA_RO (ReadOnly)
 }
 
 // New wraps a client.
@@ -27,6 +28,17 @@ func New(rdb redis.UniversalClient, prefix string) *Store {
 }
 
 var _ processor.Store = (*Store)(nil)
+
+// ReadOnly is s for a client whose ACL user may only read the store's keys
+// (serve's own user, api.redis_username; docs/security.md): its scripts
+// run as EVALSHA_RO / EVAL_RO (Redis 7+), which Redis allows on keys the
+// user may only read, as it does not allow EVALSHA. Only reads (Load with
+// epoch 0, Peek) work through it.
+func (s *Store) ReadOnly() *Store {
+	c := *s
+	c.ro = true
+	return &c
+}
 
 func (s *Store) key(p int32, name string) string {
 	return s.prefix + ":{p" + strconv.Itoa(int(p)) + "}:" + name
@@ -129,7 +141,11 @@ return redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[2], 'WITHSCORES', 'LIMI
 
 // fenced runs a fenced script and returns its array reply.
 func (s *Store) fenced(ctx context.Context, sc *redis.Script, p int32, args []any) ([]any, error) {
-	res, err := sc.Run(ctx, s.rdb, s.keys(p), args...).Result()
+	run := sc.Run
+	if s.ro {
+		run = sc.RunRO
+	}
+	res, err := run(ctx, s.rdb, s.keys(p), args...).Result()
 	if err != nil {
 		return nil, refused(err)
 	}

@@ -46,15 +46,25 @@ type Config struct {
 	// password with ARREARS_API_AUDIT_PASSWORD or _FILE; it is never logged.
 	AuditUsername string `yaml:"audit_username"`
 	AuditPassword string `yaml:"audit_password"`
+	// RedisUsername and RedisPassword are serve's own Redis ACL user
+	// (default empty: redis.username, the processor's). The user needs
+	// read access to the store's keys and write access to the API's
+	// (KeyPrefix) only (deploy/local/redis-secure.sh arrears_serve,
+	// docs/security.md); serve then reads the store with read-only
+	// scripts (Redis 7+). Set the password with ARREARS_API_REDIS_PASSWORD
+	// or _FILE; it is never logged.
+	RedisUsername string `yaml:"redis_username"`
+	RedisPassword string `yaml:"redis_password"`
 }
 
-// LogValue keeps the audit password out of logs.
+// LogValue keeps the audit and Redis passwords out of logs.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("tokens_file", c.TokensFile), slog.Bool("metrics_public", c.MetricsPublic),
-		slog.String("audit_username", c.AuditUsername), slog.Bool("audit_password_set", c.AuditPassword != ""))
+		slog.String("audit_username", c.AuditUsername), slog.Bool("audit_password_set", c.AuditPassword != ""),
+		slog.String("redis_username", c.RedisUsername), slog.Bool("redis_password_set", c.RedisPassword != ""))
 }
 
-// String leaves the audit password out of fmt's output.
+// String leaves the passwords out of fmt's output.
 func (c Config) String() string { return c.LogValue().String() }
 
 // Defaults returns the documented defaults.
@@ -89,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuditUsername != "" && c.AuditPassword == "" {
 		errs = append(errs, errors.New("api.audit_password: required with api.audit_username (ARREARS_API_AUDIT_PASSWORD or ARREARS_API_AUDIT_PASSWORD_FILE)"))
+	}
+	if c.RedisUsername != "" && c.RedisPassword == "" {
+		errs = append(errs, errors.New("api.redis_password: required with api.redis_username (ARREARS_API_REDIS_PASSWORD or ARREARS_API_REDIS_PASSWORD_FILE)"))
 	}
 	if strings.ContainsAny(c.KeyPrefix, "{} ") {
 		errs = append(errs, fmt.Errorf("api.key_prefix: %q must have no braces or spaces", c.KeyPrefix))

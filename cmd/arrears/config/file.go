@@ -17,6 +17,7 @@ func (c *Config) secrets() map[string]*string {
 		"ARREARS_CLICKHOUSE_PASSWORD":     &c.ClickHouse.Password,
 		"ARREARS_KAFKA_SASL_PASSWORD":     &c.Kafka.SASL.Password,
 		"ARREARS_API_AUDIT_PASSWORD":      &c.API.AuditPassword,
+		"ARREARS_API_REDIS_PASSWORD":      &c.API.RedisPassword,
 		"ARREARS_SINK_ERASE_PASSWORD":     &c.Sink.ErasePassword,
 	}
 }
