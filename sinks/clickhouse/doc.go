@@ -1,6 +1,8 @@
 // Package chsink is the ClickHouse sink: its own Kafka consumer group
 // (read_committed) over the accepted-events topic (ar.events.accepted) and
-// the processor's output topics (actions, risk, status, gl, dlq). It never
+// the processor's output topics (actions, risk, status, gl, dlq), the
+// published policy versions and, when it exists, the group stage's changelog
+// (group exposure history, groups.go). It never
 // reads the raw input topics: the processor copies, inside its Kafka
 // transaction, exactly the input records it applied to the accepted topic
 // (value unchanged; headers src_topic, src_partition, src_offset name the
