@@ -233,3 +233,48 @@ func TestGroupRestoreKeepsOwnSuspension(t *testing.T) {
 		t.Fatalf("restored a suspension of its own: %+v, %s (%s)", acts, st.Service, note)
 	}
 }
+
+// TestGroupTopFeeAndWriteOff: a top's FEE and WRITE_OFF concern its own
+// invoices only: with 100.00 of its own and 300.00 of a child's overdue,
+// the fee goes to the top's invoice (a debit note the write-off then closes
+// with it) and the write-off takes 100.00.
+func TestGroupTopFeeAndWriteOff(t *testing.T) {
+	p, err := policy.Load([]byte(`name: g
+selection: {segments: [wholesale]}
+min_overdue: {EUR: "10.00"}
+group: {level: group}
+stages:
+  - name: fee
+    days_past_due: 5
+    actions:
+      - {type: fee, amount: "5.00", currency: EUR}
+      - {type: write_off}
+`), "g.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := policy.NewSet(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &groupTimeline{t: t, env: &Env{Policies: set}, st: map[string]*State{}}
+	d0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	g.apply("M", d0, &event.AccountUpserted{Segment: event.Wholesale, Currency: "EUR", Timezone: "UTC"})
+	g.apply("M", d0, &event.InvoiceIssued{InvoiceID: "IM", Currency: "EUR", Amount: event.MustAmount("100"),
+		IssueDate: gdate(t, "2026-02-15"), DueDate: gdate(t, "2026-03-01")})
+	g.apply("M", d0, &event.GroupContext{GroupID: "M", Version: 1, Accounts: 1, Children: []event.GroupChildSummary{
+		{ChildID: "a:C1", Due: []event.GroupDue{{Currency: "EUR", DueDate: gdate(t, "2026-03-01"), Amount: event.MustAmount("300")}}}}})
+	out := g.wake("M", g.st["M"].WakeAt()) // 2026-03-06, 5 dpd
+	if types(out.Actions) != "FEE,WRITE_OFF" {
+		t.Fatalf("actions %s", types(out.Actions))
+	}
+	if wo := out.Actions[1]; wo.Amount != event.MustAmount("100") || len(wo.Invoices) != 1 || wo.Invoices[0] != "IM" {
+		t.Errorf("write-off %s of %v, want 100.0000 of [IM]", wo.Amount, wo.Invoices)
+	}
+	if len(out.GL) != 2 || out.GL[1].Amount != event.MustAmount("100") {
+		t.Errorf("GL %+v, want the fee and a 100.00 write-off", out.GL)
+	}
+	if it, ok := g.st["M"].Ledger.Item("IM"); !ok || it.Open != 0 {
+		t.Errorf("IM after the fee and the write-off: %+v", it)
+	}
+}

@@ -73,7 +73,7 @@ func (e *evaluator) emit(a event.DunningAction) { e.d.Actions = append(e.d.Actio
 // oldestIn is the oldest overdue invoice in currency c ("" if none).
 func (e *evaluator) oldestIn(c event.Currency) string {
 	for _, it := range e.items {
-		if it.Currency == c {
+		if it.Currency == c && !e.groupItem(it) { // group.go: a child's dues are not the top's invoices
 			return it.InvoiceID
 		}
 	}
@@ -102,13 +102,17 @@ func (e *evaluator) fee(s *policy.Stage, j int, conds []event.Condition, reason 
 func (e *evaluator) writeOff(s *policy.Stage, j int, conds []event.Condition, reason string) {
 	amt := e.overdue.get(e.cur)
 	a := e.action(s.Name, j, e.now, event.ActionWriteOff, conds, reason)
-	a.Amount = amt
 	a.Invoices = a.Invoices[:0]
 	for _, it := range e.items {
 		if it.Currency == e.cur {
+			if e.groupItem(it) { // group.go: the top writes off its own items only
+				amt -= it.Open
+				continue
+			}
 			a.Invoices = append(a.Invoices, it.InvoiceID)
 		}
 	}
+	a.Amount = amt
 	e.emit(a)
 	e.d.GL = append(e.d.GL, event.GLEntry{
 		EntryID: "gl-" + a.ActionID, Account: e.in.Account, Time: e.now, Kind: "WRITE_OFF",

@@ -135,6 +135,20 @@ func (e *evaluator) groupItems() {
 	e.in.Items = items
 }
 
+// groupItem reports an item groupItems added (a child's dues, named by
+// the child key), which is not one of the top's own invoices.
+func (e *evaluator) groupItem(it Item) bool {
+	if !e.groupTop() || len(it.InvoiceID) < 2 || it.InvoiceID[1] != ':' {
+		return false
+	}
+	for _, ch := range e.st.Group.Context.Children {
+		if ch.ChildID == it.InvoiceID {
+			return true
+		}
+	}
+	return false
+}
+
 // groupConditions appends each child's overdue amount in the dunned
 // currency (a group_child condition per child with something overdue, in
 // the context's child order).
