@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -109,19 +110,26 @@ func TestFinanceInvalid(t *testing.T) {
 		if src == financePolicy {
 			t.Fatalf("%q is not in the policy", c.old)
 		}
-		_, err := Load([]byte(src), "fin.yaml")
-		var errs Errors
-		if !errors.As(err, &errs) {
-			t.Fatalf("%s: %v, want an Errors", c.field, err)
-		}
-		found := false
-		for _, e := range errs {
-			found = found || e.Field == c.field
-		}
-		if !found {
-			t.Errorf("%s -> %s: errors %v do not name %s", c.old, c.new, err, c.field)
+		if err := fieldError(src, c.field); err != nil {
+			t.Errorf("%s -> %s: %v", c.old, c.new, err)
 		}
 	}
+}
+
+// fieldError loads src and says what is wrong unless Load fails with an
+// error naming field.
+func fieldError(src, field string) error {
+	_, err := Load([]byte(src), "p.yaml")
+	var errs Errors
+	if !errors.As(err, &errs) {
+		return fmt.Errorf("%v, want an Errors naming %s", err, field)
+	}
+	for _, e := range errs {
+		if e.Field == field {
+			return nil
+		}
+	}
+	return fmt.Errorf("errors %v do not name %s", err, field)
 }
 
 // TestFinanceShippedExamples: the corporate policy ships a finance
