@@ -59,6 +59,16 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 		feed.Close()
 		return nil, nil, nil, err
 	}
+	var groups api.GroupReader // the account view's group context (null when groups are off)
+	if cfg.Processor.Groups.Enabled {
+		g, err := api.NewRedisGroups(ctx, cfg.Kafka, store(redisstore.New(rdb, processor.GroupStorePrefix(cfg.Redis.Prefix))))
+		if err != nil {
+			_ = rdb.Close()
+			feed.Close()
+			return nil, nil, nil, fmt.Errorf("group store: %w", err)
+		}
+		groups = g
+	}
 	pub, err := api.NewKafkaPublisher(cfg.Kafka, codec)
 	if err != nil {
 		_ = rdb.Close()
@@ -80,8 +90,8 @@ func operatorAPI(ctx context.Context, cfg config.Config, conn *analytics.Conn, r
 		}
 		closeAll = func() { pub.Close(); _ = rdb.Close(); feed.Close(); _ = audit.Close() }
 	}
-	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Audit: audit, Redis: rdb, Env: env, Registerer: reg,
-		Log: log, SimulatedTime: cfg.Processor.Time == processor.TimeSimulated})
+	srv, err := api.New(ac, api.Deps{Publisher: pub, State: st, History: conn, Audit: audit, Redis: rdb, Env: env, Groups: groups,
+		Registerer: reg, Log: log, SimulatedTime: cfg.Processor.Time == processor.TimeSimulated})
 	if err != nil {
 		closeAll()
 		return nil, nil, nil, err
