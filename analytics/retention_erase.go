@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -38,8 +40,9 @@ type eraseTarget struct {
 
 // eraseColumns are the columns holding an account id; true: the row is
 // the account's (deleted), false: the row is another account's that names
-// it (the column is blanked).
-var eraseColumns = map[string]bool{"account_id": true, "record_key": true, "parent_id": false}
+// it (the column is blanked). group_exposure's group_id is the group's own account (its history
+// goes) and its parent the parent group's account (blanked).
+var eraseColumns = map[string]bool{"account_id": true, "record_key": true, "group_id": true, "parent_id": false, "parent": false}
 
 // eraseTargets finds, in c's database, every MergeTree-family table's
 // account columns (system.tables and system.columns, on 18.16 and current).
@@ -219,7 +222,16 @@ func tablesSQL(db string) string {
 
 func columnsSQL(db string) string {
 	return "SELECT table, name FROM system.columns WHERE database = " + quote(db) +
-		" AND name IN ('account_id', 'record_key', 'parent_id') ORDER BY table, name"
+		" AND name IN (" + eraseColumnList() + ") ORDER BY table, name"
+}
+
+// eraseColumnList is eraseColumns' names, quoted and sorted, for IN (...).
+func eraseColumnList() string {
+	names := slices.Sorted(maps.Keys(eraseColumns))
+	for i, n := range names {
+		names[i] = quote(n)
+	}
+	return strings.Join(names, ", ")
 }
 
 func countSQL(db string, t eraseTarget, in string) string {

@@ -139,11 +139,14 @@ func TestEraseAccounts(t *testing.T) {
 	insert(t, c, "dead_letters", "source_topic record_key reason dead_time", []any{"ar.events", "A", "x", at}, []any{"ar.events", "B", "y", at})
 	insert(t, c, "event_records", "kafka_partition kafka_offset event_time account_id", []any{int32(0), int64(1), at, "A"},
 		[]any{int32(0), int64(2), at, "B"})
+	// group_exposure: A's own group history goes, G's parent naming A is blanked
+	insert(t, c, "group_exposure", "group_id parent as_of kafka_partition kafka_offset", []any{"A", "", at, int32(0), int64(1)},
+		[]any{"G", "A", at, int32(0), int64(2)}, []any{"B", "", at, int32(0), int64(3)})
 	res, err := EraseAccounts(ctx, c, []string{"A", hostile}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := fmt.Sprint(res.Deleted), `map[A:map[.inner.mv:1 accounts:2 dead_letters:1 event_records:1 events:1] O'Brien\1:map[.inner.mv:1 events:1]]`; got != want {
+	if got, want := fmt.Sprint(res.Deleted), `map[A:map[.inner.mv:1 accounts:2 dead_letters:1 event_records:1 events:1 group_exposure:2] O'Brien\1:map[.inner.mv:1 events:1]]`; got != want {
 		t.Errorf("deleted %s, want %s", got, want)
 	}
 	if got, want := res.FirstFact, at; !got.Equal(want) {
@@ -152,12 +155,13 @@ func TestEraseAccounts(t *testing.T) {
 	var rows string
 	q := "SELECT arrayStringConcat(arraySort(groupArray(x)), ',') FROM (SELECT account_id AS x FROM " + c.Table("events") +
 		" UNION ALL SELECT concat(account_id, '/', parent_id) AS x FROM " + c.Table("accounts") +
-		" UNION ALL SELECT record_key AS x FROM " + c.Table("dead_letters") + " UNION ALL SELECT account_id AS x FROM " + c.Table("event_records") + ")"
+		" UNION ALL SELECT record_key AS x FROM " + c.Table("dead_letters") + " UNION ALL SELECT account_id AS x FROM " + c.Table("event_records") +
+		" UNION ALL SELECT concat(group_id, '/', parent) AS x FROM " + c.Table("group_exposure") + ")"
 	if err := c.QueryRow(ctx, q).Scan(&rows); err != nil {
 		t.Fatal(err)
 	}
-	if rows != "B,B,B,B/" {
-		t.Errorf("rows left %q, want B's only, its parent_id blanked", rows)
+	if rows != "B,B,B,B/,B/,G/" {
+		t.Errorf("rows left %q, want B's and G's only, the parent_id and parent naming A blanked", rows)
 	}
 	again, err := EraseAccounts(ctx, c, []string{"A", hostile}, time.Minute)
 	if err != nil || len(again.Deleted) != 0 || len(again.Tables) != 0 {
@@ -167,8 +171,8 @@ func TestEraseAccounts(t *testing.T) {
 	if err := c.QueryRow(ctx, "SELECT count() FROM system.mutations WHERE database = "+quote(c.Database)).Scan(&mutations); err != nil {
 		t.Fatal(err)
 	}
-	if mutations != 6 { // accounts: delete A's row and blank B's parent; events, dead_letters, event_records, .inner.mv
-		t.Errorf("%d mutations, want 6 (and none from the repeat)", mutations)
+	if mutations != 8 { // accounts and group_exposure: delete A's row and blank the parent naming A; events, dead_letters, event_records, .inner.mv
+		t.Errorf("%d mutations, want 8 (and none from the repeat)", mutations)
 	}
 }
 

@@ -100,7 +100,7 @@ const eraseWait = 10 * time.Minute
 const maxRecentErasures = 100_000
 
 // accountColumns are the columns whose value is the row's account id.
-var accountColumns = map[string]bool{"account_id": true, "record_key": true}
+var accountColumns = map[string]bool{"account_id": true, "record_key": true, "group_id": true}
 
 // erasing is the sink's hook for every decoded record: a status tombstone
 // becomes a pending erasure; rows of an account erased since the record
