@@ -3,6 +3,7 @@ package deploy
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -58,6 +59,22 @@ func TestComposeSecure(t *testing.T) {
 	}
 	if !strings.Contains(initScript, "user default off") || !strings.Contains(initScript, "~arrears:*") {
 		t.Error("secure-init: the Redis ACL must turn the default user off and keep user arrears to arrears:*")
+	}
+	// user arrears may send every command the shipped local ACL (the one the
+	// secured tests run against) grants: the two lists must not drift apart
+	shipped, err := os.ReadFile("local/redis-secure.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^ARREARS_ACL='([^']*)'`).FindSubmatch(shipped)
+	if m == nil {
+		t.Fatal("local/redis-secure.sh: no ARREARS_ACL")
+	}
+	line := regexp.MustCompile(`user arrears on [^\\]*`).FindString(initScript)
+	for _, cmd := range strings.Fields(string(m[1])) {
+		if !slices.Contains(strings.Fields(line), cmd) {
+			t.Errorf("secure-init: user arrears lacks %s, which local/redis-secure.sh grants", cmd)
+		}
 	}
 	if ch := p.Configs["clickhouse-secure"].Content; !strings.Contains(ch, `<tcp_port remove="remove"/>`) || !strings.Contains(ch, "<tcp_port_secure>9440") {
 		t.Error("clickhouse-secure: TLS only (tcp_port removed, tcp_port_secure 9440) wanted")
