@@ -97,6 +97,7 @@ type decoder struct {
 	kinds     map[string]topicKind
 	keepTicks bool
 	status    *statusDedup // nil: every status record lands its row
+	groups    *groupClock  // nil: a group tombstone keeps its record's timestamp
 }
 
 // rows decodes rec. A record of a topic the sink does not consume, a tombstone (nil value, e.g. on the compacted status
@@ -107,7 +108,7 @@ type decoder struct {
 // record's fault.
 func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]analytics.Row, error) {
 	if d.kinds[rec.Topic] == kindGroups { // a tombstone too: the group's end
-		return groupRows(rec, now)
+		return d.groupRows(ctx, rec, now)
 	}
 	if rec.Value == nil {
 		return nil, nil

@@ -17,10 +17,13 @@ import (
 // TestSinkLandsGroupChangelog: group changelog records on the real stack
 // (a top T with a mid M under it, a group U that then ends with a
 // tombstone, an undecodable node, and an aborted transaction) land one
-// group_exposure row per committed record with the record's time as as_of;
-// the bad node is dead-lettered, the aborted node never lands, and a
-// second sink re-landing the same offsets (a re-delivery) adds no row
-// under FINAL.
+// group_exposure row per committed record; the bad node is dead-lettered,
+// the aborted node never lands, and a second sink re-landing the same
+// offsets (a re-delivery) adds no row under FINAL. as_of is the writer's
+// clock (the nodes' At, in March), not the records' Kafka timestamps (the
+// producer's wall clock): a tombstone's is its partition's clock before it,
+// here U's last node, also when the sink reads it after a restart (from
+// ClickHouse: nothing of the partition seen since).
 func TestSinkLandsGroupChangelog(t *testing.T) {
 	h := newHarness(t)
 	topic := h.kcfg.Topics.GroupChangelog
@@ -39,32 +42,37 @@ func TestSinkLandsGroupChangelog(t *testing.T) {
 		{"M", &group.Node{Parent: "T", Forwarded: "T", Children: map[string]group.Child{"a:M1": {Version: 1, Totals: mTot}}, Totals: mTot, Version: 3}},
 		{"T", &group.Node{Children: map[string]group.Child{"a:T1": {Version: 2, Totals: tTot}, "g:M": {Version: 3, Totals: mTot}}, Totals: tTot, Version: 4}},
 		{"U", &group.Node{Children: map[string]group.Child{"a:U1": {Version: 5, Totals: mTot}}, Totals: mTot, Version: 5}},
-		{"U", nil},
 	}
 	var recs []*kgo.Record
 	for i, x := range nodes {
-		r := &kgo.Record{Topic: topic, Key: []byte(x.id), Timestamp: at.Add(time.Duration(i) * time.Minute)}
-		if x.n != nil {
-			b, err := x.n.Encode()
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.Value = b
+		// the record's own timestamp is the producer's (wall) clock
+		x.n.At = at.Add(time.Duration(i) * time.Minute).UnixMilli()
+		b, err := x.n.Encode()
+		if err != nil {
+			t.Fatal(err)
 		}
-		recs = append(recs, r)
+		recs = append(recs, &kgo.Record{Topic: topic, Key: []byte(x.id), Value: b})
 	}
 	recs = append(recs, &kgo.Record{Topic: topic, Key: []byte("BAD"), Value: []byte("not a node"), Timestamp: at})
 	h.produceTx(recs, false)
-	ghost, _ := (&group.Node{Children: map[string]group.Child{"a:G1": {Version: 9, Totals: mTot}}, Totals: mTot}).Encode()
-	h.produceTx([]*kgo.Record{{Topic: topic, Key: []byte("GHOST"), Value: ghost, Timestamp: at}}, true)
+	ghost, _ := (&group.Node{Children: map[string]group.Child{"a:G1": {Version: 9, Totals: mTot}}, Totals: mTot, At: at.UnixMilli()}).Encode()
+	h.produceTx([]*kgo.Record{{Topic: topic, Key: []byte("GHOST"), Value: ghost}}, true)
 
 	stop := h.start()
+	h.waitFor(map[string]uint64{"group_exposure": 3, "dead_letters": 1}, 30*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// U ends while no sink runs: the restarted sink (same group) reads the
+	// tombstone first of its partition
+	h.produceTx([]*kgo.Record{{Topic: topic, Key: []byte("U")}}, false)
+	stop = h.start()
 	h.waitFor(map[string]uint64{"group_exposure": 4, "dead_letters": 1}, 30*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	q := "SELECT group_id, ended, toString(as_of), accounts, not_active, level, parent, arrayStringConcat(arrayMap(x -> toString(toInt64(x)), exposure), ','), " +
-		"arrayStringConcat(arrayMap(x -> toString(toInt64(x)), overdue), ','), worst_dpd FROM " + h.conn.Table("group_exposure") + " FINAL ORDER BY kafka_offset"
+		"arrayStringConcat(arrayMap(x -> toString(toInt64(x)), overdue), ','), worst_dpd FROM " + h.conn.Table("group_exposure") + " FINAL ORDER BY as_of, ended, group_id"
 	rows, err := h.conn.Query(context.Background(), q)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +95,7 @@ func TestSinkLandsGroupChangelog(t *testing.T) {
 		"M 0 2026-03-10 12:00:00 1/0 L1 ^T 400 400 45",
 		"T 0 2026-03-10 12:01:00 3/1 L2 ^ 1000 700 45",
 		"U 0 2026-03-10 12:02:00 1/0 L1 ^ 400 400 45",
-		"U 1 2026-03-10 12:03:00 0/0 L0 ^   0",
+		"U 1 2026-03-10 12:02:00 0/0 L0 ^   0",
 	}, "\n")
 	if strings.Join(got, "\n") != want {
 		t.Errorf("group_exposure rows:\n%s\nwant\n%s", strings.Join(got, "\n"), want)

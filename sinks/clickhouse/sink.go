@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 	m := NewMetrics(reg)
 	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, econn: econn, codec: codec, m: m, log: log,
 		dec: decoder{codec: codec, kinds: topicKinds(topicSet), keepTicks: cfg.KeepClockTicks,
-			status: newStatusDedup(cfg.StatusDedupAccounts)},
+			status: newStatusDedup(cfg.StatusDedupAccounts), groups: newGroupClock(landedGroupClock(conn))},
 		lag: map[string]map[int32]int64{}}
 	if s.dec.status != nil {
 		s.dec.status.skipped = m.StatusSkipped
@@ -131,15 +131,18 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 		kgo.FetchMaxBytes(cfg.FetchMaxBytes),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
 			s.dec.status.Reset() // another sink may have landed status rows of these partitions
+			s.dec.groups.Reset() // ... and group changelog records
 			s.ready.Store(true)
 			log.Info("partitions assigned", "partitions", a)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
 			s.dec.status.Reset()
+			s.dec.groups.Reset()
 			log.Info("partitions revoked", "partitions", r)
 		}),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) {
 			s.dec.status.Reset()
+			s.dec.groups.Reset()
 			log.Info("partitions lost", "partitions", l)
 		}),
 	)

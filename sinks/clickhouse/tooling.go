@@ -24,7 +24,7 @@ type Decoder struct{ d decoder }
 // status_dedup_accounts does.
 func NewDecoder(codec *schemas.Codec, t kafkax.Topics, keepTicks bool) *Decoder {
 	return &Decoder{decoder{codec: codec, kinds: topicKinds(t), keepTicks: keepTicks,
-		status: newStatusDedup(Defaults().StatusDedupAccounts)}}
+		status: newStatusDedup(Defaults().StatusDedupAccounts), groups: newGroupClock(nil)}}
 }
 
 // Topics lists the topics the sink consumes: the accepted-events topic and
