@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/kafkax"
 )
 
@@ -23,6 +24,11 @@ type GroupsConfig struct {
 	TransactionalID string `yaml:"transactional_id"`
 	// MaxPollRecords bounds one group-stage transaction (default 5000).
 	MaxPollRecords int `yaml:"max_poll_records"`
+	// Conditions are the group conditions the group stage works out for
+	// every group and sends to its accounts when one flips (default none;
+	// policies hold stages back on them by name: docs/policies.md "Group
+	// conditions"). They need the group events (processor.groups.enabled).
+	Conditions []group.Condition `yaml:"conditions"`
 }
 
 // groupsDefaultPoll is processor.groups.max_poll_records' default.
@@ -47,6 +53,9 @@ func (g GroupsConfig) validate(t kafkax.Topics) error {
 	var errs []error
 	if g.MaxPollRecords < 0 {
 		errs = append(errs, fmt.Errorf("processor.groups.max_poll_records: %d must be >= 0", g.MaxPollRecords))
+	}
+	if err := group.ValidateConditions(g.Conditions); err != nil {
+		errs = append(errs, err)
 	}
 	if g.Enabled && t.GroupContributions == "" {
 		errs = append(errs, errors.New("kafka.topics.group_contributions: must be set when processor.groups.enabled"))

@@ -33,6 +33,7 @@ func (g *GroupStage) PublishEvents(enc EventEncoder) { g.events = enc }
 // nodeBefore is what a node was before the batch touched it.
 type nodeBefore struct {
 	cascade  *group.Cascade
+	conds    *group.Conds
 	children map[string]bool
 	totals   group.Totals
 	parent   string
@@ -44,6 +45,7 @@ func snapshotNode(n *group.Node) nodeBefore {
 		c := *n.Cascade
 		b.cascade = &c
 	}
+	b.conds = n.Conds // replaced, never written in place
 	for k := range n.Children {
 		b.children[k] = true
 	}
@@ -85,6 +87,8 @@ func (gp *groupPart) groupEvents(ctx context.Context, em *emitter, k string, n *
 	}
 	sort.Strings(joined)
 	notices, outs := n.Fanout(before.cascade, joined, version)
+	cn, co := n.CondsFanout(before.conds, joined, version) // group/conditions.go
+	notices, outs = append(notices, cn...), append(outs, co...)
 	for _, no := range notices {
 		if err := emit(no.Account, no.ID, no.Body); err != nil {
 			return err
@@ -93,7 +97,7 @@ func (gp *groupPart) groupEvents(ctx context.Context, em *emitter, k string, n *
 	for _, o := range outs {
 		v, err := o.Record.Encode()
 		if err != nil {
-			return fmt.Errorf("%w: group cascade: %w", errEncode, err)
+			return fmt.Errorf("%w: group cascade or conditions: %w", errEncode, err)
 		}
 		em.produce(&kgo.Record{Topic: t.GroupContributions, Key: []byte(o.Key), Value: v})
 		gp.m.forwards.Inc()

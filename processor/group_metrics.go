@@ -26,7 +26,7 @@ func newGroupMetrics(reg prometheus.Registerer) *groupMetrics {
 			Name: "arrears_groups_transactions_total", Help: "Group-stage transactions by outcome (committed, aborted).",
 		}, []string{"outcome"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "arrears_groups_events_total", Help: "Group events (GroupContext, GroupServiceChange) written to the events topic, by kind.",
+			Name: "arrears_groups_events_total", Help: "Group events (GroupContext, GroupServiceChange, GroupConditions) written to the events topic, by kind.",
 		}, []string{"kind"}),
 	}
 	if reg != nil {

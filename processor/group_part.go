@@ -28,6 +28,7 @@ type groupPart struct {
 	cache     map[string]*group.Node
 	batch     *Batch
 	events    EventEncoder // nil: no group events (group_dunning.go)
+	conds     []group.Condition
 }
 
 // reset forgets everything in memory; the next batch re-reads the store.
@@ -128,6 +129,9 @@ func (gp *groupPart) process(ctx context.Context, recs []*kgo.Record, em *emitte
 			}
 			em.produce(&kgo.Record{Topic: t.GroupContributions, Key: []byte(o.Key), Value: v})
 			gp.m.forwards.Inc()
+		}
+		if gp.events != nil {
+			n.WorkConditions(k, gp.conds) // a top's conditions from its totals (group/conditions.go)
 		}
 		if err := gp.groupEvents(ctx, em, k, n, before[k], version); err != nil {
 			return err

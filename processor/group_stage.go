@@ -214,7 +214,7 @@ func (g *GroupStage) part(id int32) *groupPart {
 	defer g.mu.Unlock()
 	gp, ok := g.parts[id]
 	if !ok {
-		gp = &groupPart{id: id, d: g.d, m: g.m, events: g.events}
+		gp = &groupPart{id: id, d: g.d, m: g.m, events: g.events, conds: g.cfg.Conditions}
 		g.parts[id] = gp
 	}
 	return gp

@@ -24,6 +24,13 @@ func groupFromNative(kind event.Kind, f *fields) event.Body {
 		return c
 	case event.KindGroupServiceChange:
 		return &event.GroupServiceChange{Group: f.str("group"), CascadeID: f.str("cascade_id"), Suspend: f.boolean("suspend")}
+	case event.KindGroupConditions:
+		c := &event.GroupConditions{Group: f.str("group"), Version: f.int64("version")}
+		f.records("conditions", func(_ int, r *fields) {
+			c.Conditions = append(c.Conditions, event.GroupCondition{Name: r.str("name"), Rule: r.str("rule"),
+				Below: r.boolean("below"), Never: r.boolean("never"), Flip: r.date("flip")})
+		})
+		return c
 	}
 	return nil
 }
@@ -51,6 +58,12 @@ func groupToNative(body event.Body) map[string]any {
 			"suspended": b.Suspended, "exposure": exp, "due": groupDuesToNative(b.Due), "children": children}
 	case *event.GroupServiceChange:
 		return map[string]any{"group": b.Group, "cascade_id": b.CascadeID, "suspend": b.Suspend}
+	case *event.GroupConditions:
+		cs := make([]any, len(b.Conditions))
+		for i, c := range b.Conditions {
+			cs[i] = map[string]any{"name": c.Name, "rule": c.Rule, "below": c.Below, "never": c.Never, "flip": c.Flip.Time()}
+		}
+		return map[string]any{"group": b.Group, "version": b.Version, "conditions": cs}
 	}
 	return nil
 }
@@ -79,6 +92,13 @@ func decodeGroupFast(r *avroReader, kind event.Kind) event.Body {
 		return c
 	case event.KindGroupServiceChange:
 		return &event.GroupServiceChange{Group: r.str("group"), CascadeID: r.str("cascade_id"), Suspend: r.bool("suspend")}
+	case event.KindGroupConditions:
+		c := &event.GroupConditions{Group: r.str("group"), Version: r.long("version")}
+		r.blocks("conditions", func() {
+			c.Conditions = append(c.Conditions, event.GroupCondition{Name: r.str("name"), Rule: r.str("rule"),
+				Below: r.bool("below"), Never: r.bool("never"), Flip: r.date("flip")})
+		})
+		return c
 	}
 	return nil
 }
@@ -112,6 +132,16 @@ func writeGroup(w *avroWriter, body event.Body) bool {
 	case *event.GroupServiceChange:
 		w.str(b.Group, b.CascadeID)
 		w.bool(b.Suspend)
+	case *event.GroupConditions:
+		w.str(b.Group)
+		w.long(b.Version)
+		w.array(len(b.Conditions), func(i int) {
+			c := b.Conditions[i]
+			w.str(c.Name, c.Rule)
+			w.bool(c.Below)
+			w.bool(c.Never)
+			w.date(c.Flip)
+		})
 	default:
 		return false
 	}
@@ -146,6 +176,17 @@ func (k *checker) checkGroup(body event.Body) {
 	case *event.GroupServiceChange:
 		k.id("group", b.Group)
 		k.id("cascade_id", b.CascadeID)
+	case *event.GroupConditions:
+		k.id("group", b.Group)
+		k.items("conditions", len(b.Conditions))
+		k.each(len(b.Conditions), "conditions", func(i int) {
+			c := b.Conditions[i]
+			k.id("name", c.Name)
+			k.text("rule", c.Rule)
+			if !c.Never && c.Flip != 0 {
+				k.date("flip", c.Flip)
+			}
+		})
 	}
 }
 

@@ -80,6 +80,9 @@ func sampleEvents() map[string]event.Event {
 				DueDate: d("2025-03-01"), Amount: amt("120.5")}}}, {ChildID: "g:ACC-2", Due: []event.GroupDue{{Currency: "EUR",
 				DueDate: d("2025-03-01"), Amount: amt("79.5")}}}}}),
 		"group_service_change": env("ev-30", &event.GroupServiceChange{Group: "ACC-1", CascadeID: "act-9", Suspend: true}),
+		"group_conditions": env("ev-31", &event.GroupConditions{Group: "ACC-1", Version: 1 << 34, Conditions: []event.GroupCondition{
+			{Name: "group_overdue_low", Rule: "overdue_share below 0.02", Below: true, Flip: d("2025-03-15")},
+			{Name: "group_high_risk", Rule: "max_pd at least 0.5", Never: true}}}),
 	}
 }
 

@@ -142,7 +142,7 @@ func Apply(st *State, ev event.Event, now time.Time, env *Env) (Output, error) {
 	var pre []event.DunningAction // decided before the ladder (group.go)
 	var preNote string
 	switch b := ev.Body.(type) {
-	case *event.GroupContext, *event.GroupServiceChange:
+	case *event.GroupContext, *event.GroupServiceChange, *event.GroupConditions:
 		dup := false
 		if dup, pre, preNote = env.applyGroup(st, ev, pol, now); dup {
 			return Output{Duplicate: true}, nil

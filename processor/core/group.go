@@ -28,6 +28,12 @@ func (env *Env) applyGroup(st *State, ev event.Event, pol *policy.Policy, now ti
 			return true, nil, ""
 		}
 		st.Dunning = ds
+	case *event.GroupConditions:
+		ds, kept := dunning.ApplyGroupConditions(st.Dunning, b)
+		if !kept {
+			return true, nil, ""
+		}
+		st.Dunning = ds
 	case *event.GroupServiceChange:
 		st.Dunning, pre, note = dunning.ApplyGroupService(st.Dunning, st.accountID(), b, now)
 		if pol != nil {

@@ -41,6 +41,9 @@ type Group struct {
 	// force; Own is the service its own ladder would have without it.
 	Cascaded bool
 	Own      ServiceState
+	// Conds is the latest state of the account's group conditions
+	// (immutable once stored; group_hold.go).
+	Conds *event.GroupConditions
 }
 
 // Cascade is a group top's SUSPEND or RESTORE (ID "": none yet).

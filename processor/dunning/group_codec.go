@@ -8,11 +8,13 @@ import (
 
 // The group state in the state encoding (codec.go, flags bit 32, version
 // 3, written only by an account that has one, appended last): a byte of
-// bits (1 context, 2 cascaded, 4 cascade suspends), the own service byte,
-// the cascade id, then the context when present: group id, version,
-// accounts, suspended, the exposures (currency, exposure, disputed), the
-// group's dues and per child its id and dues (currency, due date, amount
-// each). Amounts are full-range varints: a context carries what the group
+// bits (1 context, 2 cascaded, 4 cascade suspends, 8 conditions), the own
+// service byte, the cascade id, then the context when present: group id,
+// version, accounts, suspended, the exposures (currency, exposure,
+// disputed), the group's dues and per child its id and dues (currency, due
+// date, amount each); then the conditions when present: group, version,
+// and per condition its name, rule, a byte (1 below, 2 never) and the flip
+// day (group_hold.go). Amounts are full-range varints: a context carries what the group
 // stage summed, which may exceed the bounds of an account's own amounts.
 
 // maxGroupChildren bounds a decoded context's children.
@@ -29,12 +31,35 @@ func (w *writer) writeGroup(g *Group) {
 	if g.Cascade.Suspend {
 		bits |= 4
 	}
+	if g.Conds != nil {
+		bits |= 8
+	}
 	w.b = append(w.b, bits, byte(g.Own))
 	w.str(g.Cascade.ID)
-	c := g.Context
-	if c == nil {
-		return
+	if c := g.Context; c != nil {
+		w.context(c)
 	}
+	if c := g.Conds; c != nil {
+		w.str(c.Group)
+		w.varint(c.Version)
+		w.uvarint(uint64(len(c.Conditions)))
+		for _, k := range c.Conditions {
+			w.str(k.Name)
+			w.str(k.Rule)
+			b := byte(0)
+			if k.Below {
+				b |= 1
+			}
+			if k.Never {
+				b |= 2
+			}
+			w.b = append(w.b, b)
+			w.varint(int64(k.Flip))
+		}
+	}
+}
+
+func (w *writer) context(c *event.GroupContext) {
 	w.str(c.GroupID)
 	w.varint(c.Version)
 	w.varint(c.Accounts)
@@ -69,9 +94,24 @@ func (r *reader) readGroup() *Group {
 	g.Cascaded, g.Cascade.Suspend = bits&2 != 0, bits&4 != 0
 	g.Own = ServiceState(r.Byte("group own service"))
 	g.Cascade.ID = r.Str("group cascade id")
-	if bits&1 == 0 {
-		return g
+	if bits&1 != 0 {
+		g.Context = r.context()
 	}
+	if bits&8 != 0 {
+		c := &event.GroupConditions{Group: r.Str("group conditions group"), Version: r.Varint("group conditions version")}
+		for i, n := 0, r.count("group conditions"); i < n; i++ {
+			k := event.GroupCondition{Name: r.Str("group condition name"), Rule: r.Str("group condition rule")}
+			b := r.Byte("group condition bits")
+			k.Below, k.Never = b&1 != 0, b&2 != 0
+			k.Flip = event.Date(r.Int("group condition flip", math.MinInt32, math.MaxInt32))
+			c.Conditions = append(c.Conditions, k)
+		}
+		g.Conds = c
+	}
+	return g
+}
+
+func (r *reader) context() *event.GroupContext {
 	c := &event.GroupContext{
 		GroupID:   r.Str("group id"),
 		Version:   r.Varint("group version"),
@@ -86,8 +126,7 @@ func (r *reader) readGroup() *Group {
 	for i, n := 0, r.Count("group children", maxGroupChildren, 2); i < n; i++ {
 		c.Children = append(c.Children, event.GroupChildSummary{ChildID: r.Str("group child"), Due: r.dues()})
 	}
-	g.Context = c
-	return g
+	return c
 }
 
 func (r *reader) dues() []event.GroupDue {

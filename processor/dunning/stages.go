@@ -62,6 +62,9 @@ func (e *evaluator) escalate() {
 			e.note("stage %s passed over: %s", s.Name, why)
 			continue
 		}
+		if e.groupHold(s) { // group_hold.go: a group condition holds it back
+			break
+		}
 		entered = append(entered, i)
 	}
 	// Only the last entered stage that notifies sends its notifications.
@@ -133,7 +136,7 @@ func (e *evaluator) conditions(s *policy.Stage, forced bool) []event.Condition {
 	if len(s.RiskTiers) > 0 {
 		cs = append(cs, event.Condition{Name: "risk_tier", Value: e.in.RiskTier, Rule: "in " + strings.Join(s.RiskTiers, ",")})
 	}
-	return e.groupConditions(cs) // group.go
+	return e.groupHoldConditions(s, e.groupConditions(cs)) // group.go, group_hold.go
 }
 
 // reason is the one-line explanation carried by a stage's actions.

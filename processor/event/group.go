@@ -57,5 +57,39 @@ type GroupServiceChange struct {
 	Suspend   bool
 }
 
+// GroupConditions is the state of the group conditions
+// (processor.groups.conditions) of a descendant account's collections
+// group, sent down from the group's top node when a condition's flip date
+// changes (never per change of the group's figures), and to a child that
+// joins. Group is the top's account, Version its input position: a
+// GroupConditions of the same group not newer than the account's last is
+// a repeat.
+type GroupConditions struct {
+	Group      string
+	Version    int64
+	Conditions []GroupCondition
+}
+
+// GroupCondition is one named condition of a group. Its metric (overdue
+// share, worst days past due, highest PD, suspended share) reaches the
+// threshold from day Flip on (0: whatever the day), or, Never, not at all
+// with the group's figures as they are: a Below condition holds while the
+// metric has not reached it, an at-least one once it has. Rule spells the
+// condition for explanations ("overdue_share below 0.02").
+type GroupCondition struct {
+	Name  string
+	Rule  string
+	Below bool
+	Never bool
+	Flip  Date
+}
+
+// Holds reports whether the condition holds on day d.
+func (c GroupCondition) Holds(d Date) bool {
+	reached := !c.Never && d >= c.Flip
+	return reached != c.Below
+}
+
 func (*GroupContext) Kind() Kind       { return KindGroupContext }
 func (*GroupServiceChange) Kind() Kind { return KindGroupServiceChange }
+func (*GroupConditions) Kind() Kind    { return KindGroupConditions }

@@ -60,6 +60,7 @@ const (
 	// Collections-group events, written by the group stage (group.go).
 	KindGroupContext
 	KindGroupServiceChange
+	KindGroupConditions
 	kindCount
 )
 
@@ -70,6 +71,7 @@ var kindNames = [...]string{
 	"AccountReopened", "ExemptionSet", "ExemptionCleared", "ContactPreferencesChanged", "CeaseContact",
 	"CallLogged", "CallbackScheduled", "NoteAdded", "WriteOffRequested", "AgencyRecalled", "AgencyReturned",
 	"LegalCaseUpdated", "AccountErased", "GroupContext", "GroupServiceChange",
+	"GroupConditions",
 }
 
 func (k Kind) String() string {

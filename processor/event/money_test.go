@@ -48,7 +48,7 @@ func TestDate(t *testing.T) {
 	if !Currency("EUR").Valid() || Currency("eur").Valid() || Currency("EURO").Valid() {
 		t.Error("currency validation")
 	}
-	if KindByName("PaymentReceived") != KindPaymentReceived || KindByName("nope") != KindUnknown || len(Kinds()) != 30 || KindByName("AccountReopened") != KindAccountReopened {
+	if KindByName("PaymentReceived") != KindPaymentReceived || KindByName("nope") != KindUnknown || len(Kinds()) != 31 || KindByName("AccountReopened") != KindAccountReopened {
 		t.Error("kind names")
 	}
 	for _, k := range Kinds() {

@@ -60,17 +60,28 @@ func (n *Node) Fanout(before *Cascade, joined []string, version int64) ([]Notice
 	} else if !c.Suspend {
 		return nil, nil // a child joining a restored group has nothing to undo
 	}
+	return n.down(to, func(acct string) Notice {
+		return Notice{Account: acct, ID: "grp-svc-" + c.ID + "-" + acct,
+			Body: &event.GroupServiceChange{Group: c.Group, CascadeID: c.ID, Suspend: c.Suspend}}
+	}, func() Record {
+		cc := *c
+		return Record{Cascade: &cc, Version: version}
+	})
+}
+
+// down sends something to the children keyed to: notice's event to each
+// child account, rec's record (at the node's clock) to each child node.
+func (n *Node) down(to []string, notice func(acct string) Notice, rec func() Record) ([]Notice, []Out) {
 	var notices []Notice
 	var outs []Out
 	for _, k := range to {
 		switch {
 		case strings.HasPrefix(k, AccountChild):
-			acct := strings.TrimPrefix(k, AccountChild)
-			notices = append(notices, Notice{Account: acct, ID: "grp-svc-" + c.ID + "-" + acct,
-				Body: &event.GroupServiceChange{Group: c.Group, CascadeID: c.ID, Suspend: c.Suspend}})
+			notices = append(notices, notice(strings.TrimPrefix(k, AccountChild)))
 		case strings.HasPrefix(k, GroupChild):
-			cc := *c
-			outs = append(outs, Out{Key: strings.TrimPrefix(k, GroupChild), Record: Record{Cascade: &cc, Version: version, At: n.At}})
+			r := rec()
+			r.At = n.At
+			outs = append(outs, Out{Key: strings.TrimPrefix(k, GroupChild), Record: r})
 		}
 	}
 	return notices, outs

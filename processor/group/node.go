@@ -43,6 +43,10 @@ type Record struct {
 	// stage writes it keyed by the top's own node; the group stage forwards
 	// it to the node's child nodes.
 	Cascade *Cascade `json:"cascade,omitempty"`
+	// Conds, when set, makes the record a conditions record instead: the
+	// keyed node's group conditions as its parent holds them
+	// (conditions.go), forwarded down by the group stage.
+	Conds *Conds `json:"conds,omitempty"`
 	// At is the writer's clock (Unix ms): the account stage's partition
 	// clock; the time of the group events the record leads to.
 	At int64 `json:"at,omitempty"`
@@ -60,7 +64,10 @@ func DecodeRecord(b []byte) (Record, error) {
 	if r.Cascade != nil && (r.Cascade.Group == "" || r.Cascade.ID == "") {
 		return Record{}, fmt.Errorf("%w: a cascade without group or id", ErrBadRecord)
 	}
-	if !r.Link && r.Cascade == nil && (r.Child == "" || !r.Removed && r.Totals == nil) {
+	if r.Conds != nil && r.Conds.Group == "" {
+		return Record{}, fmt.Errorf("%w: conditions without group", ErrBadRecord)
+	}
+	if !r.Link && r.Cascade == nil && r.Conds == nil && (r.Child == "" || !r.Removed && r.Totals == nil) {
 		return Record{}, fmt.Errorf("%w: a contribution without child or totals", ErrBadRecord)
 	}
 	return r, nil
@@ -90,6 +97,9 @@ type Node struct {
 	// none), at CascadeVersion (cascade.go).
 	Cascade        *Cascade `json:"cascade,omitempty"`
 	CascadeVersion int64    `json:"cascade_version,omitempty"`
+	// Conds is the state of the group conditions: worked out by a top
+	// from its totals, sent down by a parent otherwise (conditions.go).
+	Conds *Conds `json:"conds,omitempty"`
 	// At is the latest writer clock of the records applied (Unix ms).
 	At int64 `json:"at,omitempty"`
 }
@@ -111,7 +121,7 @@ func DecodeNode(b []byte) (*Node, error) {
 
 // Empty reports whether the node holds nothing worth storing.
 func (n *Node) Empty() bool {
-	return len(n.Children) == 0 && n.Parent == "" && n.Forwarded == "" && n.Cascade == nil
+	return len(n.Children) == 0 && n.Parent == "" && n.Forwarded == "" && n.Cascade == nil // conditions without children tell nobody anything
 }
 
 // Apply applies one record (at input position version) to the node. It
@@ -122,6 +132,9 @@ func (n *Node) Apply(r Record, version int64) bool {
 	n.At = max(n.At, r.At)
 	if r.Cascade != nil {
 		return n.applyCascade(r) // cascade.go
+	}
+	if r.Conds != nil {
+		return n.applyConds(r) // conditions.go
 	}
 	if r.Link {
 		if r.Version < n.LinkVersion || r.Parent == n.Parent && r.Version == n.LinkVersion {

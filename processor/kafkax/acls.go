@@ -60,7 +60,7 @@ func ACLs(c Config, r Roles) []ACL {
 			Topics: append(slices.Clone(inputs), c.Topics.Status, c.Topics.Policies), Groups: []string{r.ProcessorGroup}},
 		{Role: "processor", Principal: user(r.Processor), Operations: write, Topics: append(slices.Clone(outputs), inputs...)},
 		// the group stage (processor.groups): its topics and consumer group;
-		// it writes the group events (GroupContext, GroupServiceChange) to
+		// it writes the group events (GroupContext, GroupServiceChange, GroupConditions) to
 		// the events topic in its own transaction
 		{Role: "processor", Principal: user(r.Processor), Operations: read, Topics: c.Topics.Groups(),
 			Groups: []string{r.ProcessorGroup + GroupsGroupSuffix}},
