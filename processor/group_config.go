@@ -6,6 +6,7 @@ import (
 
 	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/kafkax"
+	"github.com/arrears/arrears/processor/policy"
 )
 
 // GroupsConfig is processor.groups: collections groups, the second stage
@@ -74,4 +75,26 @@ func GroupStorePrefix(prefix string) string {
 		prefix = "arrears"
 	}
 	return prefix + ":grp"
+}
+
+// UnknownConditions lists, as "policy: condition", the group conditions
+// the set's policies hold stages on that Conditions does not define (or
+// all of them when the group stage is off): such a hold never holds, since
+// no group stage sends the condition.
+func (g GroupsConfig) UnknownConditions(set *policy.Set) []string {
+	known := map[string]bool{}
+	if g.Enabled {
+		for _, c := range g.Conditions {
+			known[c.Name] = true
+		}
+	}
+	var out []string
+	for _, p := range set.Policies() {
+		for _, h := range p.Group.Hold {
+			if !known[h.Condition] {
+				out = append(out, p.Name+": "+h.Condition)
+			}
+		}
+	}
+	return out
 }

@@ -56,6 +56,7 @@ func (h *harness) startGroupsWith(name string, publish bool) (stop func()) {
 	cfg.TransactionalID = h.group + "-" + name
 	cfg.SessionTimeout = 6 * time.Second
 	cfg.Groups.Enabled = true
+	cfg.Groups.Conditions = h.groupConds
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/core"
+	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/event"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/testkit"
@@ -53,6 +54,8 @@ type harness struct {
 	// policies makes the instances read the published policy versions
 	// (kcfg.Topics.Policies) over h.env.Policies (policyfeed.go).
 	policies bool
+	// groupConds are the group stage's processor.groups.conditions.
+	groupConds []group.Condition
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent log writes.

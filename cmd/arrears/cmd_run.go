@@ -62,6 +62,9 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	env.SkipExplanations = true // the live path never reads decisions' explanations
+	for _, u := range cfg.Processor.Groups.UnknownConditions(env.Policies) {
+		log.Warn("a policy holds stages on a group condition processor.groups.conditions does not define (or the group stage is off): it never holds", "hold", u)
+	}
 	proc, err := processor.New(cfg.ProcessorConfig(), cfg.Kafka, store, codec, env, processor.NewMetrics(reg), log)
 	if err != nil {
 		return err
