@@ -18,8 +18,8 @@ import (
 
 	"github.com/arrears/arrears/processor"
 	"github.com/arrears/arrears/processor/core"
-	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/event"
+	"github.com/arrears/arrears/processor/group"
 	"github.com/arrears/arrears/processor/kafkax"
 	"github.com/arrears/arrears/processor/testkit"
 	"github.com/arrears/arrears/schemas"
