@@ -149,6 +149,15 @@ func printGroup(w io.Writer, id string, n *group.Node, today event.Date, childre
 			event.Amount(t.Overdue(c, today)), event.Amount(f.Disputed), event.Amount(f.ExpectedLoss))
 	}
 	fmt.Fprintf(w, "  worst days past due %d\n", t.WorstDPD(today))
+	if c := n.Conds; c != nil { // group/conditions.go
+		for _, k := range c.List {
+			flip := "never with these figures"
+			if !k.Never {
+				flip = "reached from " + k.Flip.String()
+			}
+			fmt.Fprintf(w, "  condition %s (%s) of group %s: holds %t; %s\n", k.Name, k.Rule, c.Group, k.Holds(today), flip)
+		}
+	}
 	if !children {
 		return
 	}

@@ -290,7 +290,11 @@ func (s *Server) accountView(ctx context.Context, id string) (any, error) {
 	st := l.State
 	st.Account = id
 	v := NewAccountView(&st, now, s.currentEnv())
-	v.Group = s.groupView(ctx, v.ParentID, now)
+	var conds *event.GroupConditions
+	if g := st.Dunning.Group; g != nil {
+		conds = g.Conds
+	}
+	v.Group = s.groupView(ctx, v.ParentID, now, conds)
 	return v, nil
 }
 

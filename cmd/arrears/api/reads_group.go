@@ -99,6 +99,20 @@ type GroupView struct {
 	MaxPD      float64             `json:"max_pd"`
 	WorstDPD   int32               `json:"worst_days_past_due"`
 	Currencies []GroupCurrencyView `json:"currencies"`
+	// Conditions are the group conditions the account last heard of (its
+	// state: what its policy's group.hold decides on), as of AsOf.
+	Conditions []GroupConditionView `json:"conditions"`
+}
+
+// GroupConditionView is one group condition as the account holds it.
+type GroupConditionView struct {
+	Name  string `json:"name"`
+	Rule  string `json:"rule"`
+	Group string `json:"group"`
+	Holds bool   `json:"holds"`
+	// Flip is the day the metric reaches the threshold ("": never with the
+	// group's figures as they are; 1970-01-01: whatever the day).
+	Flip string `json:"flip"`
 }
 
 // GroupCurrencyView is the top group's figures in one currency.
@@ -114,12 +128,12 @@ type GroupCurrencyView struct {
 // of now (nil: no parent, or serve reads no group store). It follows each
 // node's forward (group.Node.Forwarded) to the top, at most group.MaxDepth
 // levels up and never round a cycle.
-func (s *Server) groupView(ctx context.Context, parent string, now time.Time) *GroupView {
+func (s *Server) groupView(ctx context.Context, parent string, now time.Time, conds *event.GroupConditions) *GroupView {
 	if s.deps.Groups == nil || parent == "" {
 		return nil
 	}
 	v := &GroupView{ParentID: parent, Path: []string{}, Status: GroupPending, Source: GroupSource, AsOf: now.UTC(),
-		Currencies: []GroupCurrencyView{}}
+		Currencies: []GroupCurrencyView{}, Conditions: conditionViews(conds, event.DateOf(now))}
 	id := parent
 	for range group.MaxDepth + 1 {
 		if slices.Contains(v.Path, id) {
@@ -156,4 +170,20 @@ func (v *GroupView) fill(n *group.Node, today event.Date) {
 			Overdue: event.Amount(t.Overdue(c, today)).String(), Disputed: event.Amount(f.Disputed).String(),
 			ExpectedLoss: event.Amount(f.ExpectedLoss).String()})
 	}
+}
+
+// conditionViews renders the account's group conditions as of today.
+func conditionViews(c *event.GroupConditions, today event.Date) []GroupConditionView {
+	out := []GroupConditionView{}
+	if c == nil {
+		return out
+	}
+	for _, k := range c.Conditions {
+		flip := ""
+		if !k.Never {
+			flip = k.Flip.String()
+		}
+		out = append(out, GroupConditionView{Name: k.Name, Rule: k.Rule, Group: c.Group, Holds: k.Holds(today), Flip: flip})
+	}
+	return out
 }

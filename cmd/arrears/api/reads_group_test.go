@@ -91,6 +91,27 @@ func TestAccountViewGroup(t *testing.T) {
 		t.Errorf("group currencies %+v, want %+v", g.Currencies, want)
 	}
 
+	if len(g.Conditions) != 0 {
+		t.Errorf("conditions %+v before the account heard of any", g.Conditions)
+	}
+
+	// The group conditions the account holds (a GroupConditions the group
+	// stage would write): as of the view's day one holds until a flip 3
+	// days ahead, one never reaches its threshold.
+	st.produce(event.Event{ID: id + "-cnd", Time: l.Clock, Source: "arrears-groups", Account: id, Body: &event.GroupConditions{
+		Group: top, Version: 11, Conditions: []event.GroupCondition{
+			{Name: "group_overdue_low", Rule: "overdue_share below 0.05", Below: true, Flip: today + 3},
+			{Name: "group_risky", Rule: "max_pd at_least 0.5", Never: true}}}})
+	st.waitState(id, func(l Loaded) bool { return l.State.Dunning.Group != nil && l.State.Dunning.Group.Conds != nil })
+	st.call("viewer", http.MethodGet, "/accounts/"+id, nil, nil).json(t, &v)
+	wantConds := []GroupConditionView{
+		{Name: "group_overdue_low", Rule: "overdue_share below 0.05", Group: top, Holds: true, Flip: (today + 3).String()},
+		{Name: "group_risky", Rule: "max_pd at_least 0.5", Group: top, Holds: false, Flip: ""},
+	}
+	if c := v.Group.Conditions; len(c) != 2 || c[0] != wantConds[0] || c[1] != wantConds[1] {
+		t.Errorf("conditions %+v, want %+v", c, wantConds)
+	}
+
 	var lv AccountView
 	st.call("viewer", http.MethodGet, "/accounts/"+lone, nil, nil).json(t, &lv)
 	if lv.Group != nil {
