@@ -24,3 +24,29 @@ func TestMaxApplyPerTxn(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxWakesFresh: processor.max_wakes_fresh defaults to a quarter of
+// max_wakes_per_txn, is taken as set, and is refused, by name, below 0 or
+// past max_wakes_per_txn.
+func TestMaxWakesFresh(t *testing.T) {
+	c := Defaults()
+	if c.wakesFresh() != c.MaxWakesPerTxn/4 {
+		t.Errorf("default wake budget with fresh input %d, want %d", c.wakesFresh(), c.MaxWakesPerTxn/4)
+	}
+	c.MaxWakesPerTxn = 3
+	if c.wakesFresh() != 1 {
+		t.Errorf("a quarter of 3 wake-ups is at least 1: %d", c.wakesFresh())
+	}
+	c = Defaults()
+	c.MaxWakesFresh = 100
+	if err := c.Validate(); err != nil || c.wakesFresh() != 100 {
+		t.Errorf("max_wakes_fresh 100: %d, %v", c.wakesFresh(), err)
+	}
+	for _, n := range []int{-1, c.MaxWakesPerTxn + 1} {
+		c := Defaults()
+		c.MaxWakesFresh = n
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "processor.max_wakes_fresh") {
+			t.Errorf("max_wakes_fresh %d: got %v, want an error naming it", n, err)
+		}
+	}
+}

@@ -198,7 +198,7 @@ func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, w
 	cfg := p.d.cfg
 	budget := min(cfg.MaxWakesPerTxn, cfg.MaxRecordsPerTxn-polled(byPart))
 	if fresh {
-		budget = min(budget, max(1, cfg.MaxWakesPerTxn/freshWakeShare))
+		budget = min(budget, cfg.wakesFresh())
 	}
 	share := max(1, budget/max(1, len(parts)))
 	if budget <= 0 {
@@ -210,9 +210,15 @@ func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, w
 	})
 }
 
-// freshWakeShare divides max_wakes_per_txn while fresh input waits: records
+// wakesFresh is the wake budget while fresh input waits
+// (max_wakes_fresh, default a quarter of max_wakes_per_txn): records
 // polled with the transaction's or buffered behind them get it sooner.
-const freshWakeShare = 4
+func (c Config) wakesFresh() int {
+	if c.MaxWakesFresh > 0 {
+		return c.MaxWakesFresh
+	}
+	return max(1, c.MaxWakesPerTxn/4)
+}
 
 // polled counts the records of a poll.
 func polled(byPart map[int32][]*kgo.Record) int {
