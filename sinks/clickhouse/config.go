@@ -66,6 +66,10 @@ type Config struct {
 	// password with ARREARS_SINK_ERASE_PASSWORD or _FILE; it is never logged.
 	EraseUsername string `yaml:"erase_username"`
 	ErasePassword string `yaml:"erase_password"`
+	// GroupChangelogRecheck is how often the sink checks again, while the
+	// configured group changelog does not exist or may not be read, whether
+	// it can land it now (groups.go; default 30s).
+	GroupChangelogRecheck time.Duration `yaml:"group_changelog_recheck"`
 }
 
 // plainConfig is Config without its methods (for LogValue and String).
@@ -107,8 +111,9 @@ func Defaults() Config {
 		StallTimeout:    60 * time.Second,
 		DLQMaxPayload:   event.DefaultMaxDeadLetterPayload,
 
-		StatusDedupAccounts: 200000,
-		Snapshot:            DefaultSnapshotConfig(),
+		StatusDedupAccounts:   200000,
+		Snapshot:              DefaultSnapshotConfig(),
+		GroupChangelogRecheck: 30 * time.Second,
 	}
 }
 
@@ -131,6 +136,7 @@ func (c Config) Validate() error {
 	pos("retry_initial", c.RetryInitial)
 	pos("retry_max", c.RetryMax)
 	pos("shutdown_timeout", c.ShutdownTimeout)
+	pos("group_changelog_recheck", c.GroupChangelogRecheck)
 	if c.RetryMax < c.RetryInitial {
 		errs = append(errs, fmt.Errorf("sink.retry_max: %s is below retry_initial %s", c.RetryMax, c.RetryInitial))
 	}

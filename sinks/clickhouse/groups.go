@@ -2,12 +2,17 @@ package chsink
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/processor/group"
@@ -17,37 +22,144 @@ import (
 
 // The group exposure history (migration 0012, docs/analytics.md): the sink
 // also consumes the group stage's compacted changelog
-// (kafka.topics.group_changelog) when that topic exists (collections
-// groups enabled and `arrears topics create` run) and lands one
+// (kafka.topics.group_changelog) once that topic exists (collections
+// groups enabled and `arrears topics create` run) and its principal may
+// read it, and lands one
 // group_exposure row per record: the node's figures as of the writer's
 // clock (the node's At, see groupRows), a tombstone marking the group's end. Exactly once as the other topics:
 // read_committed (a node is written in the group stage's transaction), and
 // the row's key is the record's partition and offset, so a re-delivery
 // collapses under FINAL.
 
-// withGroupChangelog is kcfg's topics with GroupChangelog cleared when that
-// topic does not exist (or this principal may not see it): the sink then
-// lands everything else. An unreachable broker is an error.
-func withGroupChangelog(ctx context.Context, kcfg kafkax.Config) (kafkax.Topics, error) {
-	t := kcfg.Topics
-	if t.GroupChangelog == "" {
-		return t, nil
-	}
+// Readable or not, never silently: when the configured changelog cannot
+// be read at start (absent: groups not enabled or `arrears topics create`
+// not run yet; unauthorized: no Read ACL for the sink's principal), the
+// sink lands everything else, says so once (Info when absent, Error when
+// unauthorized, again only when the reason changes), sets
+// arrears_sink_group_changelog_unreadable{reason} to 1, and checks again
+// every sink.group_changelog_recheck; the check that finds it readable adds
+// it to the consumed topics (from the start: the group's committed
+// offsets, else the earliest) and the gauge goes back to 0.
+
+// Why the group changelog cannot be read (unreadable's reason label).
+const (
+	changelogAbsent       = "absent"
+	changelogUnauthorized = "unauthorized"
+)
+
+// checkGroupChangelog reports why kcfg's group changelog cannot be read
+// ("" when it can). The topic's authorized operations (KIP-430) tell a
+// principal that may Describe but not Read it; a broker that does not
+// report them is taken at its metadata. An unreachable broker, or metadata
+// refused as a whole, is an error.
+func checkGroupChangelog(ctx context.Context, kcfg kafkax.Config) (string, error) {
+	topic := kcfg.Topics.GroupChangelog
 	cl, err := kgo.NewClient(kcfg.ClientOpts()...)
 	if err != nil {
-		return t, fmt.Errorf("chsink: kafka client: %w", err)
+		return "", fmt.Errorf("chsink: kafka client: %w", err)
 	}
 	defer cl.Close()
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	md, err := kadm.NewClient(cl).ListTopics(lctx, t.GroupChangelog)
+	md, err := kadm.NewClient(cl).ListTopics(kadm.WithAuthorizedOps(lctx), topic)
+	if errors.Is(err, kerr.TopicAuthorizationFailed) { // not even Describe (kadm fails the listing for it)
+		return changelogUnauthorized, nil
+	}
 	if err != nil {
-		return t, fmt.Errorf("chsink: list topic %s: %w", t.GroupChangelog, kcfg.Explain(err))
+		return "", fmt.Errorf("chsink: list topic %s: %w", topic, kcfg.Explain(err))
 	}
-	if d, ok := md[t.GroupChangelog]; !ok || d.Err != nil || len(d.Partitions) == 0 {
-		t.GroupChangelog = ""
+	d, ok := md[topic]
+	switch {
+	case ok && errors.Is(d.Err, kerr.TopicAuthorizationFailed):
+		return changelogUnauthorized, nil
+	case !ok || d.Err != nil || len(d.Partitions) == 0:
+		return changelogAbsent, nil
+	case len(d.AuthorizedOperations) > 0 && !slices.ContainsFunc(d.AuthorizedOperations, func(op kadm.ACLOperation) bool {
+		return op == kmsg.ACLOperationRead || op == kmsg.ACLOperationAll
+	}):
+		return changelogUnauthorized, nil
 	}
-	return t, nil
+	return "", nil
+}
+
+// changelogWatch re-checks an unreadable group changelog until it is
+// readable.
+type changelogWatch struct {
+	topic  string
+	every  time.Duration
+	check  func(context.Context) (string, error)
+	m      *Metrics
+	log    *slog.Logger
+	reason string        // the last reason logged
+	ready  chan struct{} // closed when the topic became readable
+}
+
+// note records reason ("" readable) in the gauge and logs a new one once.
+func (w *changelogWatch) note(reason string) {
+	for _, r := range []string{changelogAbsent, changelogUnauthorized} {
+		v := 0.0
+		if r == reason {
+			v = 1
+		}
+		w.m.ChangelogUnreadable.WithLabelValues(r).Set(v)
+	}
+	if reason == w.reason {
+		return
+	}
+	w.reason = reason
+	switch reason {
+	case changelogAbsent:
+		w.log.Info("group changelog topic does not exist (yet): group_exposure is not landed until it does; checking again",
+			"topic", w.topic, "every", w.every)
+	case changelogUnauthorized:
+		w.log.Error("the sink's Kafka principal may not read the group changelog (Read ACL on the topic, docs/security.md): "+
+			"group_exposure is not landed until it may; checking again", "topic", w.topic, "every", w.every)
+	}
+}
+
+// run checks every w.every until the topic is readable (then closes
+// w.ready) or ctx ends. A failed check (the broker unreachable) is retried
+// at the next tick.
+func (w *changelogWatch) run(ctx context.Context) {
+	t := time.NewTicker(w.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		reason, err := w.check(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Debug("group changelog check failed; retrying", "topic", w.topic, "err", err)
+			}
+			continue
+		}
+		w.note(reason)
+		if reason == "" {
+			close(w.ready)
+			return
+		}
+	}
+}
+
+// consumeChangelog starts landing the group changelog once the watch found
+// it readable (called from Run's goroutine, which owns the decoder).
+func (s *Sink) consumeChangelog() {
+	w := s.watch
+	if w == nil {
+		return
+	}
+	select {
+	case <-w.ready:
+	default:
+		return
+	}
+	s.watch = nil
+	s.dec.kinds[w.topic] = kindGroups
+	s.cl.AddConsumeTopics(w.topic)
+	s.log.Info("group changelog readable: landing group_exposure", "topic", w.topic)
 }
 
 // groupRows is the group_exposure row of one group changelog record: the

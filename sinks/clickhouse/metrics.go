@@ -24,6 +24,9 @@ type Metrics struct {
 	StatusSkipped   prometheus.Counter     // status records whose row repeated the account's last one
 	SnapshotBuilds  *prometheus.CounterVec // result: ok, error (receivables snapshot builds)
 	SnapshotSeconds prometheus.Histogram   // duration of successful snapshot builds
+	// ChangelogUnreadable is 1 for the reason (absent, unauthorized) the
+	// configured group changelog cannot be read while it cannot (groups.go)
+	ChangelogUnreadable *prometheus.GaugeVec
 
 	// stalled is the sink's Stalled, read by the arrears_sink_stalled gauge
 	// (0 until a sink sets it).
@@ -73,6 +76,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		SnapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub,
 			Name: "snapshot_build_seconds", Help: "Duration of successful receivables snapshot builds.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}),
+		ChangelogUnreadable: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
+			Name: "group_changelog_unreadable", Help: "1 while the configured group changelog cannot be read, by reason (absent, unauthorized): group_exposure is not landed meanwhile."},
+			[]string{"reason"}),
 	}
 	stalled := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
 		Name: "stalled", Help: "1 while records have waited longer than sink.stall_timeout without a committed flush."},
@@ -83,6 +89,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			return 0
 		})
 	reg.MustRegister(m.RowsInserted, m.BatchesInserted, m.InsertSeconds, m.Retries, m.DeadLettered, m.NoSource, m.Consumed,
-		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds, m.StatusSkipped, m.SnapshotBuilds, m.SnapshotSeconds, stalled)
+		m.BufferedRows, m.BufferedRecords, m.Lag, m.Paused, m.CommitSeconds, m.StatusSkipped, m.SnapshotBuilds, m.SnapshotSeconds, m.ChangelogUnreadable, stalled)
 	return m
 }

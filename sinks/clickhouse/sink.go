@@ -41,6 +41,9 @@ type Sink struct {
 	// erased: accounts erased by this sink, with the tombstone's record
 	// time: their older rows arriving late are dropped (erase.go)
 	erased map[string]time.Time
+	// watch re-checks the group changelog while it cannot be read (nil:
+	// consumed, or not configured; groups.go)
+	watch *changelogWatch
 }
 
 // buffer is one flush worth of polled records and their rows.
@@ -99,13 +102,16 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 		_ = conn.Close()
 		return nil, err
 	}
-	topicSet, err := withGroupChangelog(ctx, kcfg)
-	if err != nil {
-		_ = conn.Close()
-		if econn != nil {
-			_ = econn.Close()
+	topicSet := kcfg.Topics
+	var unreadable string
+	if topicSet.GroupChangelog != "" {
+		if unreadable, err = checkGroupChangelog(ctx, kcfg); err != nil {
+			(&Sink{conn: conn, econn: econn}).closeConns()
+			return nil, err
 		}
-		return nil, err
+		if unreadable != "" {
+			topicSet.GroupChangelog = "" // until the watch finds it readable (groups.go)
+		}
 	}
 	m := NewMetrics(reg)
 	s := &Sink{cfg: cfg, kcfg: kcfg, conn: conn, econn: econn, codec: codec, m: m, log: log,
@@ -114,6 +120,12 @@ func New(ctx context.Context, cfg Config, kcfg kafkax.Config, codec *schemas.Cod
 		lag: map[string]map[int32]int64{}}
 	if s.dec.status != nil {
 		s.dec.status.skipped = m.StatusSkipped
+	}
+	if unreadable != "" {
+		s.watch = &changelogWatch{topic: kcfg.Topics.GroupChangelog, every: cfg.GroupChangelogRecheck, m: m, log: log,
+			ready: make(chan struct{}),
+			check: func(ctx context.Context) (string, error) { return checkGroupChangelog(ctx, kcfg) }}
+		s.watch.note(unreadable)
 	}
 	topics := s.dec.topics()
 	stalled := s.Stalled
@@ -189,10 +201,16 @@ func (s *Sink) Run(ctx context.Context) error {
 		defer cancel()
 		go s.snap.loop(sctx)
 	}
+	if s.watch != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go s.watch.run(wctx)
+	}
 	for {
 		if ctx.Err() != nil {
 			return s.shutdown()
 		}
+		s.consumeChangelog()
 		wait := s.cfg.FlushInterval
 		if s.buf.nrecs > 0 {
 			wait = time.Until(s.buf.firstAt.Add(s.cfg.FlushInterval))
