@@ -69,7 +69,7 @@ var (
 func SinkTables() []*TableSpec {
 	return []*TableSpec{EventsTable, InvoicesTable, PaymentsTable, AccountsTable, DisputesTable, ArrangementsTable,
 		ActionsTable, RiskTable, StatusTable, RiskFeaturesTable, GLTable, DeadLettersTable, EventRecordsTable, PoliciesTable,
-		GroupExposureTable}
+		GroupExposureTable, DebitNotesTable}
 }
 
 // Source locates the Kafka record a row was built from.

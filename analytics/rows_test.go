@@ -48,6 +48,11 @@ func sampleRows(now time.Time) []Row {
 			{Currency: "USD", Open: 10000}}, OpenItems: 2, OldestDueDate: d, DaysPastDue: 5, Stage: "reminder"}, src, now),
 		StatusRow(&event.AccountStatus{Account: "ACC2", Time: t0}, src, now),
 		GLRow(&event.GLEntry{EntryID: "G1", Account: "ACC1", Time: t0, Kind: "WRITE_OFF", Currency: "EUR", Amount: event.MustAmount("12.34")}, src, now),
+		func() Row {
+			r, _ := DebitNoteRow(&event.GLEntry{EntryID: "gl-G2", Account: "ACC1", Time: t0, Kind: "INTEREST", Currency: "EUR",
+				Amount: event.MustAmount("1.32"), Reference: "G2", Description: "late-payment interest, invoice I1"}, src, now)
+			return r
+		}(),
 		DeadLetterRow(&event.DeadLetter{Reason: "bad", ErrorClass: "decode", Topic: "ar.events", Partition: 1, Offset: 2, Key: []byte("k"), Value: []byte{0, 1}, Time: t0}, src, now),
 	)
 	return rows

@@ -152,8 +152,15 @@ func (d *decoder) rows(ctx context.Context, rec *kgo.Record, now time.Time) ([]a
 		}
 		return rows, nil
 	case kindGL:
-		return oneRow(ctx, rec.Value, "GL entry", d.codec.DecodeGL,
-			func(g *event.GLEntry) analytics.Row { return analytics.GLRow(g, src, now) })
+		g, err := d.codec.DecodeGL(ctx, rec.Value)
+		if err != nil {
+			return nil, fmt.Errorf("decode GL entry: %w", err)
+		}
+		rows := []analytics.Row{analytics.GLRow(&g, src, now)}
+		if dn, ok := analytics.DebitNoteRow(&g, src, now); ok { // interest and fees: output rows (analytics/debitnotes.go)
+			rows = append(rows, dn)
+		}
+		return rows, nil
 	case kindDLQ:
 		return oneRow(ctx, rec.Value, "dead letter", d.codec.DecodeDeadLetter,
 			func(dl *event.DeadLetter) analytics.Row { return analytics.DeadLetterRow(dl, src, now) })
