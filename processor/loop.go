@@ -157,8 +157,9 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 		return nil, fmt.Errorf("%w: begin transaction: %w", errSession, err)
 	}
 	em := newEmitter(ctx, sess.Client())
-	fresh := polled(byPart) > 0 || sess.Client().BufferedFetchRecords() > 0
-	parts, failed, err := p.apply(ctx, byPart, waiting, em, fresh)
+	n := polled(byPart) // once: the wake budget, freshness and the batch metric
+	fresh := n > 0 || sess.Client().BufferedFetchRecords() > 0
+	parts, failed, err := p.apply(ctx, byPart, n, waiting, em, fresh)
 	if err == nil {
 		err = em.wait(ctx) // every output acknowledged before deciding
 	}
@@ -177,18 +178,18 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 	for _, part := range parts {
 		part.failures = 0
 	}
-	p.d.m.batchRecords.Observe(float64(polled(byPart)))
+	p.d.m.batchRecords.Observe(float64(n))
 	p.d.m.batchSeconds.Observe(time.Since(start).Seconds())
 	return nil, nil
 }
 
 // apply runs decode -> fire timers -> apply -> emit for every partition of
-// the poll and every waiting one, one goroutine per partition. The
+// the poll (n records) and every waiting one, one goroutine per partition. The
 // transaction's wake budget (what max_records_per_txn leaves after the
 // records, at most max_wakes_per_txn, a quarter of it while fresh input
 // waits) is shared evenly; no partition fires wake-ups past its first few
 // (minWakes) once max_apply_per_txn has passed since the step began.
-func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, waiting []*partition, em *emitter, fresh bool) (parts, failed []*partition, err error) {
+func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, n int, waiting []*partition, em *emitter, fresh bool) (parts, failed []*partition, err error) {
 	parts = p.partitionsOf(byPart)
 	for _, part := range waiting {
 		if _, ok := byPart[part.id]; !ok {
@@ -196,7 +197,7 @@ func (p *Processor) apply(ctx context.Context, byPart map[int32][]*kgo.Record, w
 		}
 	}
 	cfg := p.d.cfg
-	budget := min(cfg.MaxWakesPerTxn, cfg.MaxRecordsPerTxn-polled(byPart))
+	budget := min(cfg.MaxWakesPerTxn, cfg.MaxRecordsPerTxn-n)
 	if fresh {
 		budget = min(budget, cfg.wakesFresh())
 	}
