@@ -298,12 +298,7 @@ func compareOtherRows(t *testing.T, got, want *analytics.Conn, victim string) {
 // (the tombstone is on the status topic, which waitSink does not watch).
 func waitSinkAll(t *testing.T, s *sinkRun, h *harness) {
 	t.Helper()
-	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := h.admin()
 	tp := h.kcfg.Topics
 	waitFor(t, "the sink to commit every topic", 120*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -106,12 +106,7 @@ func (h *harness) produceAll(recs []*kgo.Record) {
 // fired every wake-up due (a burst outlasts the last offset commit).
 func (h *harness) waitCaughtUp(group string, timeout time.Duration) {
 	h.t.Helper()
-	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := h.admin()
 	waitFor(h.t, "group "+group+" to commit every input offset", timeout, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

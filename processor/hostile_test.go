@@ -265,12 +265,7 @@ func startSink(t *testing.T, h *harness) (*sinkRun, func() error) {
 // waitSink waits until the sink's group committed everything it reads.
 func waitSink(t *testing.T, s *sinkRun, h *harness) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(h.kcfg.Brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := h.admin()
 	var behind []string
 	waitFor(t, "the sink to commit the accepted events", 120*time.Second, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor"
@@ -147,6 +148,18 @@ func (h *harness) start(name string) (stop func()) {
 		}
 	}()
 	return func() { cancel(); wg.Wait() }
+}
+
+// admin is an admin client on the harness's Kafka (its own config, so
+// its credentials), closed when the test ends.
+func (h *harness) admin() *kadm.Client {
+	h.t.Helper()
+	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(cl.Close)
+	return kadm.NewClient(cl)
 }
 
 // produce writes raw values keyed by account to the events topic.
