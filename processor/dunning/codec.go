@@ -119,15 +119,11 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	w.time(s.NextWake)
 	if flags&4 != 0 {
-		w.uvarint(uint64(len(s.WrittenOff)))
-		for _, x := range s.WrittenOff {
-			w.writtenOff(x)
-		}
-		w.uvarint(uint64(len(s.Recoveries)))
-		for _, x := range s.Recoveries {
+		each(&w, s.WrittenOff, w.writtenOff)
+		each(&w, s.Recoveries, func(x Recovery) {
 			w.str(x.PaymentID)
 			w.writtenOff(x.WrittenOff)
-		}
+		})
 	}
 	if flags&8 != 0 {
 		w.writeArms(s)
@@ -143,8 +139,23 @@ func (s State) MarshalBinary() ([]byte, error) {
 
 func (w *writer) writtenOff(x WrittenOff) {
 	w.str(x.InvoiceID)
-	w.str(string(x.Currency))
-	w.varint(int64(x.Amount))
+	w.amount(x.Currency, x.Amount)
+}
+
+// each writes the length of xs, then every element with put: the shape of
+// the encoding's per-currency lists (write-offs, recoveries, accruals,
+// provisions, agency payments), read back with r.count.
+func each[T any](w *writer, xs []T, put func(T)) {
+	w.uvarint(uint64(len(xs)))
+	for _, x := range xs {
+		put(x)
+	}
+}
+
+// amount writes a currency and an amount in it.
+func (w *writer) amount(c event.Currency, a event.Amount) {
+	w.str(string(c))
+	w.varint(int64(a))
 }
 
 // writer appends the version-2 encoding.

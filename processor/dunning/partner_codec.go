@@ -43,8 +43,7 @@ func (f *Finance) MarshalBinary() ([]byte, error) {
 	w.b = append(w.b, has)
 	if p := f.Placement; p != nil {
 		w.str(p.Agency)
-		w.str(string(p.Currency))
-		w.varint(int64(p.Placed))
+		w.amount(p.Currency, p.Placed)
 		w.abs(p.Since)
 		w.varint(int64(p.Recovered))
 		w.varint(int64(p.Commission))
@@ -65,25 +64,19 @@ func (f *Finance) MarshalBinary() ([]byte, error) {
 	for _, d := range []event.Date{in.Through, in.Posted, in.DueFor, f.ProvisionedFor} {
 		w.varint(int64(d))
 	}
-	w.uvarint(uint64(len(in.Accruals)))
-	for _, a := range in.Accruals {
+	each(&w, in.Accruals, func(a Accrual) {
 		w.str(string(a.Currency))
 		w.varint(a.Due)
 		w.varint(a.Open)
 		w.str(a.InvoiceID)
-	}
-	w.uvarint(uint64(len(f.Provisions)))
-	for _, p := range f.Provisions {
-		w.str(string(p.Currency))
-		w.varint(int64(p.Amount))
-	}
+	})
+	each(&w, f.Provisions, func(p Provision) { w.amount(p.Currency, p.Amount) })
 	if has&4 != 0 {
-		w.uvarint(uint64(len(f.Placement.Payments)))
-		for _, x := range f.Placement.Payments {
+		each(&w, f.Placement.Payments, func(x AgencyPayment) {
 			w.str(x.PaymentID)
 			w.varint(int64(x.Recovered))
 			w.varint(int64(x.Commission))
-		}
+		})
 	}
 	return w.b, nil
 }
