@@ -36,16 +36,16 @@ type Config struct {
 	// apply step has run this long a partition fires no more wake-ups (at
 	// least 16 each, so a burst always progresses) and the rest wait, in
 	// firing order, for the next transactions. While fresh input waits
-	// (records polled or buffered) wake-ups get a smaller share, a quarter
-	// of max_wakes_per_txn, so a payment waits for at most one short
+	// (records polled or buffered) wake-ups get a smaller share,
+	// max_wakes_fresh, so a payment waits for at most one short
 	// transaction, never for a burst. docs/processing.md "Bounded
 	// transactions".
 	MaxApplyPerTxn time.Duration `yaml:"max_apply_per_txn"`
 	// MaxWakesFresh bounds the wake-ups of a transaction while fresh input
 	// waits (records polled or buffered), so a payment waits for at most
-	// one short transaction (default 0: a quarter of max_wakes_per_txn;
-	// at most max_wakes_per_txn). Smaller gives fresh input lower latency
-	// during a burst and the burst more transactions.
+	// one short transaction (default 0: a twentieth of max_wakes_per_txn,
+	// 100; at most max_wakes_per_txn). Smaller gives fresh input lower
+	// latency during a burst and the burst more transactions.
 	MaxWakesFresh int `yaml:"max_wakes_fresh"`
 	// MemoryLimit is the Go runtime's soft memory limit for `arrears run`
 	// (runtime/debug.SetMemoryLimit), e.g. "450MiB" (default "0": unset,
@@ -179,7 +179,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("processor.max_wakes_per_txn: %d must be >= 1 and below processor.max_records_per_txn %d", c.MaxWakesPerTxn, c.MaxRecordsPerTxn))
 	}
 	if c.MaxWakesFresh < 0 || c.MaxWakesFresh > c.MaxWakesPerTxn {
-		errs = append(errs, fmt.Errorf("processor.max_wakes_fresh: %d must be >= 0 (0: a quarter of max_wakes_per_txn) and at most processor.max_wakes_per_txn %d", c.MaxWakesFresh, c.MaxWakesPerTxn))
+		errs = append(errs, fmt.Errorf("processor.max_wakes_fresh: %d must be >= 0 (0: a twentieth of max_wakes_per_txn) and at most processor.max_wakes_per_txn %d", c.MaxWakesFresh, c.MaxWakesPerTxn))
 	}
 	if c.MaxApplyPerTxn < time.Microsecond || c.MaxApplyPerTxn >= c.TransactionTimeout {
 		errs = append(errs, fmt.Errorf("processor.max_apply_per_txn: %s must be >= 1µs and below processor.transaction_timeout %s", c.MaxApplyPerTxn, c.TransactionTimeout))

@@ -25,17 +25,17 @@ func TestMaxApplyPerTxn(t *testing.T) {
 	}
 }
 
-// TestMaxWakesFresh: processor.max_wakes_fresh defaults to a quarter of
+// TestMaxWakesFresh: processor.max_wakes_fresh defaults to a twentieth of
 // max_wakes_per_txn, is taken as set, and is refused, by name, below 0 or
 // past max_wakes_per_txn.
 func TestMaxWakesFresh(t *testing.T) {
 	c := Defaults()
-	if c.wakesFresh() != c.MaxWakesPerTxn/4 {
-		t.Errorf("default wake budget with fresh input %d, want %d", c.wakesFresh(), c.MaxWakesPerTxn/4)
+	if c.wakesFresh() != 100 {
+		t.Errorf("default wake budget with fresh input %d, want 100 (2000 / 20)", c.wakesFresh())
 	}
 	c.MaxWakesPerTxn = 3
 	if c.wakesFresh() != 1 {
-		t.Errorf("a quarter of 3 wake-ups is at least 1: %d", c.wakesFresh())
+		t.Errorf("a twentieth of 3 wake-ups is at least 1: %d", c.wakesFresh())
 	}
 	c = Defaults()
 	c.MaxWakesFresh = 100
