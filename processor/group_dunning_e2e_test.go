@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/arrears/arrears/processor/core"
 	"github.com/arrears/arrears/processor/dunning"
@@ -21,12 +20,7 @@ import (
 // wrote no new group event meanwhile (each stage feeds the other).
 func (h *harness) waitDunningQuiet(timeout time.Duration) {
 	h.t.Helper()
-	cl, err := kgo.NewClient(h.kcfg.ClientOpts()...)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	adm := h.admin()
 	end := func() int64 {
 		ends, err := adm.ListEndOffsets(context.Background(), h.kcfg.Topics.Events)
 		if err != nil {
