@@ -34,7 +34,7 @@ func experimentBook(t *testing.T, r *workload.ArmResponse, accounts int) []analy
 	src := func() analytics.Source { off++; return analytics.Source{Topic: "ar.test", Partition: 0, Offset: off} }
 	now := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	book := replay.New(env, replay.Options{Partitions: 4, PartitionOf: func(a string) int32 { return int32(len(a) % 4) },
-		Observe: func(acct string, st *core.State, out *core.Output, at time.Time, _ bool) {
+		Observe: func(acct string, st *core.State, out *core.Output, at time.Time, _ *event.Event) {
 			for i := range out.Actions {
 				rows = append(rows, analytics.ActionRow(&out.Actions[i], src(), now))
 			}

@@ -30,15 +30,17 @@ type Book struct {
 	Wakes   int
 
 	// out is the step's output, here rather than allocated each step (the
-	// observer gets a pointer to it, which would move it to the heap).
+	// observer gets a pointer to it, which would move it to the heap);
+	// ev is the event applied, for the same reason.
 	out core.Output
+	ev  event.Event
 }
 
-// Observer sees one step of account acct: its output, the state after it
-// and when (the wake-up's time, or the partition clock for an event).
-// wake tells a wake-up from an event. out is valid during the call only
-// (the next step reuses it; its slices are the step's own).
-type Observer func(acct string, st *core.State, out *core.Output, at time.Time, wake bool)
+// Observer sees one step of account acct: its output, the state after it,
+// when (the wake-up's time, or the partition clock for an event) and the
+// event applied (nil for a wake-up). out and ev are valid during the call
+// only (the next step reuses them; out's slices are the step's own).
+type Observer func(acct string, st *core.State, out *core.Output, at time.Time, ev *event.Event)
 
 // Options configure a Book.
 type Options struct {
@@ -118,7 +120,8 @@ func (b *Book) StepOn(p int32, ev event.Event) error {
 	case err != nil:
 		return fmt.Errorf("apply %s: %w", ev.Body.Kind(), err)
 	case !out.Duplicate:
-		b.effects(pt, ev.Account, a, out, now, false)
+		b.ev = ev
+		b.effects(pt, ev.Account, a, out, now, &b.ev)
 	}
 	return nil
 }
@@ -144,7 +147,7 @@ func (b *Book) Advance(p int32, t time.Time) error {
 		if *out, err = core.Wake(&a.st, id, when, b.env); err != nil {
 			return fmt.Errorf("wake: %w", err)
 		}
-		b.effects(pt, id, a, out, when, true)
+		b.effects(pt, id, a, out, when, nil)
 	}
 }
 
@@ -160,7 +163,7 @@ func (b *Book) AdvanceAll(t time.Time) error {
 
 // effects moves the account's wake-up and marks it changed, as the
 // processor's effects do (the outputs themselves are the caller's).
-func (b *Book) effects(pt *part, id string, a *acct, out *core.Output, at time.Time, wake bool) {
+func (b *Book) effects(pt *part, id string, a *acct, out *core.Output, at time.Time, ev *event.Event) {
 	ms := int64(0)
 	if !out.NextWake.IsZero() {
 		ms = out.NextWake.UnixMilli()
@@ -172,7 +175,7 @@ func (b *Book) effects(pt *part, id string, a *acct, out *core.Output, at time.T
 		pt.timers.Set(id, ms)
 	}
 	if b.observe != nil {
-		b.observe(id, &a.st, out, at, wake)
+		b.observe(id, &a.st, out, at, ev)
 	}
 }
 

@@ -84,22 +84,23 @@ type payment struct {
 	cured  bool
 }
 
-// payments records the active replay's payments (pending is the payment
-// being applied: the observer sees the state after it).
+// payments records the active replay's payments.
 type payments struct {
-	pending *event.Event
-	by      map[string][]payment
+	by map[string][]payment
 }
 
-// observe records the pending payment once its step is done.
-func (p *payments) observe(acct string, st *core.State, at time.Time, wake bool) {
-	if p == nil || wake || p.pending == nil || p.pending.Account != acct {
+// observe records a payment once its step is done (the observer sees the
+// state after it; not on a duplicate or a refusal, which it never sees).
+func (p *payments) observe(acct string, st *core.State, at time.Time, ev *event.Event) {
+	if p == nil || ev == nil {
 		return
 	}
-	pr := p.pending.Body.(*event.PaymentReceived)
+	pr, ok := ev.Body.(*event.PaymentReceived)
+	if !ok {
+		return
+	}
 	p.by[acct] = append(p.by[acct], payment{ms: at.UnixMilli(), amount: float64(pr.Amount) / 1e4,
 		cured: st.Ledger.DaysPastDue(at) == 0})
-	p.pending = nil
 }
 
 // historical credits the active replay's payments to its actions, and

@@ -3,11 +3,12 @@ package simulate
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"hash/fnv"
 	"maps"
 	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -66,12 +67,12 @@ type Options struct {
 	// action.
 	Historical bool
 	CureDays   int
-	// Progress, when set, is called now and then (from another goroutine)
-	// with the records read and the total.
+	// Progress, when set, is called now and then (from one goroutine at a
+	// time, not the caller's) with the work done and the total: each record
+	// counts twice, once read and once replayed.
 	Progress func(done, total int)
-	// Shards is how many books each replay is split into by partition
-	// (partition p goes to shard p mod Shards), all replayed side by side;
-	// 0 is GOMAXPROCS, and never more than the partitions. The result is
+	// Shards is how many workers replay accounts side by side (each
+	// account on one, under both policies); 0 is GOMAXPROCS. The result is
 	// the same for any number.
 	Shards int
 }
@@ -132,13 +133,14 @@ func Candidate(active *core.Env, files []policy.File) (*core.Env, []string, erro
 }
 
 // Run replays h under active and under candidate, and compares. The
-// history is read and decoded once (by the reader, ahead of the replays:
-// both read the same decoded event, which the core never changes; what it
-// keeps of one, the ledger and dunning copy). Each replay is split by
-// partition into Options.Shards books (accounts on different partitions
-// never meet in a replay), and every shard of both replays runs side by
-// side, so both books are in memory at once. The result does not depend
-// on the number of shards.
+// history is read once, in partition order, and regrouped by account with
+// each record's partition clock (regroup); then every account is replayed
+// alone from its whole history (replay.Account), under both policies one
+// after the other, on Options.Shards workers side by side. An account's
+// decisions depend only on its own records, their clocks and its own
+// wake-ups, so this decides as replaying the partitions in order does
+// (replay's TestAccountMajorAgrees), while no account's state outlives its
+// replay. The result does not depend on the number of workers.
 func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.Env, o Options) (*Result, error) {
 	if o.Historical {
 		if err := validCureDays(o.CureDays); err != nil {
@@ -162,94 +164,67 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 		return nil, err
 	}
 	r := &Result{From: o.From.UTC(), Until: o.Until.UTC(), Sample: o.Sample, Records: total, Notes: notes}
-	shards := o.Shards
-	if shards <= 0 {
-		shards = runtime.GOMAXPROCS(0)
+	prog := newProgress(o.Progress, 2*total)
+	hist, err := regroup(ctx, h, parts, only, o.Until.UnixMilli(), func(n int) { prog.set(0, n) })
+	if err != nil {
+		return nil, err
 	}
-	shards = max(1, min(shards, parts))
-	var arms [2][]*arm // [active, candidate][shard]
-	for s := range shards {
-		arms[0] = append(arms[0], newArm(active, parts, only, o))
-		arms[1] = append(arms[1], newArm(candidate, parts, only, o))
+	r.Accounts = len(hist.ids)
+	workers := o.Shards
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, len(hist.ids)))
+	arms := [2][]*arm{make([]*arm, workers), make([]*arm, workers)} // [active, candidate][worker]
+	for w := range workers {
+		arms[0][w], arms[1][w] = newArm(active, o), newArm(candidate, o)
 		if o.Historical {
-			arms[0][s].tally.pays = &payments{by: map[string][]payment{}}
+			arms[0][w].tally.pays = &payments{by: map[string][]payment{}}
 		}
 	}
+	var next atomic.Int64 // the next block of accounts to replay
 	g, gctx := errgroup.WithContext(ctx)
-	feeds := [2][]chan []Record{make([]chan []Record, shards), make([]chan []Record, shards)}
-	for i := range feeds {
-		for s := range feeds[i] {
-			feeds[i][s] = make(chan []Record, 8)
-		}
-	}
-	g.Go(func() error {
-		defer func() {
-			for i := range feeds {
-				for _, f := range feeds[i] {
-					close(f)
+	for w := range workers {
+		g.Go(func() error {
+			var evs []event.Event
+			var steps []replay.Step
+			replayed := 0
+			for {
+				lo := int(next.Add(accountBlock)) - accountBlock
+				if lo >= len(hist.ids) {
+					return nil
 				}
-			}
-		}()
-		rd := reader{ctx: gctx, feeds: feeds, batches: make([]batch, shards), total: total, progress: o.Progress}
-		err := h.Records(gctx, o.Until, func(rec Record) error {
-			if rec.Partition < 0 || int(rec.Partition) >= parts {
-				return fmt.Errorf("record on partition %d of %d", rec.Partition, parts)
-			}
-			s := int(rec.Partition) % shards
-			b := &rd.batches[s]
-			if b.evs == nil {
-				b.evs = make([]event.Event, 0, batchSize) // the batch's decoded events: one allocation a batch (never grown: at most batchSize)
-			}
-			if rec.Event == nil && (only == nil || only[rec.Account]) { // a record out of the sample only moves the clock
-				ev, err := decoded(gctx, dec, rec)
-				if err != nil {
+				if err := gctx.Err(); err != nil {
 					return err
 				}
-				b.evs = append(b.evs, ev)
-				rec.Event, rec.Value = &b.evs[len(b.evs)-1], nil
-			}
-			if b.recs = append(b.recs, rec); len(b.recs) == batchSize {
-				return rd.send(s)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for s := range shards {
-			if err := rd.send(s); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	for i := range arms {
-		for s, a := range arms[i] {
-			g.Go(func() error {
-				for batch := range feeds[i][s] {
-					if err := a.steps(batch); err != nil {
+				for i := lo; i < min(lo+accountBlock, len(hist.ids)); i++ {
+					var end int64
+					var err error
+					if evs, steps, end, err = hist.steps(gctx, dec, i, evs, steps); err != nil {
 						return err
 					}
+					end = max(end, o.Until.UnixMilli())
+					for _, a := range [2]*arm{arms[0][w], arms[1][w]} {
+						if err := a.replay(hist.ids[i], steps, end); err != nil {
+							return err
+						}
+					}
+					replayed += len(steps)
 				}
-				if gctx.Err() != nil {
-					return gctx.Err()
-				}
-				return a.book.AdvanceAll(o.Until)
-			})
-		}
+				prog.set(w+1, replayed)
+			}
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	prog.finish()
 	r.Active, r.ActiveActions = summary(arms[0])
 	r.Candidate, r.CandidateActions = summary(arms[1])
-	for _, a := range arms[0] {
-		a.book.Accounts(func(string, *core.State) { r.Accounts++ })
-	}
 	if o.Historical {
 		pays := map[string][]payment{}
 		for _, a := range arms[0] {
-			maps.Copy(pays, a.tally.pays.by) // an account is on one shard
+			maps.Copy(pays, a.tally.pays.by) // an account is on one worker
 		}
 		r.Response = historical(r.ActiveActions, r.CandidateActions, pays, o.CureDays)
 		if !o.KeepActions {
@@ -259,41 +234,48 @@ func Run(ctx context.Context, h History, dec Decoder, active, candidate *core.En
 	return r, nil
 }
 
-// batch is the records the reader gathers for one shard, and their decoded
-// events.
-type batch struct {
-	recs []Record
-	evs  []event.Event
+// progress sums the parts of a run's work (records read, each worker's
+// records replayed) for Options.Progress, one call at a time.
+type progress struct {
+	mu    sync.Mutex
+	f     func(done, total int)
+	total int
+	parts []int
 }
 
-// reader hands each shard's batches to that shard of both replays.
-type reader struct {
-	ctx      context.Context
-	feeds    [2][]chan []Record
-	batches  []batch
-	n, total int
-	progress func(done, total int)
+func newProgress(f func(done, total int), total int) *progress {
+	return &progress{f: f, total: total}
 }
 
-// send hands shard s its batch (even an empty one) and starts the next.
-func (rd *reader) send(s int) error {
-	recs := rd.batches[s].recs
-	for i := range rd.feeds {
-		select {
-		case rd.feeds[i][s] <- recs:
-		case <-rd.ctx.Done():
-			return rd.ctx.Err()
-		}
+// set reports part i's work done.
+func (p *progress) set(i, n int) {
+	if p.f == nil {
+		return
 	}
-	rd.n += len(recs)
-	if rd.progress != nil {
-		rd.progress(rd.n, rd.total)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.parts) <= i {
+		p.parts = append(p.parts, 0)
 	}
-	rd.batches[s] = batch{recs: make([]Record, 0, batchSize)} // the replays read the one sent
-	return nil
+	p.parts[i] = n
+	done := 0
+	for _, d := range p.parts {
+		done += d
+	}
+	p.f(min(done, p.total), p.total)
 }
 
-// batchSize is how many records the reader hands the replays at a time.
+// finish reports the work done in full.
+func (p *progress) finish() {
+	if p.f != nil {
+		p.f(p.total, p.total)
+	}
+}
+
+// accountBlock is how many accounts a worker takes at a time.
+const accountBlock = 64
+
+// batchSize is how many records are read between two progress reports.
 const batchSize = 1024
 
 var notes = []string{
@@ -303,45 +285,24 @@ var notes = []string{
 	"contact_cost: NOTIFY actions priced by simulate.contact_cost per channel",
 }
 
-// arm is one replay: its environment, book and tally.
+// arm is one replay: its environment, account replay and tally.
 type arm struct {
 	env   *core.Env
-	only  map[string]bool // nil: every account
-	book  *replay.Book
+	acct  *replay.Account
 	tally *tally
 }
 
-func newArm(env *core.Env, parts int, only map[string]bool, o Options) *arm {
+func newArm(env *core.Env, o Options) *arm {
 	t := newTally(o.From, o.Until, o.Cost, o.KeepActions || o.Historical)
-	// accounts' partitions come with their records (StepOn)
-	return &arm{env: env, only: only, tally: t,
-		book: replay.New(env, replay.Options{Partitions: parts, Observe: t.observe})}
+	return &arm{env: env, tally: t, acct: replay.NewAccount(env, t.observe)}
 }
 
-// steps applies a batch of records (decoded by the reader).
-func (a *arm) steps(batch []Record) error {
-	for _, rec := range batch {
-		if a.only != nil && !a.only[rec.Account] {
-			// the record still moved its partition's clock
-			if err := a.book.Advance(rec.Partition, time.UnixMilli(rec.Ms).UTC()); err != nil {
-				return err
-			}
-			continue
-		}
-		if a.tally.pays != nil {
-			if _, ok := rec.Event.Body.(*event.PaymentReceived); ok {
-				a.tally.pays.pending = rec.Event // the observer takes it (not on a duplicate or a refusal)
-			}
-		}
-		err := a.book.StepOn(rec.Partition, *rec.Event)
-		if a.tally.pays != nil {
-			a.tally.pays.pending = nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+// replay runs one account from its whole history.
+func (a *arm) replay(id string, steps []replay.Step, end int64) error {
+	a.tally.begin()
+	err := a.acct.Replay(id, steps, end)
+	a.tally.end()
+	return err
 }
 
 // summary is the Summary of one replay's shards and its actions in (time,
@@ -355,8 +316,8 @@ func summary(shards []*arm) (Summary, []Action) {
 	}
 	s := summarize(ts)
 	for _, a := range shards {
-		s.Rejects += a.book.Rejects
-		s.Wakes += a.book.Wakes
+		s.Rejects += a.acct.Rejects
+		s.Wakes += a.acct.Wakes
 	}
 	if env := shards[0].env; env.Policies != nil {
 		for _, p := range env.Policies.Policies() {
@@ -368,17 +329,6 @@ func summary(shards []*arm) (Summary, []Action) {
 		return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(x.Account, y.Account), cmp.Compare(x.ID, y.ID))
 	})
 	return s, as
-}
-
-func decoded(ctx context.Context, dec Decoder, rec Record) (event.Event, error) {
-	if rec.Event != nil {
-		return *rec.Event, nil
-	}
-	ev, err := dec(ctx, rec.Value)
-	if err != nil {
-		return ev, fmt.Errorf("decode the landed record of partition %d at %d ms: %w", rec.Partition, rec.Ms, err)
-	}
-	return ev, nil
 }
 
 // sample is the n accounts with the smallest FNV-1a 64 hash of their id.

@@ -51,18 +51,26 @@ type Action struct {
 	DaysPastDue int32 `json:"days_past_due"`
 }
 
-// tally builds a Summary from the replay's steps.
+// tally builds a Summary from the replay's steps, one account at a time
+// (begin, the account's steps, end): what it keeps of an account lives
+// only while the account is replayed.
 type tally struct {
 	from, until time.Time
 	cost        map[event.Channel]float64
 	keep        bool // keep every action in actions
 	actions     []Action
 
-	s        Summary
-	firstDPD map[string]int32 // account -> days past due at first contact
-	reached  map[event.ActionType]map[string]bool
-	deferred map[string][]deferKey // accounts with deferred contacts after their last step
-	pays     *payments             // set: record the payments (--response historical, active replay)
+	s         Summary
+	contacted int   // accounts with a contact in the window
+	dpdSum    int64 // their days past due at first contact, summed
+	reached   map[event.ActionType]int
+	pays      *payments // set: record the payments (--response historical, active replay)
+
+	// the account being replayed
+	contact   bool  // it had a contact in the window
+	firstDPD  int32 // days past due at its first
+	reachedBy map[event.ActionType]bool
+	deferred  []deferKey // its deferred contacts after its last step
 }
 
 type deferKey struct {
@@ -71,19 +79,38 @@ type deferKey struct {
 	ch    event.Channel
 }
 
+// reachable are the actions whose accounts are counted (SuspendedAccounts,
+// AgencyAccounts, LegalAccounts, WriteOffAccounts).
+var reachable = []event.ActionType{event.ActionSuspend, event.ActionAgency, event.ActionLegal, event.ActionWriteOff}
+
 func newTally(from, until time.Time, cost map[event.Channel]float64, keep bool) *tally {
 	return &tally{from: from, until: until, cost: cost, keep: keep,
-		s:        Summary{Actions: map[string]int{}, ContactsByChannel: map[string]int{}},
-		firstDPD: map[string]int32{}, deferred: map[string][]deferKey{},
-		reached: map[event.ActionType]map[string]bool{event.ActionSuspend: {}, event.ActionAgency: {},
-			event.ActionLegal: {}, event.ActionWriteOff: {}}}
+		s:       Summary{Actions: map[string]int{}, ContactsByChannel: map[string]int{}},
+		reached: map[event.ActionType]int{}, reachedBy: map[event.ActionType]bool{}}
 }
 
 func (t *tally) in(at time.Time) bool { return !at.Before(t.from) && !at.After(t.until) }
 
+// begin starts an account.
+func (t *tally) begin() {
+	t.contact, t.deferred = false, t.deferred[:0]
+	clear(t.reachedBy)
+}
+
+// end folds the account into the counts.
+func (t *tally) end() {
+	if t.contact {
+		t.contacted++
+		t.dpdSum += int64(t.firstDPD)
+	}
+	for k := range t.reachedBy {
+		t.reached[k]++
+	}
+}
+
 // observe is the replay's Observer.
-func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.Time, wake bool) {
-	t.pays.observe(acct, st, at, wake)
+func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.Time, ev *event.Event) {
+	t.pays.observe(acct, st, at, ev)
 	for i := range out.Actions {
 		a := &out.Actions[i]
 		if !t.in(a.Time) {
@@ -94,30 +121,30 @@ func (t *tally) observe(acct string, st *core.State, out *core.Output, at time.T
 			t.actions = append(t.actions, Action{ID: a.ActionID, Account: acct, Type: string(a.Type),
 				Channel: string(a.Channel), Stage: a.Stage, Time: a.Time.UTC(), DaysPastDue: a.DaysPastDue})
 		}
-		if accts, ok := t.reached[a.Type]; ok {
-			accts[acct] = true
+		if slices.Contains(reachable, a.Type) {
+			t.reachedBy[a.Type] = true
 		}
 		switch a.Type {
 		case event.ActionNotify:
 			t.s.Actions[string(a.Type)+"/"+string(a.Channel)]++
 			t.s.Contacts++
 			t.s.ContactsByChannel[string(a.Channel)]++
-			if _, seen := t.firstDPD[acct]; !seen {
-				t.firstDPD[acct] = a.DaysPastDue
+			if !t.contact {
+				t.contact, t.firstDPD = true, a.DaysPastDue
 			}
 		case event.ActionSuspend:
 			t.s.Suspensions++
 		}
 	}
-	t.deferrals(acct, st.Dunning.Deferred, at)
+	t.deferrals(st.Dunning.Deferred, at)
 }
 
 // deferrals counts the contacts that joined the account's deferred list.
-func (t *tally) deferrals(acct string, ds []dunning.Deferred, at time.Time) {
-	prev := t.deferred[acct]
-	if len(ds) == 0 && len(prev) == 0 {
+func (t *tally) deferrals(ds []dunning.Deferred, at time.Time) {
+	if len(ds) == 0 && len(t.deferred) == 0 {
 		return
 	}
+	prev := t.deferred
 	cur := make([]deferKey, len(ds))
 	for i, d := range ds {
 		cur[i] = deferKey{d.Stage, d.Index, d.Channel}
@@ -129,11 +156,7 @@ func (t *tally) deferrals(acct string, ds []dunning.Deferred, at time.Time) {
 			}
 		}
 	}
-	if len(cur) == 0 {
-		delete(t.deferred, acct)
-	} else {
-		t.deferred[acct] = cur
-	}
+	t.deferred = cur
 }
 
 func containsKey(ks []deferKey, k deferKey) bool {
@@ -162,14 +185,12 @@ func summarize(ts []*tally) Summary {
 		s.Contacts += t.s.Contacts
 		s.Suspensions += t.s.Suspensions
 		s.Deferrals += t.s.Deferrals
-		s.SuspendedAccounts += len(t.reached[event.ActionSuspend])
-		s.AgencyAccounts += len(t.reached[event.ActionAgency])
-		s.LegalAccounts += len(t.reached[event.ActionLegal])
-		s.WriteOffAccounts += len(t.reached[event.ActionWriteOff])
-		s.ContactedAccounts += len(t.firstDPD)
-		for _, d := range t.firstDPD {
-			sum += int64(d)
-		}
+		s.SuspendedAccounts += t.reached[event.ActionSuspend]
+		s.AgencyAccounts += t.reached[event.ActionAgency]
+		s.LegalAccounts += t.reached[event.ActionLegal]
+		s.WriteOffAccounts += t.reached[event.ActionWriteOff]
+		s.ContactedAccounts += t.contacted
+		sum += t.dpdSum
 	}
 	if s.ContactedAccounts > 0 {
 		s.MeanDaysToFirstContact = float64(sum) / float64(s.ContactedAccounts)
