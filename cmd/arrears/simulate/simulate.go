@@ -305,26 +305,26 @@ func (a *arm) replay(id string, steps []replay.Step, end int64) error {
 	return err
 }
 
-// summary is the Summary of one replay's shards and its actions in (time,
+// summary is the Summary of one replay's workers and its actions in (time,
 // account, id) order.
-func summary(shards []*arm) (Summary, []Action) {
-	ts := make([]*tally, len(shards))
+func summary(workers []*arm) (Summary, []Action) {
+	ts := make([]*tally, len(workers))
 	var as []Action
-	for i, a := range shards {
+	for i, a := range workers {
 		ts[i] = a.tally
 		as = append(as, a.tally.actions...)
 	}
 	s := summarize(ts)
-	for _, a := range shards {
+	for _, a := range workers {
 		s.Rejects += a.acct.Rejects
 		s.Wakes += a.acct.Wakes
 	}
-	if env := shards[0].env; env.Policies != nil {
+	if env := workers[0].env; env.Policies != nil {
 		for _, p := range env.Policies.Policies() {
 			s.Policies = append(s.Policies, p.Name+"@"+p.Version)
 		}
 	}
-	// stable: an account's actions keep their replay order whatever the shards
+	// stable: an account's actions keep their replay order whatever the workers
 	slices.SortStableFunc(as, func(x, y Action) int {
 		return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(x.Account, y.Account), cmp.Compare(x.ID, y.ID))
 	})

@@ -61,11 +61,9 @@ func (c ClickHouse) Count(ctx context.Context, until time.Time) (int, error) {
 
 // Records implements History, in chunks of offsets (readChunk records at
 // most a query), each in (offset, partition) order: every partition's
-// records in offset order, the partitions interleaved, so every shard of a
-// replay gets records from the start. One query for the whole history
-// would fail on a large book: the driver's read timeout
-// (clickhouse.read_timeout) bounds a whole query, and the replays set the
-// pace of the read.
+// records in offset order, the partitions interleaved. One query for the
+// whole history would fail on a large book: the driver's read timeout
+// (clickhouse.read_timeout) bounds a whole query.
 func (c ClickHouse) Records(ctx context.Context, until time.Time, f func(Record) error) error {
 	var n, lo, hi, parts int64
 	if err := c.Conn.QueryRow(ctx, "SELECT toInt64(count()), toInt64(min(kafka_offset)), toInt64(max(kafka_offset)), "+

@@ -168,8 +168,8 @@ func containsKey(ks []deferKey, k deferKey) bool {
 	return false
 }
 
-// summarize completes the counts of one replay's shards, which need every
-// step (each account is on one shard). The contact cost is each channel's
+// summarize completes the counts of one replay's workers (each account is
+// on one). The contact cost is each channel's
 // contacts times its cost, added in channel order, so it does not depend
 // on the order of the steps.
 func summarize(ts []*tally) Summary {
