@@ -221,12 +221,12 @@ func simProgress(start time.Time, force bool) func(done, total int) {
 		switch {
 		case tty:
 			n := int(pct / 5)
-			fmt.Fprintf(os.Stderr, "\rsimulate [%-20s] %5.1f%% %d/%d events replayed %.0f events/s", strings.Repeat("=", n), pct, done, total, rate)
+			fmt.Fprintf(os.Stderr, "\rsimulate [%-20s] %5.1f%% %d/%d records read + replayed %.0f/s", strings.Repeat("=", n), pct, done, total, rate)
 			if final {
 				fmt.Fprintln(os.Stderr)
 			}
 		default:
-			fmt.Fprintf(os.Stderr, "simulate: %d/%d events replayed (%.1f%%), %.0f events/s\n", done, total, pct, rate)
+			fmt.Fprintf(os.Stderr, "simulate: %d/%d records read + replayed (%.1f%%), %.0f/s\n", done, total, pct, rate)
 		}
 	}
 }

@@ -58,3 +58,37 @@ func TestShardsAgree(t *testing.T) {
 			want.Candidate.Contacts, want.Active.Deferrals)
 	}
 }
+
+// TestProgress: Run reports its work as records read, then replayed, each
+// counted once, never going back, ending at twice the records.
+func TestProgress(t *testing.T) {
+	o := workload.Options{Seed: 4, Accounts: 300, Months: 2, Partitions: 3, TickEvery: time.Hour,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var h memHistory
+	for g := workload.New(o); ; {
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		h = append(h, ev)
+	}
+	until := o.Start.AddDate(0, o.Months, 0)
+	var calls [][2]int
+	_, err := Run(context.Background(), h, nil, testkit.DeployEnv(t, "../../.."), testkit.DeployEnv(t, "../../.."),
+		Options{From: o.Start, Until: until, Shards: 3, Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := h.Count(context.Background(), until)
+	if len(calls) < 3 || calls[len(calls)-1] != [2]int{2 * n, 2 * n} {
+		t.Fatalf("%d calls, the last %v; want it at %d of %d", len(calls), calls[len(calls)-1:], 2*n, 2*n)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i][0] < calls[i-1][0] || calls[i][1] != 2*n {
+			t.Fatalf("call %d: %v after %v", i, calls[i], calls[i-1])
+		}
+	}
+	if mid := calls[len(calls)/2][0]; mid <= 0 || mid >= 2*n {
+		t.Errorf("the middle call is at %d of %d", mid, 2*n)
+	}
+}
