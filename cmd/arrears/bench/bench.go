@@ -42,6 +42,8 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 			return nil, err
 		}
 		o.WorkDir = d
+	} else if err := os.MkdirAll(o.WorkDir, 0o755); err != nil { // --dir may name a new one
+		return nil, fmt.Errorf("bench --dir: %w", err)
 	}
 	say := func(format string, a ...any) {
 		fmt.Fprintf(logw, "[%s] bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
