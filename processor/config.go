@@ -47,6 +47,15 @@ type Config struct {
 	// 100; at most max_wakes_per_txn). Smaller gives fresh input lower
 	// latency during a burst and the burst more transactions.
 	MaxWakesFresh int `yaml:"max_wakes_fresh"`
+	// FetchMaxBytes and FetchMaxPartitionBytes bound what one fetch asks
+	// the brokers for, in compressed bytes (defaults 4 MiB and 256 KiB; a
+	// record batch larger than them still comes). The consumer asks again
+	// only once a fetch is polled in full, so a fetch is also how much
+	// input a record newer than it waits behind: with
+	// kafka.topics.read_first, about one transaction's worth (e.g. 256 KiB
+	// and 32 KiB) lets a payment join the next transaction during a burst.
+	FetchMaxBytes          int `yaml:"fetch_max_bytes"`
+	FetchMaxPartitionBytes int `yaml:"fetch_max_partition_bytes"`
 	// MemoryLimit is the Go runtime's soft memory limit for `arrears run`
 	// (runtime/debug.SetMemoryLimit), e.g. "450MiB" (default "0": unset,
 	// the GOMEMLIMIT environment variable applies; when both are set the
@@ -137,26 +146,28 @@ func Defaults() Config {
 		host = "local"
 	}
 	return Config{
-		GroupID:            "arrears",
-		TransactionalID:    "arrears-" + host,
-		MaxPollRecords:     10000,
-		MaxRecordsPerTxn:   4000,
-		MaxWakesPerTxn:     2000,
-		MaxApplyPerTxn:     50 * time.Millisecond,
-		MemoryLimit:        "0",
-		CacheAccounts:      3000,
-		TransactionTimeout: 60 * time.Second,
-		SessionTimeout:     45 * time.Second,
-		TickSource:         "arrears-ticker",
-		Time:               TimeLive,
-		MaxClockSkew:       10 * time.Minute,
-		StallTimeout:       60 * time.Second,
-		RetryMax:           10 * time.Second,
-		MaxStatusBytes:     900_000,
-		Misrouted:          MisroutedForward,
-		PolicyRefresh:      time.Second,
-		PolicyLeadTime:     15 * time.Minute,
-		DLQMaxPayload:      event.DefaultMaxDeadLetterPayload,
+		GroupID:                "arrears",
+		TransactionalID:        "arrears-" + host,
+		MaxPollRecords:         10000,
+		MaxRecordsPerTxn:       4000,
+		MaxWakesPerTxn:         2000,
+		MaxApplyPerTxn:         50 * time.Millisecond,
+		MemoryLimit:            "0",
+		FetchMaxBytes:          4 << 20,
+		FetchMaxPartitionBytes: 256 << 10,
+		CacheAccounts:          3000,
+		TransactionTimeout:     60 * time.Second,
+		SessionTimeout:         45 * time.Second,
+		TickSource:             "arrears-ticker",
+		Time:                   TimeLive,
+		MaxClockSkew:           10 * time.Minute,
+		StallTimeout:           60 * time.Second,
+		RetryMax:               10 * time.Second,
+		MaxStatusBytes:         900_000,
+		Misrouted:              MisroutedForward,
+		PolicyRefresh:          time.Second,
+		PolicyLeadTime:         15 * time.Minute,
+		DLQMaxPayload:          event.DefaultMaxDeadLetterPayload,
 	}
 }
 
@@ -183,6 +194,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxApplyPerTxn < time.Microsecond || c.MaxApplyPerTxn >= c.TransactionTimeout {
 		errs = append(errs, fmt.Errorf("processor.max_apply_per_txn: %s must be >= 1µs and below processor.transaction_timeout %s", c.MaxApplyPerTxn, c.TransactionTimeout))
+	}
+	if c.FetchMaxBytes < 1024 {
+		errs = append(errs, fmt.Errorf("processor.fetch_max_bytes: %d must be >= 1024", c.FetchMaxBytes))
+	}
+	if c.FetchMaxPartitionBytes < 1024 || c.FetchMaxPartitionBytes > c.FetchMaxBytes {
+		errs = append(errs, fmt.Errorf("processor.fetch_max_partition_bytes: %d must be >= 1024 and at most processor.fetch_max_bytes %d", c.FetchMaxPartitionBytes, c.FetchMaxBytes))
 	}
 	if _, err := ParseMemoryLimit(c.MemoryLimit); err != nil {
 		errs = append(errs, fmt.Errorf("processor.memory_limit: %w", err))

@@ -50,3 +50,23 @@ func TestMaxWakesFresh(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchBounds: processor.fetch_max_bytes and fetch_max_partition_bytes
+// default to 4 MiB and 256 KiB; each is at least 1 KiB and the partition's
+// at most the fetch's, else Validate names it.
+func TestFetchBounds(t *testing.T) {
+	c := Defaults()
+	if c.FetchMaxBytes != 4<<20 || c.FetchMaxPartitionBytes != 256<<10 || c.Validate() != nil {
+		t.Fatalf("defaults %d, %d: %v", c.FetchMaxBytes, c.FetchMaxPartitionBytes, c.Validate())
+	}
+	for _, b := range []struct {
+		fetch, part int
+		field       string
+	}{{512, 512, "processor.fetch_max_bytes"}, {4096, 512, "processor.fetch_max_partition_bytes"}, {4096, 8192, "processor.fetch_max_partition_bytes"}} {
+		c := Defaults()
+		c.FetchMaxBytes, c.FetchMaxPartitionBytes = b.fetch, b.part
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), b.field) {
+			t.Errorf("%d, %d: %v, want %s named", b.fetch, b.part, err, b.field)
+		}
+	}
+}

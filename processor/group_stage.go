@@ -74,8 +74,8 @@ func (g *GroupStage) opts() []kgo.Opt {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.KeepControlRecords(), // committed offsets step over the markers (the input is transactional)
-		kgo.FetchMaxBytes(fetchMaxBytes),
-		kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes),
+		kgo.FetchMaxBytes(int32(g.d.cfg.FetchMaxBytes)),
+		kgo.FetchMaxPartitionBytes(int32(g.d.cfg.FetchMaxPartitionBytes)),
 		// the changelog goes to the node's own partition; forwards by key,
 		// as the account stage writes them (murmur2)
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit(t.GroupChangelog)),

@@ -3,6 +3,7 @@ package processor
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,8 +107,8 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		// 1 MiB a partition, compressed) held ~180k decoded input records,
 		// the largest part of the heap, for transactions of at most
 		// max_records_per_txn.
-		kgo.FetchMaxBytes(fetchMaxBytes),
-		kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes),
+		kgo.FetchMaxBytes(int32(cfg.FetchMaxBytes)),
+		kgo.FetchMaxPartitionBytes(int32(cfg.FetchMaxPartitionBytes)),
 		// transaction markers come with the records, so that the offsets a
 		// transaction commits step over them (forwarded copies make the
 		// input transactional: misroute.go); the partition drops them
@@ -119,14 +120,27 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.OnPartitionsRevoked(p.revoked),
 		kgo.OnPartitionsLost(p.lost),
 	)
+	if first := topics.ReadFirst; len(first) > 0 {
+		opts = append(opts, readFirst(first)...)
+	}
 	return append(opts, p.opts...)
 }
 
-// Fetch bounds (compressed bytes; a record batch larger than them still comes).
-const (
-	fetchMaxBytes          = 4 << 20
-	fetchMaxPartitionBytes = 256 << 10
-)
+// readFirst are the consumer options of kafka.topics.read_first: every
+// fetch request asks for the first topics' partitions first, then the
+// others in the client's own rotation. Kafka fills a fetch response in
+// request order and a poll hands over a fetch's records in its order, so
+// the first topics' records are never behind the others' in a fetch. Fetch
+// sessions (KIP-227) are off: within a session the broker answers in its
+// own order, moving partitions that returned data to the end, which put
+// the first topics behind a burst again (TestReadFirstOrder); without one
+// every request lists all partitions (a few hundred bytes here).
+func readFirst(first []string) []kgo.Opt {
+	order := func(_ map[string]map[int32]int64, _ []string, _ map[string][]int32) ([]string, map[string][]int32) {
+		return slices.Clone(first), nil // franz-go edits the order it is given
+	}
+	return []kgo.Opt{kgo.ConsumePreferringLagFn(order), kgo.DisableFetchSessions()}
+}
 
 // partition returns the owned partition's worker, creating it if needed.
 func (p *Processor) partition(id int32) *partition {

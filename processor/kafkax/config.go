@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,14 @@ type Topics struct {
 	Events string `yaml:"events"`
 	// ExtraInputs are further input topics, co-partitioned with Events.
 	ExtraInputs []string `yaml:"extra_inputs"`
+	// ReadFirst are input topics (events or extra_inputs) whose partitions
+	// every fetch asks for first, in this order, and each poll hands over
+	// first (default none): payments on their own topic never queue behind
+	// a burst of bulk input such as a bill run's invoices. An account's
+	// events on two topics are then applied in the order they were read,
+	// not produced: a payment read before its invoice is unapplied credit
+	// until the invoice arrives. docs/processing.md "Read first".
+	ReadFirst []string `yaml:"read_first"`
 	// Actions receives dunning actions (default "ar.dunning.actions").
 	Actions string `yaml:"actions"`
 	// Risk receives risk events (default "ar.risk.events").
@@ -181,6 +190,11 @@ func (c Config) Validate() error {
 	check("events", c.Topics.Events)
 	for i, t := range c.Topics.ExtraInputs {
 		check(fmt.Sprintf("extra_inputs[%d]", i), t)
+	}
+	for i, t := range c.Topics.ReadFirst {
+		if !slices.Contains(c.Topics.Inputs(), t) {
+			errs = append(errs, fmt.Errorf("kafka.topics.read_first[%d]: %q is not an input (events or extra_inputs)", i, t))
+		}
 	}
 	check("actions", c.Topics.Actions)
 	check("risk", c.Topics.Risk)

@@ -48,3 +48,17 @@ func TestClientOptsCompress(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFirstIsAnInput: kafka.topics.read_first names inputs only.
+func TestReadFirstIsAnInput(t *testing.T) {
+	c := Defaults()
+	c.Topics.ExtraInputs = []string{"ar.payments"}
+	c.Topics.ReadFirst = []string{"ar.payments"}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("an extra input read first: %v", err)
+	}
+	c.Topics.ReadFirst = []string{"ar.payments", "ar.gl"}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "kafka.topics.read_first[1]") {
+		t.Errorf("an output read first: %v", err)
+	}
+}

@@ -49,7 +49,7 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		fmt.Fprintf(logw, "[%s] bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 	w := o.Workload
-	res := &Result{Accounts: w.Accounts, Months: w.Months, Partitions: w.Partitions, Seconds: map[string]float64{},
+	res := &Result{Accounts: w.Accounts, Months: w.Months, Partitions: w.Partitions, PaymentsTopic: o.PaymentsTopic, Seconds: map[string]float64{},
 		Ceilings: map[string]float64{}}
 	codec, err := schemas.New(cfg.Codec)
 	if err != nil {
@@ -162,10 +162,15 @@ func (gen *generated) add(ctx context.Context, codec *schemas.Codec, topic strin
 	}
 	if ev.Body.Kind() == event.KindPaymentReceived {
 		gen.pays[payKey{ev.Account, ev.Time.UnixMilli()}] = len(gen.recs)
+		rec.Topic = paymentsMark // the stack's payments topic with --payments-topic (stack.produce)
 	}
 	gen.recs = append(gen.recs, rec)
 	return nil
 }
+
+// paymentsMark marks a generated payment's record: stack.produce sends it
+// to the stack's payments topic, if it has one, else to its events topic.
+const paymentsMark = "payments"
 
 // generate builds and encodes the workload; pays maps each PaymentReceived
 // to its record index.

@@ -34,7 +34,7 @@ func (s *stack) ceilings(ctx context.Context, codec *schemas.Codec, res *Result,
 
 	t := time.Now()
 	count := 0
-	if err := readTopics(ctx, k.ClientOpts(), []string{k.Topics.Events}, false, func(*kgo.Record) error { count++; return nil }); err != nil {
+	if err := readTopics(ctx, k.ClientOpts(), k.Topics.Inputs(), false, func(*kgo.Record) error { count++; return nil }); err != nil {
 		return err
 	}
 	res.Ceilings["kafka_consume"] = float64(count) / time.Since(t).Seconds()

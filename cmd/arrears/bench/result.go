@@ -16,6 +16,9 @@ type Result struct {
 	Months     int `json:"months"`
 	Partitions int `json:"partitions"`
 	Events     int `json:"events"`
+	// PaymentsTopic: payments went to their own input topic, read first
+	// (--payments-topic).
+	PaymentsTopic bool `json:"payments_topic,omitempty"`
 	// EventsPerSec: events / (first produce -> processor caught up and the
 	// sink caught up, i.e. the last output committed and the last row in
 	// ClickHouse).
@@ -131,6 +134,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 		return fmt.Sprintf("%.1f", *v)
 	}
 	row("workload", fmt.Sprintf("%d events, %d accounts, %d months, %d partitions", r.Events, r.Accounts, r.Months, r.Partitions))
+	if r.PaymentsTopic {
+		row("payments", "on their own input topic, read first")
+	}
 	row("end to end (events/s)", f0(r.EventsPerSec))
 	row("processor only (events/s)", f0(r.ProcessorEventsPerSec))
 	row("produce (events/s)", f0(r.ProduceEventsPerSec))

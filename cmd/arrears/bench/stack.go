@@ -45,8 +45,21 @@ func newStack(base config.Config, o Options, id string) *stack {
 	c.ClickHouse.Database = id
 	c.Log.Level = "warn"
 	c.HTTP.Pprof = o.Profile != ""
+	if o.PaymentsTopic { // docs/processing.md "Read first"
+		c.Kafka.Topics.ExtraInputs = []string{id + ".payments"}
+		c.Kafka.Topics.ReadFirst = c.Kafka.Topics.ExtraInputs
+		c.Processor.FetchMaxBytes, c.Processor.FetchMaxPartitionBytes = paymentsFetchBytes, paymentsFetchPartitionBytes
+	}
 	return &stack{id: id, o: o, cfg: c}
 }
+
+// The fetch bounds of --payments-topic: about one transaction's input
+// (4000 records of ~40 compressed bytes), so a payment waits behind at most
+// one fetch of a burst.
+const (
+	paymentsFetchBytes          = 256 << 10
+	paymentsFetchPartitionBytes = 32 << 10
+)
 
 // createTopics creates the stack's topics.
 func (s *stack) createTopics(ctx context.Context) error {
@@ -168,7 +181,11 @@ func (s *stack) produce(ctx context.Context, recs []*kgo.Record, rate int, sent 
 	}
 	defer pr.Close()
 	for i, r := range recs {
-		at, err := pr.Send(ctx, &kgo.Record{Key: r.Key, Value: r.Value, Partition: r.Partition})
+		var topic string // the default: events
+		if r.Topic == paymentsMark && s.o.PaymentsTopic {
+			topic = s.cfg.Kafka.Topics.ExtraInputs[0]
+		}
+		at, err := pr.Send(ctx, &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Partition: r.Partition})
 		if err != nil {
 			return err
 		}
