@@ -38,7 +38,9 @@ type Options struct {
 	BillRun bool
 	// PaymentsTopic sends payments to their own input topic (id.payments,
 	// an extra input in kafka.topics.read_first) and gives the processor
-	// fetches of about one transaction (paymentsFetchBytes).
+	// fetches of about one transaction (paymentsFetchBytes, unless the
+	// configuration sets its own), in the latency and bill-run phases (the
+	// throughput phase keeps one input topic: see Run).
 	PaymentsTopic bool
 	// Env is the pure core's environment, as `arrears run` builds it from
 	// the same configuration (the core replay runs with it).
@@ -58,7 +60,7 @@ func Flags(fs *flag.FlagSet) *Options {
 	fs.StringVar(&o.WorkDir, "dir", "", "directory for the children's configs and logs (default: a temporary one)")
 	fs.StringVar(&o.Profile, "profile", "", "save CPU profiles of run and sink and run's heap from the throughput phase in DIR")
 	fs.IntVar(&o.ProfileSeconds, "profile-seconds", 15, "length of the CPU profiles")
-	fs.BoolVar(&o.PaymentsTopic, "payments-topic", false, "send payments to their own input topic, read first (kafka.topics.read_first), with fetches of about one transaction")
+	fs.BoolVar(&o.PaymentsTopic, "payments-topic", false, "in the latency and bill-run phases, send payments to their own input topic, read first (kafka.topics.read_first), with fetches of about one transaction")
 	fs.BoolVar(&o.BillRun, "bill-run", false, "add a bill-run phase: the whole book invoiced at one instant beside the latency phase's load")
 	return o
 }

@@ -48,7 +48,9 @@ func newStack(base config.Config, o Options, id string) *stack {
 	if o.PaymentsTopic { // docs/processing.md "Read first"
 		c.Kafka.Topics.ExtraInputs = []string{id + ".payments"}
 		c.Kafka.Topics.ReadFirst = c.Kafka.Topics.ExtraInputs
-		c.Processor.FetchMaxBytes, c.Processor.FetchMaxPartitionBytes = paymentsFetchBytes, paymentsFetchPartitionBytes
+		if d := processor.Defaults(); c.Processor.FetchMaxBytes == d.FetchMaxBytes && c.Processor.FetchMaxPartitionBytes == d.FetchMaxPartitionBytes {
+			c.Processor.FetchMaxBytes, c.Processor.FetchMaxPartitionBytes = paymentsFetchBytes, paymentsFetchPartitionBytes
+		} // else the configuration's own
 	}
 	return &stack{id: id, o: o, cfg: c}
 }
