@@ -184,7 +184,9 @@ func (s *stack) produce(ctx context.Context, recs []*kgo.Record, rate int, sent 
 	defer pr.Close()
 	for i, r := range recs {
 		var topic string // the default: events
-		if r.Topic == paymentsMark && s.o.PaymentsTopic {
+		// a payment goes to the payments topic when produced at a rate, as
+		// live; a backlog produced at once stays in order on one topic
+		if r.Topic == paymentsMark && s.o.PaymentsTopic && rate > 0 {
 			topic = s.cfg.Kafka.Topics.ExtraInputs[0]
 		}
 		at, err := pr.Send(ctx, &kgo.Record{Topic: topic, Key: r.Key, Value: r.Value, Partition: r.Partition})
