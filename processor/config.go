@@ -52,8 +52,12 @@ type Config struct {
 	// record batch larger than them still comes). The consumer asks again
 	// only once a fetch is polled in full, so a fetch is also how much
 	// input a record newer than it waits behind: with
-	// kafka.topics.read_first, about one transaction's worth (e.g. 256 KiB
-	// and 32 KiB) lets a payment join the next transaction during a burst.
+	// kafka.topics.read_first a small fetch_max_bytes (e.g. 256 KiB) lets
+	// a payment join one of the next transactions during a burst. A batch
+	// larger than fetch_max_partition_bytes comes only as a fetch's first
+	// data, so keep that at or above the bulk producers' largest batch
+	// (compressed), or read-first topics starve them. docs/processing.md
+	// "Read first".
 	FetchMaxBytes          int `yaml:"fetch_max_bytes"`
 	FetchMaxPartitionBytes int `yaml:"fetch_max_partition_bytes"`
 	// MemoryLimit is the Go runtime's soft memory limit for `arrears run`

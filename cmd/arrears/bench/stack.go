@@ -55,12 +55,15 @@ func newStack(base config.Config, o Options, id string) *stack {
 	return &stack{id: id, o: o, cfg: c}
 }
 
-// The fetch bounds of --payments-topic: about one transaction's input
-// (4000 records of ~40 compressed bytes), so a payment waits behind at most
-// one fetch of a burst.
+// The fetch bounds of --payments-topic: a fetch of at most 256 KiB (about
+// 16k generated records, ~16 compressed bytes each), so a payment waits
+// behind at most about one fetch of a burst, and a partition bound that
+// still holds a whole producer batch of the burst (~140 KiB compressed:
+// a bulk partition whose first batch exceeds it gets nothing in a fetch
+// that starts with the payments, which starved the bill run at 32 KiB).
 const (
 	paymentsFetchBytes          = 256 << 10
-	paymentsFetchPartitionBytes = 32 << 10
+	paymentsFetchPartitionBytes = 256 << 10
 )
 
 // createTopics creates the stack's topics.
