@@ -34,7 +34,9 @@ func TestBenchSmall(t *testing.T) {
 	t.Setenv("ARREARS_REDIS_ADDRS", testkit.RedisAddr)
 	t.Setenv("ARREARS_CLICKHOUSE_ADDRS", testkit.ClickHouseAddr)
 	out := filepath.Join(t.TempDir(), "bench.json")
-	args := []string{"--accounts", "1500", "--months", "3", "--partitions", "4", "--bill-run", "--json", out, "--dir", t.TempDir()}
+	// --payments-topic: the latency and bill-run phases' payments come on
+	// their own topic, read first; their samples show they were decided
+	args := []string{"--accounts", "1500", "--months", "3", "--partitions", "4", "--bill-run", "--payments-topic", "--json", out, "--dir", t.TempDir()}
 	if err := cmdBench(context.Background(), args); err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +87,9 @@ func TestBenchSmall(t *testing.T) {
 		t.Errorf("end to end faster than the processor alone: %s", b)
 	}
 	checkBillRun(t, got["bill_run"], num("accounts"))
+	if got["payments_topic"] != true {
+		t.Errorf("payments_topic = %v, want true", got["payments_topic"])
+	}
 	t.Logf("%s", strings.TrimSpace(string(b)))
 }
 

@@ -121,6 +121,9 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		n = o.LatencyEvents
 	}
 	res.LatencyRate = res.EventsPerSec / 2
+	if o.LatencyRate > 0 { // a fixed load, for A/Bs across runs
+		res.LatencyRate = float64(o.LatencyRate)
+	}
 	res.LatencyEvents = n
 	say("latency phase: %d events at %.0f events/s on topics %s.*", n, res.LatencyRate, b.id)
 	lat, err := b.phaseLatency(ctx, codec, recs[:n], pays, int(res.LatencyRate))

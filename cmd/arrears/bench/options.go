@@ -36,11 +36,16 @@ type Options struct {
 	// whole book at one instant, beside the ongoing events at the latency
 	// phase's rate.
 	BillRun bool
+	// LatencyRate is the latency and bill-run phases' load in events/s (0:
+	// half the throughput phase's end-to-end rate, which varies with the
+	// machine's load from run to run; a fixed one compares runs).
+	LatencyRate int
 	// PaymentsTopic sends payments to their own input topic (id.payments,
-	// an extra input in kafka.topics.read_first) and gives the processor
-	// fetches of about one transaction (paymentsFetchBytes, unless the
-	// configuration sets its own), in the latency and bill-run phases (the
-	// throughput phase keeps one input topic: see Run).
+	// an extra input in kafka.topics.read_first), produces in batches of at
+	// most 16 KiB and gives the processor fetches of about one transaction
+	// (paymentsFetchBytes, unless the configuration sets its own), in the
+	// latency and bill-run phases (the throughput phase keeps one input
+	// topic: see Run).
 	PaymentsTopic bool
 	// Env is the pure core's environment, as `arrears run` builds it from
 	// the same configuration (the core replay runs with it).
@@ -54,6 +59,7 @@ func Flags(fs *flag.FlagSet) *Options {
 		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), TickEvery: time.Hour}}
 	feed.WorkloadFlags(fs, &o.Workload, "partitions of the bench topics")
 	fs.IntVar(&o.LatencyEvents, "latency-events", 0, "events replayed at half rate for the latency phase (0: all)")
+	fs.IntVar(&o.LatencyRate, "latency-rate", 0, "events/s of the latency and bill-run phases (0: half the end-to-end rate the throughput phase measured)")
 	fs.StringVar(&o.JSON, "json", "", "also write the result as JSON to FILE")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the bench topics, Redis keys and ClickHouse databases")
 	fs.StringVar(&o.Bin, "bin", "", "arrears binary to start as run and sink (default: this one)")
@@ -70,8 +76,8 @@ func (o Options) Validate() error {
 	if w := o.Workload; w.Accounts < 1 || w.Months < 1 || w.Partitions < 1 || w.TickEvery <= 0 {
 		return errors.New("--accounts, --months and --partitions must be >= 1 and --tick > 0")
 	}
-	if o.LatencyEvents < 0 || o.ProfileSeconds < 1 {
-		return errors.New("--latency-events must be >= 0 and --profile-seconds >= 1")
+	if o.LatencyEvents < 0 || o.LatencyRate < 0 || o.ProfileSeconds < 1 {
+		return errors.New("--latency-events and --latency-rate must be >= 0 and --profile-seconds >= 1")
 	}
 	return nil
 }

@@ -55,15 +55,19 @@ func newStack(base config.Config, o Options, id string) *stack {
 	return &stack{id: id, o: o, cfg: c}
 }
 
-// The fetch bounds of --payments-topic: a fetch of at most 256 KiB (about
-// 16k generated records, ~16 compressed bytes each), so a payment waits
-// behind at most about one fetch of a burst, and a partition bound that
-// still holds a whole producer batch of the burst (~140 KiB compressed:
-// a bulk partition whose first batch exceeds it gets nothing in a fetch
-// that starts with the payments, which starved the bill run at 32 KiB).
+// The producer batches and fetch bounds of --payments-topic. Kafka hands
+// a partition over in whole batches, and a bulk partition whose first
+// batch exceeds what a fetch has left gets nothing in a fetch that starts
+// with the payments (32 KiB a partition starved the bill run's 1 MB
+// batches, ~140 KiB compressed). So the bench's producer batches at most
+// 16 KiB (before compression: the Java producer's default batch.size, as
+// a billing system's producer has), and a fetch of 64 KiB (about 4,000
+// generated records, ~16 compressed bytes each: one transaction) holds
+// many of them: a payment waits behind about one transaction of a burst.
 const (
-	paymentsFetchBytes          = 256 << 10
-	paymentsFetchPartitionBytes = 256 << 10
+	producerBatchBytes          = 16 << 10
+	paymentsFetchBytes          = 64 << 10
+	paymentsFetchPartitionBytes = 64 << 10
 )
 
 // createTopics creates the stack's topics.
@@ -180,7 +184,11 @@ func (s *stack) phaseThroughput(ctx context.Context, recs []*kgo.Record, res *Re
 // possible); sent, if given, is called with each record's index and the
 // time it was handed to the client.
 func (s *stack) produce(ctx context.Context, recs []*kgo.Record, rate int, sent func(i int, at time.Time)) error {
-	pr, err := feed.New(s.cfg.Kafka, rate, nil)
+	var opts []kgo.Opt
+	if s.o.PaymentsTopic {
+		opts = append(opts, kgo.ProducerBatchMaxBytes(producerBatchBytes))
+	}
+	pr, err := feed.New(s.cfg.Kafka, rate, nil, opts...)
 	if err != nil {
 		return err
 	}
