@@ -320,9 +320,50 @@ func (h *harness) compareGroups(what string) map[string]group.Totals {
 	}
 	sort.Strings(bad)
 	if len(bad) > 0 {
-		h.t.Fatalf("%s: %d groups differ from the sum over their children's account states: %v", what, len(bad), bad[:min(len(bad), 10)])
+		h.t.Errorf("%s: %d groups differ from the sum over their children's account states: %v", what, len(bad), bad[:min(len(bad), 10)])
+		h.childDiff(nodes, bad)
+		h.t.FailNow()
 	}
 	return want
+}
+
+// childDiff logs, for each group in bad, the children whose stored
+// contribution differs from their account's state (or is missing or extra).
+func (h *harness) childDiff(nodes map[string]*group.Node, bad []string) {
+	h.t.Helper()
+	own := map[string]group.Snapshot{}
+	for a, v := range dump(h.t, h.rdb, h.pref, h.kcfg.Partitions) {
+		st := &core.State{Account: a}
+		if err := st.UnmarshalBinary([]byte(v)); err != nil {
+			h.t.Fatal(err)
+		}
+		own[a] = group.Take(st)
+	}
+	for _, g := range bad {
+		n := nodes[g]
+		if n == nil {
+			h.t.Logf("%s: no node", g)
+			continue
+		}
+		for a, s := range own {
+			c, ok := n.Children[group.AccountChild+a]
+			switch {
+			case s.OK && s.Parent == g && !ok:
+				h.t.Logf("%s: child %s missing (its state: %+v)", g, a, s.Totals)
+			case ok && !(s.OK && s.Parent == g):
+				h.t.Logf("%s: child %s held at v%d, its state has parent %q ok=%v", g, a, c.Version, s.Parent, s.OK)
+			case ok && !c.Totals.Equal(s.Totals):
+				h.t.Logf("%s: child %s at v%d holds %+v, its state %+v", g, a, c.Version, c.Totals, s.Totals)
+			}
+		}
+		for k, c := range n.Children {
+			if strings.HasPrefix(k, group.GroupChild) {
+				h.t.Logf("%s: group child %s at v%d: %d accounts", g, k, c.Version, c.Totals.Accounts)
+			} else if _, ok := own[strings.TrimPrefix(k, group.AccountChild)]; !ok {
+				h.t.Logf("%s: child %s at v%d has no account state", g, k, c.Version)
+			}
+		}
+	}
 }
 
 // TestGroupsAcrossPartitions: a 3-level hierarchy of 1,000 children over

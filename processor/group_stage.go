@@ -199,6 +199,8 @@ func (g *GroupStage) transact(ctx context.Context, sess *kgo.GroupTransactSessio
 		return err
 	}
 	g.m.transactions.WithLabelValues("committed").Inc()
+	ctx, cancel := afterCommit(ctx)
+	defer cancel()
 	for _, gp := range parts {
 		end, wrote := em.changelogEnd(gp.id)
 		if err := gp.persist(ctx, end, wrote); err != nil {

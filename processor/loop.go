@@ -294,6 +294,8 @@ var errAborted = errors.New("transaction aborted")
 // next batch catches the store up from the changelog, which holds what
 // this batch committed.
 func (p *Processor) store(ctx context.Context, parts []*partition, em *emitter) ([]*partition, error) {
+	ctx, cancel := afterCommit(ctx)
+	defer cancel()
 	_, failed, err := p.eachPartition(parts, func(part *partition) error {
 		end, wrote := em.changelogEnd(part.id)
 		if err := part.persist(ctx, end, wrote); err != nil {

@@ -57,6 +57,9 @@ type harness struct {
 	policies bool
 	// groupConds are the group stage's processor.groups.conditions.
 	groupConds []group.Condition
+	// storeFor, when set, wraps each instance's store; stop cancels that
+	// instance's run.
+	storeFor func(s processor.Store, stop context.CancelFunc) processor.Store
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent log writes.
@@ -114,7 +117,11 @@ func (h *harness) start(name string) (stop func()) {
 	if h.storeRdb != nil {
 		rdb = h.storeRdb
 	}
-	store := redisstore.New(rdb, h.pref)
+	var store processor.Store = redisstore.New(rdb, h.pref)
+	ctx, cancel := context.WithCancel(context.Background())
+	if h.storeFor != nil {
+		store = h.storeFor(store, cancel)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(&testWriter{t: h.t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -138,7 +145,6 @@ func (h *harness) start(name string) (stop func()) {
 		h.t.Cleanup(feed.Close)
 		p.UsePolicies(feed)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -1,6 +1,9 @@
 package processor
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Store is what the processor needs from the state store (Redis). Every call
 // concerns one partition, whose keys share the hash tag {p<N>} so each write
@@ -76,4 +79,20 @@ type Batch struct {
 func (b *Batch) Add(e ChangelogEntry) {
 	b.Put[e.Account] = e.State
 	b.Timers[e.Account] = e.Wake
+}
+
+// storeGrace is how long a committed transaction's store write may go on
+// once the run is stopped.
+const storeGrace = 5 * time.Second
+
+// afterCommit is the context of a committed transaction's store write: the
+// run's, except that a stop (ctx cancelled) lets the write finish, for at
+// most storeGrace. A stop landing between the commit and the write would
+// otherwise leave the store behind the changelog until the partition's
+// next owner restored it (a clean stop or rebalance hands over a current
+// store; a crash still relies on the restore).
+func afterCommit(ctx context.Context) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(storeGrace, cancel) })
+	return wctx, func() { stop(); cancel() }
 }
