@@ -273,7 +273,7 @@ func (p *Processor) commit(ctx context.Context, sess *kgo.GroupTransactSession, 
 		how = kgo.TryAbort
 	}
 	start := time.Now()
-	committed, err := sess.End(ctx, how)
+	committed, err := p.ender.end(ctx, sess, how)
 	p.d.m.commitSeconds.Observe(time.Since(start).Seconds())
 	switch {
 	case err != nil:

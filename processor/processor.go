@@ -42,6 +42,8 @@ type Processor struct {
 	owned  map[int32]bool       // input partitions assigned to this process
 	joined bool
 
+	ender endGuard // how a transaction ends (txnend.go)
+
 	progress atomic.Int64 // unix ms of the last commit or caught-up observation
 	stalled  atomic.Bool
 }
@@ -178,13 +180,14 @@ func (p *Processor) assigned(_ context.Context, cl *kgo.Client, m map[string][]i
 // past the session timeout): until partitions are assigned again this
 // process is not ready, and the stall watch counts the time as stuck.
 func (p *Processor) lost(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
-	p.revoked(ctx, cl, m)
+	p.revoked(ctx, cl, m) // ends the guard too
 	p.mu.Lock()
 	p.joined = false
 	p.mu.Unlock()
 }
 
 func (p *Processor) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	defer p.ender.rebalancing()() // never while a transaction ends (txnend.go)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for t, ps := range m {
