@@ -41,9 +41,9 @@ type Options struct {
 	// machine's load from run to run; a fixed one compares runs).
 	LatencyRate int
 	// PaymentsTopic sends payments to their own input topic (id.payments,
-	// an extra input in kafka.topics.read_first) and gives the processor
-	// smaller fetches (paymentsFetchBytes, unless the configuration sets
-	// its own), in the
+	// an extra input in kafka.topics.read_first), produces in batches of at
+	// most 16 KiB and gives the processor fetches of about one transaction
+	// (paymentsFetchBytes, unless the configuration sets its own), in the
 	// latency and bill-run phases (the throughput phase keeps one input
 	// topic: see Run).
 	PaymentsTopic bool

@@ -55,18 +55,22 @@ func newStack(base config.Config, o Options, id string) *stack {
 	return &stack{id: id, o: o, cfg: c}
 }
 
-// The fetch bounds of --payments-topic: a fetch of at most 256 KiB (about
-// 16k generated records, ~16 compressed bytes each), so a payment waits
-// behind about one fetch of a burst, and a partition bound that holds a
-// whole producer batch of the burst (1 MB, ~140 KiB compressed): Kafka
-// hands a partition over in whole batches, and a bulk partition whose
-// first batch exceeds what a fetch has left gets nothing in a fetch that
-// starts with the payments (32 KiB a partition starved the bill run: 48.8 s
-// instead of 21.9). Smaller producer batches (16 KiB) and fetches (64 KiB)
-// gave no lower p99 and a burst twice as long (docs/bench.md).
+// The producer batches and fetch bounds of --payments-topic. Kafka hands
+// a partition over in whole batches, and a bulk partition whose first
+// batch exceeds what a fetch has left gets nothing in a fetch that starts
+// with the payments (32 KiB a partition starved the bill run's 1 MB
+// batches, ~140 KiB compressed). So the bench's producer batches at most
+// 16 KiB (before compression: the Java producer's default batch.size, as
+// a billing system's producer has), and a fetch of 64 KiB (about 4,000
+// generated records, ~16 compressed bytes each: one transaction) holds
+// many of them: a payment waits behind about one transaction of a burst.
+// With the 500 ms end of input-less transactions gone (processor/txnend.go)
+// this gave a bill-run payment p99 of 986 ms against 2,704 with 1 MB
+// batches and 256 KiB fetches (docs/bench.md, 2026-12-03 afternoon).
 const (
-	paymentsFetchBytes          = 256 << 10
-	paymentsFetchPartitionBytes = 256 << 10
+	producerBatchBytes          = 16 << 10
+	paymentsFetchBytes          = 64 << 10
+	paymentsFetchPartitionBytes = 64 << 10
 )
 
 // createTopics creates the stack's topics.
@@ -183,7 +187,11 @@ func (s *stack) phaseThroughput(ctx context.Context, recs []*kgo.Record, res *Re
 // possible); sent, if given, is called with each record's index and the
 // time it was handed to the client.
 func (s *stack) produce(ctx context.Context, recs []*kgo.Record, rate int, sent func(i int, at time.Time)) error {
-	pr, err := feed.New(s.cfg.Kafka, rate, nil)
+	var opts []kgo.Opt
+	if s.o.PaymentsTopic {
+		opts = append(opts, kgo.ProducerBatchMaxBytes(producerBatchBytes))
+	}
+	pr, err := feed.New(s.cfg.Kafka, rate, nil, opts...)
 	if err != nil {
 		return err
 	}

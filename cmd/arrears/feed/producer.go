@@ -27,15 +27,16 @@ type Producer struct {
 }
 
 // New produces to k's events topic at rate records/s (0: as fast
-// as the broker takes them), adding each acknowledged record to acked.
-func New(k kafkax.Config, rate int, acked *atomic.Int64) (*Producer, error) {
-	cl, err := kgo.NewClient(append(k.ClientOpts(),
+// as the broker takes them), adding each acknowledged record to acked;
+// opts come last (they win).
+func New(k kafkax.Config, rate int, acked *atomic.Int64, opts ...kgo.Opt) (*Producer, error) {
+	cl, err := kgo.NewClient(append(append(k.ClientOpts(),
 		kgo.DefaultProduceTopic(k.Topics.Events),
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit()),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.ProducerBatchMaxBytes(1<<20),
 		kgo.MaxBufferedRecords(200000),
-	)...)
+	), opts...)...)
 	if err != nil {
 		return nil, err
 	}
