@@ -44,16 +44,15 @@ func (g *endGuard) rebalancing() (done func()) {
 }
 
 // end ends the session's open transaction (commit when how is TryCommit)
-// and reports whether it committed.
+// and reports whether it committed. The flush runs before the guard is
+// taken, so a revocation never waits for produce timeouts; the rebalance
+// flag is read again under the guard, just before EndTransaction, as End
+// reads its own.
 func (g *endGuard) end(ctx context.Context, sess *kgo.GroupTransactSession, how kgo.TransactionEndTry) (bool, error) {
 	cl := sess.Client()
-	g.mu.Lock()
 	if g.rebalanced.Load() || len(cl.UncommittedOffsets()) > 0 {
-		g.mu.Unlock()
-		g.rebalanced.Store(false) // End resets franz-go's own flags
-		return sess.End(ctx, how)
+		return g.viaSession(ctx, sess, how)
 	}
-	defer g.mu.Unlock()
 	if how == kgo.TryCommit {
 		if err := cl.Flush(ctx); err != nil {
 			return false, err
@@ -61,13 +60,29 @@ func (g *endGuard) end(ctx context.Context, sess *kgo.GroupTransactSession, how 
 	} else if err := cl.AbortBufferedRecords(ctx); err != nil {
 		return false, err
 	}
+	g.mu.Lock()
+	if g.rebalanced.Load() {
+		g.mu.Unlock()
+		return g.viaSession(ctx, sess, how)
+	}
+	defer g.mu.Unlock()
+	// End's retries: an end not attempted, abortable, or answered with an
+	// unknown server error is not a confirmed commit, so it is retried as
+	// an abort, at most 10 times in all
 	err := cl.EndTransaction(ctx, how)
-	if how == kgo.TryCommit && (errors.Is(err, kerr.OperationNotAttempted) || errors.Is(err, kerr.TransactionAbortable) || errors.Is(err, kerr.UnknownServerError)) {
-		// as End: the commit is not confirmed, so it counts as an abort
-		return false, cl.EndTransaction(ctx, kgo.TryAbort)
+	for tries := 1; err != nil && tries < 10 && (errors.Is(err, kerr.OperationNotAttempted) || errors.Is(err, kerr.TransactionAbortable) || errors.Is(err, kerr.UnknownServerError)); tries++ {
+		how = kgo.TryAbort
+		err = cl.EndTransaction(ctx, how)
 	}
 	if err != nil {
 		return false, err
 	}
 	return how == kgo.TryCommit, nil
+}
+
+// viaSession ends the transaction through End, which resets franz-go's own
+// rebalance flags.
+func (g *endGuard) viaSession(ctx context.Context, sess *kgo.GroupTransactSession, how kgo.TransactionEndTry) (bool, error) {
+	g.rebalanced.Store(false)
+	return sess.End(ctx, how)
 }

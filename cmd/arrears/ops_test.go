@@ -16,6 +16,7 @@ import (
 	"github.com/arrears/arrears/analytics"
 	"github.com/arrears/arrears/analytics/dashboard"
 	"github.com/arrears/arrears/cmd/arrears/config"
+	"github.com/arrears/arrears/processor/testkit"
 	"github.com/arrears/arrears/tlsconf"
 	"github.com/arrears/arrears/tlsconf/tlstest"
 )
@@ -23,12 +24,7 @@ import (
 // freeAddr is host:port with a port nothing listens on right now.
 func freeAddr(t *testing.T, host string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return testkit.FreeAddr(t, host)
 }
 
 // startOps runs serveOps with the dashboard mounted at / until the test
