@@ -188,20 +188,29 @@ func (h *harness) groupNodes() map[string]*group.Node {
 	return out
 }
 
-// expectedGroups recomputes every group's totals from the account states
-// in Redis: the sum of its children's own contributions and of the
-// subtrees of those children that are groups themselves.
-func (h *harness) expectedGroups() map[string]group.Totals {
+// accountSnapshots reads every account state in Redis and takes its
+// contribution.
+func (h *harness) accountSnapshots() map[string]group.Snapshot {
 	h.t.Helper()
 	own := map[string]group.Snapshot{}
-	kids := map[string][]string{}
 	for a, v := range dump(h.t, h.rdb, h.pref, h.kcfg.Partitions) {
 		st := &core.State{Account: a}
 		if err := st.UnmarshalBinary([]byte(v)); err != nil {
 			h.t.Fatal(err)
 		}
-		s := group.Take(st)
-		own[a] = s
+		own[a] = group.Take(st)
+	}
+	return own
+}
+
+// expectedGroups recomputes every group's totals from the account states
+// in Redis: the sum of its children's own contributions and of the
+// subtrees of those children that are groups themselves.
+func (h *harness) expectedGroups() map[string]group.Totals {
+	h.t.Helper()
+	own := h.accountSnapshots()
+	kids := map[string][]string{}
+	for a, s := range own {
 		if s.OK {
 			kids[s.Parent] = append(kids[s.Parent], a)
 		}
@@ -331,14 +340,7 @@ func (h *harness) compareGroups(what string) map[string]group.Totals {
 // contribution differs from their account's state (or is missing or extra).
 func (h *harness) childDiff(nodes map[string]*group.Node, bad []string) {
 	h.t.Helper()
-	own := map[string]group.Snapshot{}
-	for a, v := range dump(h.t, h.rdb, h.pref, h.kcfg.Partitions) {
-		st := &core.State{Account: a}
-		if err := st.UnmarshalBinary([]byte(v)); err != nil {
-			h.t.Fatal(err)
-		}
-		own[a] = group.Take(st)
-	}
+	own := h.accountSnapshots()
 	for _, g := range bad {
 		n := nodes[g]
 		if n == nil {

@@ -180,7 +180,7 @@ func (p *Processor) assigned(_ context.Context, cl *kgo.Client, m map[string][]i
 // past the session timeout): until partitions are assigned again this
 // process is not ready, and the stall watch counts the time as stuck.
 func (p *Processor) lost(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
-	p.revoked(ctx, cl, m) // ends the guard too
+	p.revoked(ctx, cl, m) // which also marks the rebalance for the end guard (txnend.go)
 	p.mu.Lock()
 	p.joined = false
 	p.mu.Unlock()
