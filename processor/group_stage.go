@@ -82,6 +82,7 @@ func (g *GroupStage) opts() []kgo.Opt {
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsRevoked(g.revoked),
 		kgo.OnPartitionsLost(g.revoked),
+		kafkax.WatchAssignment(g.synced), // the revoke callback can be skipped (Processor.synced)
 	)
 }
 
@@ -240,6 +241,23 @@ func (g *GroupStage) revoked(_ context.Context, _ *kgo.Client, m map[string][]in
 		g.drop(ids)
 	}
 	g.d.log.Info("group partitions revoked", "partitions", m)
+}
+
+// synced drops the cached partitions the group's new assignment no longer
+// names, as Processor.synced does: a partition revoked without the
+// callback and assigned back later would otherwise keep a stale cache.
+func (g *GroupStage) synced(assigned map[string][]int32) {
+	keep := map[int32]bool{}
+	for _, id := range assigned[g.d.kcfg.Topics.GroupContributions] {
+		keep[id] = true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for id := range g.parts {
+		if !keep[id] {
+			delete(g.parts, id)
+		}
+	}
 }
 
 // checkTopics verifies the group topics exist with one partition count;

@@ -121,6 +121,7 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
 		kgo.OnPartitionsLost(p.lost),
+		kafkax.WatchAssignment(p.synced),
 	)
 	if first := topics.ReadFirst; len(first) > 0 {
 		opts = append(opts, readFirst(first)...)
@@ -187,17 +188,48 @@ func (p *Processor) lost(ctx context.Context, cl *kgo.Client, m map[string][]int
 }
 
 func (p *Processor) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	var ids []int32
+	for t, ps := range m {
+		if p.inputs[t] {
+			ids = append(ids, ps...)
+		}
+	}
+	p.release(ids)
+	p.d.log.Info("partitions revoked", "partitions", m)
+}
+
+// synced releases the owned partitions the group's new assignment no
+// longer names (kafkax.WatchAssignment): the transaction session skips
+// the revoke callback for a second revocation before its next End, and
+// an idle processor ends no transaction, so it would go on firing the
+// wake-ups of a partition another process owns.
+func (p *Processor) synced(assigned map[string][]int32) {
+	keep := map[int32]bool{}
+	for _, id := range assigned[p.d.kcfg.Topics.Events] {
+		keep[id] = true
+	}
+	p.mu.Lock()
+	var gone []int32
+	for id := range p.owned {
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	p.mu.Unlock()
+	if len(gone) > 0 {
+		p.release(gone)
+		p.d.log.Info("partitions revoked by the group's assignment", "partitions", gone)
+	}
+}
+
+// release forgets the given input partitions: no longer owned, their
+// cached state dropped (a later owner restores it from the store).
+func (p *Processor) release(ids []int32) {
 	defer p.ender.rebalancing()() // never while a transaction ends (txnend.go)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for t, ps := range m {
-		if !p.inputs[t] {
-			continue
-		}
-		for _, id := range ps {
-			delete(p.parts, id)
-			delete(p.owned, id)
-		}
+	for _, id := range ids {
+		delete(p.parts, id)
+		delete(p.owned, id)
 	}
-	p.d.log.Info("partitions revoked", "partitions", m)
 }

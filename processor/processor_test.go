@@ -97,6 +97,13 @@ func newHarnessOn(t testing.TB, kcfg kafkax.Config) *harness {
 // start runs one processor instance until the returned stop is called.
 func (h *harness) start(name string) (stop func()) {
 	h.t.Helper()
+	_, stop = h.run(name)
+	return stop
+}
+
+// run is start, with the instance.
+func (h *harness) run(name string) (_ *processor.Processor, stop func()) {
+	h.t.Helper()
 	cfg := processor.Defaults()
 	cfg.GroupID = h.group
 	cfg.TransactionalID = h.group + "-" + name
@@ -133,7 +140,7 @@ func (h *harness) start(name string) (stop func()) {
 	if h.kafkaFor != nil {
 		kcfg = h.kafkaFor(kcfg)
 	}
-	p, err := processor.New(cfg, kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log)
+	p, err := processor.New(cfg, kcfg, store, codec, h.env, processor.NewMetrics(h.reg), log.With("instance", name))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -153,7 +160,7 @@ func (h *harness) start(name string) (stop func()) {
 			h.t.Errorf("processor %s: %v", name, err)
 		}
 	}()
-	return func() { cancel(); wg.Wait() }
+	return p, func() { cancel(); wg.Wait() }
 }
 
 // admin is an admin client on the harness's Kafka (its own config, so
