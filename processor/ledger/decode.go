@@ -8,8 +8,8 @@ import (
 	"github.com/arrears/arrears/processor/internal/varint"
 )
 
-// UnmarshalBinary decodes what MarshalBinary produced, in this version,
-// version 2 or version 1. It fails with ErrStateVersion or ErrStateCorrupt (never
+// UnmarshalBinary decodes what MarshalBinary produced, in this version
+// or versions 3, 2 and 1. It fails with ErrStateVersion or ErrStateCorrupt (never
 // panics, never allocates beyond what the input's length allows) and
 // leaves a unchanged on error.
 //
@@ -21,11 +21,11 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("%w: empty", ErrStateCorrupt)
 	}
 	ver := b[0]
-	if ver != stateVersion && ver != stateVersionV2 && ver != stateVersionV1 {
+	if ver != stateVersion && ver != stateVersionV3 && ver != stateVersionV2 && ver != stateVersionV1 {
 		return fmt.Errorf("%w: %d", ErrStateVersion, b[0])
 	}
 	v1 := ver == stateVersionV1
-	d := decoder{Reader: varint.NewReader(string(b[1:])), v1: v1, wide: ver < stateVersion}
+	d := decoder{Reader: varint.NewReader(string(b[1:])), v1: v1, wide: ver < stateVersionV3}
 	var n Account
 	flags := d.Uvarint("flags")
 	n.known, n.closed = flags&1 != 0, flags&2 != 0
@@ -207,27 +207,10 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 		}
 	}
 
-	c := &n.counters
-	for _, v := range [...]*uint32{&c.InvoicesIssued, &c.Payments, &c.LatePayments, &c.Reversals,
-		&c.DisputesOpened, &c.BrokenPromises, &c.SettledItems} {
-		*v = d.u32("counter")
-	}
-	c.DaysToPaySum = d.Varint("days to pay")
-	c.LastPayment = d.day("last payment", base)
-	c.MaxDaysPastDue = int32(d.day("max days past due", 0))
-	if !v1 {
-		c.UnknownInvoiceRefs = d.u32("unknown invoice refs")
-	}
-	if k := d.Count("months", 64, 5); k > 0 {
-		c.months = make([]monthCount, k)
-		prev := int64(0)
-		if !v1 {
-			prev = int64(monthOf(base))
-		}
-		for i := range c.months {
-			prev += d.Varint("month")
-			c.months[i] = monthCount{month: int32(prev), late: u16(d), reversals: u16(d), disputes: u16(d), broken: u16(d)}
-		}
+	if ver >= stateVersion {
+		d.counters(&n.counters, base)
+	} else {
+		d.countersV3(&n.counters, base)
 	}
 	if v1 {
 		if k := d.Count("recent", 64, 8); k > 0 {
@@ -248,6 +231,74 @@ func (a *Account) UnmarshalBinary(b []byte) error {
 	}
 	*a = n
 	return nil
+}
+
+// counters reads what appendCounters wrote.
+func (d decoder) counters(c *Counters, base event.Date) {
+	flags := d.Byte("counter flags")
+	c.InvoicesIssued, c.Payments, c.SettledItems = d.u32("counter"), d.u32("counter"), d.u32("counter")
+	c.DaysToPaySum = d.Varint("days to pay")
+	for _, v := range [...]struct {
+		flag byte
+		to   *uint32
+	}{{ctrLate, &c.LatePayments}, {ctrReversals, &c.Reversals}, {ctrDisputes, &c.DisputesOpened},
+		{ctrBroken, &c.BrokenPromises}, {ctrUnknownRefs, &c.UnknownInvoiceRefs}} {
+		if flags&v.flag != 0 {
+			*v.to = d.u32("counter")
+		}
+	}
+	if flags&ctrMaxDPD != 0 {
+		c.MaxDaysPastDue = int32(d.day("max days past due", 0))
+	}
+	if flags&ctrLastPayment != 0 {
+		c.LastPayment = d.day("last payment", base)
+	}
+	if flags&ctrMonths == 0 {
+		return
+	}
+	k := d.Count("months", 64, 2)
+	if k == 0 {
+		return
+	}
+	c.months = make([]monthCount, k)
+	prev := int64(monthOf(base))
+	for i := range c.months {
+		prev += d.Varint("month")
+		f := d.Byte("month flags")
+		var vs [4]uint16
+		for j := range vs {
+			if f&(1<<j) != 0 {
+				vs[j] = u16(d)
+			}
+		}
+		c.months[i] = monthCount{month: int32(prev), late: vs[0], reversals: vs[1], disputes: vs[2], broken: vs[3]}
+	}
+}
+
+// countersV3 reads the counters of versions 1 to 3: every one, in a
+// fixed order.
+func (d decoder) countersV3(c *Counters, base event.Date) {
+	for _, v := range [...]*uint32{&c.InvoicesIssued, &c.Payments, &c.LatePayments, &c.Reversals,
+		&c.DisputesOpened, &c.BrokenPromises, &c.SettledItems} {
+		*v = d.u32("counter")
+	}
+	c.DaysToPaySum = d.Varint("days to pay")
+	c.LastPayment = d.day("last payment", base)
+	c.MaxDaysPastDue = int32(d.day("max days past due", 0))
+	if !d.v1 {
+		c.UnknownInvoiceRefs = d.u32("unknown invoice refs")
+	}
+	if k := d.Count("months", 64, 5); k > 0 {
+		c.months = make([]monthCount, k)
+		prev := int64(0)
+		if !d.v1 {
+			prev = int64(monthOf(base))
+		}
+		for i := range c.months {
+			prev += d.Varint("month")
+			c.months[i] = monthCount{month: int32(prev), late: u16(d), reversals: u16(d), disputes: u16(d), broken: u16(d)}
+		}
+	}
 }
 
 // lastDay is the latest day an account records (a version-1 ring's stamp).

@@ -91,7 +91,9 @@ func TestEncodingRoundTrip(t *testing.T) {
 	acc.NotePromiseBroken(now)
 	feed(t, Rules{}, acc, dispute("D-1", "INV-202506-0012345", "10"), &event.AccountUpserted{Segment: "wholesale",
 		Consents: []event.Channel{"fax", event.Push}, Exemptions: []string{"VIP", "GOVERNMENT"}},
+		pay("P-rev", "1"), &event.PaymentReversed{PaymentID: "P-rev"},
 		pay("P-extra", "100"), &event.Refund{RefundID: "R1", Currency: "EUR", Amount: 1}, &event.AccountClosed{})
+	acc.counters.UnknownInvoiceRefs = 2 // every counter flag set
 	enc, err := acc.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +105,9 @@ func TestEncodingRoundTrip(t *testing.T) {
 	enc2, _ := dec.MarshalBinary()
 	if !bytes.Equal(enc, enc2) {
 		t.Fatal("re-encoding differs")
+	}
+	if !reflect.DeepEqual(dec.counters, acc.counters) {
+		t.Fatalf("counters decoded\n%+v\nwant\n%+v", dec.counters, acc.counters)
 	}
 	if dec.Master().Segment != event.Wholesale || dec.Master().Consents[0] != "fax" || !dec.Closed() ||
 		dec.Counters().BrokenPromises != 1 || dec.Balance("EUR", now) != acc.Balance("EUR", now) {
@@ -145,6 +150,11 @@ func FuzzUnmarshal(f *testing.F) {
 		enc, _ := acc.MarshalBinary()
 		f.Add(enc)
 	}
+	for _, v := range []string{"v1", "v2", "v3"} { // the older codecs' paths too
+		if b, err := os.ReadFile("testdata/account_" + v + ".bin"); err == nil {
+			f.Add(b)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var a Account
 		if err := a.UnmarshalBinary(b); err != nil {
@@ -162,24 +172,46 @@ func FuzzUnmarshal(f *testing.F) {
 	})
 }
 
+// decodeFixture reads testdata/account_<v>.bin, an account written by an
+// earlier codec, checks its version byte and decodes it.
+func decodeFixture(t *testing.T, v string, version byte) ([]byte, Account) {
+	t.Helper()
+	b, err := os.ReadFile("testdata/account_" + v + ".bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != version {
+		t.Fatalf("fixture version %d", b[0])
+	}
+	var a Account
+	if err := a.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	return b, a
+}
+
+// reencode encodes a in this version and checks that it decodes back to a.
+func reencode(t *testing.T, a *Account) []byte {
+	t.Helper()
+	enc, err := a.MarshalBinary()
+	if err != nil || enc[0] != stateVersion {
+		t.Fatalf("re-encode: %v", err)
+	}
+	var back Account
+	if err := back.UnmarshalBinary(enc); err != nil || !reflect.DeepEqual(back, *a) {
+		t.Fatalf("version %d round trip: %v", stateVersion, err)
+	}
+	return enc
+}
+
 // TestDecodeVersion2 reads an account encoded by the version-2 codec, whose
 // hashes were 8 bytes (testdata/account_v2.bin: typicalAccount, written by
 // the previous build): it decodes to exactly the account the same events
 // give today, its 64-bit log and adjustment hashes reduced to the 48 bits
-// today's hashes have, so the ids it saw are still seen; re-encoded it is
-// version 3 and 2 bytes shorter per hash.
+// today's hashes have, so the ids it saw are still seen; version 3
+// (testdata/account_v3.bin, the same account) is 2 bytes shorter per hash.
 func TestDecodeVersion2(t *testing.T) {
-	b, err := os.ReadFile("testdata/account_v2.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b[0] != stateVersionV2 {
-		t.Fatalf("fixture version %d", b[0])
-	}
-	var old Account
-	if err := old.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	b, old := decodeFixture(t, "v2", stateVersionV2)
 	acc, now := typicalAccount(t)
 	if !reflect.DeepEqual(old, *acc) {
 		t.Fatalf("version 2 decodes to\n%+v\nwant\n%+v", old, *acc)
@@ -191,16 +223,48 @@ func TestDecodeVersion2(t *testing.T) {
 	if len(old.gone) == 0 || !r.EntityKnown(&old, EntityPayment, "PAY-01-9912834", now) {
 		t.Errorf("the pruned payment is not in the version-2 gone log (%d entries)", len(old.gone))
 	}
-	enc, err := old.MarshalBinary()
-	if err != nil || enc[0] != stateVersion {
+	if enc, err := old.MarshalBinary(); err != nil || enc[0] != stateVersion {
 		t.Fatalf("re-encode: %v", err)
+	}
+	v3, err := os.ReadFile("testdata/account_v3.bin")
+	if err != nil {
+		t.Fatal(err)
 	}
 	hashes := len(old.events) + len(old.gone)
 	for _, it := range old.items {
 		hashes += len(it.adj)
 	}
-	if len(b)-len(enc) != 2*hashes {
-		t.Errorf("version 3 is %d bytes, version 2 %d: want %d hashes x 2 bytes saved", len(enc), len(b), hashes)
+	if len(b)-len(v3) != 2*hashes {
+		t.Errorf("version 3 is %d bytes, version 2 %d: want %d hashes x 2 bytes saved", len(v3), len(b), hashes)
+	}
+}
+
+// TestDecodeVersion3 reads an account encoded by the version-3 codec,
+// which wrote every counter (testdata/account_v3.bin: typicalAccount,
+// written by the previous build): it decodes to exactly the account the
+// same events give today, and re-encoded as version 4 it is shorter by the
+// zero counters left out.
+func TestDecodeVersion3(t *testing.T) {
+	b, old := decodeFixture(t, "v3", stateVersionV3)
+	acc, _ := typicalAccount(t)
+	if !reflect.DeepEqual(old, *acc) {
+		t.Fatalf("version 3 decodes to\n%+v\nwant\n%+v", old, *acc)
+	}
+	enc := reencode(t, &old)
+	// version 3 wrote each zero counter in a byte; version 4 adds a flags
+	// byte, and a flags byte to each rare month, whose zero counters it
+	// leaves out (typicalAccount has payments, so its last payment day is
+	// written in both)
+	c, want := old.counters, -1
+	for _, v := range [...]int64{int64(c.LatePayments), int64(c.Reversals), int64(c.DisputesOpened), int64(c.BrokenPromises),
+		int64(c.UnknownInvoiceRefs), int64(c.MaxDaysPastDue)} {
+		want += b2i(v == 0)
+	}
+	for _, m := range c.months {
+		want += b2i(m.late == 0) + b2i(m.reversals == 0) + b2i(m.disputes == 0) + b2i(m.broken == 0) - 1
+	}
+	if c.LastPayment == 0 || len(c.months) == 0 || len(b)-len(enc) != want {
+		t.Errorf("version 4 is %d bytes, version 3 %d: want %d saved (counters %+v)", len(enc), len(b), want, c)
 	}
 }
 
@@ -210,17 +274,7 @@ func TestDecodeVersion2(t *testing.T) {
 // as the same events give today, and its ring of event ids becomes the
 // event log.
 func TestDecodeVersion1(t *testing.T) {
-	b, err := os.ReadFile("testdata/account_v1.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b[0] != stateVersionV1 {
-		t.Fatalf("fixture version %d", b[0])
-	}
-	var old Account
-	if err := old.UnmarshalBinary(b); err != nil {
-		t.Fatal(err)
-	}
+	b, old := decodeFixture(t, "v1", stateVersionV1)
 	acc, now := typicalAccount(t)
 	if _, err := Apply(acc, event.Event{ID: "setup-1", Time: t0, Body: &event.AccountUpserted{Segment: event.Corporate, Currency: "EUR",
 		Timezone: "Asia/Kathmandu"}}, t0); err != nil {
@@ -236,13 +290,6 @@ func TestDecodeVersion1(t *testing.T) {
 			t.Errorf("ring id %s not in the event log", id)
 		}
 	}
-	enc, err := old.MarshalBinary()
-	if err != nil || enc[0] != stateVersion {
-		t.Fatalf("re-encode: %v", err)
-	}
-	var back Account
-	if err := back.UnmarshalBinary(enc); err != nil || !reflect.DeepEqual(back, old) {
-		t.Fatalf("version 3 round trip: %v", err)
-	}
-	t.Logf("version 1: %d bytes, version 3: %d bytes", len(b), len(enc))
+	enc := reencode(t, &old)
+	t.Logf("version 1: %d bytes, version %d: %d bytes", len(b), stateVersion, len(enc))
 }
