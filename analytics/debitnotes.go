@@ -4,17 +4,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/arrears/arrears/processor/dunning"
 	"github.com/arrears/arrears/processor/event"
 )
 
 // DebitNotesTable holds the debit notes the core posts (migration 0013).
 var DebitNotesTable = &TableSpec{"debit_notes", []string{"adjustment_id", "account_id", "invoice_id", "note_time", "kind",
 	"currency", "amount", "entry_id", "kafka_partition", "kafka_offset", "ingested_at"}}
-
-// DebitNoteKinds are the GL entry kinds that are booked with a debit note
-// on an invoice of the account (processor/dunning: charge, the path fees,
-// legal fees and late-payment interest take).
-var DebitNoteKinds = []string{"FEE", "LEGAL_FEE", "INTEREST"}
 
 // Why interest (and the fees) land as output rows and not as input facts:
 // the core derives each of them from the account's state and its policy
@@ -31,28 +27,38 @@ var DebitNoteKinds = []string{"FEE", "LEGAL_FEE", "INTEREST"}
 // processor accepted, and the note is an output row next to its GL entry.
 
 // DebitNoteRow is the debit_notes row of a GL entry booked with a debit
-// note (ok false for any other entry, or one whose description names no
-// invoice): the note's invoice is the one the description ends with
-// (", invoice <id>", as the core writes it).
+// note (dunning.NoteOf: FEE, LEGAL_FEE, INTEREST, BAD_DEBT_RECOVERY; ok
+// false for any other entry, or one that names no invoice). The
+// note's invoice is the entry's invoice_id; an entry written before
+// gl_entry had that field (schemas/history/gl_entry.1.avsc) names it at the
+// end of its description (", invoice <id>", as the core wrote it; a
+// recovery's then went on with ", payment <id>").
 func DebitNoteRow(g *event.GLEntry, src Source, now time.Time) (Row, bool) {
-	if !isDebitNoteKind(g.Kind) || g.Reference == "" {
+	note, ok := dunning.NoteOf(g.Kind, g.EntryID)
+	if !ok {
 		return Row{}, false
 	}
-	const mark = ", invoice "
-	i := strings.LastIndex(g.Description, mark)
-	if i < 0 || i+len(mark) == len(g.Description) {
+	inv := g.InvoiceID
+	if inv == "" {
+		inv = invoiceInDescription(g)
+	}
+	if inv == "" {
 		return Row{}, false
 	}
-	inv := g.Description[i+len(mark):]
-	return Row{DebitNotesTable, []any{"fee-" + g.Reference, g.Account, inv, utc(g.Time), g.Kind, string(g.Currency),
+	return Row{DebitNotesTable, []any{note, g.Account, inv, utc(g.Time), g.Kind, string(g.Currency),
 		Dec(g.Amount), g.EntryID, src.Partition, src.Offset, now}}, true
 }
 
-func isDebitNoteKind(k string) bool {
-	for _, d := range DebitNoteKinds {
-		if k == d {
-			return true
-		}
+// invoiceInDescription is the invoice an older entry's description names.
+func invoiceInDescription(g *event.GLEntry) string {
+	const mark = ", invoice "
+	i := strings.LastIndex(g.Description, mark)
+	if i < 0 {
+		return ""
 	}
-	return false
+	inv := g.Description[i+len(mark):]
+	if g.Kind == "BAD_DEBT_RECOVERY" {
+		inv, _, _ = strings.Cut(inv, ", payment ")
+	}
+	return inv
 }

@@ -248,6 +248,7 @@ func writeGL(w *avroWriter, g *event.GLEntry) {
 	w.str(g.DebitAccount, g.CreditAccount)
 	w.optStr(g.Reference)
 	w.optStr(g.Description)
+	w.optStr(g.InvoiceID)
 }
 
 func writeDeadLetter(w *avroWriter, d *event.DeadLetter) {

@@ -130,6 +130,7 @@ func decodeGLFast(b []byte) (event.GLEntry, error) {
 		CreditAccount: r.str("credit_account"),
 		Reference:     r.optStr("reference"),
 		Description:   r.optStr("description"),
+		InvoiceID:     r.optStr("invoice_id"),
 	}
 	if err := r.end(); err != nil {
 		return event.GLEntry{}, err

@@ -215,6 +215,7 @@ func glNative(g *event.GLEntry) map[string]any {
 		"entry_id": g.EntryID, "account_id": g.Account, "event_time": g.Time, "kind": g.Kind,
 		"currency": string(g.Currency), "amount": g.Amount.Rat(), "debit_account": g.DebitAccount,
 		"credit_account": g.CreditAccount, "reference": opt(g.Reference), "description": opt(g.Description),
+		"invoice_id": opt(g.InvoiceID),
 	}
 }
 
@@ -232,6 +233,7 @@ func (c *Codec) DecodeGL(ctx context.Context, b []byte) (event.GLEntry, error) {
 			CreditAccount: f.str("credit_account"),
 			Reference:     f.optStr("reference"),
 			Description:   f.optStr("description"),
+			InvoiceID:     f.optStr("invoice_id"),
 		}
 		return g
 	})

@@ -339,12 +339,17 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 			st.Ledger.NotePromiseBroken(now)
 		}
 	}
-	for _, notes := range [...][]event.InvoiceAdjusted{dec.DebitNotes, dec.CreditNotes} {
+	for k, notes := range [...][]event.InvoiceAdjusted{dec.DebitNotes, dec.CreditNotes} {
 		for i := range notes {
 			n := notes[i]
 			adj := event.Event{ID: "fee-" + n.AdjustmentID, Time: now, Source: "arrears", Account: acct, Body: &n}
-			if _, err := env.Rules.Apply(&st.Ledger, adj, now); err == nil {
+			_, err := env.Rules.Apply(&st.Ledger, adj, now)
+			switch {
+			case err == nil:
 				out.Changed = true
+			case k == 0: // a refused debit note books nothing: its GL entry goes too
+				out.GL = dropEntry(out.GL, dunning.NoteEntry(n.AdjustmentID))
+				out.Explanation = strings.TrimPrefix(out.Explanation+fmt.Sprintf("; debit note %s on invoice %s not booked: %v", n.AdjustmentID, n.InvoiceID, err), "; ")
 			}
 		}
 	}
@@ -360,6 +365,17 @@ func evaluate(st *State, trig dunning.Trigger, now time.Time, env *Env, pol *pol
 }
 
 func (st *State) accountID() string { return st.Account }
+
+// dropEntry returns gl without the entry id (a copy: gl is the decision's).
+func dropEntry(gl []event.GLEntry, id string) []event.GLEntry {
+	out := make([]event.GLEntry, 0, len(gl))
+	for _, g := range gl {
+		if g.EntryID != id {
+			out = append(out, g)
+		}
+	}
+	return out
+}
 
 // writeOff closes the open amount of the invoices a WRITE_OFF action covers
 // with credit notes (dunning emitted the GL entry); it reports a change.

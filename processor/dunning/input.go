@@ -76,7 +76,8 @@ type Decision struct {
 	GL []event.GLEntry
 	// DebitNotes are fees the processor applies to the ledger as debit
 	// notes (InvoiceAdjusted of type Debit on the oldest overdue invoice of
-	// the fee's currency); AdjustmentID is deterministic.
+	// the fee's currency); AdjustmentID is deterministic, and NoteEntry
+	// names the GL entry booked with each.
 	DebitNotes []event.InvoiceAdjusted
 	// CreditNotes are write-offs the processor applies to the ledger as
 	// credit notes (a reversed recovery written off again, writtenoff.go);

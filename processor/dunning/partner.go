@@ -3,6 +3,7 @@ package dunning
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/arrears/arrears/processor/event"
@@ -463,13 +464,44 @@ func (e *evaluator) charge(c charge) bool {
 		return false
 	}
 	desc := c.desc + ", invoice " + inv
+	note, entry := noteIDs("fee-", c.id)
 	e.d.GL = append(e.d.GL, event.GLEntry{
-		EntryID: "gl-" + c.id, Account: e.in.Account, Time: e.now, Kind: c.kind,
+		EntryID: entry, Account: e.in.Account, Time: e.now, Kind: c.kind,
 		Currency: c.cur, Amount: c.amt, DebitAccount: e.pol.GL.Receivables, CreditAccount: c.credit,
-		Reference: c.id, Description: desc,
+		Reference: c.id, Description: desc, InvoiceID: inv,
 	})
 	e.d.DebitNotes = append(e.d.DebitNotes, event.InvoiceAdjusted{
-		AdjustmentID: "fee-" + c.id, InvoiceID: inv, Type: event.Debit, Currency: c.cur, Amount: c.amt, Reason: desc,
+		AdjustmentID: note, InvoiceID: inv, Type: event.Debit, Currency: c.cur, Amount: c.amt, Reason: desc,
 	})
 	return true
+}
+
+// noteIDs are the ids of a debit note and of the GL entry booked with it,
+// made from one id: "<prefix>id" and "gl-id" (NoteEntry and NoteOf
+// reverse it).
+func noteIDs(prefix, id string) (note, entry string) { return prefix + id, "gl-" + id }
+
+// notePrefixes are the GL entry kinds booked with a debit note (charge:
+// fees, legal fees, interest; recover: what a payment recovers after a
+// write-off) and the prefix of the note's adjustment id.
+var notePrefixes = map[string]string{"FEE": "fee-", "LEGAL_FEE": "fee-", "INTEREST": "fee-", "BAD_DEBT_RECOVERY": "rec-"}
+
+// NoteEntry is the id of the GL entry booked with the debit note whose
+// adjustment id is note (Decision.DebitNotes). The processor drops that
+// entry when the ledger refuses the note, so the GL never books what the
+// ledger lacks.
+func NoteEntry(note string) string {
+	_, id, _ := strings.Cut(note, "-")
+	return "gl-" + id
+}
+
+// NoteOf is the adjustment id of the debit note booked with the GL entry
+// of the given kind and id; ok is false for a kind booked without one.
+func NoteOf(kind, entryID string) (note string, ok bool) {
+	prefix, booked := notePrefixes[kind]
+	id, isEntry := strings.CutPrefix(entryID, "gl-")
+	if !booked || !isEntry || id == "" {
+		return "", false
+	}
+	return prefix + id, true
 }

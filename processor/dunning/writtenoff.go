@@ -106,14 +106,15 @@ func (e *evaluator) recover(t Trigger) {
 		cash -= amt
 		id := entryID(e.in.Account, "recovery", t.EventID, w.InvoiceID)
 		desc := "recovery after write-off, policy " + e.policyRef() + ", invoice " + w.InvoiceID + ", payment " + t.PaymentID
+		note, entry := noteIDs("rec-", id)
 		e.d.DebitNotes = append(e.d.DebitNotes, event.InvoiceAdjusted{
-			AdjustmentID: "rec-" + id, InvoiceID: w.InvoiceID, Type: event.Debit, Currency: w.Currency, Amount: amt, Reason: desc,
+			AdjustmentID: note, InvoiceID: w.InvoiceID, Type: event.Debit, Currency: w.Currency, Amount: amt, Reason: desc,
 		})
 		e.d.GL = append(e.d.GL, event.GLEntry{
-			EntryID: "gl-" + id, Account: e.in.Account, Time: e.now, Kind: "BAD_DEBT_RECOVERY",
+			EntryID: entry, Account: e.in.Account, Time: e.now, Kind: "BAD_DEBT_RECOVERY",
 			Currency: w.Currency, Amount: amt,
 			DebitAccount: e.pol.GL.Receivables, CreditAccount: e.pol.GL.RecoveryAccount(),
-			Reference: t.PaymentID, Description: desc,
+			Reference: t.PaymentID, Description: desc, InvoiceID: w.InvoiceID,
 		})
 		if len(e.st.Recoveries) >= maxRecoveries {
 			e.st.Recoveries = e.st.Recoveries[1:]

@@ -149,6 +149,9 @@ type GLEntry struct {
 	CreditAccount string
 	Reference     string
 	Description   string
+	// InvoiceID is the invoice of the debit note booked with the entry
+	// (fees, interest, a recovery after write-off); "" for other kinds.
+	InvoiceID string
 }
 
 // DeadLetter is rejected input on ar.dlq, with the reason and where it came from.

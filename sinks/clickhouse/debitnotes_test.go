@@ -13,11 +13,13 @@ import (
 )
 
 // TestSinkLandsDebitNotes: on the real stack, GL entries the core books
-// with a debit note (INTEREST, FEE, LEGAL_FEE: the description ends with
-// the invoice) land a debit_notes row each next to their gl_entries row,
-// with the ledger's adjustment id ("fee-" + reference) and the invoice;
-// other entries (a WRITE_OFF, a FEE naming no invoice) land none, and no
-// note is an input fact (events, event_records stay empty).
+// with a debit note (INTEREST, FEE, LEGAL_FEE, BAD_DEBT_RECOVERY) land a
+// debit_notes row each next to their gl_entries row, with the ledger's
+// adjustment id ("fee-" or "rec-" + the entry id after "gl-") and the
+// invoice: the entry's invoice_id, or for an entry written before that
+// field the one its description ends with (a recovery's before ",
+// payment"); other entries (a WRITE_OFF, a FEE naming no invoice) land
+// none, and no note is an input fact (events, event_records stay empty).
 func TestSinkLandsDebitNotes(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -33,6 +35,14 @@ func TestSinkLandsDebitNotes(t *testing.T) {
 		{EntryID: "gl-wo", Account: "A2", Time: at, Kind: "WRITE_OFF", Currency: "EUR", Amount: event.MustAmount("10"),
 			DebitAccount: "6810", CreditAccount: "1210", Reference: "wo", Description: "write-off, invoice J1"},
 		{EntryID: "gl-old", Account: "A3", Time: at, Kind: "FEE", Currency: "EUR", Amount: event.MustAmount("5"), Reference: "old"},
+		// as the core writes them now: the invoice in its own field
+		{EntryID: "gl-act11", Account: "A1", Time: at, Kind: "FEE", Currency: "EUR", Amount: event.MustAmount("5"),
+			DebitAccount: "1210", CreditAccount: "4110", Reference: "act11", Description: "dunning fee, policy p stage reminder, invoice I2", InvoiceID: "I2"},
+		{EntryID: "gl-rec1", Account: "A3", Time: at, Kind: "BAD_DEBT_RECOVERY", Currency: "EUR", Amount: event.MustAmount("25"),
+			DebitAccount: "1210", CreditAccount: "6820", Reference: "P9", Description: "recovery after write-off, policy p@v1, invoice K1, payment P9", InvoiceID: "K1"},
+		// a recovery written before invoice_id
+		{EntryID: "gl-rec2", Account: "A3", Time: at, Kind: "BAD_DEBT_RECOVERY", Currency: "EUR", Amount: event.MustAmount("7"),
+			DebitAccount: "1210", CreditAccount: "6820", Reference: "P10", Description: "recovery after write-off, policy p@v1, invoice K2, payment P10"},
 	}
 	var recs []*kgo.Record
 	for i := range entries {
@@ -44,7 +54,7 @@ func TestSinkLandsDebitNotes(t *testing.T) {
 	}
 	h.produceTx(recs, false)
 	stop := h.start()
-	h.waitFor(map[string]uint64{"gl_entries": 5, "debit_notes": 3, "events": 0, "event_records": 0}, 30*time.Second)
+	h.waitFor(map[string]uint64{"gl_entries": 8, "debit_notes": 6, "events": 0, "event_records": 0}, 30*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -63,9 +73,12 @@ func TestSinkLandsDebitNotes(t *testing.T) {
 	}
 	rows.Close()
 	want := []string{
+		"fee-act11 A1 I2 2026-03-01 00:00:00 FEE EUR 5.0000 gl-act11",
 		"fee-act9 A1 I, 2 2026-03-01 00:00:00 FEE EUR 40.0000 gl-act9", // the last ", invoice " marks the invoice
 		"fee-int1 A1 I1 2026-03-01 00:00:00 INTEREST EUR 6.1400 gl-int1",
 		"fee-act10 A2 J1 2026-03-01 00:00:00 LEGAL_FEE EUR 150.0000 gl-act10",
+		"rec-rec1 A3 K1 2026-03-01 00:00:00 BAD_DEBT_RECOVERY EUR 25.0000 gl-rec1",
+		"rec-rec2 A3 K2 2026-03-01 00:00:00 BAD_DEBT_RECOVERY EUR 7.0000 gl-rec2",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("debit_notes:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
