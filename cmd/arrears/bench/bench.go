@@ -72,12 +72,12 @@ func Run(ctx context.Context, cfg config.Config, o Options, logw io.Writer) (*Re
 		if o.Keep {
 			return
 		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		for _, s := range stacks {
+		for _, s := range stacks { // a book of 1M accounts takes over a minute a stack (Redis, ClickHouse)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 			if err := s.cleanup(cctx); err != nil {
 				say("cleanup %s: %v", s.id, err)
 			}
+			cancel()
 		}
 	}()
 
