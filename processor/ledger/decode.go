@@ -238,13 +238,9 @@ func (d decoder) counters(c *Counters, base event.Date) {
 	flags := d.Byte("counter flags")
 	c.InvoicesIssued, c.Payments, c.SettledItems = d.u32("counter"), d.u32("counter"), d.u32("counter")
 	c.DaysToPaySum = d.Varint("days to pay")
-	for _, v := range [...]struct {
-		flag byte
-		to   *uint32
-	}{{ctrLate, &c.LatePayments}, {ctrReversals, &c.Reversals}, {ctrDisputes, &c.DisputesOpened},
-		{ctrBroken, &c.BrokenPromises}, {ctrUnknownRefs, &c.UnknownInvoiceRefs}} {
-		if flags&v.flag != 0 {
-			*v.to = d.u32("counter")
+	for i, v := range c.flagged() {
+		if flags&(1<<i) != 0 {
+			*v = d.u32("counter")
 		}
 	}
 	if flags&ctrMaxDPD != 0 {
@@ -263,15 +259,15 @@ func (d decoder) counters(c *Counters, base event.Date) {
 	c.months = make([]monthCount, k)
 	prev := int64(monthOf(base))
 	for i := range c.months {
+		m := &c.months[i]
 		prev += d.Varint("month")
+		m.month = int32(prev)
 		f := d.Byte("month flags")
-		var vs [4]uint16
-		for j := range vs {
+		for j, v := range m.counts() {
 			if f&(1<<j) != 0 {
-				vs[j] = u16(d)
+				*v = u16(d)
 			}
 		}
-		c.months[i] = monthCount{month: int32(prev), late: vs[0], reversals: vs[1], disputes: vs[2], broken: vs[3]}
 	}
 }
 

@@ -302,14 +302,11 @@ func (a *Account) AppendBinary(b []byte) ([]byte, error) {
 
 // Counter flags (version 4): which of the counters that are mostly zero
 // follow the four that rarely are; a rare month's flags say which of its
-// four counters follow its month.
+// four counters follow its month (bits 0 to 3, monthCount.counts). Bits
+// 0 to 4 are Counters.flagged (late payments, reversals, disputes, broken
+// promises, unknown invoice refs); the others:
 const (
-	ctrLate = 1 << iota
-	ctrReversals
-	ctrDisputes
-	ctrBroken
-	ctrUnknownRefs
-	ctrMaxDPD
+	ctrMaxDPD = 1 << (5 + iota)
 	ctrLastPayment
 	ctrMonths
 )
@@ -321,60 +318,72 @@ const (
 // new one no payment yet, whose day would take 3 bytes), then the rare
 // months, each with its own flags.
 func appendCounters(b []byte, c *Counters, base event.Date) []byte {
-	opt := [...]struct {
-		flag byte
-		v    int64
-	}{{ctrLate, int64(c.LatePayments)}, {ctrReversals, int64(c.Reversals)}, {ctrDisputes, int64(c.DisputesOpened)},
-		{ctrBroken, int64(c.BrokenPromises)}, {ctrUnknownRefs, int64(c.UnknownInvoiceRefs)}, {ctrMaxDPD, int64(c.MaxDaysPastDue)},
-		{ctrLastPayment, int64(c.LastPayment)}}
+	rare := c.flagged()
 	flags := byte(0)
-	for _, o := range opt {
-		if o.v != 0 {
-			flags |= o.flag
+	for i, v := range rare {
+		if *v != 0 {
+			flags |= 1 << i
 		}
 	}
-	if len(c.months) > 0 {
-		flags |= ctrMonths
+	for _, f := range [...]struct {
+		flag byte
+		set  bool
+	}{{ctrMaxDPD, c.MaxDaysPastDue != 0}, {ctrLastPayment, c.LastPayment != 0}, {ctrMonths, len(c.months) > 0}} {
+		if f.set {
+			flags |= f.flag
+		}
 	}
 	b = append(b, flags)
 	for _, v := range [...]uint32{c.InvoicesIssued, c.Payments, c.SettledItems} {
 		b = varint.AppendUvarint(b, uint64(v))
 	}
 	b = varint.AppendVarint(b, c.DaysToPaySum)
-	for _, o := range opt {
-		switch {
-		case o.v == 0:
-		case o.flag == ctrMaxDPD:
-			b = varint.AppendVarint(b, o.v)
-		case o.flag == ctrLastPayment:
-			b = varint.AppendVarint(b, o.v-int64(base))
-		default:
-			b = varint.AppendUvarint(b, uint64(o.v))
+	for _, v := range rare {
+		if *v != 0 {
+			b = varint.AppendUvarint(b, uint64(*v))
 		}
+	}
+	if c.MaxDaysPastDue != 0 {
+		b = varint.AppendVarint(b, int64(c.MaxDaysPastDue))
+	}
+	if c.LastPayment != 0 {
+		b = varint.AppendVarint(b, int64(c.LastPayment)-int64(base))
 	}
 	if len(c.months) == 0 {
 		return b
 	}
 	b = varint.AppendUvarint(b, uint64(len(c.months)))
 	prev := monthOf(base) // months relative to the base day's
-	for _, m := range c.months {
+	for i := range c.months {
+		m := &c.months[i]
 		b = varint.AppendVarint(b, int64(m.month-prev))
 		prev = m.month
-		vs := [...]uint16{m.late, m.reversals, m.disputes, m.broken}
+		vs := m.counts()
 		f := byte(0)
-		for i, v := range vs {
-			if v != 0 {
-				f |= 1 << i
+		for j, v := range vs {
+			if *v != 0 {
+				f |= 1 << j
 			}
 		}
 		b = append(b, f)
 		for _, v := range vs {
-			if v != 0 {
-				b = varint.AppendUvarint(b, uint64(v))
+			if *v != 0 {
+				b = varint.AppendUvarint(b, uint64(*v))
 			}
 		}
 	}
 	return b
+}
+
+// flagged are the counters behind flag bits 0 to 4, in bit order:
+// appendCounters and decoder.counters share this one list.
+func (c *Counters) flagged() [5]*uint32 {
+	return [...]*uint32{&c.LatePayments, &c.Reversals, &c.DisputesOpened, &c.BrokenPromises, &c.UnknownInvoiceRefs}
+}
+
+// counts are a rare month's counters behind its flag bits 0 to 3.
+func (m *monthCount) counts() [4]*uint16 {
+	return [...]*uint16{&m.late, &m.reversals, &m.disputes, &m.broken}
 }
 
 func appendLog(b []byte, l []stamp, base event.Date) []byte {
