@@ -82,7 +82,7 @@ func (g *GroupStage) opts() []kgo.Opt {
 		kgo.ProducerLinger(0),
 		kgo.OnPartitionsRevoked(g.revoked),
 		kgo.OnPartitionsLost(g.revoked),
-		kafkax.WatchAssignment(g.synced), // the revoke callback can be skipped (Processor.synced)
+		kafkax.WatchAssignment(t.GroupContributions, g.synced), // the revoke callback can be skipped (Processor.synced)
 	)
 }
 
@@ -246,11 +246,7 @@ func (g *GroupStage) revoked(_ context.Context, _ *kgo.Client, m map[string][]in
 // synced drops the cached partitions the group's new assignment no longer
 // names, as Processor.synced does: a partition revoked without the
 // callback and assigned back later would otherwise keep a stale cache.
-func (g *GroupStage) synced(assigned map[string][]int32) {
-	keep := map[int32]bool{}
-	for _, id := range assigned[g.d.kcfg.Topics.GroupContributions] {
-		keep[id] = true
-	}
+func (g *GroupStage) synced(keep map[int32]bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for id := range g.parts {

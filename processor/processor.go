@@ -121,7 +121,7 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
 		kgo.OnPartitionsLost(p.lost),
-		kafkax.WatchAssignment(p.synced),
+		kafkax.WatchAssignment(topics.Events, p.synced),
 	)
 	if first := topics.ReadFirst; len(first) > 0 {
 		opts = append(opts, readFirst(first)...)
@@ -203,11 +203,7 @@ func (p *Processor) revoked(_ context.Context, _ *kgo.Client, m map[string][]int
 // the revoke callback for a second revocation before its next End, and
 // an idle processor ends no transaction, so it would go on firing the
 // wake-ups of a partition another process owns.
-func (p *Processor) synced(assigned map[string][]int32) {
-	keep := map[int32]bool{}
-	for _, id := range assigned[p.d.kcfg.Topics.Events] {
-		keep[id] = true
-	}
+func (p *Processor) synced(keep map[int32]bool) {
 	p.mu.Lock()
 	var gone []int32
 	for id := range p.owned {
