@@ -6,22 +6,40 @@ import (
 	"time"
 )
 
-// TestMaxApplyPerTxn: processor.max_apply_per_txn defaults to 50ms and is
-// refused, by name, at zero and at or past transaction_timeout.
-func TestMaxApplyPerTxn(t *testing.T) {
-	c := Defaults()
-	if c.MaxApplyPerTxn != 50*time.Millisecond {
-		t.Errorf("default max_apply_per_txn %s, want 50ms", c.MaxApplyPerTxn)
-	}
-	if err := c.Validate(); err != nil {
+// TestTxnDurations: processor.max_apply_per_txn defaults to 50ms and
+// produce_linger to 20ms; each is refused, by name, where it makes no sense
+// (below its minimum, at or past transaction_timeout).
+func TestTxnDurations(t *testing.T) {
+	d := Defaults()
+	if err := d.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	for _, d := range []time.Duration{0, -time.Second, c.TransactionTimeout} {
-		c := Defaults()
-		c.MaxApplyPerTxn = d
-		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "processor.max_apply_per_txn") {
-			t.Errorf("max_apply_per_txn %s: got %v, want an error naming it", d, err)
+	for _, tc := range []struct {
+		name string
+		at   func(*Config) *time.Duration
+		def  time.Duration
+		bad  []time.Duration
+	}{
+		{"processor.max_apply_per_txn", func(c *Config) *time.Duration { return &c.MaxApplyPerTxn }, 50 * time.Millisecond,
+			[]time.Duration{0, -time.Second, d.TransactionTimeout}},
+		{"processor.produce_linger", func(c *Config) *time.Duration { return &c.ProduceLinger }, 20 * time.Millisecond,
+			[]time.Duration{-time.Millisecond, d.TransactionTimeout}},
+	} {
+		if got := *tc.at(&d); got != tc.def {
+			t.Errorf("default %s %s, want %s", tc.name, got, tc.def)
 		}
+		for _, v := range tc.bad {
+			c := Defaults()
+			*tc.at(&c) = v
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.name) {
+				t.Errorf("%s %s: got %v, want an error naming it", tc.name, v, err)
+			}
+		}
+	}
+	c := Defaults()
+	c.ProduceLinger = 0 // franz-go's "send at once"
+	if err := c.Validate(); err != nil {
+		t.Errorf("produce_linger 0: %v", err)
 	}
 }
 

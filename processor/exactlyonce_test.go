@@ -167,6 +167,19 @@ type refResult struct {
 	kcfg    kafkax.Config
 }
 
+// matchesReference checks what the harness's instances left (Redis states,
+// actions, risk events, GL entries) against the undisturbed reference run
+// and returns that run.
+func (h *harness) matchesReference(t *testing.T) refResult {
+	t.Helper()
+	ref := h.referenceRun()
+	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
+	compareActions(t, h.actionIDs(), ref.actions)
+	compareRisk(t, h.riskIDs(), ref.risk)
+	compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
+	return ref
+}
+
 func (h *harness) referenceRun() refResult {
 	h.t.Helper()
 	ref := *h
@@ -356,11 +369,7 @@ func TestRedisFlushedMidRun(t *testing.T) {
 		h.produceAll(h.ticks(t0.Add(200 * 24 * time.Hour)))
 		h.waitCaughtUp(h.group, 60*time.Second)
 		stop()
-		ref := h.referenceRun()
-		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
-		compareActions(t, h.actionIDs(), ref.actions)
-		compareRisk(t, h.riskIDs(), ref.risk)
-		compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
+		h.matchesReference(t)
 		h.checkDLQ(20000 / 97)
 	})
 }
@@ -381,11 +390,7 @@ func TestTwoInstances(t *testing.T) {
 		h.waitCaughtUp(h.group, 90*time.Second)
 		stopA()
 		stopB()
-		ref := h.referenceRun()
-		compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
-		compareActions(t, h.actionIDs(), ref.actions)
-		compareRisk(t, h.riskIDs(), ref.risk)
-		compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
+		h.matchesReference(t)
 		h.checkDLQ(30000 / 89)
 	})
 }
@@ -461,11 +466,7 @@ func TestCrashSIGKILL(t *testing.T) {
 	_ = cmd.Wait()
 	t.Logf("killed the processor %d times; log in %s", kills, logf.Name())
 
-	ref := h.referenceRun()
-	compareStates(t, dump(t, h.rdb, h.pref, h.kcfg.Partitions), ref.states)
-	compareActions(t, h.actionIDs(), ref.actions)
-	compareRisk(t, h.riskIDs(), ref.risk)
-	compareOutputs(t, "GL entries", h.glIDs(), ref.gl)
+	ref := h.matchesReference(t)
 	h.checkDLQ(n / 499)
 	h.checkLatestStatus()
 	t.Logf("%d accounts, %d dunning actions, %d risk events and %d GL entries, each exactly once", len(ref.states), len(ref.actions), len(ref.risk), len(ref.gl))

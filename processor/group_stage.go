@@ -79,7 +79,7 @@ func (g *GroupStage) opts() []kgo.Opt {
 		// the changelog goes to the node's own partition; forwards by key,
 		// as the account stage writes them (murmur2)
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit(t.GroupChangelog)),
-		kgo.ProducerLinger(0),
+		kgo.ProducerLinger(g.d.cfg.ProduceLinger), // the transaction's end flushes (emitter.wait)
 		kgo.OnPartitionsRevoked(g.revoked),
 		kgo.OnPartitionsLost(g.revoked),
 		kafkax.WatchAssignment(t.GroupContributions, g.synced), // the revoke callback can be skipped (Processor.synced)

@@ -69,6 +69,9 @@ type partition struct {
 	srcOf     map[string]int64 // per changed account, its status record's source offset
 	changelog int64            // next changelog offset after the committed status records
 	batch     *Batch
+	scratch   []byte                    // encodeStatus's buffer for a state, reused
+	status    event.AccountStatus       // encodeStatus's status record, reused
+	spare     []*core.State             // evicted states, emptied, for load to reuse (newState)
 	erased    map[string]erasure        // the batch's AccountErased (erase.go)
 	grp       map[string]group.Snapshot // contributions before the batch (group_account.go)
 }
@@ -82,6 +85,7 @@ func (pt *partition) reset() {
 	pt.inited = false
 	pt.backlog = true // a crash mid-backlog leaves due wake-ups in the store
 	pt.cache = nil
+	pt.spare = nil
 	pt.sizes = nil
 	pt.timers = nil
 	pt.batch = nil
@@ -131,9 +135,14 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 			return err
 		}
 	}
-	pt.dirty = make(map[string]bool)
+	// cleared, not made anew: a batch's maps grow to its accounts, and
+	// growing them again in every batch was most of the shell's map cost
+	if pt.dirty == nil {
+		pt.dirty, pt.srcOf = map[string]bool{}, map[string]int64{}
+	}
+	clear(pt.dirty)
+	clear(pt.srcOf)
 	pt.applied = make(map[string]int64)
-	pt.srcOf = make(map[string]int64)
 	pt.erased = nil
 	pt.grp = nil
 	pt.wakes, pt.until, pt.fired = wakes, until, 0
@@ -164,7 +173,7 @@ func (pt *partition) process(ctx context.Context, recs []*kgo.Record, em *emitte
 func (pt *partition) decode(ctx context.Context, recs []*kgo.Record) ([]input, error) {
 	ins := make([]input, len(recs))
 	var missing []string
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(recs))
 	need := func(a string) {
 		if a != "" && pt.cache[a] == nil && !seen[a] {
 			seen[a] = true
@@ -389,7 +398,7 @@ func (pt *partition) accepted(em *emitter, r *kgo.Record) {
 // finish writes a status (changelog) record for every changed account and
 // prepares the store batch that follows the commit.
 func (pt *partition) finish(ctx context.Context, em *emitter) error {
-	b := &Batch{Applied: pt.applied, Clock: pt.clock, Put: make(map[string][]byte, len(pt.dirty)), Timers: map[string]int64{}}
+	b := &Batch{Applied: pt.applied, Clock: pt.clock, Put: make(map[string][]byte, len(pt.dirty)), Timers: make(map[string]int64, len(pt.dirty))}
 	if err := pt.groupEmit(em); err != nil {
 		return err
 	}
@@ -423,20 +432,26 @@ func (pt *partition) finish(ctx context.Context, em *emitter) error {
 // batch; a wake-up's is the input record read last when it fired (the one
 // whose time moved the clock past it, or for a wake-up left to a later
 // batch the latest read before it): docs/processing.md, "A status record's source".
+//
+// The state is encoded into the partition's scratch buffer and copied once,
+// into the status record; the state returned is that copy (a slice of
+// value), which the store writes after the commit.
 func (pt *partition) encodeStatus(ctx context.Context, a string) (state, value []byte, err error) {
 	st := pt.cache[a]
-	state, err = st.MarshalBinary()
+	scratch, err := st.AppendBinary(pt.scratch[:0])
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode state: %w", err)
 	}
+	pt.scratch = scratch
 	at := time.UnixMilli(pt.clock).UTC()
-	status := st.Status(at)
+	pt.status = st.Status(at) // in the partition: a local would escape to the heap through the codec
+	status := &pt.status
 	status.PolicyVersion = pt.d.env.PolicyVersion(st, at)
 	status.Blacklisted = pt.d.env.Blacklisted(st, at)
 	status.Account = a
 	status.SourcePartition, status.SourceOffset = pt.id, pt.srcOf[a]
-	status.State = state
-	value, err = pt.d.codec.EncodeStatus(ctx, pt.d.kcfg.Topics.Status, &status)
+	status.State = scratch
+	value, state, err = pt.d.codec.EncodeStatusState(ctx, pt.d.kcfg.Topics.Status, status)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: status record: %w", errEncode, err)
 	}
@@ -514,62 +529,6 @@ func (pt *partition) persist(ctx context.Context, changelog int64, wrote bool) e
 		return pt.init(ctx)
 	}
 	return fmt.Errorf("store batch: %w", err)
-}
-
-// get returns the account's state from the cache or the store (new if absent).
-func (pt *partition) get(ctx context.Context, acct string) (*core.State, error) {
-	if st := pt.cache[acct]; st != nil {
-		pt.groupSeen(acct, st)
-		return st, nil
-	}
-	if err := pt.load(ctx, []string{acct}); err != nil {
-		return nil, err
-	}
-	pt.groupSeen(acct, pt.cache[acct])
-	return pt.cache[acct], nil
-}
-
-func (pt *partition) load(ctx context.Context, accts []string) error {
-	if len(accts) == 0 {
-		return nil
-	}
-	vals, err := pt.d.store.Load(ctx, pt.id, pt.epoch, accts)
-	if err != nil {
-		return fmt.Errorf("load accounts: %w", err)
-	}
-	for _, a := range accts {
-		st := &core.State{}
-		v, ok := vals[a]
-		if ok {
-			if err := st.UnmarshalBinary(v.State); err != nil {
-				return fmt.Errorf("decode stored state: %w", err)
-			}
-			pt.sizes[a] = len(v.State)
-		}
-		pt.cache[a] = st
-		pt.timers.note(a, v.Wake)
-	}
-	return nil
-}
-
-// evict keeps the cache bounded by dropping clean entries, down to 7/8 of
-// the bound: the cache stays nearly full (dropping half made it hold 3/4 on
-// average) while an eviction still comes only every few batches.
-func (pt *partition) evict() {
-	limit := pt.d.cfg.CacheAccounts
-	if len(pt.cache) <= limit {
-		return
-	}
-	for a := range pt.cache {
-		if len(pt.cache) <= limit-limit/8 {
-			break
-		}
-		if !pt.dirty[a] {
-			delete(pt.cache, a)
-			delete(pt.sizes, a)
-			pt.timers.forget(a)
-		}
-	}
 }
 
 // deadLetter produces a refused input record to the DLQ with its reason

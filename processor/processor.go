@@ -19,7 +19,9 @@ import (
 type Codec interface {
 	DecodeEvent(ctx context.Context, value []byte) (event.Event, error)
 	DecodeStatus(ctx context.Context, value []byte) (event.AccountStatus, error)
-	EncodeStatus(ctx context.Context, topic string, s *event.AccountStatus) ([]byte, error)
+	// EncodeStatusState encodes a status record and returns, besides it,
+	// the slice of it that holds s.State (what the store saves).
+	EncodeStatusState(ctx context.Context, topic string, s *event.AccountStatus) (value, state []byte, err error)
 	EncodeAction(ctx context.Context, topic string, a *event.DunningAction) ([]byte, error)
 	EncodeRisk(ctx context.Context, topic string, r *event.RiskEvent) ([]byte, error)
 	EncodeGL(ctx context.Context, topic string, g *event.GLEntry) ([]byte, error)
@@ -117,7 +119,7 @@ func (p *Processor) sessionOpts() []kgo.Opt {
 		kgo.KeepControlRecords(),
 		// inputs: a misrouted record is forwarded to the partition set on it
 		kgo.RecordPartitioner(kafkax.KeyOrExplicit(append(topics.Inputs(), topics.Status, topics.Accepted)...)),
-		kgo.ProducerLinger(0),
+		kgo.ProducerLinger(cfg.ProduceLinger), // the transaction's end flushes (emitter.wait)
 		kgo.OnPartitionsAssigned(p.assigned),
 		kgo.OnPartitionsRevoked(p.revoked),
 		kgo.OnPartitionsLost(p.lost),

@@ -263,11 +263,14 @@ func decodeJSON(b []byte) (map[string]any, error) {
 }
 
 // encode writes a record of the owned schema name with the hand-written
-// encoder write: Confluent wire format under "<topic>-value" with a
+// encoder write into a buffer of size bytes (0: 256): Confluent wire format under "<topic>-value" with a
 // registry, single-object encoding otherwise.
-func (c *Codec) encode(ctx context.Context, topic, name string, write func(w *avroWriter)) ([]byte, error) {
+func (c *Codec) encode(ctx context.Context, topic, name string, size int, write func(w *avroWriter)) ([]byte, error) {
 	s := builtins()[name]
-	w := &avroWriter{b: make([]byte, 0, 256)}
+	if size <= 0 {
+		size = 256
+	}
+	w := &avroWriter{b: make([]byte, 0, size)}
 	if c.reg == nil {
 		w.b = append(w.b, 0xC3, 0x01)
 		w.b = binary.LittleEndian.AppendUint64(w.b, s.fp)

@@ -419,3 +419,38 @@ func TestFastOutputsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeStatusState: the state slice EncodeStatusState returns is the
+// status record's own copy of s.State, in either wire format, and the
+// record is EncodeStatus's.
+func TestEncodeStatusState(t *testing.T) {
+	ctx := context.Background()
+	reg := srfake.New()
+	defer reg.Close()
+	for fname, c := range map[string]*Codec{"single-object": newCodec(t, Config{}), "confluent": newCodec(t, Config{RegistryURL: reg.URL()})} {
+		for _, state := range [][]byte{nil, {7}, bytes.Repeat([]byte{0xab, 0}, 300)} {
+			s := sampleStatus()
+			s.State = state
+			v, got, err := c.EncodeStatusState(ctx, "ar.account.status", s)
+			if err != nil {
+				t.Fatalf("%s: %v", fname, err)
+			}
+			if !bytes.Equal(got, state) || len(got) != len(state) {
+				t.Fatalf("%s, state of %d bytes: the slice is %x", fname, len(state), got)
+			}
+			if len(got) > 0 && &got[0] == &state[0] {
+				t.Fatalf("%s: the slice is the caller's state, not the record's copy", fname)
+			}
+			if plain, err := c.EncodeStatus(ctx, "ar.account.status", s); err != nil || !bytes.Equal(plain, v) {
+				t.Fatalf("%s: EncodeStatus gave %x (%v), EncodeStatusState %x", fname, plain, err, v)
+			}
+			back, err := c.DecodeStatus(ctx, v)
+			if err != nil || !bytes.Equal(back.State, state) {
+				t.Fatalf("%s: decoded state %x (%v), want %x", fname, back.State, err, state)
+			}
+			if cap(got) != len(got) {
+				t.Fatalf("%s: the slice's capacity %d reaches past the state (%d bytes)", fname, cap(got), len(got))
+			}
+		}
+	}
+}

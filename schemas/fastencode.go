@@ -199,7 +199,8 @@ func writeRisk(w *avroWriter, r *event.RiskEvent) {
 	w.str(r.ModelVersion)
 }
 
-func writeStatus(w *avroWriter, s *event.AccountStatus) {
+// writeStatus writes s and returns the offset of s.State's bytes in w.b.
+func writeStatus(w *avroWriter, s *event.AccountStatus) (stateAt int) {
 	w.str(s.Account)
 	w.timestamp(s.Time)
 	if s.Segment == "" {
@@ -232,12 +233,14 @@ func writeStatus(w *avroWriter, s *event.AccountStatus) {
 	w.int(s.SourcePartition)
 	w.long(s.SourceOffset)
 	w.bytes(s.State)
+	stateAt = len(w.b) - len(s.State)
 	w.int(s.UnknownInvoiceRefs)
 	w.str(s.CollectionsStatus)
 	w.str(s.PolicyVersion)
 	w.optStr(s.ExperimentID)
 	w.optStr(s.Arm)
 	w.bool(s.Blacklisted)
+	return stateAt
 }
 
 func writeGL(w *avroWriter, g *event.GLEntry) {

@@ -74,7 +74,7 @@ func (c *Codec) EncodeEvent(ctx context.Context, topic string, ev event.Event) (
 	if ev.Body == nil || reflect.ValueOf(ev.Body).IsNil() {
 		return nil, fmt.Errorf("%w event %q: nil body", ErrEncode, ev.ID)
 	}
-	return c.encode(ctx, topic, EventSchema, func(w *avroWriter) { writeEvent(w, &ev) })
+	return c.encode(ctx, topic, EventSchema, 0, func(w *avroWriter) { writeEvent(w, &ev) })
 }
 
 // EncodeEventJSON renders ev as Avro JSON (unions wrapped with full names,

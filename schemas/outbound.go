@@ -20,7 +20,7 @@ func (c *Codec) EncodeAction(ctx context.Context, topic string, a *event.Dunning
 	if a == nil {
 		return nil, fmt.Errorf("%w: nil DunningAction", ErrEncode)
 	}
-	return c.encode(ctx, topic, ActionSchema, func(w *avroWriter) { writeAction(w, a) })
+	return c.encode(ctx, topic, ActionSchema, 0, func(w *avroWriter) { writeAction(w, a) })
 }
 
 func actionNative(a *event.DunningAction) map[string]any {
@@ -80,7 +80,7 @@ func (c *Codec) EncodeRisk(ctx context.Context, topic string, r *event.RiskEvent
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil RiskEvent", ErrEncode)
 	}
-	return c.encode(ctx, topic, RiskSchema, func(w *avroWriter) { writeRisk(w, r) })
+	return c.encode(ctx, topic, RiskSchema, 0, func(w *avroWriter) { writeRisk(w, r) })
 }
 
 func riskNative(r *event.RiskEvent) map[string]any {
@@ -119,11 +119,35 @@ var agingFields = [6]string{"aging_current", "aging_1_30", "aging_31_60", "aging
 
 // EncodeStatus encodes an account status for topic (ar.account.status).
 func (c *Codec) EncodeStatus(ctx context.Context, topic string, s *event.AccountStatus) ([]byte, error) {
-	if s == nil {
-		return nil, fmt.Errorf("%w: nil AccountStatus", ErrEncode)
-	}
-	return c.encode(ctx, topic, StatusSchema, func(w *avroWriter) { writeStatus(w, s) })
+	v, _, err := c.EncodeStatusState(ctx, topic, s)
+	return v, err
 }
+
+// EncodeStatusState is EncodeStatus that also returns where in the value
+// s.State's bytes are: the processor stores that slice of the changelog
+// record as the account's state, so the state is encoded and copied once
+// for Kafka and Redis.
+func (c *Codec) EncodeStatusState(ctx context.Context, topic string, s *event.AccountStatus) (value, state []byte, err error) {
+	if s == nil {
+		return nil, nil, fmt.Errorf("%w: nil AccountStatus", ErrEncode)
+	}
+	at := 0
+	// about 130 bytes of fields and 40 a currency's balances besides the state
+	size := statusFieldBytes + len(s.State) + balanceBytes*len(s.Balances)
+	v, err := c.encode(ctx, topic, StatusSchema, size, func(w *avroWriter) { at = writeStatus(w, s) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, v[at : at+len(s.State) : at+len(s.State)], nil
+}
+
+// What a status record takes besides its state and balances, and a
+// currency's balances (amounts of a few bytes each): the size EncodeStatusState
+// allocates, so that its buffer seldom grows.
+const (
+	statusFieldBytes = 192
+	balanceBytes     = 64
+)
 
 func statusNative(s *event.AccountStatus) map[string]any {
 	balances := make([]any, len(s.Balances))
@@ -207,7 +231,7 @@ func (c *Codec) EncodeGL(ctx context.Context, topic string, g *event.GLEntry) ([
 	if g == nil {
 		return nil, fmt.Errorf("%w: nil GLEntry", ErrEncode)
 	}
-	return c.encode(ctx, topic, GLSchema, func(w *avroWriter) { writeGL(w, g) })
+	return c.encode(ctx, topic, GLSchema, 0, func(w *avroWriter) { writeGL(w, g) })
 }
 
 func glNative(g *event.GLEntry) map[string]any {
@@ -244,7 +268,7 @@ func (c *Codec) EncodeDeadLetter(ctx context.Context, topic string, d *event.Dea
 	if d == nil {
 		return nil, fmt.Errorf("%w: nil DeadLetter", ErrEncode)
 	}
-	return c.encode(ctx, topic, DeadLetterSchema, func(w *avroWriter) { writeDeadLetter(w, d) })
+	return c.encode(ctx, topic, DeadLetterSchema, 0, func(w *avroWriter) { writeDeadLetter(w, d) })
 }
 
 // optUnion is the native value of a ["null", typ] union: nil unless set.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -20,21 +21,25 @@ const (
 var errCorrupt = errors.New("corrupt account state")
 
 // MarshalBinary encodes the whole state (without the account id).
-func (st *State) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 1, 256)
-	b[0] = stateVersion
+func (st *State) MarshalBinary() ([]byte, error) { return st.AppendBinary(make([]byte, 0, 256)) }
+
+// AppendBinary appends MarshalBinary's encoding to b: each part is written
+// in place and its length put before it, so a caller that reuses b
+// encodes without allocating.
+func (st *State) AppendBinary(b []byte) ([]byte, error) {
+	b = append(b, stateVersion)
 	var err error
-	if b, err = appendPart(b, st.Ledger.MarshalBinary); err != nil {
+	if b, err = appendPart(b, st.Ledger.AppendBinary); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	if b, err = appendPart(b, st.Dunning.MarshalBinary); err != nil {
+	if b, err = appendPart(b, st.Dunning.AppendBinary); err != nil {
 		return nil, fmt.Errorf("dunning: %w", err)
 	}
-	if b, err = appendPart(b, st.Risk.MarshalBinary); err != nil {
+	if b, err = appendPart(b, st.Risk.AppendBinary); err != nil {
 		return nil, fmt.Errorf("risk: %w", err)
 	}
 	if f := st.Dunning.Finance; f != nil { // an optional fourth part (dunning/partner_codec.go)
-		if b, err = appendPart(b, f.MarshalBinary); err != nil {
+		if b, err = appendPart(b, f.AppendBinary); err != nil {
 			return nil, fmt.Errorf("finance: %w", err)
 		}
 	}
@@ -92,10 +97,19 @@ func (st *State) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-func appendPart(b []byte, marshal func() ([]byte, error)) ([]byte, error) {
-	p, err := marshal()
+// appendPart appends a part as varint.AppendBytes does (its length as a
+// uvarint, then its bytes), encoding it in place and moving it up by the
+// length's bytes.
+func appendPart(b []byte, enc func([]byte) ([]byte, error)) ([]byte, error) {
+	start := len(b)
+	b, err := enc(b)
 	if err != nil {
 		return nil, err
 	}
-	return varint.AppendBytes(b, p), nil
+	var n [binary.MaxVarintLen64]byte
+	k := binary.PutUvarint(n[:], uint64(len(b)-start))
+	b = append(b, n[:k]...)
+	copy(b[start+k:], b[start:len(b)-k])
+	copy(b[start:], n[:k])
+	return b, nil
 }

@@ -44,8 +44,12 @@ const maxList = 4096
 // spelled, and every instant as absolute Unix milliseconds.
 
 // MarshalBinary encodes the state compactly (see above).
-func (s State) MarshalBinary() ([]byte, error) {
-	w := writer{b: make([]byte, 0, 64), actioned: s.Actioned}
+func (s State) MarshalBinary() ([]byte, error) { return s.AppendBinary(make([]byte, 0, 64)) }
+
+// AppendBinary appends MarshalBinary's encoding to b.
+func (s State) AppendBinary(b []byte) ([]byte, error) {
+	w := writer{b: b, actioned: s.Actioned}
+	start := len(w.b)
 	w.b = append(w.b, stateVersion)
 	w.uvarint(uint64(s.Episode))
 	flags := byte(0)
@@ -60,15 +64,15 @@ func (s State) MarshalBinary() ([]byte, error) {
 	}
 	if len(s.Arms) > 0 {
 		flags |= 8
-		w.b[0] = stateVersionV3
+		w.b[start] = stateVersionV3
 	}
 	if s.Operator != nil {
 		flags |= 16
-		w.b[0] = stateVersionV3
+		w.b[start] = stateVersionV3
 	}
 	if s.Group != nil {
 		flags |= 32 // group_codec.go
-		w.b[0] = stateVersionV3
+		w.b[start] = stateVersionV3
 	}
 	w.b = append(w.b, flags, byte(s.Service))
 	w.uvarint(uint64(len(s.Actioned)))

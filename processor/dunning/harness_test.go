@@ -1,6 +1,7 @@
 package dunning
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -100,6 +101,12 @@ func (h *harness) observe(s Step) {
 		b, err := s.State.MarshalBinary()
 		if err != nil {
 			h.t.Fatal(err)
+		}
+		// appended after other bytes (as the account state appends its
+		// parts), the encoding is the same
+		prefixed, err := s.State.AppendBinary([]byte("ledger part"))
+		if err != nil || !bytes.Equal(prefixed, append([]byte("ledger part"), b...)) {
+			h.t.Fatalf("AppendBinary after 11 bytes gave %x (%v); MarshalBinary %x", prefixed, err, b)
 		}
 		var st State
 		if err := st.UnmarshalBinary(b); err != nil {

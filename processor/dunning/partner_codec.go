@@ -28,7 +28,15 @@ func (f *Finance) MarshalBinary() ([]byte, error) {
 	if f == nil {
 		return nil, nil
 	}
-	w := writer{b: make([]byte, 0, 48)}
+	return f.AppendBinary(make([]byte, 0, 48))
+}
+
+// AppendBinary appends MarshalBinary's encoding to b (f nil: nothing).
+func (f *Finance) AppendBinary(b []byte) ([]byte, error) {
+	if f == nil {
+		return b, nil
+	}
+	w := writer{b: b}
 	w.b = append(w.b, financeVersion)
 	has := byte(0)
 	if f.Placement != nil {

@@ -43,13 +43,17 @@ type State struct {
 // bytes and always spelled the tier), Seq as a uvarint. A state of a
 // shipped tier is 5 or 6 bytes. A PD that is not a probability is an error.
 func (s State) MarshalBinary() ([]byte, error) {
+	return s.AppendBinary(make([]byte, 0, 2+len(s.Tier)+2*binary.MaxVarintLen32))
+}
+
+// AppendBinary appends MarshalBinary's encoding to b.
+func (s State) AppendBinary(b []byte) ([]byte, error) {
 	if len(s.Tier) > maxTier {
 		return nil, fmt.Errorf("risk: marshal state: tier name of %d bytes is too long", len(s.Tier))
 	}
 	if !(s.PD >= 0 && s.PD <= 1) {
 		return nil, fmt.Errorf("risk: marshal state: pd %v is not a probability", s.PD)
 	}
-	b := make([]byte, 0, 2+len(s.Tier)+2*binary.MaxVarintLen32)
 	b = append(b, stateVersion)
 	if i := slices.Index(tierCodes[:], s.Tier); i >= 0 && s.Tier != "" {
 		b = append(b, 0x80|byte(i))
