@@ -172,7 +172,11 @@ func (p *Processor) transact(ctx context.Context, sess *kgo.GroupTransactSession
 		}
 		return failed, err
 	}
-	if failed, err := p.store(ctx, parts, em); err != nil {
+	failed, err = p.store(ctx, parts, em)
+	for _, part := range parts {
+		part.out.reuse() // committed: every output record is done (records.reuse)
+	}
+	if err != nil {
 		return failed, err
 	}
 	for _, part := range parts {

@@ -72,6 +72,7 @@ type partition struct {
 	scratch   []byte                    // encodeStatus's buffer for a state, reused
 	status    event.AccountStatus       // encodeStatus's status record, reused
 	spare     []*core.State             // evicted states, emptied, for load to reuse (newState)
+	out       records                   // the batch's output records, reused (emitter.go)
 	erased    map[string]erasure        // the batch's AccountErased (erase.go)
 	grp       map[string]group.Snapshot // contributions before the batch (group_account.go)
 }
@@ -86,6 +87,7 @@ func (pt *partition) reset() {
 	pt.backlog = true // a crash mid-backlog leaves due wake-ups in the store
 	pt.cache = nil
 	pt.spare = nil
+	pt.out = records{} // promises of the failed transaction may be outstanding
 	pt.sizes = nil
 	pt.timers = nil
 	pt.batch = nil
@@ -385,14 +387,14 @@ func (pt *partition) emit(em *emitter, topic, key string, enc func() ([]byte, er
 		em.fail(fmt.Errorf("%w: %s record: %w", errEncode, topic, err))
 		return
 	}
-	em.produce(keyedRecord(topic, 0, key, v))
+	em.produce(pt.out.keyedRecord(topic, 0, key, v))
 }
 
 // accepted copies an applied input record, value unchanged, to the
 // accepted-events topic on the same partition: the sink lands facts from
 // there, so analytics only ever sees what the processor accepted.
 func (pt *partition) accepted(em *emitter, r *kgo.Record) {
-	em.produce(acceptedCopy(pt.d.kcfg.Topics.Accepted, pt.id, r))
+	em.produce(pt.out.acceptedCopy(pt.d.kcfg.Topics.Accepted, pt.id, r))
 }
 
 // finish writes a status (changelog) record for every changed account and
@@ -420,7 +422,7 @@ func (pt *partition) finish(ctx context.Context, em *emitter) error {
 		pt.sizes[a] = len(state)
 		b.Put[a] = state
 		b.Timers[a] = pt.timers.get(a)
-		em.produceStatus(keyedRecord(pt.d.kcfg.Topics.Status, pt.id, a, v))
+		em.produceStatus(pt.out.keyedRecord(pt.d.kcfg.Topics.Status, pt.id, a, v))
 	}
 	pt.batch = b
 	pt.evict()
