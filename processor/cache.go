@@ -56,11 +56,11 @@ func (pt *partition) evict() {
 	if len(pt.cache) <= limit {
 		return
 	}
-	for a := range pt.cache {
+	for a, st := range pt.cache {
 		if len(pt.cache) <= limit-limit/8 {
 			break
 		}
-		if st := pt.cache[a]; !pt.dirty[a] {
+		if !pt.dirty[a] {
 			delete(pt.cache, a)
 			delete(pt.sizes, a)
 			pt.timers.forget(a)
